@@ -1,0 +1,175 @@
+/**
+ * The command line: `reproduce`, `status` and `gc` over the stage store.
+ *   deno task reproduce [--config FILE] [--set STAGE.PARAM=VALUE ...] [--only STAGE]
+ *                       [--force STAGE ...] [--dry-run] [--json] [--store DIR] [--wait]
+ *   deno task status    [--config FILE] [--set ...] [--json]
+ *   deno task gc        [--dry-run] [--json]
+ * Exit codes: 0 ok, 1 a stage failed, 2 bad usage or config, 3 store locked.
+ */
+import { parseArgs } from "node:util";
+import { gc, reproduce, status } from "./engine/commands.ts";
+import { isDissectError } from "./engine/errors.ts";
+import type { PlannedNode } from "./engine/plan.ts";
+import type { RunRecord } from "./schemas/manifest.ts";
+
+const USAGE = `usage: dissect <reproduce|status|gc> [options]
+  --config FILE        run configuration (JSON); default: the built-in synthetic world
+  --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
+  --only STAGE         run only STAGE and what it needs
+  --force STAGE        rerun STAGE even if its artifact exists (repeatable)
+  --dry-run            say what would run and why, run nothing
+  --json               machine-readable output on stdout
+  --store DIR          the artifact store (default: artifacts)
+  --wait               wait for another run holding the store instead of refusing
+  --concurrency N      stages run at once (default: number of cores)
+  --pipeline FILE      module that builds the pipeline (default: pipeline.ts)`;
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      set: { type: "string", multiple: true },
+      only: { type: "string" },
+      force: { type: "string", multiple: true },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
+      store: { type: "string" },
+      wait: { type: "boolean" },
+      concurrency: { type: "string" },
+      pipeline: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const common = {
+    configPath: values.config,
+    sets: values.set,
+    store: values.store,
+    pipelineModule: values.pipeline,
+  };
+  const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+  switch (command) {
+    case "reproduce": {
+      const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+      if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+        throw usage(`--concurrency must be a positive integer, got ${values.concurrency}`);
+      }
+      const t0 = performance.now();
+      const r = await reproduce({
+        ...common,
+        only: values.only,
+        force: values.force,
+        dryRun: values["dry-run"],
+        wait: values.wait,
+        concurrency,
+      });
+      if (values.json) out(r);
+      else if (!r.run) printPlan(r.plan);
+      else printRun(r.run, r.report, r.catalog, performance.now() - t0);
+      return r.run && !r.run.ok ? 1 : 0;
+    }
+    case "status": {
+      const s = await status(common);
+      if (values.json) out(s);
+      else printStatus(s.last, s.plan);
+      return 0;
+    }
+    case "gc": {
+      const r = await gc({ store: values.store, wait: values.wait, dryRun: values["dry-run"] });
+      if (values.json) out(r);
+      else {
+        for (const a of r.removed) console.log(`removed ${a.stage}/${a.key.slice(0, 12)}`);
+        console.log(
+          `${values["dry-run"] ? "would free" : "freed"} ${formatBytes(r.freedBytes)} ` +
+            `(${r.removed.length} artifact(s) removed, ${r.kept} kept)`,
+        );
+      }
+      return 0;
+    }
+    default:
+      throw usage(`unknown command "${command}"`);
+  }
+}
+
+function usage(message: string) {
+  return Object.assign(new Error(message), { usage: true });
+}
+
+function printPlan(plan: PlannedNode[]) {
+  const w = Math.max(...plan.map((p) => p.id.length), 4);
+  for (const p of plan) {
+    const head = `${p.fresh ? "fresh" : "stale"}  ${p.id.padEnd(w)}  ${p.key.slice(0, 12)}`;
+    console.log(p.fresh ? head : `${head}  ${p.reasons.join("; ")}`);
+  }
+  const stale = plan.filter((p) => !p.fresh).length;
+  console.log(`${stale} of ${plan.length} stage(s) would run`);
+}
+
+function printRun(
+  run: RunRecord,
+  report: string | undefined,
+  catalog: string | undefined,
+  ms: number,
+) {
+  const executed = run.nodes.filter((n) => n.status === "executed").length;
+  const cached = run.nodes.filter((n) => n.status === "cached").length;
+  for (const n of run.nodes.filter((n) => n.status === "failed" || n.status === "skipped")) {
+    console.log(`${n.status}: ${n.node}${n.error ? `: ${n.error.split("\n")[0]}` : ""}`);
+  }
+  console.log(
+    `${run.ok ? "ok" : "FAILED"}: ${executed} stage(s) executed, ${cached} reused, ` +
+      `in ${(ms / 1000).toFixed(1)}s (run ${run.runId})`,
+  );
+  if (catalog) console.log(`catalog: ${catalog}`);
+  if (report) console.log(`report:  ${report}`);
+}
+
+function printStatus(last: RunRecord | null, plan: PlannedNode[]) {
+  if (!last) console.log("no run yet with this config");
+  else {
+    console.log(`last run ${last.runId} (${last.ok ? "ok" : "failed"}), ended ${last.ended}`);
+    for (const n of last.nodes) {
+      console.log(`  ${n.status.padEnd(8)} ${n.node} ${(n.durationMs / 1000).toFixed(1)}s`);
+    }
+  }
+  console.log("now:");
+  printPlan(plan);
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    if (isDissectError(e)) {
+      console.error(e.describe());
+      code = e.code === "STORE_LOCKED" ? 3 : e.code === "STAGE_FAILED" ? 1 : 2;
+    } else if (
+      (e as { usage?: boolean }).usage ||
+      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error(`error: ${(e as Error).message}\n${USAGE}`);
+      code = 2;
+    } else {
+      console.error(e);
+      code = 1;
+    }
+  }
+  Deno.exit(code);
+}

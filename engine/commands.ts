@@ -1,0 +1,145 @@
+/**
+ * The three things a user does with the store: reproduce (plan, run, record,
+ * catalog), status (the last run against what would run now), and gc.
+ * They return data; dissect.ts decides how to print it.
+ */
+import { availableParallelism } from "node:os";
+import { join, relative } from "node:path";
+import { openSession, planSession, type SessionOptions } from "./session.ts";
+import { acquireLock } from "./lock.ts";
+import { execute, type NodeResult } from "./runner.ts";
+import { rebuildCatalog } from "./catalog.ts";
+import { diskUsage, exists } from "./fs_atomic.ts";
+import { DissectError } from "./errors.ts";
+import { Store } from "./store.ts";
+import type { PlannedNode } from "./plan.ts";
+import type { ProgressOptions } from "./progress.ts";
+import type { RunRecord } from "../schemas/manifest.ts";
+
+export interface ReproduceOptions extends SessionOptions {
+  only?: string;
+  force?: string[];
+  dryRun?: boolean;
+  wait?: boolean;
+  concurrency?: number;
+  log?: (message: string) => void;
+  progress?: ProgressOptions;
+}
+
+export interface ReproduceResult {
+  plan: PlannedNode[];
+  /** Absent for --dry-run. */
+  run?: RunRecord;
+  /** Stable path of the report's index.html, when the pipeline has a report node. */
+  report?: string;
+  catalog?: string;
+}
+
+/** The node whose artifact holds the HTML report. */
+export const REPORT_NODE = "report";
+
+export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const session = await openSession(opts);
+  const { pipeline, store } = session;
+  const force = new Set(opts.force ?? []);
+  for (const id of force) pipeline.get(id); // unknown names fail here, by name
+  const selected = opts.only ? pipeline.closure(opts.only) : new Set(pipeline.nodes.keys());
+  if (opts.dryRun) return { plan: await planSession(session) };
+
+  const lock = await acquireLock(store.root, {
+    wait: opts.wait,
+    command: `reproduce ${session.config.name}`,
+    log,
+  });
+  try {
+    const removed = await store.cleanTmp();
+    if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
+    const planned = await planSession(session);
+    const started = new Date();
+    const results = await execute(pipeline, planned, store, {
+      selected,
+      force,
+      concurrency: opts.concurrency ?? Math.max(1, availableParallelism()),
+      log,
+      progress: opts.progress,
+    });
+    const record: RunRecord = {
+      format: "dissect-run/1",
+      runId: `${started.toISOString().replaceAll(/[:.]/g, "-")}-${Deno.pid}`,
+      config: session.config.name,
+      started: started.toISOString(),
+      ended: new Date().toISOString(),
+      ok: results.every((r) => r.status === "executed" || r.status === "cached"),
+      nodes: results,
+    };
+    await store.writeRun(record);
+    await rebuildCatalog(store, record);
+    const report = await linkReport(store.root, results);
+    return { plan: planned, run: record, report, catalog: store.catalogPath };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Point artifacts/report at the report of this run (a relative symlink, swapped atomically). */
+async function linkReport(storeRoot: string, results: NodeResult[]): Promise<string | undefined> {
+  const r = results.find((n) => n.node === REPORT_NODE);
+  if (!r || (r.status !== "executed" && r.status !== "cached")) return undefined;
+  const link = join(storeRoot, "report");
+  const target = relative(storeRoot, join(storeRoot, "objects", r.stage, r.key));
+  const tmp = `${link}.tmp-${Deno.pid}`;
+  await Deno.remove(tmp).catch(() => {});
+  await Deno.symlink(target, tmp);
+  await Deno.rename(tmp, link);
+  return join(link, "index.html");
+}
+
+export interface StatusResult {
+  last: RunRecord | null;
+  plan: PlannedNode[];
+}
+
+export async function status(opts: SessionOptions): Promise<StatusResult> {
+  const session = await openSession(opts);
+  return { last: session.previous, plan: await planSession(session) };
+}
+
+export interface GcResult {
+  removed: { stage: string; key: string; bytes: number }[];
+  freedBytes: number;
+  kept: number;
+}
+
+/** Remove artifacts that the latest run of no config refers to. */
+export async function gc(
+  opts: { store?: string; wait?: boolean; dryRun?: boolean; log?: (m: string) => void },
+): Promise<GcResult> {
+  const store = new Store(opts.store ?? "artifacts");
+  if (!(await exists(store.root))) {
+    throw new DissectError("CONFIG", `no store at ${store.root}`);
+  }
+  const lock = await acquireLock(store.root, { wait: opts.wait, command: "gc", log: opts.log });
+  try {
+    const roots = new Set<string>();
+    for (const run of await store.allLatestRuns()) {
+      for (const n of run.nodes) roots.add(`${n.stage}/${n.key}`);
+    }
+    const removed: GcResult["removed"] = [];
+    let kept = 0;
+    for (const [stage, key] of await store.listArtifacts()) {
+      if (roots.has(`${stage}/${key}`)) {
+        kept++;
+        continue;
+      }
+      const dir = store.artifactDir(stage, key);
+      const bytes = await diskUsage(dir);
+      if (!opts.dryRun) await Deno.remove(dir, { recursive: true });
+      removed.push({ stage, key, bytes });
+    }
+    if (!opts.dryRun) await store.cleanTmp();
+    return { removed, freedBytes: removed.reduce((s, r) => s + r.bytes, 0), kept };
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The pipeline as data: nodes are stage instances with their parameters and
+ * the upstream nodes feeding their input slots. Nodes can only name nodes
+ * added before them, so the insertion order is already topological and a
+ * cycle cannot be written down.
+ */
+import type { AnyStage } from "./stage.ts";
+import { DissectError } from "./errors.ts";
+
+export interface NodeSpec {
+  id: string;
+  stage: AnyStage;
+  /** Parameter values set by the pipeline (over the stage's defaults). */
+  params: Record<string, unknown>;
+  /** input slot -> upstream node id */
+  inputs: Record<string, string>;
+  /** Paper claim ids this node feeds (documentation and report links). */
+  claims: string[];
+}
+
+export interface AddOptions {
+  params?: Record<string, unknown>;
+  inputs?: Record<string, string>;
+  claims?: string[];
+}
+
+export class Pipeline {
+  readonly nodes = new Map<string, NodeSpec>();
+
+  /** Add a node; returns its id, to be used as another node's input. */
+  add(id: string, stage: AnyStage, opts: AddOptions = {}): string {
+    if (!/^[a-z][a-z0-9-]*$/.test(id)) {
+      throw new DissectError("PIPELINE", `node id "${id}" must be kebab-case`);
+    }
+    if (this.nodes.has(id)) {
+      throw new DissectError("PIPELINE", `node "${id}" is defined twice`);
+    }
+    const inputs = opts.inputs ?? {};
+    for (const [slot, upstream] of Object.entries(inputs)) {
+      if (!this.nodes.has(upstream)) {
+        throw new DissectError(
+          "PIPELINE",
+          `node "${id}" input "${slot}" names unknown node "${upstream}"`,
+        );
+      }
+    }
+    if (stage.inputs !== "*") {
+      const want = [...stage.inputs].sort().join(",");
+      const got = Object.keys(inputs).sort().join(",");
+      if (want !== got) {
+        throw new DissectError(
+          "PIPELINE",
+          `node "${id}" (stage ${stage.name}) needs inputs [${want}], got [${got}]`,
+        );
+      }
+    }
+    this.nodes.set(id, {
+      id,
+      stage,
+      params: opts.params ?? {},
+      inputs,
+      claims: opts.claims ?? [],
+    });
+    return id;
+  }
+
+  /** Nodes in an order where every node comes after its inputs. */
+  ordered(): NodeSpec[] {
+    return [...this.nodes.values()];
+  }
+
+  get(id: string): NodeSpec {
+    const node = this.nodes.get(id);
+    if (!node) {
+      throw new DissectError(
+        "CONFIG",
+        `unknown stage "${id}"`,
+        `known stages: ${[...this.nodes.keys()].join(", ")}`,
+      );
+    }
+    return node;
+  }
+
+  /** The node and everything it needs, transitively. */
+  closure(id: string): Set<string> {
+    const out = new Set<string>();
+    const visit = (n: string) => {
+      if (out.has(n)) return;
+      out.add(n);
+      for (const up of Object.values(this.get(n).inputs)) visit(up);
+    };
+    visit(id);
+    return out;
+  }
+}

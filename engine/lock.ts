@@ -1,0 +1,101 @@
+/**
+ * One writer per store. The lock file holds the owner's pid, host and
+ * command; a lock whose process is gone (killed, crashed) is stale and is
+ * taken over. A second live run waits (--wait) or is refused by name.
+ */
+import { hostname } from "node:os";
+import process from "node:process";
+import { join } from "node:path";
+import { DissectError } from "./errors.ts";
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+  command: string;
+}
+
+export interface StoreLock {
+  release(): void;
+}
+
+export async function acquireLock(
+  storeRoot: string,
+  opts: { wait?: boolean; command?: string; log?: (m: string) => void } = {},
+): Promise<StoreLock> {
+  await Deno.mkdir(storeRoot, { recursive: true });
+  const path = join(storeRoot, "lock");
+  const mine: LockInfo = {
+    pid: Deno.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    command: opts.command ?? "dissect",
+  };
+  let announced = false;
+  while (true) {
+    try {
+      const f = Deno.openSync(path, { write: true, createNew: true });
+      f.writeSync(new TextEncoder().encode(JSON.stringify(mine)));
+      f.close();
+      return {
+        release() {
+          const holder = readLock(path);
+          if (holder?.pid === Deno.pid) Deno.removeSync(path);
+        },
+      };
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    const holder = readLock(path);
+    if (holder === null || isStale(holder)) {
+      // The holder is gone: remove its lock and race for a new one.
+      try {
+        Deno.removeSync(path);
+      } catch { /* someone else took it over first */ }
+      opts.log?.(
+        `taking over a stale lock of ${storeRoot}` +
+          (holder ? ` (pid ${holder.pid} is gone)` : " (unreadable lock file)"),
+      );
+      continue;
+    }
+    if (!opts.wait) {
+      throw new DissectError(
+        "STORE_LOCKED",
+        `the store ${storeRoot} is in use by pid ${holder.pid} on ${holder.host} ` +
+          `since ${holder.started} (${holder.command})`,
+        "wait for it to finish, or pass --wait to queue behind it",
+      );
+    }
+    if (!announced) {
+      opts.log?.(`waiting for pid ${holder.pid} (${holder.command}) to release ${storeRoot}`);
+      announced = true;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path)) as LockInfo;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    // Half-written by a process killed mid-write: stale only if it is old.
+    try {
+      const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+      return age > 5000 ? null : { pid: -1, host: "", started: "", command: "" };
+    } catch {
+      return null;
+    }
+  }
+}
+
+function isStale(info: LockInfo): boolean {
+  if (info.pid === -1) return false; // being written right now
+  if (info.host !== hostname()) return false; // cannot check another machine
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === "ESRCH";
+  }
+}

@@ -1,0 +1,14 @@
+/** Where things live: the project root and file-URL conversion. */
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname, resolve } from "node:path";
+
+export function fromFileUrl(url: string): string {
+  return fileURLToPath(url);
+}
+
+export function toFileUrl(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+/** The project root: the folder that holds deno.json and pipeline.ts. */
+export const PROJECT_ROOT = resolve(dirname(fromFileUrl(import.meta.url)), "..");

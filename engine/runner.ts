@@ -1,0 +1,195 @@
+/**
+ * Executes a plan: stale nodes run (independent ones concurrently, bounded),
+ * fresh ones are reused. Each run writes into a private temporary folder and
+ * is published by rename only after its tables are closed, its declared
+ * outputs exist and the files it read are unchanged.
+ */
+import { join } from "node:path";
+import type { Pipeline } from "./dag.ts";
+import type { PlannedNode } from "./plan.ts";
+import type { Store } from "./store.ts";
+import type { ArtifactRef, StageContext, TableSink } from "./stage.ts";
+import { type TableSchema, TableWriter } from "./table_writer.ts";
+import { type ProgressOptions, startProgress } from "./progress.ts";
+import { stampOf } from "./file_digest.ts";
+import { DissectError, isDissectError } from "./errors.ts";
+import { exists } from "./fs_atomic.ts";
+import type { Manifest, RunRecord } from "../schemas/manifest.ts";
+
+export type NodeResult = RunRecord["nodes"][number];
+
+export interface ExecuteOptions {
+  /** Node ids to consider; others are left out of the run. */
+  selected: Set<string>;
+  /** Node ids to rerun even when fresh. */
+  force: Set<string>;
+  concurrency: number;
+  log: (message: string) => void;
+  progress?: ProgressOptions;
+}
+
+export async function execute(
+  pipeline: Pipeline,
+  planned: PlannedNode[],
+  store: Store,
+  opts: ExecuteOptions,
+): Promise<NodeResult[]> {
+  const byId = new Map(planned.map((p) => [p.id, p]));
+  const results = new Map<string, NodeResult>();
+  const pending = planned.filter((p) => opts.selected.has(p.id)).map((p) => p.id);
+  const running = new Map<string, Promise<void>>();
+
+  const inputsDone = (id: string) =>
+    Object.values(pipeline.get(id).inputs).every((up) => {
+      const r = results.get(up);
+      return r && (r.status === "executed" || r.status === "cached");
+    });
+  const inputFailed = (id: string) =>
+    Object.values(pipeline.get(id).inputs).some((up) => {
+      const r = results.get(up);
+      return r && (r.status === "failed" || r.status === "skipped");
+    });
+
+  while (pending.length > 0 || running.size > 0) {
+    for (let i = 0; i < pending.length && running.size < opts.concurrency;) {
+      const id = pending[i];
+      const p = byId.get(id)!;
+      if (inputFailed(id)) {
+        results.set(id, result(p, "skipped", 0, "an input failed"));
+        pending.splice(i, 1);
+      } else if (inputsDone(id)) {
+        pending.splice(i, 1);
+        const task = runNode(pipeline, p, store, opts)
+          .then((r) => void results.set(id, r))
+          .finally(() => running.delete(id));
+        running.set(id, task);
+      } else i++;
+    }
+    if (running.size === 0 && pending.length > 0) {
+      // Inputs outside the selection: they must already be in the store.
+      const id = pending.shift()!;
+      results.set(id, result(byId.get(id)!, "skipped", 0, "inputs not selected"));
+      continue;
+    }
+    if (running.size > 0) await Promise.race(running.values());
+  }
+  return planned.filter((p) => results.has(p.id)).map((p) => results.get(p.id)!);
+}
+
+function result(
+  p: PlannedNode,
+  status: NodeResult["status"],
+  durationMs: number,
+  error?: string,
+): NodeResult {
+  return { node: p.id, stage: p.stage, key: p.key, status, durationMs, error };
+}
+
+async function runNode(
+  pipeline: Pipeline,
+  p: PlannedNode,
+  store: Store,
+  opts: ExecuteOptions,
+): Promise<NodeResult> {
+  const forced = opts.force.has(p.id);
+  if (p.fresh && !forced && await store.has(p.stage, p.key)) {
+    return result(p, "cached", 0);
+  }
+  const node = pipeline.get(p.id);
+  const started = new Date();
+  const t0 = performance.now();
+  const why = forced ? "forced" : p.reasons.join("; ");
+  opts.log(`> ${p.id} (${p.stage}) ${p.key.slice(0, 12)}: ${why}`);
+  const tmp = await store.begin(p.stage, p.key);
+  const tables = new Map<string, TableWriter>();
+  try {
+    const stampsBefore = await stamps(p.filePaths);
+    const inputs: Record<string, ArtifactRef> = {};
+    for (const [slot, up] of Object.entries(node.inputs)) {
+      const upPlan = pipeline.get(up);
+      const upKey = p.keyParts.inputs[slot];
+      inputs[slot] = await store.ref(upPlan.stage.name, upKey, up);
+    }
+    const ctx: StageContext<Record<string, unknown>, string> = {
+      node: p.id,
+      params: p.params,
+      inputs,
+      files: p.filePaths,
+      outDir: tmp,
+      table: async (name: string, schema: TableSchema): Promise<TableSink> => {
+        if (!/^[a-z][a-z0-9_]*$/.test(name) || tables.has(name)) {
+          throw new Error(`table name "${name}" is invalid or already open`);
+        }
+        const w = await TableWriter.create(join(tmp, `${name}.parquet`), schema);
+        tables.set(name, w);
+        return w;
+      },
+      progress: (label, total) => startProgress(`  ${p.id}: ${label}`, total, opts.progress),
+      log: (m) => opts.log(`  ${p.id}: ${m}`),
+    };
+    await node.stage.run(ctx);
+    const rows: Record<string, number> = {};
+    for (const [name, w] of tables) rows[name] = await w.close();
+    tables.clear();
+    for (const out of node.stage.outputs) {
+      if (!(out in rows) && !(await exists(join(tmp, `${out}.parquet`)))) {
+        throw new Error(`stage ${p.stage} did not write its declared table "${out}"`);
+      }
+    }
+    const stampsAfter = await stamps(p.filePaths);
+    for (const [slot, before] of Object.entries(stampsBefore)) {
+      if (stampsAfter[slot] !== before) {
+        throw new DissectError(
+          "INPUT_CHANGED",
+          `${p.filePaths[slot]} (file "${slot}" of ${p.id}) changed while the stage ran; ` +
+            `its result was discarded`,
+          "run again once the file is stable",
+        );
+      }
+    }
+    const ended = new Date();
+    const manifest: Manifest = {
+      format: "dissect-artifact/1",
+      node: p.id,
+      stage: p.stage,
+      key: p.key,
+      keyParts: p.keyParts,
+      inputNodes: node.inputs,
+      filePaths: p.filePaths,
+      started: started.toISOString(),
+      ended: ended.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      tables: rows,
+      tools: toolVersions(),
+    };
+    await store.publish(tmp, manifest, forced);
+    opts.log(
+      `  done ${p.id} in ${(manifest.durationMs / 1000).toFixed(1)}s` +
+        (Object.keys(rows).length
+          ? ` (${Object.entries(rows).map(([t, n]) => `${t}: ${n} rows`).join(", ")})`
+          : ""),
+    );
+    return result(p, "executed", manifest.durationMs);
+  } catch (e) {
+    for (const w of tables.values()) await w.abort().catch(() => {});
+    await store.discard(tmp);
+    const message = isDissectError(e) ? e.describe() : (e as Error)?.stack ?? String(e);
+    opts.log(`  FAILED ${p.id}: ${message}`);
+    return result(p, "failed", Math.round(performance.now() - t0), message);
+  }
+}
+
+async function stamps(paths: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [slot, path] of Object.entries(paths)) out[slot] = await stampOf(path);
+  return out;
+}
+
+export function toolVersions(): Record<string, string> {
+  return {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    os: `${Deno.build.os}-${Deno.build.arch}`,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The shape every stage has. A stage is a pure function of its parameters,
+ * its input artifacts and the files it reads; it writes tables (Parquet) and
+ * files into its own output folder and nothing else.
+ */
+import type { z } from "zod";
+import type { Progress } from "./progress.ts";
+import type { Row, TableSchema } from "./table_writer.ts";
+import type { Manifest } from "../schemas/manifest.ts";
+
+/** A published artifact of an upstream stage, as seen by a downstream one. */
+export interface ArtifactRef {
+  node: string;
+  stage: string;
+  key: string;
+  dir: string;
+  manifest: Manifest;
+  /** Path of one of its Parquet tables. */
+  table(name: string): string;
+  /** Path of one of its other files. */
+  file(name: string): string;
+}
+
+export interface TableSink {
+  append(row: Row): void;
+  readonly rows: number;
+}
+
+export interface StageContext<P, I extends string> {
+  /** The node id in the pipeline (one stage can appear as several nodes). */
+  node: string;
+  params: P;
+  inputs: Record<I, ArtifactRef>;
+  /** Absolute paths of the files declared by `files`, by slot name. */
+  files: Record<string, string>;
+  /** The folder this run writes into (a temporary one until published). */
+  outDir: string;
+  /** Open a Parquet table `<name>.parquet` in outDir; the engine closes it. */
+  table(name: string, schema: TableSchema): Promise<TableSink>;
+  progress(label: string, total: number): Progress;
+  log(message: string): void;
+}
+
+export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string = string> {
+  /** import.meta.url of the module that defines the stage: its code identity. */
+  module: string;
+  name: string;
+  description: string;
+  params: S;
+  /** Input slots; "*" accepts any named inputs (the report). */
+  inputs: readonly I[] | "*";
+  /** Tables the stage must produce (checked after it runs). */
+  outputs: readonly string[];
+  /** Files (or folders) it reads, by slot: digested into its key. */
+  files?: (params: z.infer<S>) => Record<string, string>;
+  run(ctx: StageContext<z.infer<S>, I>): Promise<void>;
+}
+
+export function defineStage<S extends z.ZodObject, const I extends string>(
+  def: StageDef<S, I>,
+): StageDef<S, I> {
+  if (!/^[a-z][a-z0-9-]*$/.test(def.name)) {
+    throw new TypeError(`stage name "${def.name}" must be kebab-case`);
+  }
+  return def;
+}
+
+// deno-lint-ignore no-explicit-any
+export type AnyStage = StageDef<any, string>;

@@ -1,0 +1,178 @@
+/**
+ * The content-addressed store. Layout under the store root:
+ *   objects/<stage>/<key>/   published artifacts (manifest.json last in, renamed in whole)
+ *   tmp/                     runs in progress; anything here is garbage once the lock is ours
+ *   runs/<runId>.json        one record per reproduce
+ *   latest/<config>.json     the latest run of each config name (gc roots)
+ *   digests.json             cached file digests
+ *   catalog.duckdb           views over the latest run's tables
+ * An artifact exists only if its folder is under objects/ with a manifest:
+ * a stage killed at any moment leaves at most a folder under tmp/.
+ */
+import { join, resolve } from "node:path";
+import { Manifest, RunRecord } from "../schemas/manifest.ts";
+import type { ArtifactRef } from "./stage.ts";
+import { exists, readJsonIfExists, writeJsonAtomic } from "./fs_atomic.ts";
+
+export class Store {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get tmpRoot() {
+    return join(this.root, "tmp");
+  }
+  get digestCachePath() {
+    return join(this.root, "digests.json");
+  }
+  get catalogPath() {
+    return join(this.root, "catalog.duckdb");
+  }
+
+  artifactDir(stage: string, key: string): string {
+    return join(this.root, "objects", stage, key);
+  }
+
+  async has(stage: string, key: string): Promise<boolean> {
+    return await exists(join(this.artifactDir(stage, key), "manifest.json"));
+  }
+
+  async manifest(stage: string, key: string): Promise<Manifest | null> {
+    const raw = await readJsonIfExists(
+      join(this.artifactDir(stage, key), "manifest.json"),
+    );
+    return raw ? Manifest.parse(raw) : null;
+  }
+
+  async ref(stage: string, key: string, node: string): Promise<ArtifactRef> {
+    const dir = this.artifactDir(stage, key);
+    const manifest = await this.manifest(stage, key);
+    if (!manifest) throw new Error(`artifact ${stage}/${key} is not in the store`);
+    return artifactRef(node, dir, manifest);
+  }
+
+  /** A fresh private folder for one stage run. */
+  async begin(stage: string, key: string): Promise<string> {
+    const dir = join(
+      this.tmpRoot,
+      `${stage}-${key.slice(0, 12)}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+    );
+    await Deno.mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Publish a finished run: write its manifest, then move the folder into
+   * place with one rename. With `replace`, an existing artifact (a --force
+   * rerun) is moved aside first and deleted after.
+   */
+  async publish(tmpDir: string, manifest: Manifest, replace = false): Promise<string> {
+    await writeJsonAtomic(join(tmpDir, "manifest.json"), manifest);
+    const target = this.artifactDir(manifest.stage, manifest.key);
+    await Deno.mkdir(join(target, ".."), { recursive: true });
+    if (await exists(target)) {
+      if (!replace) {
+        await Deno.remove(tmpDir, { recursive: true }); // same key, same content
+        return target;
+      }
+      const old = `${tmpDir}.old`;
+      await Deno.rename(target, old);
+      await Deno.rename(tmpDir, target);
+      await Deno.remove(old, { recursive: true });
+      return target;
+    }
+    await Deno.rename(tmpDir, target);
+    return target;
+  }
+
+  async discard(tmpDir: string): Promise<void> {
+    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+
+  /** Remove leftovers of killed runs. Only call while holding the lock. */
+  async cleanTmp(): Promise<number> {
+    let n = 0;
+    try {
+      for await (const e of Deno.readDir(this.tmpRoot)) {
+        await Deno.remove(join(this.tmpRoot, e.name), { recursive: true });
+        n++;
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return n;
+  }
+
+  async writeRun(record: RunRecord): Promise<void> {
+    await writeJsonAtomic(join(this.root, "runs", `${record.runId}.json`), record);
+    await writeJsonAtomic(join(this.root, "latest", `${record.config}.json`), record);
+  }
+
+  async latestRun(config: string): Promise<RunRecord | null> {
+    const raw = await readJsonIfExists(join(this.root, "latest", `${config}.json`));
+    return raw ? RunRecord.parse(raw) : null;
+  }
+
+  async allLatestRuns(): Promise<RunRecord[]> {
+    return await this.#readRecords(join(this.root, "latest"));
+  }
+
+  async allRuns(): Promise<RunRecord[]> {
+    const runs = await this.#readRecords(join(this.root, "runs"));
+    return runs.sort((a, b) => a.started.localeCompare(b.started));
+  }
+
+  async #readRecords(dir: string): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (!e.name.endsWith(".json")) continue;
+        const raw = await readJsonIfExists(join(dir, e.name));
+        if (raw) out.push(RunRecord.parse(raw));
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out;
+  }
+
+  /** Every published artifact as [stage, key]. */
+  async listArtifacts(): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    const objects = join(this.root, "objects");
+    try {
+      for await (const s of Deno.readDir(objects)) {
+        if (!s.isDirectory) continue;
+        for await (const k of Deno.readDir(join(objects, s.name))) {
+          if (k.isDirectory) out.push([s.name, k.name]);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out;
+  }
+}
+
+export function artifactRef(node: string, dir: string, manifest: Manifest): ArtifactRef {
+  return {
+    node,
+    stage: manifest.stage,
+    key: manifest.key,
+    dir,
+    manifest,
+    table: (name) => {
+      if (!(name in manifest.tables)) {
+        throw new Error(
+          `${node} (${manifest.stage}) has no table "${name}"; it has: ${
+            Object.keys(manifest.tables).join(", ")
+          }`,
+        );
+      }
+      return join(dir, `${name}.parquet`);
+    },
+    file: (name) => join(dir, name),
+  };
+}

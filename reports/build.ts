@@ -1,0 +1,180 @@
+/**
+ * Builds the HTML report: an index of claims and artifacts, one page per
+ * claim. Pages of claims that are not measured yet say so plainly.
+ */
+import { join } from "node:path";
+import type { ArtifactRef } from "../engine/stage.ts";
+import type { Claim } from "./claims_table.ts";
+import type { ClaimMeasure, ClaimResult, Measured, ReportQuery } from "./measure.ts";
+import { esc, page, table } from "./html.ts";
+import { type Figure, figureHtml } from "./figures.ts";
+
+export interface ClaimOutcome {
+  claim: Claim;
+  measure?: ClaimMeasure;
+  result?: ClaimResult;
+  /** Why it is not measured (missing stages or a failed measure). */
+  missing?: string;
+}
+
+export async function measureClaims(
+  claims: Claim[],
+  measures: Record<string, ClaimMeasure>,
+  q: ReportQuery,
+  available: Set<string>,
+): Promise<ClaimOutcome[]> {
+  const out: ClaimOutcome[] = [];
+  for (const claim of claims) {
+    const measure = measures[claim.id];
+    if (!measure) {
+      out.push({
+        claim,
+        missing: `no stage of this pipeline measures it yet (needs: ${claim.stages})`,
+      });
+      continue;
+    }
+    const absent = measure.needs.filter((n) => !available.has(n));
+    if (absent.length) {
+      out.push({ claim, measure, missing: `this run has no ${absent.join(", ")} stage(s)` });
+      continue;
+    }
+    out.push({ claim, measure, result: await measure.measure(q) });
+  }
+  return out;
+}
+
+export async function writeReport(
+  dir: string,
+  outcomes: ClaimOutcome[],
+  inputs: ArtifactRef[],
+  notes: string[],
+): Promise<void> {
+  await Deno.mkdir(join(dir, "claims"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "index.html"), indexPage(outcomes, inputs, notes));
+  for (const o of outcomes) {
+    await Deno.writeTextFile(join(dir, "claims", `${o.claim.id}.html`), claimPage(o, inputs));
+  }
+}
+
+function verdictBadge(o: ClaimOutcome): string {
+  if (!o.result) return `<span class="verdict pending">not yet measured</span>`;
+  const v = o.result.verdict.outcome;
+  const cls = v === "holds" ? "holds" : v === "fails" ? "fails" : "inconclusive";
+  const text = v === "fails" ? "does not hold" : v;
+  return `<span class="verdict ${cls}">${text}</span>`;
+}
+
+function indexPage(outcomes: ClaimOutcome[], inputs: ArtifactRef[], notes: string[]): string {
+  const rows = outcomes.map((o) =>
+    `<tr><td><a href="claims/${o.claim.id}.html">${esc(o.claim.id)}</a></td>` +
+    `<td>${esc(o.claim.figure)}</td><td>${esc(o.claim.statement)}</td><td>${
+      verdictBadge(o)
+    }</td></tr>`
+  ).join("\n");
+  const sorted = [...inputs].sort((a, b) => a.node.localeCompare(b.node));
+  const rowsFig: Figure = {
+    kind: "bars",
+    title: "Rows written per stage (all tables)",
+    xLabel: "stage",
+    yLabel: "rows",
+    x: sorted.map((_, i) => i),
+    xNames: sorted.map((r) => r.node),
+    series: [{
+      label: "rows",
+      values: sorted.map((r) => Object.values(r.manifest.tables).reduce((s, n) => s + n, 0)),
+    }],
+  };
+  return page(
+    "dissect: network dissection, claim by claim",
+    `<h1>Network dissection, claim by claim</h1>
+<p>Each claim of the paper gets a page with the paper's number, ours, a verdict by a rule
+fixed in code before the run, a figure, and the provenance of every number.</p>
+<table><thead><tr><th>claim</th><th>figure</th><th>the paper says</th><th>verdict</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<h2>Artifacts of this run</h2>
+${artifactTable(sorted)}
+${sorted.length ? figureHtml(rowsFig) : ""}
+<h2>Definitions (from the paper's methods)</h2>
+<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join("\n")}</ul>`,
+  );
+}
+
+function artifactTable(inputs: ArtifactRef[]): string {
+  return table(
+    ["stage", "kind", "key", "tables (rows)", "parameters"],
+    inputs.map((r) => [
+      r.node,
+      r.stage,
+      r.key.slice(0, 16),
+      Object.entries(r.manifest.tables).map(([t, n]) => `${t} (${n})`).join(", "),
+      JSON.stringify(r.manifest.keyParts.params),
+    ]),
+  );
+}
+
+function claimPage(o: ClaimOutcome, inputs: ArtifactRef[]): string {
+  const c = o.claim;
+  const head = `<h1>${esc(c.id)}: ${esc(c.statement)}</h1>
+<p>${verdictBadge(o)} <span class="muted">Figure ${esc(c.figure)} of the paper</span></p>
+<h2>The paper</h2>
+<p>${esc(c.statement)}.</p><p><b>Paper's numbers:</b> ${esc(c.paperNumbers)}</p>
+<p class="muted">Stages: ${esc(c.stages)}</p>`;
+  if (!o.result) {
+    return page(
+      `${c.id}: not yet measured`,
+      `${head}<h2>Ours</h2><p><b>Not yet measured.</b> ${esc(o.missing ?? "")}.</p>
+<p>No number is shown until a stage of the pipeline computes it.</p>`,
+      { root: ".." },
+    );
+  }
+  const r = o.result;
+  const used = new Set(r.values.flatMap((v) => v.tables));
+  return page(
+    `${c.id}: ${r.verdict.outcome}`,
+    `${head}
+<h2>Ours</h2>
+${
+      table(
+        ["measure", "value", "95% interval"],
+        r.values.map((
+          v,
+        ) => [v.label, fmt(v.value, v.unit), v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])}` : ""]),
+      )
+    }
+<h2>Verdict</h2>
+<p>${verdictBadge(o)} ${esc(r.verdict.detail)}</p>
+<p><b>Rule</b> (fixed in <code>reports/claims/${esc(c.id)}.ts</code> before the run): ${
+      esc(o.measure!.rule)
+    }</p>
+<h2>Figure</h2>
+${r.figures.map(figureHtml).join("\n")}
+${r.extraHtml ?? ""}
+<h2>Provenance</h2>
+${
+      provenance(
+        r.values,
+        inputs.filter((i) =>
+          [...used].some((u) => u.startsWith(i.node.replaceAll("-", "_") + "__"))
+        ),
+      )
+    }`,
+    { root: ".." },
+  );
+}
+
+function provenance(values: Measured[], inputs: ArtifactRef[]): string {
+  const sqls = values.map((v) =>
+    `<details><summary>${esc(v.label)}: reads ${esc(v.tables.join(", "))}</summary><pre>${
+      esc(v.sql)
+    }</pre></details>`
+  ).join("\n");
+  return `<p>Table names are views of <code>artifacts/catalog.duckdb</code>; each reads the Parquet file of the artifact below.</p>
+${artifactTable(inputs)}
+${sqls}`;
+}
+
+function fmt(v: number | string, unit?: string): string {
+  if (typeof v === "string") return v;
+  const s = Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 4 : 2);
+  return unit ? `${s} ${unit}` : s;
+}

@@ -1,0 +1,22 @@
+/**
+ * Figures are data, drawn in the browser by assets/report.js with uPlot
+ * (bundled into the report, so it works offline from file://).
+ */
+import { esc } from "./html.ts";
+
+export interface Figure {
+  kind: "bars" | "lines" | "points";
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** x values (numbers); `xNames` labels them when they are categories. */
+  x: number[];
+  xNames?: string[];
+  series: { label: string; values: (number | null)[] }[];
+}
+
+export function figureHtml(fig: Figure): string {
+  const json = JSON.stringify(fig).replaceAll("<", "\\u003c");
+  return `<figure class="plot"><figcaption>${esc(fig.title)}</figcaption>` +
+    `<div class="plot-area"></div><script type="application/json">${json}</script></figure>`;
+}

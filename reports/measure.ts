@@ -1,0 +1,91 @@
+/**
+ * What a claim page is made of. A claim's measure is code written before the
+ * numbers exist: it queries the pipeline's tables, and its verdict rule is a
+ * fixed function of those numbers. Every number carries the SQL that produced
+ * it and the tables (catalog view names) it read.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { ArtifactRef } from "../engine/stage.ts";
+import { connect, queryRows, sqlIdent, sqlString, viewName } from "../engine/duck.ts";
+import type { Figure } from "./figures.ts";
+
+export interface Measured {
+  label: string;
+  value: number | string;
+  /** A confidence interval, where the number is a statistic. */
+  ci?: [number, number];
+  unit?: string;
+  sql: string;
+  /** Catalog views the SQL reads. */
+  tables: string[];
+}
+
+export type Outcome = "holds" | "fails" | "inconclusive";
+
+export interface ClaimResult {
+  values: Measured[];
+  verdict: { outcome: Outcome; detail: string };
+  figures: Figure[];
+  /** Extra HTML (unit images and the like), already escaped. */
+  extraHtml?: string;
+}
+
+export interface ClaimMeasure {
+  id: string;
+  /** Pipeline nodes whose tables it reads. */
+  needs: string[];
+  /** The verdict rule, in words, matching the code. */
+  rule: string;
+  measure(q: ReportQuery): Promise<ClaimResult>;
+}
+
+/** SQL over the input artifacts, under their catalog names, recording provenance. */
+export class ReportQuery {
+  private constructor(
+    private conn: DuckDBConnection,
+    readonly views: Map<string, ArtifactRef>,
+  ) {}
+
+  static async open(inputs: Record<string, ArtifactRef>): Promise<ReportQuery> {
+    const conn = await connect();
+    const views = new Map<string, ArtifactRef>();
+    for (const ref of Object.values(inputs)) {
+      for (const table of Object.keys(ref.manifest.tables)) {
+        const name = viewName(ref.node, table);
+        await conn.run(
+          `CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${
+            sqlString(ref.table(table))
+          })`,
+        );
+        views.set(name, ref);
+      }
+    }
+    return new ReportQuery(conn, views);
+  }
+
+  async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    return await queryRows<T>(sql, this.conn);
+  }
+
+  /** One number: the SQL returns a row with `value` and optionally `lo`, `hi`. */
+  async value(label: string, sql: string, unit?: string): Promise<Measured> {
+    const [row] = await this.rows<{ value: number | string; lo?: number; hi?: number }>(sql);
+    if (!row) throw new Error(`measure "${label}": query returned no row`);
+    return {
+      label,
+      value: row.value,
+      ci: row.lo !== undefined && row.hi !== undefined ? [row.lo, row.hi] : undefined,
+      unit,
+      sql: sql.trim(),
+      tables: this.tablesIn(sql),
+    };
+  }
+
+  tablesIn(sql: string): string[] {
+    return [...this.views.keys()].filter((v) => new RegExp(`\\b${v}\\b`).test(sql));
+  }
+
+  close() {
+    this.conn.closeSync();
+  }
+}

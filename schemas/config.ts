@@ -1,0 +1,38 @@
+/**
+ * The run configuration: which world, which models, and per-node parameter
+ * overrides. Every field has a default, so `{}` is the built-in synthetic
+ * world; a user config overrides what it names (JSON, validated here).
+ */
+import { z } from "zod";
+
+export const WorldConfig = z.strictObject({
+  seed: z.int().min(0).default(1),
+  /** Image side in pixels. */
+  size: z.int().min(16).max(512).default(64),
+  /** Images per split. */
+  counts: z.strictObject({
+    train: z.int().min(1).default(2400),
+    val: z.int().min(1).default(1200),
+    objects: z.int().min(1).default(600),
+    church: z.int().min(1).default(600),
+  }).default({ train: 2400, val: 1200, objects: 600, church: 600 }),
+});
+
+export const ModelRef = z.strictObject({
+  /** Path to the ONNX file, relative to the working directory. */
+  path: z.string().min(1),
+});
+
+export const RunConfig = z.strictObject({
+  /** Names the run in the store; gc keeps the latest run of every name. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default("default"),
+  world: WorldConfig.default(WorldConfig.parse({})),
+  models: z.strictObject({
+    classifier: ModelRef.optional(),
+    segmenter: ModelRef.optional(),
+    generator: ModelRef.optional(),
+  }).default({}),
+  /** node id -> parameter -> value; applied over the pipeline's own values. */
+  stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+});
+export type RunConfig = z.infer<typeof RunConfig>;

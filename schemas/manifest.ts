@@ -1,0 +1,54 @@
+/** What every published artifact records about how it was made. */
+import { z } from "zod";
+
+export const KeyParts = z.object({
+  stage: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  /** input slot -> key of the upstream artifact */
+  inputs: z.record(z.string(), z.string()),
+  /** project-relative module path -> sha256 */
+  code: z.record(z.string(), z.string()),
+  /** bare specifier -> pinned npm target */
+  packages: z.record(z.string(), z.string()),
+  /** file slot -> sha256 of the file (or folder) read */
+  files: z.record(z.string(), z.string()),
+});
+export type KeyParts = z.infer<typeof KeyParts>;
+
+export const Manifest = z.object({
+  format: z.literal("dissect-artifact/1"),
+  node: z.string(),
+  stage: z.string(),
+  key: z.string(),
+  keyParts: KeyParts,
+  /** upstream node of each input slot */
+  inputNodes: z.record(z.string(), z.string()),
+  /** file slot -> path as configured */
+  filePaths: z.record(z.string(), z.string()),
+  started: z.string(),
+  ended: z.string(),
+  durationMs: z.number(),
+  /** table name -> row count */
+  tables: z.record(z.string(), z.number()),
+  tools: z.record(z.string(), z.string()),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** One `reproduce` invocation, as recorded under artifacts/runs/. */
+export const RunRecord = z.object({
+  format: z.literal("dissect-run/1"),
+  runId: z.string(),
+  config: z.string(),
+  started: z.string(),
+  ended: z.string(),
+  ok: z.boolean(),
+  nodes: z.array(z.object({
+    node: z.string(),
+    stage: z.string(),
+    key: z.string(),
+    status: z.enum(["executed", "cached", "failed", "skipped"]),
+    durationMs: z.number(),
+    error: z.string().optional(),
+  })),
+});
+export type RunRecord = z.infer<typeof RunRecord>;

@@ -1,0 +1,81 @@
+/**
+ * report: the HTML report, one page per claim of claims.md, plus two tables
+ * that make every verdict and number queryable: `claims` and `claim_values`.
+ * It takes every other node of the pipeline as an input.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { PROJECT_ROOT } from "../engine/paths.ts";
+import { claimNotes, parseClaims } from "../reports/claims_table.ts";
+import { ReportQuery } from "../reports/measure.ts";
+import { MEASURES } from "../reports/measures.ts";
+import { measureClaims, writeReport } from "../reports/build.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "report",
+  description: "the claim-by-claim HTML report",
+  params: z.object({}),
+  inputs: "*",
+  outputs: ["claims", "claim_values"],
+  // Assets ship with the project; uPlot comes from the pinned npm package.
+  files: () => ({
+    claims: join(PROJECT_ROOT, "reports/claims.md"),
+    report_js: join(PROJECT_ROOT, "reports/assets/report.js"),
+    report_css: join(PROJECT_ROOT, "reports/assets/report.css"),
+    uplot_js: join(PROJECT_ROOT, "node_modules/uplot/dist/uPlot.iife.min.js"),
+    uplot_css: join(PROJECT_ROOT, "node_modules/uplot/dist/uPlot.min.css"),
+  }),
+  async run(ctx) {
+    const markdown = await Deno.readTextFile(ctx.files.claims);
+    const claims = parseClaims(markdown);
+    const q = await ReportQuery.open(ctx.inputs);
+    try {
+      const outcomes = await measureClaims(claims, MEASURES, q, new Set(Object.keys(ctx.inputs)));
+      await writeReport(ctx.outDir, outcomes, Object.values(ctx.inputs), claimNotes(markdown));
+      const assets = join(ctx.outDir, "assets");
+      await Deno.mkdir(assets, { recursive: true });
+      await Deno.copyFile(ctx.files.uplot_js, join(assets, "uPlot.iife.min.js"));
+      await Deno.copyFile(ctx.files.uplot_css, join(assets, "uPlot.min.css"));
+      await Deno.copyFile(ctx.files.report_js, join(assets, "report.js"));
+      await Deno.copyFile(ctx.files.report_css, join(assets, "report.css"));
+      const claimsTable = await ctx.table("claims", {
+        claim: "VARCHAR",
+        status: "VARCHAR",
+        rule: "VARCHAR",
+        detail: "VARCHAR",
+      });
+      const values = await ctx.table("claim_values", {
+        claim: "VARCHAR",
+        label: "VARCHAR",
+        value: "VARCHAR",
+        lo: "DOUBLE",
+        hi: "DOUBLE",
+        sql: "VARCHAR",
+        tables: "VARCHAR",
+      });
+      for (const o of outcomes) {
+        claimsTable.append({
+          claim: o.claim.id,
+          status: o.result ? o.result.verdict.outcome : "not yet measured",
+          rule: o.measure?.rule ?? null,
+          detail: o.result?.verdict.detail ?? o.missing ?? null,
+        });
+        for (const v of o.result?.values ?? []) {
+          values.append({
+            claim: o.claim.id,
+            label: v.label,
+            value: String(v.value),
+            lo: v.ci?.[0] ?? null,
+            hi: v.ci?.[1] ?? null,
+            sql: v.sql,
+            tables: v.tables.join(","),
+          });
+        }
+      }
+    } finally {
+      q.close();
+    }
+  },
+});

@@ -1,0 +1,34 @@
+/**
+ * Assertions for the tests (JSR's @std/assert cannot be reached here), on top
+ * of node:assert with messages that show both sides.
+ */
+import nodeAssert from "node:assert/strict";
+
+export function assert(cond: unknown, message?: string): asserts cond {
+  nodeAssert.ok(cond, message);
+}
+
+export function assertEquals<T>(actual: T, expected: T, message?: string): void {
+  nodeAssert.deepStrictEqual(actual, expected, message);
+}
+
+export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
+  nodeAssert.notDeepStrictEqual(actual, expected, message);
+}
+
+export function assertMatch(actual: string, re: RegExp, message?: string): void {
+  nodeAssert.match(actual, re, message);
+}
+
+export async function assertRejects(
+  fn: () => Promise<unknown>,
+  check?: (e: Error) => void,
+): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    check?.(e as Error);
+    return e as Error;
+  }
+  throw new nodeAssert.AssertionError({ message: "expected the promise to reject" });
+}

@@ -1,0 +1,46 @@
+/** Shared test helpers: run the CLI as a subprocess, temporary stores and fixtures. */
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../engine/paths.ts";
+
+export const TOY_PIPELINE = join(PROJECT_ROOT, "tests/fixtures/toy/pipeline.ts");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliCommand(args: string[], env: Record<string, string> = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(PROJECT_ROOT, "dissect.ts"), ...args],
+    cwd: PROJECT_ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const out = await cliCommand(args, env).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+export async function tempDir(prefix = "dissect-test-"): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
+
+/** A copy of the toy pipeline that a test may edit, beside the original (same import depth). */
+export async function copyToy(): Promise<string> {
+  const dir = join(PROJECT_ROOT, "tests/fixtures", `.tmp-toy-${crypto.randomUUID().slice(0, 8)}`);
+  await Deno.mkdir(dir);
+  for await (const e of Deno.readDir(join(PROJECT_ROOT, "tests/fixtures/toy"))) {
+    await Deno.copyFile(join(PROJECT_ROOT, "tests/fixtures/toy", e.name), join(dir, e.name));
+  }
+  return dir;
+}
+
+export function executedNodes(json: string): string[] {
+  const r = JSON.parse(json) as { run: { nodes: { node: string; status: string }[] } };
+  return r.run.nodes.filter((n) => n.status === "executed").map((n) => n.node).sort();
+}
