@@ -20,7 +20,10 @@ import { z } from "zod";`;
 
 Deno.test("code identity follows the module graph and pins npm versions", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/stage.ts`, `import { h } from "./helper.ts";\nimport { z } from "zod";`);
+  await Deno.writeTextFile(
+    `${dir}/stage.ts`,
+    `import { h } from "./helper.ts";\nimport { z } from "zod";`,
+  );
   await Deno.writeTextFile(`${dir}/helper.ts`, `import "./deep/leaf.ts";\nexport const h = 1;`);
   await Deno.mkdir(`${dir}/deep`);
   await Deno.writeTextFile(`${dir}/deep/leaf.ts`, `export const leaf = 1;`);

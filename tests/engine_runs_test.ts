@@ -69,7 +69,12 @@ Deno.test("a stage that throws publishes nothing and blocks its dependents; the 
   const status = Object.fromEntries(
     run.nodes.map((n: { node: string; status: string }) => [n.node, n.status]),
   );
-  assertEquals(status, { numbers: "executed", other: "executed", squares: "failed", total: "skipped" });
+  assertEquals(status, {
+    numbers: "executed",
+    other: "executed",
+    squares: "failed",
+    total: "skipped",
+  });
   assertEquals(await published(store, "squares"), []);
   assertMatch(bad.stderr, /squares was told to fail/);
   const good = await runCli(toy(store, "--json"));
@@ -170,7 +175,7 @@ Deno.test("bad input gets an error naming the field or path, and a non-zero exit
   assertMatch(unknown.stderr, /unknown stage "nosuch"/);
   assertMatch(unknown.stderr, /known stages: numbers, squares, total, other/);
 
-  const wrongType = await runCli(toy(store, "--set", "numbers.count=\"many\""));
+  const wrongType = await runCli(toy(store, "--set", 'numbers.count="many"'));
   assertEquals(wrongType.code, 2);
   assertMatch(wrongType.stderr, /stages\.numbers\.count: /);
 

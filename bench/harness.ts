@@ -1,0 +1,29 @@
+/**
+ * Benchmarks report ratios measured within one run (machines here are shared
+ * and noisy, so absolute times only inform). Each benchmark returns its
+ * measurements and, where it has one, a ratio with the target it must meet.
+ */
+export interface BenchResult {
+  /** Informational measurements (seconds, rates). */
+  metrics: Record<string, number>;
+  /** The number the benchmark is judged on, and its target (ratio <= max). */
+  ratio?: { name: string; value: number; max: number };
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(): Promise<BenchResult>;
+}
+
+/** Median wall time in seconds of `repeat` calls. */
+export async function timeIt(fn: () => Promise<unknown>, repeat = 3): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}

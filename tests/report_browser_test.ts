@@ -1,0 +1,59 @@
+/**
+ * The report opens from file:// in headless Chromium with no console errors,
+ * draws its figures with the bundled uPlot, and has one page per claim.
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "./assert.ts";
+import { runCli, tempDir } from "./helpers.ts";
+import { launchBrowser } from "./browser.ts";
+import { parseClaims } from "../reports/claims_table.ts";
+import { PROJECT_ROOT } from "../engine/paths.ts";
+
+Deno.test({
+  name: "report pages load offline with no console errors and draw their figures",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const store = await tempDir();
+    const r = await runCli(["reproduce", "--store", store, "--config", "configs/smoke.json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const index = join(store, "report", "index.html");
+    const claims = parseClaims(await Deno.readTextFile(join(PROJECT_ROOT, "reports/claims.md")));
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("request", (req) => requests.push(req.url()));
+      await page.goto(`file://${index}`);
+      await page.waitForLoadState("load");
+      const links = await page.$$eval(
+        "a[href^='claims/']",
+        (as) => as.map((a) => a.getAttribute("href")),
+      );
+      assertEquals(links.length, claims.length);
+      assert(
+        await page.evaluate(() => typeof (globalThis as { uPlot?: unknown }).uPlot === "function"),
+      );
+      const indexFigures = await page.$$eval("figure.plot", (f) => f.length);
+      assertEquals(await page.$$eval("figure.plot canvas", (c) => c.length), indexFigures);
+      for (const claim of claims) {
+        await page.goto(`file://${join(store, "report", "claims", `${claim.id}.html`)}`);
+        await page.waitForLoadState("load");
+        const h1 = await page.textContent("h1");
+        assert(h1?.startsWith(claim.id), `page of ${claim.id} has its title`);
+        const figures = await page.$$eval("figure.plot", (f) => f.length);
+        const canvases = await page.$$eval("figure.plot canvas", (c) => c.length);
+        assertEquals(canvases, figures, `every figure of ${claim.id} is drawn`);
+      }
+      assertEquals(errors, []);
+      assertEquals(requests.filter((u) => !u.startsWith("file://")), [], "no network requests");
+    } finally {
+      await browser.close();
+    }
+  },
+});
