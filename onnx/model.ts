@@ -1,0 +1,131 @@
+/**
+ * Opening an ONNX model with errors a user can act on: a missing file, a
+ * file that is not ONNX, a layer name that does not exist (listing those that
+ * do), an input of the wrong shape.
+ */
+import * as ort from "onnxruntime-node";
+import { DissectError } from "../engine/errors.ts";
+import { decodeModel, dimsOf, type ModelProto } from "./proto.ts";
+
+export interface TensorInfo {
+  name: string;
+  dims: (number | string)[];
+}
+
+export interface ModelInfo {
+  path: string;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** Every tensor a node produces, in graph order: the addressable layers. */
+  tensors: string[];
+  /** For each produced tensor, the op that produces it. */
+  producers: Record<string, string>;
+  metadata: Record<string, string>;
+  opset: number;
+  proto: ModelProto;
+}
+
+export async function readModelBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new DissectError("MODEL", `model file not found: ${path}`);
+    }
+    throw e;
+  }
+}
+
+export function inspectBytes(path: string, bytes: Uint8Array): ModelInfo {
+  let proto: ModelProto;
+  try {
+    proto = decodeModel(bytes);
+  } catch (e) {
+    throw new DissectError("MODEL", `${path} is not a valid ONNX file: ${(e as Error).message}`);
+  }
+  const g = proto.graph;
+  if (!g || !g.node?.length || !g.input?.length || !g.output?.length) {
+    throw new DissectError(
+      "MODEL",
+      `${path} is not a valid ONNX file: it has no graph with nodes, inputs and outputs`,
+    );
+  }
+  const inits = new Set((g.initializer ?? []).map((t) => t.name));
+  const producers: Record<string, string> = {};
+  for (const n of g.node) for (const o of n.output ?? []) if (o) producers[o] = n.opType ?? "?";
+  return {
+    path,
+    inputs: g.input.filter((i) => !inits.has(i.name)).map((i) => ({
+      name: i.name ?? "",
+      dims: dimsOf(i),
+    })),
+    outputs: g.output.map((o) => ({ name: o.name ?? "", dims: dimsOf(o) })),
+    tensors: Object.keys(producers),
+    producers,
+    metadata: Object.fromEntries(
+      (proto.metadataProps ?? []).map((p) => [p.key ?? "", p.value ?? ""]),
+    ),
+    opset: Number(proto.opsetImport?.find((o) => !o.domain)?.version ?? 0),
+    proto,
+  };
+}
+
+export async function inspectModel(path: string): Promise<ModelInfo> {
+  return inspectBytes(path, await readModelBytes(path));
+}
+
+/** Fail, naming the model and listing what exists, when a layer is not in the graph. */
+export function requireTensors(info: ModelInfo, names: string[]): void {
+  const missing = names.filter((n) => !(n in info.producers));
+  if (missing.length) {
+    const named = info.tensors.filter((t) => !/^\/|^onnx::|_output_\d+$/.test(t));
+    throw new DissectError(
+      "MODEL",
+      `${info.path} has no layer named ${missing.map((m) => `"${m}"`).join(", ")}`,
+      `layers it has: ${(named.length ? named : info.tensors).join(", ")}`,
+    );
+  }
+}
+
+/** Fail when the model's (single) image input does not match what a stage feeds it. */
+export function requireInput(
+  info: ModelInfo,
+  expect: { name?: string; dims: (number | null)[] },
+): TensorInfo {
+  const input = expect.name ? info.inputs.find((i) => i.name === expect.name) : info.inputs[0];
+  if (!input) {
+    throw new DissectError(
+      "MODEL",
+      `${info.path} has no input named "${expect.name}"`,
+      `inputs: ${info.inputs.map((i) => i.name).join(", ")}`,
+    );
+  }
+  const ok = input.dims.length === expect.dims.length &&
+    expect.dims.every((d, i) =>
+      d === null || typeof input.dims[i] === "string" || input.dims[i] === d
+    );
+  if (!ok) {
+    const want = expect.dims.map((d) => d ?? "N").join("x");
+    throw new DissectError(
+      "MODEL",
+      `${info.path}: input "${input.name}" has shape ${input.dims.join("x")}, expected ${want}`,
+    );
+  }
+  return input;
+}
+
+/** An onnxruntime session on the CPU, from bytes (possibly edited). */
+export async function createSession(
+  path: string,
+  bytes: Uint8Array,
+): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: Math.max(1, navigator.hardwareConcurrency ?? 1),
+    });
+  } catch (e) {
+    throw new DissectError("MODEL", `onnxruntime cannot load ${path}: ${(e as Error).message}`);
+  }
+}

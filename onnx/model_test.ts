@@ -1,0 +1,76 @@
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { GraphBuilder } from "./build.ts";
+import {
+  createSession,
+  inspectBytes,
+  inspectModel,
+  requireInput,
+  requireTensors,
+} from "./model.ts";
+
+/** 1x1 conv with 2 output channels, then Relu, named like a zoo layer. */
+function tinyModel(): Uint8Array {
+  const g = new GraphBuilder();
+  g.input("image", ["N", 3, 4, 4]);
+  g.init("w", [2, 3, 1, 1], [1, 0, 0, 0, -1, 0]);
+  g.init("b", [2], [0, 0.5]);
+  const conv = g.node("Conv", ["image", "w", "b"], "conv1_1_pre", { kernel_shape: [1, 1] });
+  g.node("Relu", [conv], "conv1_1");
+  g.output("conv1_1", ["N", 2, 4, 4]);
+  return g.toBytes({ metadata: { labels: '["a","b"]' } });
+}
+
+Deno.test("a built model inspects and runs in onnxruntime", async () => {
+  const bytes = tinyModel();
+  const info = inspectBytes("tiny.onnx", bytes);
+  assertEquals(info.inputs, [{ name: "image", dims: ["N", 3, 4, 4] }]);
+  assertEquals(info.tensors, ["conv1_1_pre", "conv1_1"]);
+  assertEquals(info.metadata.labels, '["a","b"]');
+  const session = await createSession("tiny.onnx", bytes);
+  const x = new Float32Array(3 * 16).map((_, i) => (i < 16 ? i - 8 : i >= 16 && i < 32 ? 1 : 0));
+  const out = await session.run({ image: new ort.Tensor("float32", x, [1, 3, 4, 4]) });
+  const y = out.conv1_1.data as Float32Array;
+  assertEquals(y[0], 0, "relu(-8)");
+  assertEquals(y[15], 7, "relu(7)");
+  assertEquals(y[16], 0, "relu(-1 + 0.5)");
+});
+
+Deno.test("a corrupt or missing model file is an error naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  const corrupt = join(dir, "broken.onnx");
+  await Deno.writeFile(corrupt, new TextEncoder().encode("this is not a protobuf at all"));
+  const e = await assertRejects(() => inspectModel(corrupt));
+  assertMatch(e.message, /broken\.onnx is not a valid ONNX file/);
+  const truncated = join(dir, "truncated.onnx");
+  await Deno.writeFile(truncated, tinyModel().slice(0, 40));
+  assertMatch(
+    (await assertRejects(() => inspectModel(truncated))).message,
+    /truncated\.onnx is not a valid ONNX file/,
+  );
+  assertMatch(
+    (await assertRejects(() => inspectModel(join(dir, "gone.onnx")))).message,
+    /model file not found: .*gone\.onnx/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a wrong layer name or input shape is an error listing what exists", () => {
+  const info = inspectBytes("tiny.onnx", tinyModel());
+  requireTensors(info, ["conv1_1"]);
+  try {
+    requireTensors(info, ["conv9_9"]);
+    assert(false, "should have thrown");
+  } catch (e) {
+    assertMatch((e as Error).message, /tiny\.onnx has no layer named "conv9_9"/);
+    assertMatch((e as { hint: string }).hint, /conv1_1_pre, conv1_1/);
+  }
+  requireInput(info, { dims: [null, 3, 4, 4] });
+  try {
+    requireInput(info, { dims: [null, 3, 64, 64] });
+    assert(false, "should have thrown");
+  } catch (e) {
+    assertMatch((e as Error).message, /input "image" has shape Nx3x4x4, expected Nx3x64x64/);
+  }
+});

@@ -1,0 +1,58 @@
+/**
+ * Percentile bootstrap intervals over images: resample the rows with
+ * replacement, recompute the statistic, take the quantiles. Seeded, so an
+ * interval is a function of the data and the seed.
+ */
+import { seededRandom } from "./random.ts";
+
+export interface Interval {
+  estimate: number;
+  lo: number;
+  hi: number;
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  /** Coverage, e.g. 0.95 or 0.99. */
+  level?: number;
+  seed?: number;
+}
+
+/**
+ * @param n number of rows (images)
+ * @param stat the statistic of a resample, given how many times each row was drawn
+ */
+export function bootstrap(
+  n: number,
+  stat: (weights: Uint32Array) => number,
+  opts: BootstrapOptions = {},
+): Interval {
+  if (n === 0) throw new Error("bootstrap over an empty sample");
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const rand = seededRandom(opts.seed ?? 1);
+  const ones = new Uint32Array(n).fill(1);
+  const estimate = stat(ones);
+  const values = new Float64Array(resamples);
+  const w = new Uint32Array(n);
+  for (let r = 0; r < resamples; r++) {
+    w.fill(0);
+    for (let i = 0; i < n; i++) w[Math.floor(rand() * n)]++;
+    values[r] = stat(w);
+  }
+  values.sort();
+  const q = (p: number) => values[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))];
+  return { estimate, lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
+}
+
+/** Interval of a mean of per-row values. */
+export function bootstrapMean(values: ArrayLike<number>, opts?: BootstrapOptions): Interval {
+  return bootstrap(values.length, (w) => {
+    let s = 0, c = 0;
+    for (let i = 0; i < values.length; i++) {
+      s += w[i] * values[i];
+      c += w[i];
+    }
+    return s / c;
+  }, opts);
+}

@@ -1,0 +1,22 @@
+import { assert, assertEquals } from "../tests/assert.ts";
+import { bootstrapMean } from "./bootstrap.ts";
+import { seededRandom } from "./random.ts";
+
+Deno.test("bootstrap intervals of a mean cover the truth at about their level", () => {
+  // 200 samples of 300 coin flips with p = 0.3: the 95% interval should cover 0.3 in ~95%.
+  const rand = seededRandom(42);
+  let covered = 0;
+  const trials = 200;
+  for (let t = 0; t < trials; t++) {
+    const flips = Array.from({ length: 300 }, () => (rand() < 0.3 ? 1 : 0));
+    const ci = bootstrapMean(flips, { resamples: 400, seed: t });
+    if (ci.lo <= 0.3 && 0.3 <= ci.hi) covered++;
+    assert(ci.lo <= ci.estimate && ci.estimate <= ci.hi);
+  }
+  assert(covered / trials > 0.88 && covered / trials < 0.99, `coverage ${covered / trials}`);
+});
+
+Deno.test("bootstrap is a function of the data and the seed", () => {
+  const xs = [1, 0, 1, 1, 0, 1, 0, 0, 1, 1];
+  assertEquals(bootstrapMean(xs, { seed: 3 }), bootstrapMean(xs, { seed: 3 }));
+});
