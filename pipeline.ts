@@ -5,11 +5,33 @@
  */
 import { Pipeline } from "./engine/dag.ts";
 import type { RunConfig } from "./schemas/config.ts";
+import classify from "./stages/classify.ts";
+import render from "./stages/render.ts";
 import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
   const p = new Pipeline();
-  void config;
+  const { seed, size, counts } = config.world;
+
+  // Data. The paper uses Places365 (train to rank units, val held out for
+  // dissection), ImageNet for the object-centric test of one unit (C3), and
+  // LSUN churches for the GAN. Here each is a split of the synthetic world,
+  // rendered with exact ground truth.
+  for (const split of ["train", "val", "objects", "church"] as const) {
+    p.add(`world-${split}`, render, { params: { split, count: counts[split], seed, size } });
+  }
+
+  // Models. The paper dissects VGG-16 trained on Places365; here, the zoo's
+  // VGG-16-shaped classifier trained on the world's train split.
+  const { classifier } = config.models;
+  if (classifier) {
+    // M1: it is a real, working classifier on held-out data.
+    p.add("classify-val", classify, {
+      params: { model: classifier.path },
+      inputs: { data: "world-val" },
+      claims: ["M1"],
+    });
+  }
 
   // The report reads every table of the run: one page per claim of claims.md.
   const all = Object.fromEntries([...p.nodes.keys()].map((id) => [id, id]));

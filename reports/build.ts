@@ -166,7 +166,7 @@ function provenance(values: Measured[], inputs: ArtifactRef[]): string {
   const sqls = values.map((v) =>
     `<details><summary>${esc(v.label)}: reads ${esc(v.tables.join(", "))}</summary><pre>${
       esc(v.sql)
-    }</pre></details>`
+    }</pre>${v.ciMethod ? `<p class="muted">Interval: ${esc(v.ciMethod)}.</p>` : ""}</details>`
   ).join("\n");
   return `<p>Table names are views of <code>artifacts/catalog.duckdb</code>; each reads the Parquet file of the artifact below.</p>
 ${artifactTable(inputs)}

@@ -8,6 +8,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { connect, queryRows, sqlIdent, sqlString, viewName } from "../engine/duck.ts";
 import type { Figure } from "./figures.ts";
+import { bootstrapMean } from "../stats/bootstrap.ts";
 
 export interface Measured {
   label: string;
@@ -15,6 +16,8 @@ export interface Measured {
   /** A confidence interval, where the number is a statistic. */
   ci?: [number, number];
   unit?: string;
+  /** How the interval was computed, when there is one. */
+  ciMethod?: string;
   sql: string;
   /** Catalog views the SQL reads. */
   tables: string[];
@@ -76,6 +79,34 @@ export class ReportQuery {
       value: row.value,
       ci: row.lo !== undefined && row.hi !== undefined ? [row.lo, row.hi] : undefined,
       unit,
+      sql: sql.trim(),
+      tables: this.tablesIn(sql),
+    };
+  }
+
+  /**
+   * The mean of a per-image column, with a seeded 95% bootstrap interval over
+   * images. The SQL returns one row per image with a numeric column `x`.
+   */
+  async mean(
+    label: string,
+    sql: string,
+    opts: { unit?: string; seed?: number; scale?: number } = {},
+  ): Promise<Measured> {
+    const rows = await this.rows<{ x: number | boolean }>(sql);
+    if (rows.length === 0) throw new Error(`measure "${label}": no rows`);
+    const scale = opts.scale ?? 1;
+    const xs = rows.map((r) => Number(r.x) * scale);
+    const ci = bootstrapMean(xs, { seed: opts.seed ?? 1, resamples: 1000 });
+    return {
+      label,
+      value: ci.estimate,
+      ci: [ci.lo, ci.hi],
+      ciMethod:
+        `mean over ${xs.length} rows; 95% percentile bootstrap over rows, 1000 resamples, seed ${
+          opts.seed ?? 1
+        }`,
+      unit: opts.unit,
       sql: sql.trim(),
       tables: this.tablesIn(sql),
     };

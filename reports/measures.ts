@@ -3,5 +3,8 @@
  * reported as "not yet measured", never with a made-up result.
  */
 import type { ClaimMeasure } from "./measure.ts";
+import { M1 } from "./claims/M1.ts";
 
-export const MEASURES: Record<string, ClaimMeasure> = {};
+export const MEASURES: Record<string, ClaimMeasure> = Object.fromEntries(
+  [M1].map((m) => [m.id, m]),
+);

@@ -40,6 +40,7 @@ Deno.test({
         await page.evaluate(() => typeof (globalThis as { uPlot?: unknown }).uPlot === "function"),
       );
       const indexFigures = await page.$$eval("figure.plot", (f) => f.length);
+      assert(indexFigures >= 1, "the index has a figure");
       assertEquals(await page.$$eval("figure.plot canvas", (c) => c.length), indexFigures);
       for (const claim of claims) {
         await page.goto(`file://${join(store, "report", "claims", `${claim.id}.html`)}`);

@@ -10,7 +10,11 @@
     const opts = {
       width: Math.min(860, area.clientWidth || 860),
       height: 320,
-      scales: { x: { time: false } },
+      scales: {
+        x: { time: false },
+        // Bars grow from zero; lines and points use the data's own range.
+        y: spec.kind === "bars" ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } : {},
+      },
       axes: [
         {
           label: spec.xLabel,

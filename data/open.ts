@@ -1,0 +1,22 @@
+/**
+ * Opening a data set artifact for reading in batches, with errors that name
+ * it: missing or half-written (no meta.json), or empty.
+ */
+import { DissectError } from "../engine/errors.ts";
+import { SplitReader } from "../world/format.ts";
+
+export function openDataset(dir: string, what: string): SplitReader {
+  let reader: SplitReader;
+  try {
+    reader = new SplitReader(dir);
+  } catch (e) {
+    throw new DissectError("DATA", `${what}: ${(e as Error).message}`);
+  }
+  if (reader.count === 0) throw new DissectError("DATA", `${what}: the data set is empty (${dir})`);
+  return reader;
+}
+
+/** [start, end) batches covering [0, count). */
+export function* batches(count: number, size: number): Generator<[number, number]> {
+  for (let start = 0; start < count; start += size) yield [start, Math.min(count, start + size)];
+}

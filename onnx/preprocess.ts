@@ -1,0 +1,73 @@
+/**
+ * Turning dataset bytes into model input. A model says how it wants its
+ * input in its ONNX metadata ("preprocess": mean, std, range, layout), so
+ * any framework's model can be fed without code changes.
+ */
+import { z } from "zod";
+import { DissectError } from "../engine/errors.ts";
+import type { ModelInfo } from "./model.ts";
+
+export const Preprocess = z.object({
+  mean: z.array(z.number()).length(3),
+  std: z.array(z.number().positive()).length(3),
+  layout: z.literal("NCHW"),
+  range: z.tuple([z.number(), z.number()]),
+});
+export type Preprocess = z.infer<typeof Preprocess>;
+
+/** What a model gets when its metadata says nothing: [0,1] RGB, no normalization. */
+export const PLAIN: Preprocess = { mean: [0, 0, 0], std: [1, 1, 1], layout: "NCHW", range: [0, 1] };
+
+export function preprocessOf(info: ModelInfo): Preprocess {
+  const raw = info.metadata.preprocess;
+  if (!raw) return PLAIN;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new DissectError("MODEL", `${info.path}: metadata "preprocess" is not JSON: ${raw}`);
+  }
+  const r = Preprocess.safeParse(parsed);
+  if (!r.success) {
+    throw new DissectError(
+      "MODEL",
+      `${info.path}: metadata "preprocess" is invalid: ${r.error.issues[0].message}`,
+    );
+  }
+  return r.data;
+}
+
+/** Label names from the model's metadata "labels" (a JSON list), if it has them. */
+export function labelsOf(info: ModelInfo): string[] | null {
+  const raw = info.metadata.labels;
+  if (!raw) return null;
+  const r = z.array(z.string()).safeParse(JSON.parse(raw));
+  if (!r.success) {
+    throw new DissectError("MODEL", `${info.path}: metadata "labels" is not a list of names`);
+  }
+  return r.data;
+}
+
+/** n images of h*w interleaved RGB bytes -> float32 NCHW, normalized. */
+export function toTensorData(
+  rgb: Uint8Array,
+  n: number,
+  h: number,
+  w: number,
+  p: Preprocess,
+): Float32Array {
+  const out = new Float32Array(n * 3 * h * w);
+  const px = h * w;
+  const [lo, hi] = p.range;
+  const scale = (hi - lo) / 255;
+  for (let c = 0; c < 3; c++) {
+    const a = scale / p.std[c];
+    const b = (lo - p.mean[c]) / p.std[c];
+    for (let i = 0; i < n; i++) {
+      const src = i * px * 3 + c;
+      const dst = (i * 3 + c) * px;
+      for (let k = 0; k < px; k++) out[dst + k] = rgb[src + 3 * k] * a + b;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * classify: the classifier's predictions on a data set (claim M1: it is a
+ * real, working scene classifier). One row per image: the true label, the
+ * top-1 prediction, whether the label is in the top 5, and the confidence.
+ */
+import { z } from "zod";
+import * as ort from "onnxruntime-node";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { SplitReader } from "../world/format.ts";
+import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "classify",
+  description: "top-1 and top-5 predictions of a classifier on a data set",
+  params: z.object({
+    model: z.string(),
+    batch: z.int().min(1).max(1024).default(64),
+  }),
+  inputs: ["data"],
+  outputs: ["predictions", "classes"],
+  files: (p) => ({ model: p.model }),
+  async run(ctx) {
+    const data = new SplitReader(ctx.inputs.data.dir);
+    const { count, height, width, labels } = data.meta;
+    const bytes = await readModelBytes(ctx.files.model);
+    const info = inspectBytes(ctx.params.model, bytes);
+    const input = requireInput(info, { dims: [null, 3, height, width] });
+    const modelLabels = labelsOf(info) ?? labels;
+    if (modelLabels.join("\n") !== labels.join("\n")) {
+      throw new DissectError(
+        "MODEL",
+        `${ctx.params.model}: its labels (${modelLabels.join(", ")}) differ from the data set's ` +
+          `(${labels.join(", ")})`,
+      );
+    }
+    const pre = preprocessOf(info);
+    const session = await createSession(ctx.params.model, bytes);
+    const output = info.outputs[0].name;
+    const classes = await ctx.table("classes", { label: "INTEGER", name: "VARCHAR" });
+    labels.forEach((name, label) => classes.append({ label, name }));
+    const rows = await ctx.table("predictions", {
+      image: "INTEGER",
+      label: "INTEGER",
+      predicted: "INTEGER",
+      correct: "BOOLEAN",
+      top5: "BOOLEAN",
+      confidence: "DOUBLE",
+    });
+    const k = labels.length;
+    const bar = ctx.progress("classifying", count);
+    for (let start = 0; start < count; start += ctx.params.batch) {
+      const end = Math.min(count, start + ctx.params.batch);
+      const batch = data.read(start, end);
+      const n = end - start;
+      const x = new ort.Tensor("float32", toTensorData(batch.images, n, height, width, pre), [
+        n,
+        3,
+        height,
+        width,
+      ]);
+      const logits = (await session.run({ [input.name]: x }))[output].data as Float32Array;
+      if (logits.length !== n * k) {
+        throw new DissectError(
+          "MODEL",
+          `${ctx.params.model}: output "${output}" has ${logits.length / n} values per image, ` +
+            `expected one per class (${k})`,
+        );
+      }
+      for (let i = 0; i < n; i++) {
+        const row = logits.subarray(i * k, (i + 1) * k);
+        const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
+        const max = row[order[0]];
+        let z = 0;
+        for (const v of row) z += Math.exp(v - max);
+        const label = batch.labels[i];
+        rows.append({
+          image: start + i,
+          label,
+          predicted: order[0],
+          correct: order[0] === label,
+          top5: order.slice(0, 5).includes(label),
+          confidence: 1 / z,
+        });
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    await session.release();
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * render: one split of the synthetic world, rendered from its seed into the
+ * split format of world/format.ts (images and exact ground-truth maps, read
+ * back in batches by later stages), with an index table and the frequency of
+ * every ground-truth concept.
+ */
+import { z } from "zod";
+import { defineStage } from "../engine/stage.ts";
+import { SplitWriter } from "../world/format.ts";
+import { renderItem } from "../world/render.ts";
+import { labelSpace, splitItem, SPLITS } from "../world/splits.ts";
+import { MATERIALS, OBJECTS, PART_NAMES } from "../world/vocabulary.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "render",
+  description: "render a split of the synthetic world with exact ground truth",
+  params: z.object({
+    split: z.enum(SPLITS),
+    count: z.int().min(1),
+    seed: z.int().min(0).default(1),
+    size: z.int().min(16).max(512).default(64),
+  }),
+  inputs: [],
+  outputs: ["items", "concept_frequency"],
+  async run(ctx) {
+    const { split, count, seed, size } = ctx.params;
+    const labels = labelSpace(split);
+    const writer = new SplitWriter(ctx.outDir, { split, height: size, width: size, seed, labels });
+    const items = await ctx.table("items", {
+      image: "INTEGER",
+      label: "INTEGER",
+      label_name: "VARCHAR",
+      seed: "BIGINT",
+    });
+    // Pixel counts and image counts of every concept, by category.
+    const categories = { object: OBJECTS, part: PART_NAMES, material: MATERIALS } as const;
+    const pixels = Object.fromEntries(
+      Object.entries(categories).map(([c, names]) => [c, new Float64Array(names.length)]),
+    );
+    const images = Object.fromEntries(
+      Object.entries(categories).map(([c, names]) => [c, new Float64Array(names.length)]),
+    );
+    const bar = ctx.progress(`rendering ${split}`, count);
+    for (let i = 0; i < count; i++) {
+      const item = splitItem(split, i, seed);
+      const r = renderItem(split, item, size);
+      writer.append(r);
+      items.append({ image: i, label: r.label, label_name: labels[r.label], seed: item.seed });
+      for (const cat of Object.keys(categories) as (keyof typeof categories)[]) {
+        const map = r[cat];
+        const seen = new Uint8Array(categories[cat].length);
+        for (let p = 0; p < map.length; p++) {
+          pixels[cat][map[p]]++;
+          seen[map[p]] = 1;
+        }
+        for (let c = 0; c < seen.length; c++) images[cat][c] += seen[c];
+      }
+      bar.tick();
+    }
+    bar.done();
+    writer.finalize();
+    const freq = await ctx.table("concept_frequency", {
+      category: "VARCHAR",
+      concept: "VARCHAR",
+      pixel_fraction: "DOUBLE",
+      image_fraction: "DOUBLE",
+    });
+    for (const [cat, names] of Object.entries(categories)) {
+      names.forEach((name, c) => {
+        if (name === "none") return;
+        freq.append({
+          category: cat,
+          concept: name,
+          pixel_fraction: pixels[cat][c] / (count * size * size),
+          image_fraction: images[cat][c] / count,
+        });
+      });
+    }
+  },
+});

@@ -1,0 +1,86 @@
+/**
+ * classify and the M1 page, end to end on the smoke world with a hand-built
+ * classifier; and the errors a user gets for a bad model file.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { runCli, tempDir } from "./helpers.ts";
+import { tinyClassifier } from "./fixtures/models.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+
+async function configWith(dir: string, modelPath: string): Promise<string> {
+  const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+  const path = join(dir, "config.json");
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...smoke, models: { classifier: { path: modelPath } } }),
+  );
+  return path;
+}
+
+Deno.test("classify-val measures the classifier and the M1 page shows it with a verdict", async () => {
+  const dir = await tempDir();
+  const model = join(dir, "classifier.onnx");
+  await Deno.writeFile(model, tinyClassifier());
+  const store = join(dir, "store");
+  const r = await runCli(["reproduce", "--config", await configWith(dir, model), "--store", store]);
+  assertEquals(r.code, 0, r.stderr);
+  const claims = await queryRows<{ claim: string; status: string }>(
+    `SELECT claim, status FROM read_parquet(${sqlString(join(store, "report", "claims.parquet"))})`,
+  );
+  const m1 = claims.find((c) => c.claim === "M1")!;
+  assert(["holds", "fails", "inconclusive"].includes(m1.status), m1.status);
+  const page = await Deno.readTextFile(join(store, "report", "claims", "M1.html"));
+  assertMatch(page, /top-1 accuracy \(val\)/);
+  assertMatch(page, /SELECT correct::INT AS x FROM classify_val__predictions/);
+  const values = await queryRows<{ label: string; value: string }>(
+    `SELECT label, value FROM read_parquet(${
+      sqlString(join(store, "report", "claim_values.parquet"))
+    })
+     WHERE claim = 'M1' AND label = 'images'`,
+  );
+  assertEquals(values, [{ label: "images", value: "24" }]);
+});
+
+Deno.test("a missing, corrupt or mis-shaped model is an error naming the file and the problem", async () => {
+  const dir = await tempDir();
+  const store = join(dir, "store");
+  const missing = await runCli([
+    "reproduce",
+    "--config",
+    await configWith(dir, join(dir, "nope.onnx")),
+    "--store",
+    store,
+  ]);
+  assertEquals(missing.code, 2);
+  assertMatch(missing.stderr, /file not found: .*nope\.onnx/);
+
+  const corrupt = join(dir, "corrupt.onnx");
+  await Deno.writeFile(corrupt, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  const bad = await runCli([
+    "reproduce",
+    "--config",
+    await configWith(dir, corrupt),
+    "--store",
+    store,
+  ]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.stderr, /corrupt\.onnx is not a valid ONNX file/);
+
+  const small = join(dir, "small.onnx");
+  await Deno.writeFile(small, tinyClassifier(32));
+  const shaped = await runCli([
+    "reproduce",
+    "--config",
+    await configWith(dir, small),
+    "--store",
+    store,
+  ]);
+  assertEquals(shaped.code, 1);
+  assertMatch(shaped.stderr, /input "image" has shape Nx3x32x32, expected Nx3x64x64/);
+  // Nothing of classify was published by the failed runs.
+  const published = await Array.fromAsync(Deno.readDir(join(store, "objects"))).then(
+    (es) => es.map((e) => e.name),
+  );
+  assert(!published.includes("classify"), published.join(","));
+});

@@ -1,0 +1,184 @@
+// The on-disk split format "dissect-world-split/1": a directory of raw byte
+// files (one record per image, fixed size) plus meta.json written last, so a
+// split without meta.json is known to be incomplete and is refused.
+
+import { join } from "node:path";
+import type { Rendered } from "./render.ts";
+import { COLORS, MATERIALS, OBJECTS, PART_NAMES } from "./vocabulary.ts";
+
+export const FORMAT = "dissect-world-split/1";
+
+export interface SplitMeta {
+  format: typeof FORMAT;
+  split: string;
+  count: number;
+  height: number;
+  width: number;
+  seed: number;
+  labels: string[];
+  objects: string[];
+  parts: string[];
+  materials: string[];
+  colors: string[];
+}
+
+/** Per-pixel map files, each count*H*W bytes. */
+export const MAP_FILES = ["object", "part", "material", "halfbox"] as const;
+type MapName = typeof MAP_FILES[number];
+
+export interface Batch {
+  start: number;
+  end: number;
+  /** (end-start)*H*W*3 bytes. */
+  images: Uint8Array;
+  /** end-start label bytes. */
+  labels: Uint8Array;
+  object: Uint8Array;
+  part: Uint8Array;
+  material: Uint8Array;
+  halfbox: Uint8Array;
+}
+
+function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+}
+
+/** Streaming writer; call append() per image in order, then finalize(). */
+export class SplitWriter {
+  private files: Map<string, Deno.FsFile>;
+  private n = 0;
+  private done = false;
+  constructor(
+    readonly dir: string,
+    readonly info: {
+      split: string;
+      height: number;
+      width: number;
+      seed: number;
+      labels: readonly string[];
+    },
+  ) {
+    Deno.mkdirSync(dir, { recursive: true });
+    // A stale meta.json would make a half-rewritten split look complete.
+    try {
+      Deno.removeSync(join(dir, "meta.json"));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    this.files = new Map();
+    for (const name of ["images", "labels", ...MAP_FILES]) {
+      this.files.set(
+        name,
+        Deno.openSync(join(dir, `${name}.u8`), { write: true, create: true, truncate: true }),
+      );
+    }
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  append(r: Rendered): void {
+    if (this.done) throw new Error(`split ${this.dir} already finalized`);
+    if (r.width !== this.info.width || r.height !== this.info.height) {
+      throw new Error(
+        `image is ${r.width}x${r.height}, split is ${this.info.width}x${this.info.height}`,
+      );
+    }
+    writeAll(this.files.get("images")!, r.rgb);
+    writeAll(this.files.get("labels")!, new Uint8Array([r.label]));
+    for (const m of MAP_FILES) writeAll(this.files.get(m)!, r[m]);
+    this.n++;
+  }
+
+  /** Close the data files, then write meta.json (the completeness marker). */
+  finalize(): SplitMeta {
+    if (this.done) throw new Error(`split ${this.dir} already finalized`);
+    for (const f of this.files.values()) f.close();
+    this.done = true;
+    const meta: SplitMeta = {
+      format: FORMAT,
+      split: this.info.split,
+      count: this.n,
+      height: this.info.height,
+      width: this.info.width,
+      seed: this.info.seed,
+      labels: [...this.info.labels],
+      objects: [...OBJECTS],
+      parts: [...PART_NAMES],
+      materials: [...MATERIALS],
+      colors: [...COLORS],
+    };
+    const tmp = join(this.dir, "meta.json.tmp");
+    Deno.writeTextFileSync(tmp, JSON.stringify(meta, null, 2) + "\n");
+    Deno.renameSync(tmp, join(this.dir, "meta.json"));
+    return meta;
+  }
+}
+
+function readExact(f: Deno.FsFile, offset: number, length: number, what: string): Uint8Array {
+  const buf = new Uint8Array(length);
+  f.seekSync(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = f.readSync(buf.subarray(got));
+    if (n === null || n === 0) throw new Error(`${what}: truncated at byte ${offset + got}`);
+    got += n;
+  }
+  return buf;
+}
+
+/** Reads batches by file offset, never loading the whole split. */
+export class SplitReader {
+  readonly meta: SplitMeta;
+  constructor(readonly dir: string) {
+    const metaPath = join(dir, "meta.json");
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(metaPath);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new Error(
+          `split directory ${dir} has no meta.json: it is missing or incomplete (writer not finalized)`,
+        );
+      }
+      throw e;
+    }
+    const meta = JSON.parse(text) as SplitMeta;
+    if (meta.format !== FORMAT) {
+      throw new Error(`${metaPath}: format is ${JSON.stringify(meta.format)}, expected ${FORMAT}`);
+    }
+    this.meta = meta;
+  }
+
+  get count(): number {
+    return this.meta.count;
+  }
+
+  /** Images [start, end). */
+  read(start: number, end: number): Batch {
+    const { count, height, width } = this.meta;
+    if (
+      !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end &&
+        end <= count)
+    ) {
+      throw new Error(`bad batch [${start}, ${end}) for split ${this.dir} of ${count} images`);
+    }
+    const px = height * width, n = end - start;
+    const read = (name: string, per: number) => {
+      const path = join(this.dir, `${name}.u8`);
+      const f = Deno.openSync(path, { read: true });
+      try {
+        return readExact(f, start * per, n * per, path);
+      } finally {
+        f.close();
+      }
+    };
+    const maps = Object.fromEntries(MAP_FILES.map((m) => [m, read(m, px)])) as Record<
+      MapName,
+      Uint8Array
+    >;
+    return { start, end, images: read("images", px * 3), labels: read("labels", 1), ...maps };
+  }
+}

@@ -1,0 +1,186 @@
+// The label spaces of the synthetic world. Ids are array indices and must stay
+// stable: they are written into split files and read by the training scripts.
+// Index 0 of objects, parts and materials is "none" so 0 can mean "unlabeled".
+
+export const SCENES = [
+  "ski_resort",
+  "mountain",
+  "beach",
+  "harbor",
+  "lake",
+  "forest_path",
+  "park",
+  "church_outdoor",
+  "street",
+  "airfield",
+  "hangar",
+  "bedroom",
+  "kitchen",
+  "living_room",
+] as const;
+export type SceneName = typeof SCENES[number];
+
+export const OBJECTS = [
+  "none",
+  "sky",
+  "cloud",
+  "mountain",
+  "snow",
+  "tree",
+  "grass",
+  "water",
+  "sand",
+  "road",
+  "path",
+  "building",
+  "car",
+  "person",
+  "boat",
+  "airplane",
+  "bed",
+  "table",
+  "chair",
+  "lamp",
+  "cabinet",
+  "oven",
+  "sofa",
+  "painting",
+  "window",
+  "wall",
+  "floor",
+  "ceiling",
+  "ground",
+  "fence",
+  "rock",
+  "plant",
+  "rug",
+  "pier",
+  "streetlight",
+] as const;
+export type ObjectName = typeof OBJECTS[number];
+
+// Part names are unique across the whole list so a name alone is a concept.
+export const PARTS: readonly { name: string; parent: ObjectName | "none" }[] = [
+  { name: "none", parent: "none" },
+  { name: "door", parent: "building" },
+  { name: "window", parent: "building" },
+  { name: "roof", parent: "building" },
+  { name: "dome", parent: "building" },
+  { name: "steeple", parent: "building" },
+  { name: "trunk", parent: "tree" },
+  { name: "crown", parent: "tree" },
+  { name: "wheel", parent: "car" },
+  { name: "windshield", parent: "car" },
+  { name: "headlight", parent: "car" },
+  { name: "head", parent: "person" },
+  { name: "torso", parent: "person" },
+  { name: "legs", parent: "person" },
+  { name: "hull", parent: "boat" },
+  { name: "sail", parent: "boat" },
+  { name: "cabin", parent: "boat" },
+  { name: "wing", parent: "airplane" },
+  { name: "tail", parent: "airplane" },
+  { name: "engine", parent: "airplane" },
+  { name: "pillow", parent: "bed" },
+  { name: "headboard", parent: "bed" },
+  { name: "blanket", parent: "bed" },
+  { name: "tabletop", parent: "table" },
+  { name: "table_leg", parent: "table" },
+  { name: "seat", parent: "chair" },
+  { name: "chair_back", parent: "chair" },
+  { name: "chair_leg", parent: "chair" },
+  { name: "lampshade", parent: "lamp" },
+  { name: "lamp_base", parent: "lamp" },
+  { name: "drawer", parent: "cabinet" },
+  { name: "handle", parent: "cabinet" },
+  { name: "oven_door", parent: "oven" },
+  { name: "stovetop", parent: "oven" },
+  { name: "cushion", parent: "sofa" },
+  { name: "armrest", parent: "sofa" },
+  { name: "picture_frame", parent: "painting" },
+  { name: "pane", parent: "window" },
+  { name: "pot", parent: "plant" },
+  { name: "leaves", parent: "plant" },
+];
+export const PART_NAMES: readonly string[] = PARTS.map((p) => p.name);
+
+export const MATERIALS = [
+  "none",
+  "brick",
+  "wood",
+  "glass",
+  "metal",
+  "fabric",
+  "foliage",
+  "grass",
+  "water",
+  "snow",
+  "sand",
+  "stone",
+  "tile",
+  "asphalt",
+  "painted",
+  "skin",
+  "carpet",
+  "rubber",
+  "soil",
+  "plastic",
+  "paper",
+] as const;
+export type MaterialName = typeof MATERIALS[number];
+
+// Color names have no "none": every pixel has a color (see colors.ts).
+export const COLORS = [
+  "black",
+  "white",
+  "gray",
+  "red",
+  "orange",
+  "yellow",
+  "green",
+  "blue",
+  "purple",
+  "pink",
+  "brown",
+] as const;
+export type ColorName = typeof COLORS[number];
+
+// Focal objects of the object-centric split: things, not stuff.
+export const FOCAL_OBJECTS = [
+  "airplane",
+  "car",
+  "boat",
+  "tree",
+  "building",
+  "person",
+  "bed",
+  "chair",
+  "sofa",
+  "table",
+  "lamp",
+  "oven",
+  "cabinet",
+  "painting",
+  "plant",
+] as const satisfies readonly ObjectName[];
+
+function indexer<T extends string>(list: readonly T[], kind: string) {
+  const map = new Map<string, number>(list.map((n, i) => [n, i]));
+  return (name: string): number => {
+    const i = map.get(name);
+    if (i === undefined) throw new Error(`unknown ${kind} "${name}"`);
+    return i;
+  };
+}
+
+/** Index lookups that throw on typos instead of silently returning -1. */
+export const objectId: (name: ObjectName) => number = indexer(
+  OBJECTS,
+  "object",
+);
+export const partId: (name: string) => number = indexer(PART_NAMES, "part");
+export const materialId: (name: MaterialName) => number = indexer(
+  MATERIALS,
+  "material",
+);
+export const sceneId: (name: SceneName) => number = indexer(SCENES, "scene");
