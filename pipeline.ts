@@ -7,6 +7,7 @@ import { Pipeline } from "./engine/dag.ts";
 import type { RunConfig } from "./schemas/config.ts";
 import classify from "./stages/classify.ts";
 import render from "./stages/render.ts";
+import segment from "./stages/segment.ts";
 import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
@@ -23,13 +24,24 @@ export default function pipeline(config: RunConfig): Pipeline {
 
   // Models. The paper dissects VGG-16 trained on Places365; here, the zoo's
   // VGG-16-shaped classifier trained on the world's train split.
-  const { classifier } = config.models;
+  const { classifier, segmenter } = config.models;
   if (classifier) {
     // M1: it is a real, working classifier on held-out data.
     p.add("classify-val", classify, {
       params: { model: classifier.path },
       inputs: { data: "world-val" },
       claims: ["M1"],
+    });
+  }
+
+  // The reference segmenter (UPerNet in the paper; the zoo's small fully
+  // convolutional net here) labels every val pixel with objects, parts,
+  // materials and colors. M2: scored against the world's exact ground truth.
+  if (segmenter) {
+    p.add("segment-val", segment, {
+      params: { model: segmenter.path },
+      inputs: { data: "world-val" },
+      claims: ["M2"],
     });
   }
 

@@ -4,7 +4,8 @@
  */
 import type { ClaimMeasure } from "./measure.ts";
 import { M1 } from "./claims/M1.ts";
+import { M2 } from "./claims/M2.ts";
 
 export const MEASURES: Record<string, ClaimMeasure> = Object.fromEntries(
-  [M1].map((m) => [m.id, m]),
+  [M1, M2].map((m) => [m.id, m]),
 );

@@ -5,31 +5,50 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
-import { tinyClassifier } from "./fixtures/models.ts";
+import { tinyClassifier, tinySegmenter } from "./fixtures/models.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 
-async function configWith(dir: string, modelPath: string): Promise<string> {
+async function configWith(dir: string, classifier: string, segmenter?: string): Promise<string> {
   const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
   const path = join(dir, "config.json");
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({ ...smoke, models: { classifier: { path: modelPath } } }),
-  );
+  const models = segmenter
+    ? { classifier: { path: classifier }, segmenter: { path: segmenter } }
+    : { classifier: { path: classifier } };
+  await Deno.writeTextFile(path, JSON.stringify({ ...smoke, models }));
   return path;
 }
 
-Deno.test("classify-val measures the classifier and the M1 page shows it with a verdict", async () => {
+Deno.test("classify-val and segment-val measure the models; M1 and M2 pages show verdicts", async () => {
   const dir = await tempDir();
   const model = join(dir, "classifier.onnx");
   await Deno.writeFile(model, tinyClassifier());
+  const seg = join(dir, "segmenter.onnx");
+  await Deno.writeFile(seg, tinySegmenter());
   const store = join(dir, "store");
-  const r = await runCli(["reproduce", "--config", await configWith(dir, model), "--store", store]);
+  const r = await runCli([
+    "reproduce",
+    "--config",
+    await configWith(dir, model, seg),
+    "--store",
+    store,
+  ]);
   assertEquals(r.code, 0, r.stderr);
   const claims = await queryRows<{ claim: string; status: string }>(
     `SELECT claim, status FROM read_parquet(${sqlString(join(store, "report", "claims.parquet"))})`,
   );
-  const m1 = claims.find((c) => c.claim === "M1")!;
-  assert(["holds", "fails", "inconclusive"].includes(m1.status), m1.status);
+  for (const id of ["M1", "M2"]) {
+    const status = claims.find((c) => c.claim === id)!.status;
+    assert(["holds", "fails", "inconclusive"].includes(status), `${id}: ${status}`);
+  }
+  const scores = await queryRows<{ n: number; ok: boolean }>(
+    `SELECT count(*) AS n, bool_and(iou BETWEEN 0 AND 1 AND intersection <= union_) AS ok
+     FROM read_parquet(${
+      sqlString(
+        join(store, "objects/segment", await onlyKey(store, "segment"), "segmenter_scores.parquet"),
+      )
+    })`,
+  );
+  assert(scores[0].n > 20 && scores[0].ok, JSON.stringify(scores));
   const page = await Deno.readTextFile(join(store, "report", "claims", "M1.html"));
   assertMatch(page, /top-1 accuracy \(val\)/);
   assertMatch(page, /SELECT correct::INT AS x FROM classify_val__predictions/);
@@ -84,3 +103,9 @@ Deno.test("a missing, corrupt or mis-shaped model is an error naming the file an
   );
   assert(!published.includes("classify"), published.join(","));
 });
+
+async function onlyKey(store: string, stage: string): Promise<string> {
+  const keys = await Array.fromAsync(Deno.readDir(join(store, "objects", stage)));
+  assertEquals(keys.length, 1);
+  return keys[0].name;
+}

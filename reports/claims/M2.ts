@@ -1,0 +1,54 @@
+/**
+ * M2: the reference segmenter is imperfect but useful.
+ * Rule (fixed before any run): holds when, on held-out val against exact
+ * ground truth, the mean IoU over object classes is at least 0.20 and the
+ * mean IoU over part classes and over material classes are each at least
+ * 0.10; does not hold otherwise. (Imperfect: the value is shown, no bar.)
+ */
+import type { ClaimMeasure } from "../measure.ts";
+
+const SCORES = "segment_val__segmenter_scores";
+
+export const M2: ClaimMeasure = {
+  id: "M2",
+  needs: ["segment-val"],
+  rule: "holds when the segmenter's mean IoU against ground truth on val is >= 0.20 over " +
+    "object classes and >= 0.10 over part classes and over material classes; does not hold otherwise",
+  async measure(q) {
+    const mean = (category: string) =>
+      q.value(
+        `mean IoU, ${category}s`,
+        `SELECT avg(iou) AS value FROM ${SCORES} WHERE category = '${category}'`,
+      );
+    const [objects, parts, materials] = [
+      await mean("object"),
+      await mean("part"),
+      await mean("material"),
+    ];
+    const perConcept = await q.rows<{ category: string; concept: string; iou: number }>(
+      `SELECT category, concept, iou FROM ${SCORES} ORDER BY category, iou DESC`,
+    );
+    const o = Number(objects.value), p = Number(parts.value), m = Number(materials.value);
+    const holds = o >= 0.2 && p >= 0.1 && m >= 0.1;
+    return {
+      values: [objects, parts, materials],
+      verdict: {
+        outcome: holds ? "holds" : "fails",
+        detail: `mean IoU ${(100 * o).toFixed(1)}% objects, ${(100 * p).toFixed(1)}% parts, ` +
+          `${(100 * m).toFixed(1)}% materials (bars: 20%, 10%, 10%).`,
+      },
+      figures: ["object", "part", "material"].map((cat) => {
+        const rows = perConcept.filter((r) => r.category === cat);
+        return {
+          kind: "bars" as const,
+          title: `Segmenter IoU per ${cat} class (val, against ground truth)`,
+          xLabel: cat,
+          yLabel: "IoU",
+          x: rows.map((_, i) => i),
+          xNames: rows.map((r) => r.concept),
+          series: [{ label: "IoU", values: rows.map((r) => r.iou) }],
+        };
+      }),
+    };
+  },
+};
