@@ -6,6 +6,8 @@
 import { Pipeline } from "./engine/dag.ts";
 import type { RunConfig } from "./schemas/config.ts";
 import classify from "./stages/classify.ts";
+import generate from "./stages/generate.ts";
+import featureDistance from "./stages/feature_distance.ts";
 import render from "./stages/render.ts";
 import segment from "./stages/segment.ts";
 import report from "./stages/report.ts";
@@ -24,7 +26,7 @@ export default function pipeline(config: RunConfig): Pipeline {
 
   // Models. The paper dissects VGG-16 trained on Places365; here, the zoo's
   // VGG-16-shaped classifier trained on the world's train split.
-  const { classifier, segmenter } = config.models;
+  const { classifier, segmenter, generator } = config.models;
   if (classifier) {
     // M1: it is a real, working classifier on held-out data.
     p.add("classify-val", classify, {
@@ -43,6 +45,31 @@ export default function pipeline(config: RunConfig): Pipeline {
       inputs: { data: "world-val" },
       claims: ["M2"],
     });
+  }
+
+  // The generator (Progressive GAN on LSUN churches in the paper; the zoo's
+  // church GAN here) samples images from seeded latents. The segmenter reads
+  // them as it reads real images, and real church images for comparison.
+  if (generator) {
+    const gan = p.add("gan-church", generate, {
+      params: { model: generator.path, count: config.gan.samples, seed },
+    });
+    if (segmenter) {
+      p.add("segment-gan-church", segment, {
+        params: { model: segmenter.path },
+        inputs: { data: gan },
+      });
+      p.add("segment-church", segment, {
+        params: { model: segmenter.path },
+        inputs: { data: "world-church" },
+      });
+    }
+    if (classifier) {
+      p.add("gan-distance", featureDistance, {
+        params: { model: classifier.path, layer: config.gan.featureLayer },
+        inputs: { a: gan, b: "world-church" },
+      });
+    }
   }
 
   // The report reads every table of the run: one page per claim of claims.md.

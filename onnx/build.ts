@@ -66,6 +66,18 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An int64 constant (shapes, axes). */
+  initInt64(name: string, dims: number[], data: number[]): string {
+    const i64 = BigInt64Array.from(data.map((v) => BigInt(v)));
+    this.#inits.push({
+      name,
+      dims,
+      dataType: onnx.TensorProto.DataType.INT64,
+      rawData: new Uint8Array(i64.buffer),
+    });
+    return name;
+  }
+
   /** Add a node; returns its (first) output name. */
   node(
     op: string,

@@ -43,17 +43,69 @@ export async function measureClaims(
   return out;
 }
 
+/** A page that is not a claim (the models of the zoo, for instance). */
+export interface ExtraPage {
+  id: string;
+  title: string;
+  /** Pipeline nodes it reads; the page is left out when one is missing. */
+  needs: string[];
+  build(q: ReportQuery, ctx: { dir: string; inputs: Record<string, ArtifactRef> }): Promise<{
+    body: string;
+    values: Measured[];
+  }>;
+}
+
 export async function writeReport(
   dir: string,
   outcomes: ClaimOutcome[],
-  inputs: ArtifactRef[],
+  inputs: Record<string, ArtifactRef>,
   notes: string[],
+  extra: { pages: ExtraPage[]; q: ReportQuery },
 ): Promise<void> {
+  const refs = Object.values(inputs);
   await Deno.mkdir(join(dir, "claims"), { recursive: true });
-  await Deno.writeTextFile(join(dir, "index.html"), indexPage(outcomes, inputs, notes));
-  for (const o of outcomes) {
-    await Deno.writeTextFile(join(dir, "claims", `${o.claim.id}.html`), claimPage(o, inputs));
+  await Deno.mkdir(join(dir, "pages"), { recursive: true });
+  const built: ExtraPage[] = [];
+  for (const p of extra.pages) {
+    if (!p.needs.every((n) => n in inputs)) continue;
+    const { body, values } = await p.build(extra.q, { dir, inputs });
+    const used = usedInputs(values, refs);
+    await Deno.writeTextFile(
+      join(dir, "pages", `${p.id}.html`),
+      page(
+        p.title,
+        `<h1>${esc(p.title)}</h1>\n${body}\n<h2>Provenance</h2>\n${provenance(values, used)}`,
+        {
+          root: "..",
+        },
+      ),
+    );
+    built.push(p);
   }
+  await Deno.writeTextFile(join(dir, "index.html"), indexPage(outcomes, refs, notes, built));
+  for (const o of outcomes) {
+    await Deno.writeTextFile(join(dir, "claims", `${o.claim.id}.html`), claimPage(o, refs));
+  }
+}
+
+/** The artifacts whose tables a set of numbers read. */
+function usedInputs(values: Measured[], inputs: ArtifactRef[]): ArtifactRef[] {
+  const used = new Set(values.flatMap((v) => v.tables));
+  return inputs.filter((i) =>
+    [...used].some((u) => u.startsWith(i.node.replaceAll("-", "_") + "__"))
+  );
+}
+
+/** The measured values as a table: label, value, interval. */
+export function valuesTable(values: Measured[]): string {
+  return table(
+    ["measure", "value", "95% interval"],
+    values.map((v) => [
+      v.label,
+      fmt(v.value, v.unit),
+      v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])}` : "",
+    ]),
+  );
 }
 
 function verdictBadge(o: ClaimOutcome): string {
@@ -64,7 +116,12 @@ function verdictBadge(o: ClaimOutcome): string {
   return `<span class="verdict ${cls}">${text}</span>`;
 }
 
-function indexPage(outcomes: ClaimOutcome[], inputs: ArtifactRef[], notes: string[]): string {
+function indexPage(
+  outcomes: ClaimOutcome[],
+  inputs: ArtifactRef[],
+  notes: string[],
+  pages: ExtraPage[],
+): string {
   const rows = outcomes.map((o) =>
     `<tr><td><a href="claims/${o.claim.id}.html">${esc(o.claim.id)}</a></td>` +
     `<td>${esc(o.claim.figure)}</td><td>${esc(o.claim.statement)}</td><td>${
@@ -91,6 +148,13 @@ function indexPage(outcomes: ClaimOutcome[], inputs: ArtifactRef[], notes: strin
 fixed in code before the run, a figure, and the provenance of every number.</p>
 <table><thead><tr><th>claim</th><th>figure</th><th>the paper says</th><th>verdict</th></tr></thead>
 <tbody>${rows}</tbody></table>
+${
+      pages.length
+        ? `<h2>More pages</h2><ul>${
+          pages.map((p) => `<li><a href="pages/${p.id}.html">${esc(p.title)}</a></li>`).join("")
+        }</ul>`
+        : ""
+    }
 <h2>Artifacts of this run</h2>
 ${artifactTable(sorted)}
 ${sorted.length ? figureHtml(rowsFig) : ""}
@@ -128,19 +192,11 @@ function claimPage(o: ClaimOutcome, inputs: ArtifactRef[]): string {
     );
   }
   const r = o.result;
-  const used = new Set(r.values.flatMap((v) => v.tables));
   return page(
     `${c.id}: ${r.verdict.outcome}`,
     `${head}
 <h2>Ours</h2>
-${
-      table(
-        ["measure", "value", "95% interval"],
-        r.values.map((
-          v,
-        ) => [v.label, fmt(v.value, v.unit), v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])}` : ""]),
-      )
-    }
+${valuesTable(r.values)}
 <h2>Verdict</h2>
 <p>${verdictBadge(o)} ${esc(r.verdict.detail)}</p>
 <p><b>Rule</b> (fixed in <code>reports/claims/${esc(c.id)}.ts</code> before the run): ${
@@ -150,14 +206,7 @@ ${
 ${r.figures.map(figureHtml).join("\n")}
 ${r.extraHtml ?? ""}
 <h2>Provenance</h2>
-${
-      provenance(
-        r.values,
-        inputs.filter((i) =>
-          [...used].some((u) => u.startsWith(i.node.replaceAll("-", "_") + "__"))
-        ),
-      )
-    }`,
+${provenance(r.values, usedInputs(r.values, inputs))}`,
     { root: ".." },
   );
 }
@@ -173,7 +222,8 @@ ${artifactTable(inputs)}
 ${sqls}`;
 }
 
-function fmt(v: number | string, unit?: string): string {
+function fmt(v: number | string | null, unit?: string): string {
+  if (v === null || (typeof v === "number" && !Number.isFinite(v))) return "n/a";
   if (typeof v === "string") return v;
   const s = Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 4 : 2);
   return unit ? `${s} ${unit}` : s;

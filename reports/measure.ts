@@ -12,7 +12,8 @@ import { bootstrapMean } from "../stats/bootstrap.ts";
 
 export interface Measured {
   label: string;
-  value: number | string;
+  /** null when the data cannot give it (shown as n/a). */
+  value: number | string | null;
   /** A confidence interval, where the number is a statistic. */
   ci?: [number, number];
   unit?: string;
@@ -72,7 +73,7 @@ export class ReportQuery {
 
   /** One number: the SQL returns a row with `value` and optionally `lo`, `hi`. */
   async value(label: string, sql: string, unit?: string): Promise<Measured> {
-    const [row] = await this.rows<{ value: number | string; lo?: number; hi?: number }>(sql);
+    const [row] = await this.rows<{ value: number | string | null; lo?: number; hi?: number }>(sql);
     if (!row) throw new Error(`measure "${label}": query returned no row`);
     return {
       label,

@@ -3,9 +3,14 @@
  * reported as "not yet measured", never with a made-up result.
  */
 import type { ClaimMeasure } from "./measure.ts";
+import type { ExtraPage } from "./build.ts";
+import { generatorPage } from "./pages/generator.ts";
 import { M1 } from "./claims/M1.ts";
 import { M2 } from "./claims/M2.ts";
 
 export const MEASURES: Record<string, ClaimMeasure> = Object.fromEntries(
   [M1, M2].map((m) => [m.id, m]),
 );
+
+/** Pages beside the claims (the zoo's models). */
+export const PAGES: ExtraPage[] = [generatorPage];

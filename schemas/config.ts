@@ -32,6 +32,12 @@ export const RunConfig = z.strictObject({
     segmenter: ModelRef.optional(),
     generator: ModelRef.optional(),
   }).default({}),
+  gan: z.strictObject({
+    /** Generated images to dissect and compare with the real family. */
+    samples: z.int().min(1).default(600),
+    /** Classifier layer whose features compare generated and real images. */
+    featureLayer: z.string().default("fc7"),
+  }).default({ samples: 600, featureLayer: "fc7" }),
   /** node id -> parameter -> value; applied over the pipeline's own values. */
   stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
 });

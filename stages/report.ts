@@ -9,7 +9,7 @@ import { defineStage } from "../engine/stage.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import { claimNotes, parseClaims } from "../reports/claims_table.ts";
 import { ReportQuery } from "../reports/measure.ts";
-import { MEASURES } from "../reports/measures.ts";
+import { MEASURES, PAGES } from "../reports/measures.ts";
 import { measureClaims, writeReport } from "../reports/build.ts";
 
 export default defineStage({
@@ -33,7 +33,10 @@ export default defineStage({
     const q = await ReportQuery.open(ctx.inputs);
     try {
       const outcomes = await measureClaims(claims, MEASURES, q, new Set(Object.keys(ctx.inputs)));
-      await writeReport(ctx.outDir, outcomes, Object.values(ctx.inputs), claimNotes(markdown));
+      await writeReport(ctx.outDir, outcomes, ctx.inputs, claimNotes(markdown), {
+        pages: PAGES,
+        q,
+      });
       const assets = join(ctx.outDir, "assets");
       await Deno.mkdir(assets, { recursive: true });
       await Deno.copyFile(ctx.files.uplot_js, join(assets, "uPlot.iife.min.js"));
@@ -66,7 +69,7 @@ export default defineStage({
           values.append({
             claim: o.claim.id,
             label: v.label,
-            value: String(v.value),
+            value: v.value === null ? null : String(v.value),
             lo: v.ci?.[0] ?? null,
             hi: v.ci?.[1] ?? null,
             sql: v.sql,

@@ -31,7 +31,7 @@ export default defineStage({
     batch: z.int().min(1).max(512).default(32),
   }),
   inputs: ["data"],
-  outputs: ["concepts", "segmenter_scores"],
+  outputs: ["concepts", "segmenter_scores", "concept_frequency"],
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
@@ -72,10 +72,19 @@ export default defineStage({
     // Ground truth is comparable only when the data set uses the same label lists.
     const meta = data.meta;
     const gtNames = { object: meta.objects, part: meta.parts, material: meta.materials };
-    const scored = HEADS.filter((h) => gtNames[h]?.join("\n") === labels[h].join("\n"));
+    const hasMap = new Set(meta.maps ?? HEADS);
+    const scored = HEADS.filter((h) =>
+      hasMap.has(h) && gtNames[h]?.join("\n") === labels[h].join("\n")
+    );
     const inter = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
     const predArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
     const gtArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
+
+    // How often each predicted concept appears: pixels, and images containing it.
+    const conceptPixels = new Float64Array(vocab.concepts.length);
+    const conceptImages = new Float64Array(vocab.concepts.length);
+    const planeIds = [vocab.object, vocab.part, vocab.material, vocab.color];
+    const seen = new Uint8Array(vocab.concepts.length);
 
     const pre = preprocessOf(info);
     const session = await createSession(ctx.params.model, bytes);
@@ -105,10 +114,22 @@ export default defineStage({
         planes.set(maps.material.subarray(i * px, (i + 1) * px), base + 2 * px);
         planes.set(colorMap(batch.images.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
         planes.set(halfBoxFlags(object, width, height), base + 4 * px);
+        seen.fill(0);
+        for (let k = 0; k < planeIds.length; k++) {
+          const ids = planeIds[k];
+          for (let p = 0; p < px; p++) {
+            const c = ids[planes[base + k * px + p]];
+            if (c >= 0) {
+              conceptPixels[c]++;
+              seen[c] = 1;
+            }
+          }
+        }
+        for (let c = 0; c < seen.length; c++) conceptImages[c] += seen[c];
       }
       await out.write(planes);
       for (const h of scored) {
-        const gt = batch[h];
+        const gt = batch[h]!;
         const pred = maps[h];
         for (let p = 0; p < n * px; p++) {
           predArea[h][pred[p]]++;
@@ -128,6 +149,24 @@ export default defineStage({
         2,
       ),
     );
+
+    const freq = await ctx.table("concept_frequency", {
+      concept: "INTEGER",
+      name: "VARCHAR",
+      category: "VARCHAR",
+      pixel_fraction: "DOUBLE",
+      image_fraction: "DOUBLE",
+    });
+    for (const c of vocab.concepts) {
+      if (c.name.match(/-(top|bottom|left|right)$/)) continue; // halves repeat their object
+      freq.append({
+        concept: c.id,
+        name: c.name,
+        category: c.category,
+        pixel_fraction: conceptPixels[c.id] / (count * px),
+        image_fraction: conceptImages[c.id] / count,
+      });
+    }
 
     const scores = await ctx.table("segmenter_scores", {
       category: "VARCHAR",

@@ -44,3 +44,22 @@ export function executedNodes(json: string): string[] {
   const r = JSON.parse(json) as { run: { nodes: { node: string; status: string }[] } };
   return r.run.nodes.filter((n) => n.status === "executed").map((n) => n.node).sort();
 }
+
+/** Query a store's catalog (views of the latest run's tables), read-only. */
+export async function catalogRows<T = Record<string, unknown>>(
+  store: string,
+  sql: string,
+): Promise<T[]> {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const { queryRows } = await import("../engine/duck.ts");
+  const db = await DuckDBInstance.create(join(store, "catalog.duckdb"), {
+    access_mode: "READ_ONLY",
+  });
+  const conn = await db.connect();
+  try {
+    return await queryRows<T>(sql, conn);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}

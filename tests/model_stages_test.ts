@@ -4,34 +4,37 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { runCli, tempDir } from "./helpers.ts";
-import { tinyClassifier, tinySegmenter } from "./fixtures/models.ts";
+import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { tinyClassifier, tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 
-async function configWith(dir: string, classifier: string, segmenter?: string): Promise<string> {
+async function configWith(
+  dir: string,
+  classifier: string,
+  more: { segmenter?: string; generator?: string } = {},
+): Promise<string> {
   const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
   const path = join(dir, "config.json");
-  const models = segmenter
-    ? { classifier: { path: classifier }, segmenter: { path: segmenter } }
-    : { classifier: { path: classifier } };
-  await Deno.writeTextFile(path, JSON.stringify({ ...smoke, models }));
+  const models: Record<string, { path: string }> = { classifier: { path: classifier } };
+  if (more.segmenter) models.segmenter = { path: more.segmenter };
+  if (more.generator) models.generator = { path: more.generator };
+  // The tiny classifier's only hidden layer is its pooled colors, named conv1_1.
+  const gan = { ...smoke.gan, featureLayer: "conv1_1" };
+  await Deno.writeTextFile(path, JSON.stringify({ ...smoke, gan, models }));
   return path;
 }
 
-Deno.test("classify-val and segment-val measure the models; M1 and M2 pages show verdicts", async () => {
+Deno.test("the zoo's stages measure the models; M1, M2 and the generator page show them", async () => {
   const dir = await tempDir();
   const model = join(dir, "classifier.onnx");
   await Deno.writeFile(model, tinyClassifier());
-  const seg = join(dir, "segmenter.onnx");
-  await Deno.writeFile(seg, tinySegmenter());
+  const segmenter = join(dir, "segmenter.onnx");
+  await Deno.writeFile(segmenter, tinySegmenter());
+  const generator = join(dir, "generator.onnx");
+  await Deno.writeFile(generator, tinyGenerator());
   const store = join(dir, "store");
-  const r = await runCli([
-    "reproduce",
-    "--config",
-    await configWith(dir, model, seg),
-    "--store",
-    store,
-  ]);
+  const config = await configWith(dir, model, { segmenter, generator });
+  const r = await runCli(["reproduce", "--config", config, "--store", store]);
   assertEquals(r.code, 0, r.stderr);
   const claims = await queryRows<{ claim: string; status: string }>(
     `SELECT claim, status FROM read_parquet(${sqlString(join(store, "report", "claims.parquet"))})`,
@@ -40,13 +43,10 @@ Deno.test("classify-val and segment-val measure the models; M1 and M2 pages show
     const status = claims.find((c) => c.claim === id)!.status;
     assert(["holds", "fails", "inconclusive"].includes(status), `${id}: ${status}`);
   }
-  const scores = await queryRows<{ n: number; ok: boolean }>(
+  const scores = await catalogRows<{ n: number; ok: boolean }>(
+    store,
     `SELECT count(*) AS n, bool_and(iou BETWEEN 0 AND 1 AND intersection <= union_) AS ok
-     FROM read_parquet(${
-      sqlString(
-        join(store, "objects/segment", await onlyKey(store, "segment"), "segmenter_scores.parquet"),
-      )
-    })`,
+     FROM segment_val__segmenter_scores`,
   );
   assert(scores[0].n > 20 && scores[0].ok, JSON.stringify(scores));
   const page = await Deno.readTextFile(join(store, "report", "claims", "M1.html"));
@@ -59,6 +59,17 @@ Deno.test("classify-val and segment-val measure the models; M1 and M2 pages show
      WHERE claim = 'M1' AND label = 'images'`,
   );
   assertEquals(values, [{ label: "images", value: "24" }]);
+
+  const gen = await Deno.readTextFile(join(store, "report", "pages", "generator.html"));
+  assertMatch(gen, /<img src="gan-grid\.png"/);
+  assertMatch(gen, /KID, generated vs real church images/);
+  const grid = await Deno.readFile(join(store, "report", "pages", "gan-grid.png"));
+  assertEquals([...grid.slice(1, 4)], [80, 78, 71], "a PNG");
+  const kid = await catalogRows<{ measure: string; ok: boolean }>(
+    store,
+    "SELECT measure, lo <= value AND value <= hi AS ok FROM gan_distance__distance ORDER BY measure",
+  );
+  assertEquals(kid, [{ measure: "kid_a_b", ok: true }, { measure: "kid_b_halves", ok: true }]);
 });
 
 Deno.test("a missing, corrupt or mis-shaped model is an error naming the file and the problem", async () => {
@@ -103,9 +114,3 @@ Deno.test("a missing, corrupt or mis-shaped model is an error naming the file an
   );
   assert(!published.includes("classify"), published.join(","));
 });
-
-async function onlyKey(store: string, stage: string): Promise<string> {
-  const keys = await Array.fromAsync(Deno.readDir(join(store, "objects", stage)));
-  assertEquals(keys.length, 1);
-  return keys[0].name;
-}

@@ -20,6 +20,8 @@ export interface SplitMeta {
   parts: string[];
   materials: string[];
   colors: string[];
+  /** Ground-truth maps present (absent for images without ground truth, e.g. generated). */
+  maps?: string[];
 }
 
 /** Per-pixel map files, each count*H*W bytes. */
@@ -33,11 +35,17 @@ export interface Batch {
   images: Uint8Array;
   /** end-start label bytes. */
   labels: Uint8Array;
-  object: Uint8Array;
-  part: Uint8Array;
-  material: Uint8Array;
-  halfbox: Uint8Array;
+  /** Ground-truth maps, when the split has them. */
+  object?: Uint8Array;
+  part?: Uint8Array;
+  material?: Uint8Array;
+  halfbox?: Uint8Array;
 }
+
+/** What a writer needs of an image: pixels and label, and ground truth if the split has it. */
+export type Item =
+  & Pick<Rendered, "width" | "height" | "rgb" | "label">
+  & Partial<Pick<Rendered, MapName>>;
 
 function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
@@ -47,6 +55,7 @@ function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
 /** Streaming writer; call append() per image in order, then finalize(). */
 export class SplitWriter {
   private files: Map<string, Deno.FsFile>;
+  private maps: MapName[];
   private n = 0;
   private done = false;
   constructor(
@@ -57,6 +66,8 @@ export class SplitWriter {
       width: number;
       seed: number;
       labels: readonly string[];
+      /** Write ground-truth maps (default true); false for images without them. */
+      groundTruth?: boolean;
     },
   ) {
     Deno.mkdirSync(dir, { recursive: true });
@@ -67,7 +78,8 @@ export class SplitWriter {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     this.files = new Map();
-    for (const name of ["images", "labels", ...MAP_FILES]) {
+    this.maps = info.groundTruth === false ? [] : [...MAP_FILES];
+    for (const name of ["images", "labels", ...this.maps]) {
       this.files.set(
         name,
         Deno.openSync(join(dir, `${name}.u8`), { write: true, create: true, truncate: true }),
@@ -79,7 +91,7 @@ export class SplitWriter {
     return this.n;
   }
 
-  append(r: Rendered): void {
+  append(r: Item): void {
     if (this.done) throw new Error(`split ${this.dir} already finalized`);
     if (r.width !== this.info.width || r.height !== this.info.height) {
       throw new Error(
@@ -88,7 +100,11 @@ export class SplitWriter {
     }
     writeAll(this.files.get("images")!, r.rgb);
     writeAll(this.files.get("labels")!, new Uint8Array([r.label]));
-    for (const m of MAP_FILES) writeAll(this.files.get(m)!, r[m]);
+    for (const m of this.maps) {
+      const map = r[m];
+      if (!map) throw new Error(`split ${this.dir} has ground truth, the item lacks its ${m} map`);
+      writeAll(this.files.get(m)!, map);
+    }
     this.n++;
   }
 
@@ -109,6 +125,7 @@ export class SplitWriter {
       parts: [...PART_NAMES],
       materials: [...MATERIALS],
       colors: [...COLORS],
+      maps: [...this.maps],
     };
     const tmp = join(this.dir, "meta.json.tmp");
     Deno.writeTextFileSync(tmp, JSON.stringify(meta, null, 2) + "\n");
@@ -175,9 +192,9 @@ export class SplitReader {
         f.close();
       }
     };
-    const maps = Object.fromEntries(MAP_FILES.map((m) => [m, read(m, px)])) as Record<
-      MapName,
-      Uint8Array
+    const present = (this.meta.maps ?? MAP_FILES) as readonly MapName[];
+    const maps = Object.fromEntries(present.map((m) => [m, read(m, px)])) as Partial<
+      Record<MapName, Uint8Array>
     >;
     return { start, end, images: read("images", px * 3), labels: read("labels", 1), ...maps };
   }

@@ -23,10 +23,10 @@ Deno.test("format round trip: batches read back byte for byte", () => {
       const k = i - 3;
       assertEquals(b.images.subarray(k * px * 3, (k + 1) * px * 3), r.rgb);
       assertEquals(b.labels[k], r.label);
-      assertEquals(b.object.subarray(k * px, (k + 1) * px), r.object);
-      assertEquals(b.part.subarray(k * px, (k + 1) * px), r.part);
-      assertEquals(b.material.subarray(k * px, (k + 1) * px), r.material);
-      assertEquals(b.halfbox.subarray(k * px, (k + 1) * px), r.halfbox);
+      assertEquals(b.object!.subarray(k * px, (k + 1) * px), r.object);
+      assertEquals(b.part!.subarray(k * px, (k + 1) * px), r.part);
+      assertEquals(b.material!.subarray(k * px, (k + 1) * px), r.material);
+      assertEquals(b.halfbox!.subarray(k * px, (k + 1) * px), r.halfbox);
     }
     assertEquals(rd.read(9, 9).images.length, 0);
     let err = "";
@@ -62,6 +62,36 @@ Deno.test("a split without meta.json is refused with an error naming it", () => 
     assertEquals(err.includes(dir) && err.includes("meta.json"), true, err);
     w.finalize();
     assertEquals(new SplitReader(dir).count, 1);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a split without ground truth stores images and labels only, and says so", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "world_fmt_" });
+  try {
+    const w = new SplitWriter(dir, {
+      split: "generated",
+      height: 16,
+      width: 16,
+      seed: 3,
+      labels: ["generated"],
+      groundTruth: false,
+    });
+    const rgb = new Uint8Array(16 * 16 * 3).map((_, i) => i & 255);
+    w.append({ width: 16, height: 16, rgb, label: 0 });
+    const meta = w.finalize();
+    assertEquals(meta.maps, []);
+    const b = new SplitReader(dir).read(0, 1);
+    assertEquals(b.images, rgb);
+    assertEquals(b.object, undefined);
+    let err = "";
+    try {
+      Deno.statSync(join(dir, "object.u8"));
+    } catch (e) {
+      err = String(e);
+    }
+    assertEquals(err.includes("NotFound"), true, "no ground-truth files written");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -5,13 +5,24 @@
   for (const fig of document.querySelectorAll("figure.plot")) {
     const spec = JSON.parse(fig.querySelector("script").textContent);
     const area = fig.querySelector(".plot-area");
-    const bars = spec.kind === "bars" ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+    // Two bar series stand side by side (left and right of each x); one is centered.
+    const k = spec.series.length;
+    const barsFor = (i) =>
+      spec.kind === "bars"
+        ? uPlot.paths.bars({
+          size: [k > 1 ? 0.35 : 0.6, 60],
+          align: k === 2 ? (i === 0 ? -1 : 1) : 0,
+        })
+        : undefined;
     const names = spec.xNames;
     const opts = {
       width: Math.min(860, area.clientWidth || 860),
       height: 320,
       scales: {
-        x: { time: false },
+        // Bars need half a slot of room at both ends.
+        x: spec.kind === "bars"
+          ? { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }
+          : { time: false },
         // Bars grow from zero; lines and points use the data's own range.
         y: spec.kind === "bars" ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } : {},
       },
@@ -29,7 +40,7 @@
         stroke: palette[i % palette.length],
         fill: spec.kind === "bars" ? palette[i % palette.length] + "aa" : undefined,
         width: spec.kind === "points" ? 0 : 2,
-        paths: bars,
+        paths: barsFor(i),
         points: { show: spec.kind === "points", size: 6 },
       }))),
     };

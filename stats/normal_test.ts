@@ -1,0 +1,16 @@
+import { assert, assertEquals } from "../tests/assert.ts";
+import { normalLatents } from "./normal.ts";
+
+Deno.test("latents are standard normal and reproducible by index", () => {
+  const all = normalLatents(3, 0, 200, 64);
+  let sum = 0, sq = 0;
+  for (const v of all) {
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / all.length, variance = sq / all.length - mean * mean;
+  assert(Math.abs(mean) < 0.03, `mean ${mean}`);
+  assert(Math.abs(variance - 1) < 0.05, `variance ${variance}`);
+  assertEquals(normalLatents(3, 57, 3, 64), all.slice(57 * 64, 60 * 64));
+  assert(normalLatents(4, 0, 1, 64)[0] !== all[0], "the seed matters");
+});
