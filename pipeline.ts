@@ -4,7 +4,10 @@
  * feeding which claims. Node ids are what --set, --only and --force name.
  */
 import { Pipeline } from "./engine/dag.ts";
-import type { RunConfig } from "./schemas/config.ts";
+import { GAN_LAYERS, type RunConfig, VGG16_CONV_LAYERS } from "./schemas/config.ts";
+import activations from "./stages/activations.ts";
+import quantile from "./stages/quantile.ts";
+import iou from "./stages/iou.ts";
 import classify from "./stages/classify.ts";
 import generate from "./stages/generate.ts";
 import featureDistance from "./stages/feature_distance.ts";
@@ -70,6 +73,42 @@ export default function pipeline(config: RunConfig): Pipeline {
         inputs: { a: gan, b: "world-church" },
       });
     }
+  }
+
+  // Dissection of the classifier (Fig. 1): every conv layer on held-out val.
+  // The forward pass runs once; thresholds and IoU read its stored output.
+  if (classifier && segmenter) {
+    const acts = p.add("activations-val", activations, {
+      params: { model: classifier.path, layers: classifier.layers ?? VGG16_CONV_LAYERS },
+      inputs: { data: "world-val" },
+    });
+    const thresholds = p.add("quantile-val", quantile, { inputs: { activations: acts } });
+    p.add("iou-val", iou, {
+      inputs: { activations: acts, thresholds, segmentation: "segment-val", data: "world-val" },
+      claims: ["C1", "C2"],
+    });
+  }
+
+  // Dissection of the generator (Fig. 3): every layer, against the segmenter's
+  // reading of the generated images.
+  if (generator && segmenter) {
+    const acts = p.add("activations-gan", activations, {
+      params: { model: generator.path, layers: generator.layers ?? GAN_LAYERS },
+      inputs: { data: "gan-church" },
+    });
+    const thresholds = p.add("quantile-gan", quantile, { inputs: { activations: acts } });
+    p.add("iou-gan", iou, {
+      params: {
+        visualize: ["layer4", "layer5"].filter((l) => (generator.layers ?? GAN_LAYERS).includes(l)),
+      },
+      inputs: {
+        activations: acts,
+        thresholds,
+        segmentation: "segment-gan-church",
+        data: "gan-church",
+      },
+      claims: ["C8"],
+    });
   }
 
   // The report reads every table of the run: one page per claim of claims.md.

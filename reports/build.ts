@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { ArtifactRef } from "../engine/stage.ts";
 import type { Claim } from "./claims_table.ts";
-import type { ClaimMeasure, ClaimResult, Measured, ReportQuery } from "./measure.ts";
+import type { ClaimMeasure, ClaimResult, Measured, PageContext, ReportQuery } from "./measure.ts";
 import { esc, page, table } from "./html.ts";
 import { type Figure, figureHtml } from "./figures.ts";
 
@@ -21,8 +21,9 @@ export async function measureClaims(
   claims: Claim[],
   measures: Record<string, ClaimMeasure>,
   q: ReportQuery,
-  available: Set<string>,
+  ctx: PageContext,
 ): Promise<ClaimOutcome[]> {
+  const available = new Set(Object.keys(ctx.inputs));
   const out: ClaimOutcome[] = [];
   for (const claim of claims) {
     const measure = measures[claim.id];
@@ -38,7 +39,7 @@ export async function measureClaims(
       out.push({ claim, measure, missing: `this run has no ${absent.join(", ")} stage(s)` });
       continue;
     }
-    out.push({ claim, measure, result: await measure.measure(q) });
+    out.push({ claim, measure, result: await measure.measure(q, ctx) });
   }
   return out;
 }

@@ -34,13 +34,20 @@ export interface ClaimResult {
   extraHtml?: string;
 }
 
+/** Where a page is written and what it may read besides tables (images of artifacts). */
+export interface PageContext {
+  /** The report's root folder; a claim page lives in claims/. */
+  dir: string;
+  inputs: Record<string, ArtifactRef>;
+}
+
 export interface ClaimMeasure {
   id: string;
   /** Pipeline nodes whose tables it reads. */
   needs: string[];
   /** The verdict rule, in words, matching the code. */
   rule: string;
-  measure(q: ReportQuery): Promise<ClaimResult>;
+  measure(q: ReportQuery, ctx: PageContext): Promise<ClaimResult>;
 }
 
 /** SQL over the input artifacts, under their catalog names, recording provenance. */

@@ -21,7 +21,29 @@ export const WorldConfig = z.strictObject({
 export const ModelRef = z.strictObject({
   /** Path to the ONNX file, relative to the working directory. */
   path: z.string().min(1),
+  /** Layers (tensor names in the graph) to dissect, in order from input to output. */
+  layers: z.array(z.string().min(1)).min(1).optional(),
 });
+
+/** The 13 convolutional layers of VGG-16, as the paper names them. */
+export const VGG16_CONV_LAYERS = [
+  "conv1_1",
+  "conv1_2",
+  "conv2_1",
+  "conv2_2",
+  "conv3_1",
+  "conv3_2",
+  "conv3_3",
+  "conv4_1",
+  "conv4_2",
+  "conv4_3",
+  "conv5_1",
+  "conv5_2",
+  "conv5_3",
+];
+
+/** Layers of the zoo's generator: layer4 is 8x8 and layer5 16x16, as in the paper. */
+export const GAN_LAYERS = Array.from({ length: 10 }, (_, i) => `layer${i + 1}`);
 
 export const RunConfig = z.strictObject({
   /** Names the run in the store; gc keeps the latest run of every name. */

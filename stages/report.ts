@@ -32,7 +32,11 @@ export default defineStage({
     const claims = parseClaims(markdown);
     const q = await ReportQuery.open(ctx.inputs);
     try {
-      const outcomes = await measureClaims(claims, MEASURES, q, new Set(Object.keys(ctx.inputs)));
+      await Deno.mkdir(join(ctx.outDir, "claims"), { recursive: true });
+      const outcomes = await measureClaims(claims, MEASURES, q, {
+        dir: ctx.outDir,
+        inputs: ctx.inputs,
+      });
       await writeReport(ctx.outDir, outcomes, ctx.inputs, claimNotes(markdown), {
         pages: PAGES,
         q,

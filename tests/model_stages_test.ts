@@ -15,9 +15,12 @@ async function configWith(
 ): Promise<string> {
   const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
   const path = join(dir, "config.json");
-  const models: Record<string, { path: string }> = { classifier: { path: classifier } };
+  // The tiny models have one layer each worth dissecting.
+  const models: Record<string, { path: string; layers?: string[] }> = {
+    classifier: { path: classifier, layers: ["conv1_1"] },
+  };
   if (more.segmenter) models.segmenter = { path: more.segmenter };
-  if (more.generator) models.generator = { path: more.generator };
+  if (more.generator) models.generator = { path: more.generator, layers: ["layer1"] };
   // The tiny classifier's only hidden layer is its pooled colors, named conv1_1.
   const gan = { ...smoke.gan, featureLayer: "conv1_1" };
   await Deno.writeTextFile(path, JSON.stringify({ ...smoke, gan, models }));

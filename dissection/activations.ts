@@ -1,0 +1,70 @@
+/**
+ * Activation files: one raw float32 file per layer, [images][units][h][w],
+ * written image batch by image batch and read back the same way, so no stage
+ * ever holds a layer's activations for the whole data set in memory.
+ */
+import { join } from "node:path";
+import { DissectError } from "../engine/errors.ts";
+
+export interface LayerShape {
+  layer: string;
+  units: number;
+  height: number;
+  width: number;
+}
+
+export interface ActivationsMeta {
+  count: number;
+  layers: LayerShape[];
+}
+
+const META = "activations.json";
+
+export function writeActivationsMeta(dir: string, meta: ActivationsMeta): Promise<void> {
+  return Deno.writeTextFile(join(dir, META), JSON.stringify(meta, null, 2) + "\n");
+}
+
+export class ActivationReader {
+  readonly meta: ActivationsMeta;
+
+  constructor(readonly dir: string) {
+    try {
+      this.meta = JSON.parse(Deno.readTextFileSync(join(dir, META)));
+    } catch (e) {
+      throw new DissectError("DATA", `${dir} holds no activations (${(e as Error).message})`);
+    }
+  }
+
+  shape(layer: string): LayerShape {
+    const s = this.meta.layers.find((l) => l.layer === layer);
+    if (!s) {
+      throw new DissectError(
+        "DATA",
+        `no activations of layer "${layer}" in ${this.dir}`,
+        `layers: ${this.meta.layers.map((l) => l.layer).join(", ")}`,
+      );
+    }
+    return s;
+  }
+
+  /** Activations of images [start, end) of one layer. */
+  read(layer: string, start: number, end: number): Float32Array {
+    const s = this.shape(layer);
+    const per = s.units * s.height * s.width;
+    const out = new Float32Array((end - start) * per);
+    const bytes = new Uint8Array(out.buffer);
+    const f = Deno.openSync(join(this.dir, `${layer}.f32`), { read: true });
+    try {
+      f.seekSync(start * per * 4, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = f.readSync(bytes.subarray(got));
+        if (!n) throw new DissectError("DATA", `${this.dir}/${layer}.f32 is truncated`);
+        got += n;
+      }
+    } finally {
+      f.close();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,19 @@
+/** The k images with the highest peak activation of each unit. */
+
+export class TopK {
+  /** Per unit, (peak, image) pairs sorted by peak descending. */
+  readonly best: { peak: number; image: number }[][];
+
+  constructor(readonly units: number, readonly k: number) {
+    this.best = Array.from({ length: units }, () => []);
+  }
+
+  offer(unit: number, image: number, peak: number): void {
+    const list = this.best[unit];
+    if (list.length === this.k && peak <= list[list.length - 1].peak) return;
+    let i = list.length;
+    while (i > 0 && list[i - 1].peak < peak) i--;
+    list.splice(i, 0, { peak, image });
+    if (list.length > this.k) list.pop();
+  }
+}

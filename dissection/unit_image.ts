@@ -1,0 +1,50 @@
+/**
+ * Unit images in the paper's style: an image with the region where the
+ * unit's upsampled activation exceeds t_u shown as is, the rest dimmed, and
+ * the region's border drawn.
+ */
+import { Upsampler } from "./upsample.ts";
+
+export function highlight(
+  rgb: Uint8Array,
+  size: number,
+  acts: Float32Array,
+  offset: number,
+  h: number,
+  w: number,
+  threshold: number,
+): Uint8Array {
+  const up = new Float32Array(size * size);
+  new Upsampler(h, w, size, size).run(acts, offset, up);
+  const out = new Uint8Array(rgb.length);
+  const inside = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < size && y < size && up[y * size + x] > threshold;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const p = y * size + x;
+      const on = inside(x, y);
+      const edge = on &&
+        (!inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1));
+      for (let c = 0; c < 3; c++) {
+        const v = rgb[p * 3 + c];
+        out[p * 3 + c] = edge ? (c === 1 ? 255 : 230) : on ? v : Math.round(v * 0.25);
+      }
+    }
+  }
+  return out;
+}
+
+/** Images of equal size side by side, 2-pixel gaps, as one RGB buffer. */
+export function strip(
+  images: Uint8Array[],
+  size: number,
+): { rgb: Uint8Array; width: number; height: number } {
+  const gap = 2, width = images.length * (size + gap) - gap;
+  const rgb = new Uint8Array(width * size * 3).fill(255);
+  images.forEach((img, k) => {
+    for (let y = 0; y < size; y++) {
+      rgb.set(img.subarray(y * size * 3, (y + 1) * size * 3), (y * width + k * (size + gap)) * 3);
+    }
+  });
+  return { rgb, width, height: size };
+}

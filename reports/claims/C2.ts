@@ -1,0 +1,65 @@
+/**
+ * C2: object detectors peak at the last conv layer; parts peak earlier.
+ * Rule (fixed before any run): per layer, count the distinct object concepts
+ * and distinct part concepts matched by units with IoU >= 0.04. Holds when the
+ * last layer has the most object concepts (ties count for it) and the layer
+ * with the most part concepts comes before the layer with the most object
+ * concepts (earliest maxima); does not hold otherwise.
+ */
+import type { ClaimMeasure } from "../measure.ts";
+import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
+
+export const C2: ClaimMeasure = {
+  id: "C2",
+  needs: ["activations-val", "iou-val"],
+  rule: `per layer, distinct concepts matched by units with IoU >= ${IOU_BAR}: holds when the ` +
+    "last conv layer has the most object concepts (ties included) and the (earliest) layer with " +
+    "the most part concepts comes before the (earliest) layer with the most object concepts",
+  async measure(q) {
+    const counts = await layerCounts(q, "activations_val");
+    const layers = [...new Set(counts.map((c) => c.layer))];
+    const of = (cat: string) =>
+      layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.concepts);
+    const objects = of("object"), parts = of("part");
+    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    const lastHasMost = objects[objects.length - 1] === Math.max(...objects);
+    const partsEarlier = argmax(parts) < argmax(objects);
+    const sql = countsSql("activations_val");
+    const value = (label: string, layer: string, cat: string) =>
+      q.value(
+        label,
+        `SELECT concepts AS value FROM (${sql}) WHERE layer = '${layer}' AND category = '${cat}'`,
+      );
+    const values = [
+      await value(
+        `object concepts at ${layers[argmax(objects)]} (the most)`,
+        layers[argmax(objects)],
+        "object",
+      ),
+      await value(`object concepts at ${layers.at(-1)} (last layer)`, layers.at(-1)!, "object"),
+      await value(
+        `part concepts at ${layers[argmax(parts)]} (the most)`,
+        layers[argmax(parts)],
+        "part",
+      ),
+    ];
+    return {
+      values,
+      verdict: {
+        outcome: lastHasMost && partsEarlier ? "holds" : "fails",
+        detail: `objects peak at ${layers[argmax(objects)]} (${Math.max(...objects)}), ` +
+          `parts at ${layers[argmax(parts)]} (${Math.max(...parts)}); ` +
+          `last layer has the most objects: ${lastHasMost}; parts peak earlier: ${partsEarlier}.`,
+      },
+      figures: [{
+        kind: "lines",
+        title: `Distinct concepts matched per layer (IoU >= ${IOU_BAR})`,
+        xLabel: "layer",
+        yLabel: "distinct concepts",
+        x: layers.map((_, i) => i),
+        xNames: layers,
+        series: CATEGORIES.map((cat) => ({ label: cat, values: of(cat) })),
+      }],
+    };
+  },
+};

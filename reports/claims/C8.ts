@@ -1,0 +1,62 @@
+/**
+ * C8: in a GAN, concept units appear most in the middle layers, not at the output.
+ * Rule (fixed before any run): per generator layer, count the units whose best
+ * concept (object or part) has IoU >= 0.04. Holds when the layer with the most
+ * such units lies in the middle half of the layers (position p of L, counted
+ * from 1: L/4 < p <= 3L/4); does not hold otherwise.
+ */
+import type { ClaimMeasure } from "../measure.ts";
+import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
+
+export const C8: ClaimMeasure = {
+  id: "C8",
+  needs: ["activations-gan", "iou-gan"],
+  rule: `per generator layer, units whose best object or part concept has IoU >= ${IOU_BAR}: ` +
+    "holds when the layer with the most such units is in the middle half of the layers " +
+    "(position p of L from 1, L/4 < p <= 3L/4)",
+  async measure(q, ctx) {
+    const counts = await layerCounts(q, "activations_gan");
+    const layers = [...new Set(counts.map((c) => c.layer))];
+    const units = (cat: string) =>
+      layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.units);
+    const objParts = layers.map((_, i) => units("object")[i] + units("part")[i]);
+    const best = objParts.indexOf(Math.max(...objParts));
+    const L = layers.length, p = best + 1;
+    const middle = L / 4 < p && p <= (3 * L) / 4;
+    const values = [
+      await q.value(
+        `object and part units at ${layers[best]} (the most)`,
+        `SELECT sum(units) AS value FROM (${countsSql("activations_gan")})
+         WHERE layer = '${layers[best]}' AND category IN ('object', 'part')`,
+      ),
+      await q.value(
+        `object and part units at ${layers.at(-1)} (output side)`,
+        `SELECT sum(units) AS value FROM (${countsSql("activations_gan")})
+         WHERE layer = '${layers.at(-1)}' AND category IN ('object', 'part')`,
+      ),
+    ];
+    const top = await q.rows<
+      { layer: string; unit: number; name: string; category: string; iou: number }
+    >(
+      `SELECT layer, unit, name, category, iou FROM iou_gan__unit_labels
+       WHERE iou >= ${IOU_BAR} AND category IN ('object', 'part') ORDER BY iou DESC LIMIT 12`,
+    );
+    return {
+      values,
+      verdict: {
+        outcome: middle ? "holds" : "fails",
+        detail: `most object/part units at ${layers[best]} (position ${p} of ${L}).`,
+      },
+      figures: [{
+        kind: "lines",
+        title: `Generator units by category of their best concept (IoU >= ${IOU_BAR})`,
+        xLabel: "layer",
+        yLabel: "units",
+        x: layers.map((_, i) => i),
+        xNames: layers,
+        series: CATEGORIES.map((cat) => ({ label: cat, values: units(cat) })),
+      }],
+      extraHtml: `<h2>The best object and part units</h2>${await unitImages(ctx, "iou-gan", top)}`,
+    };
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * Shared queries and pieces of the dissection claims (C1, C2, C8): counts of
+ * labeled units and distinct concepts per layer and category, and unit images.
+ */
+import { join } from "node:path";
+import type { PageContext, ReportQuery } from "../measure.ts";
+import { esc } from "../html.ts";
+
+/** The paper's bar for calling a unit a detector of its best concept. */
+export const IOU_BAR = 0.04;
+
+export const CATEGORIES = ["object", "part", "material", "color"] as const;
+
+export interface LayerCounts {
+  layer: string;
+  position: number;
+  category: string;
+  units: number;
+  concepts: number;
+}
+
+/** Per layer and category: units whose best IoU >= bar, and the distinct concepts they match. */
+export function countsSql(prefix: string): string {
+  return `SELECT l.layer, l.position, c.category,
+       count(u.unit) AS units, count(DISTINCT u.concept) AS concepts
+     FROM ${prefix}__layers l
+     CROSS JOIN (VALUES ('object'), ('part'), ('material'), ('color')) c(category)
+     LEFT JOIN ${prefix.replace("activations", "iou")}__unit_labels u
+       ON u.layer = l.layer AND u.category = c.category AND u.iou >= ${IOU_BAR}
+     GROUP BY ALL ORDER BY l.position, c.category`;
+}
+
+export async function layerCounts(q: ReportQuery, prefix: string): Promise<LayerCounts[]> {
+  return await q.rows<LayerCounts>(countsSql(prefix));
+}
+
+/** Copy the top-image strips of some units next to the page and show them with their labels. */
+export async function unitImages(
+  ctx: PageContext,
+  iouNode: string,
+  units: { layer: string; unit: number; name: string; category: string; iou: number }[],
+): Promise<string> {
+  const src = ctx.inputs[iouNode];
+  const dir = join(ctx.dir, "claims", "units");
+  await Deno.mkdir(dir, { recursive: true });
+  const rows: string[] = [];
+  for (const u of units) {
+    const file = `${iouNode}-${u.layer}-${u.unit}.png`;
+    try {
+      await Deno.copyFile(src.file(join("units", `${u.layer}-${u.unit}.png`)), join(dir, file));
+    } catch {
+      continue; // this layer was not drawn
+    }
+    rows.push(
+      `<tr><td>${esc(u.layer)} unit ${u.unit}</td><td>${esc(u.name)} (${esc(u.category)})</td>` +
+        `<td>${u.iou.toFixed(3)}</td><td><img src="units/${
+          esc(file)
+        }" alt="top images of unit ${u.unit}" ` +
+        `style="image-rendering: pixelated; height: 96px"></td></tr>`,
+    );
+  }
+  return rows.length
+    ? `<table><thead><tr><th>unit</th><th>label</th><th>IoU</th><th>top images (region above t<sub>u</sub>)</th></tr></thead><tbody>${
+      rows.join("\n")
+    }</tbody></table>`
+    : "";
+}

@@ -1,0 +1,111 @@
+/**
+ * activations: the forward pass. Runs a model over a data set (images, or a
+ * generator's latents) and writes the activations of the chosen layers to
+ * disk, batch by batch. The dissection stages read them back as often as
+ * they need without running the model again. Only the chosen layers are
+ * exposed as outputs: exposing more costs forward time.
+ */
+import { z } from "zod";
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import { exposeOutputs } from "../onnx/surgery.ts";
+import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "activations",
+  description: "activations of chosen layers of a model over a data set",
+  params: z.object({
+    model: z.string(),
+    layers: z.array(z.string()).min(1),
+    batch: z.int().min(1).max(1024).default(32),
+  }),
+  inputs: ["data"],
+  outputs: ["layers"],
+  files: (p) => ({ model: p.model }),
+  async run(ctx) {
+    const { layers } = ctx.params;
+    const bytes = exposeOutputs(await readModelBytes(ctx.files.model), layers, ctx.params.model);
+    const info = inspectBytes(ctx.params.model, bytes);
+    const input = info.inputs[0];
+    const fromLatents = input.dims.length === 2;
+    let count: number;
+    let feed: (start: number, end: number) => ort.Tensor;
+    if (fromLatents) {
+      // A generator: replay the latents its samples were made from.
+      const dim = Number(input.dims[1]);
+      const path = ctx.inputs.data.file("latents.f32");
+      const all = await Deno.stat(path).catch(() => null);
+      if (!all) {
+        throw new DissectError(
+          "DATA",
+          `${ctx.node}: input has no latents.f32 to feed ${ctx.params.model}`,
+        );
+      }
+      count = all.size / 4 / dim;
+      using f = await Deno.open(path);
+      const latents = new Float32Array(count * dim);
+      // Latents are small (count x dim floats); the activations are what must stream.
+      await f.read(new Uint8Array(latents.buffer));
+      feed = (s, e) => new ort.Tensor("float32", latents.slice(s * dim, e * dim), [e - s, dim]);
+    } else {
+      const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+      const { height, width } = data.meta;
+      requireInput(info, { dims: [null, 3, height, width] });
+      const pre = preprocessOf(info);
+      count = data.count;
+      feed = (s, e) =>
+        new ort.Tensor("float32", toTensorData(data.read(s, e).images, e - s, height, width, pre), [
+          e - s,
+          3,
+          height,
+          width,
+        ]);
+    }
+    const session = await createSession(ctx.params.model, bytes);
+    const files = await Promise.all(
+      layers.map((l) => Deno.open(join(ctx.outDir, `${l}.f32`), { write: true, create: true })),
+    );
+    const shapes: LayerShape[] = [];
+    const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, count);
+    try {
+      for (const [start, end] of batches(count, ctx.params.batch)) {
+        const out = await session.run({ [input.name]: feed(start, end) }, layers);
+        for (let k = 0; k < layers.length; k++) {
+          const t = out[layers[k]];
+          if (t.dims.length !== 4) {
+            throw new DissectError(
+              "MODEL",
+              `${ctx.params.model}: layer "${layers[k]}" is ${
+                t.dims.join("x")
+              }, not a feature map NxCxHxW`,
+            );
+          }
+          shapes[k] ??= { layer: layers[k], units: t.dims[1], height: t.dims[2], width: t.dims[3] };
+          const data = t.data as Float32Array;
+          await files[k].write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        }
+        bar.tick(end - start);
+      }
+    } finally {
+      for (const f of files) f.close();
+      await session.release();
+    }
+    bar.done();
+    await writeActivationsMeta(ctx.outDir, { count, layers: shapes });
+    const t = await ctx.table("layers", {
+      position: "INTEGER",
+      layer: "VARCHAR",
+      units: "INTEGER",
+      height: "INTEGER",
+      width: "INTEGER",
+      images: "INTEGER",
+    });
+    shapes.forEach((s, position) => t.append({ position, ...s, images: count }));
+  },
+});

@@ -1,0 +1,201 @@
+/**
+ * iou: network dissection proper. For every (layer, unit, concept): the
+ * intersection of the unit's mask (activation upsampled to the segmentation,
+ * above t_u) with the concept's pixels, the two areas and their IoU, as exact
+ * counts over all images. Per unit: its best concept. Per unit: the images of
+ * highest peak activation, drawn in the paper's style for chosen layers.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { ActivationReader } from "../dissection/activations.ts";
+import { buildVocabulary, pixelConcepts, PLANES } from "../dissection/concepts.ts";
+import { CONCEPT_SLOTS, IouCounter } from "../dissection/iou.ts";
+import { TopK } from "../dissection/topk.ts";
+import { highlight, strip } from "../dissection/unit_image.ts";
+import { encodePng } from "../world/png.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "iou",
+  description: "IoU of every unit with every concept; unit labels; top images",
+  params: z.object({
+    topk: z.int().min(1).max(50).default(5),
+    /** Layers whose units get top-image strips (PNG); the last dissected layer when empty. */
+    visualize: z.array(z.string()).default([]),
+    batch: z.int().min(1).default(32),
+  }),
+  inputs: ["activations", "thresholds", "segmentation", "data"],
+  outputs: ["unit_concept", "unit_labels", "topk", "concepts"],
+  async run(ctx) {
+    const acts = new ActivationReader(ctx.inputs.activations.dir);
+    const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
+    const segDir = ctx.inputs.segmentation.dir;
+    const seg = JSON.parse(await Deno.readTextFile(join(segDir, "planes.json")));
+    const { count } = acts.meta;
+    if (seg.count !== count || data.count !== count) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: activations (${count} images), segmentation (${seg.count}) and data ` +
+          `(${data.count}) must describe the same images`,
+      );
+    }
+    const H = seg.height, W = seg.width, px = H * W;
+    const vocab = buildVocabulary({
+      objects: seg.labels.object,
+      parts: seg.labels.part,
+      materials: seg.labels.material,
+      colors: seg.labels.color,
+    });
+    const C = vocab.concepts.length;
+    const concepts = await ctx.table("concepts", {
+      concept: "INTEGER",
+      name: "VARCHAR",
+      category: "VARCHAR",
+    });
+    for (const c of vocab.concepts) {
+      concepts.append({ concept: c.id, name: c.name, category: c.category });
+    }
+
+    const thresholdRows = await queryRows<{ layer: string; unit: number; threshold: number }>(
+      `SELECT layer, unit, threshold FROM read_parquet(${
+        sqlString(ctx.inputs.thresholds.table("thresholds"))
+      }) ORDER BY layer, unit`,
+    );
+    const layers = acts.meta.layers;
+    const counters = layers.map(({ layer, units, height, width }) => {
+      const t = new Float64Array(units);
+      for (const r of thresholdRows) if (r.layer === layer) t[r.unit] = r.threshold;
+      return new IouCounter(units, C, height, width, H, W, t);
+    });
+    const tops = layers.map((l) => new TopK(l.units, ctx.params.topk));
+    const planeFile = await Deno.open(join(segDir, "planes.u8"));
+    const pc = new Int32Array(px * CONCEPT_SLOTS);
+    const bar = ctx.progress("counting", count);
+    try {
+      for (const [start, end] of batches(count, ctx.params.batch)) {
+        const n = end - start;
+        const planes = new Uint8Array(n * PLANES.length * px);
+        await planeFile.seek(start * PLANES.length * px, Deno.SeekMode.Start);
+        for (let got = 0; got < planes.length;) {
+          const r = await planeFile.read(planes.subarray(got));
+          if (!r) throw new DissectError("DATA", `${segDir}/planes.u8 is truncated`);
+          got += r;
+        }
+        const batchActs = layers.map((l) => acts.read(l.layer, start, end));
+        for (let i = 0; i < n; i++) {
+          const b = i * PLANES.length * px;
+          pixelConcepts(vocab, {
+            object: planes.subarray(b, b + px),
+            part: planes.subarray(b + px, b + 2 * px),
+            material: planes.subarray(b + 2 * px, b + 3 * px),
+            color: planes.subarray(b + 3 * px, b + 4 * px),
+            halfbox: planes.subarray(b + 4 * px, b + 5 * px),
+          }, pc);
+          counters[0].addConcepts(pc); // the same pixels for every layer: count once
+          layers.forEach((l, k) => {
+            const per = l.units * l.height * l.width;
+            counters[k].addImage(batchActs[k], i * per, pc);
+            const hw = l.height * l.width;
+            for (let u = 0; u < l.units; u++) {
+              let peak = -Infinity;
+              const o = i * per + u * hw;
+              for (let p = 0; p < hw; p++) {
+                if (batchActs[k][o + p] > peak) peak = batchActs[k][o + p];
+              }
+              tops[k].offer(u, start + i, peak);
+            }
+          });
+        }
+        bar.tick(n);
+      }
+    } finally {
+      planeFile.close();
+    }
+    bar.done();
+    for (const c of counters.slice(1)) c.conceptArea.set(counters[0].conceptArea);
+
+    const pairs = await ctx.table("unit_concept", {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "INTEGER",
+      intersection: "BIGINT",
+      unit_area: "BIGINT",
+      concept_area: "BIGINT",
+      iou: "DOUBLE",
+    });
+    const labels = await ctx.table("unit_labels", {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "INTEGER",
+      name: "VARCHAR",
+      category: "VARCHAR",
+      iou: "DOUBLE",
+    });
+    layers.forEach(({ layer, units }, k) => {
+      const counter = counters[k];
+      for (let u = 0; u < units; u++) {
+        let best = -1, bestIou = -1;
+        for (let c = 0; c < C; c++) {
+          const inter = counter.intersection[u * C + c];
+          const iou = counter.iou(u, c);
+          if (iou > bestIou) [best, bestIou] = [c, iou];
+          if (inter === 0) continue;
+          pairs.append({
+            layer,
+            unit: u,
+            concept: c,
+            intersection: inter,
+            unit_area: counter.unitArea[u],
+            concept_area: counter.conceptArea[c],
+            iou,
+          });
+        }
+        const c = vocab.concepts[best];
+        labels.append({
+          layer,
+          unit: u,
+          concept: c.id,
+          name: c.name,
+          category: c.category,
+          iou: bestIou,
+        });
+      }
+    });
+
+    const topTable = await ctx.table("topk", {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      rank: "INTEGER",
+      image: "INTEGER",
+      peak: "DOUBLE",
+    });
+    const visualize = new Set(
+      ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
+    );
+    await Deno.mkdir(join(ctx.outDir, "units"), { recursive: true });
+    for (const [k, { layer, units, height, width }] of layers.entries()) {
+      for (let u = 0; u < units; u++) {
+        tops[k].best[u].forEach((t, rank) =>
+          topTable.append({ layer, unit: u, rank, image: t.image, peak: t.peak })
+        );
+      }
+      if (!visualize.has(layer)) continue;
+      for (let u = 0; u < units; u++) {
+        const images = tops[k].best[u].map((t) => {
+          const a = acts.read(layer, t.image, t.image + 1);
+          const rgb = data.read(t.image, t.image + 1).images;
+          return highlight(rgb, H, a, u * height * width, height, width, counters[k].thresholds[u]);
+        });
+        const s = strip(images, H);
+        await Deno.writeFile(
+          join(ctx.outDir, "units", `${layer}-${u}.png`),
+          encodePng(s.rgb, s.width, s.height),
+        );
+      }
+    }
+  },
+});
