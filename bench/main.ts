@@ -6,8 +6,9 @@ import { parseArgs } from "node:util";
 import type { Benchmark, BenchResult } from "./harness.ts";
 import { digestCache } from "./digest_cache.ts";
 import { tableWriter } from "./table_writer.ts";
+import { dissection } from "./dissection.ts";
 
-const BENCHMARKS: Benchmark[] = [digestCache, tableWriter];
+const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection];
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -69,6 +69,30 @@ export function exposeOutputs(bytes: Uint8Array, names: string[], path = "model"
 }
 
 /**
+ * The model with only the named graph outputs (in that order). Dropped
+ * outputs stay in the graph as named tensors, so they can be exposed again.
+ */
+export function selectOutputs(bytes: Uint8Array, names: string[], path = "model"): Uint8Array {
+  const info = inspectBytes(path, bytes);
+  const model = info.proto;
+  const g = graphOf(model);
+  const byName = new Map(g.output.map((o) => [o.name, o]));
+  const missing = names.filter((n) => !byName.has(n));
+  if (missing.length) {
+    throw new DissectError(
+      "MODEL",
+      `${path} has no output named ${missing.map((m) => `"${m}"`).join(", ")}`,
+      `outputs: ${[...byName.keys()].join(", ")}`,
+    );
+  }
+  const dropped = g.output.filter((o) => !names.includes(o.name));
+  g.output = names.map((n) => byName.get(n)!);
+  // Keep what is known of the dropped outputs' shapes as value_info.
+  g.valueInfo = [...g.valueInfo, ...dropped];
+  return encodeModel(model);
+}
+
+/**
  * Split a model at tensor `layer`. The tail is what an edit of `layer` can
  * change: the nodes that depend on `layer`, computing every original output
  * that does (outputs that do not depend on it are left out). Any other tensor

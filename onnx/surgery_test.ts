@@ -4,7 +4,7 @@ import { DissectError } from "../engine/errors.ts";
 import { GraphBuilder } from "./build.ts";
 import { createSession, inspectBytes } from "./model.ts";
 import { decodeModel, dimsOf, encodeModel } from "./proto.ts";
-import { exposeOutputs, listLayers, splitAt } from "./surgery.ts";
+import { exposeOutputs, listLayers, selectOutputs, splitAt } from "./surgery.ts";
 
 // ---------------------------------------------------------------- test models
 
@@ -393,4 +393,26 @@ Deno.test("timing: 50 forward passes of a VGG-16-shaped model, ReLU outputs expo
       `13 ReLU outputs exposed ${all.toFixed(0)} ms (x${(all / base).toFixed(2)}); ` +
       `exposed but fetching logits only ${some.toFixed(0)} ms (x${(some / base).toFixed(2)})`,
   );
+});
+
+Deno.test("selectOutputs keeps the named outputs and leaves the rest exposable", () => {
+  const g = new GraphBuilder();
+  g.input("x", ["N", 2]);
+  const a = g.node("Relu", ["x"], "a");
+  g.node("Neg", [a], "b");
+  g.output("a", ["N", 2]);
+  g.output("b", ["N", 2]);
+  const only = selectOutputs(g.toBytes(), ["b"]);
+  const info = inspectBytes("m", only);
+  assertEquals(info.outputs.map((o) => o.name), ["b"]);
+  assertEquals(inspectBytes("m", exposeOutputs(only, ["a"])).outputs.map((o) => o.name), [
+    "b",
+    "a",
+  ]);
+  try {
+    selectOutputs(g.toBytes(), ["c"]);
+    throw new Error("should have thrown");
+  } catch (e) {
+    assertEquals((e as Error).message, 'model has no output named "c"');
+  }
 });

@@ -42,6 +42,13 @@ export const VGG16_CONV_LAYERS = [
   "conv5_3",
 ];
 
+/** The zoo's models (zoo/models/), trained on the synthetic world; null where none ships yet. */
+const ZOO = {
+  classifier: { path: "zoo/models/classifier.onnx" },
+  segmenter: null,
+  generator: null,
+} as const;
+
 /** Layers of the zoo's generator: layer4 is 8x8 and layer5 16x16, as in the paper. */
 export const GAN_LAYERS = Array.from({ length: 10 }, (_, i) => `layer${i + 1}`);
 
@@ -49,11 +56,15 @@ export const RunConfig = z.strictObject({
   /** Names the run in the store; gc keeps the latest run of every name. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default("default"),
   world: WorldConfig.default(WorldConfig.parse({})),
+  /**
+   * The models to dissect. Each defaults to the zoo's model trained on the
+   * synthetic world; null leaves that model (and the stages needing it) out.
+   */
   models: z.strictObject({
-    classifier: ModelRef.optional(),
-    segmenter: ModelRef.optional(),
-    generator: ModelRef.optional(),
-  }).default({}),
+    classifier: ModelRef.nullable().default(ZOO.classifier),
+    segmenter: ModelRef.nullable().default(ZOO.segmenter),
+    generator: ModelRef.nullable().default(ZOO.generator),
+  }).default({ classifier: ZOO.classifier, segmenter: ZOO.segmenter, generator: ZOO.generator }),
   gan: z.strictObject({
     /** Generated images to dissect and compare with the real family. */
     samples: z.int().min(1).default(600),
