@@ -25,6 +25,15 @@ export const ModelRef = z.strictObject({
   layers: z.array(z.string().min(1)).min(1).optional(),
 });
 
+export const ImageFolder = z.strictObject({
+  /** A folder of images (png, jpeg, webp, ...), searched recursively. */
+  folder: z.string().min(1),
+  /** "subfolders": each image is labeled by its top folder's name (must match the classifier's labels). */
+  labels: z.enum(["subfolders", "none"]).default("none"),
+  /** Images are resized (center crop) to size x size. */
+  size: z.int().min(16).max(1024).default(64),
+});
+
 /** The 13 convolutional layers of VGG-16, as the paper names them. */
 export const VGG16_CONV_LAYERS = [
   "conv1_1",
@@ -65,6 +74,11 @@ export const RunConfig = z.strictObject({
     segmenter: ModelRef.nullable().default(ZOO.segmenter),
     generator: ModelRef.nullable().default(ZOO.generator),
   }).default({ classifier: ZOO.classifier, segmenter: ZOO.segmenter, generator: ZOO.generator }),
+  /** The user's own images, in place of a world split. */
+  data: z.strictObject({
+    /** Held-out images to classify and dissect (replaces world-val). */
+    val: ImageFolder.optional(),
+  }).default({}),
   gan: z.strictObject({
     /** Generated images to dissect and compare with the real family. */
     samples: z.int().min(1).default(600),

@@ -7,7 +7,7 @@ import { z } from "zod";
 import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { SplitReader } from "../world/format.ts";
+import { batches, openDataset } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 
@@ -23,24 +23,28 @@ export default defineStage({
   outputs: ["predictions", "classes"],
   files: (p) => ({ model: p.model }),
   async run(ctx) {
-    const data = new SplitReader(ctx.inputs.data.dir);
+    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width, labels } = data.meta;
     const bytes = await readModelBytes(ctx.files.model);
     const info = inspectBytes(ctx.params.model, bytes);
     const input = requireInput(info, { dims: [null, 3, height, width] });
+    // The data set's labels are matched to the model's by name, so a folder
+    // of a few classes can be scored by a model that knows more.
     const modelLabels = labelsOf(info) ?? labels;
-    if (modelLabels.join("\n") !== labels.join("\n")) {
+    const toModel = labels.map((name) => modelLabels.indexOf(name));
+    const unknown = labels.filter((_, i) => toModel[i] < 0);
+    if (unknown.length) {
       throw new DissectError(
         "MODEL",
-        `${ctx.params.model}: its labels (${modelLabels.join(", ")}) differ from the data set's ` +
-          `(${labels.join(", ")})`,
+        `${ctx.params.model} does not know the data set's label(s) ${unknown.join(", ")}`,
+        `its labels: ${modelLabels.join(", ")}`,
       );
     }
     const pre = preprocessOf(info);
     const session = await createSession(ctx.params.model, bytes);
     const output = info.outputs[0].name;
     const classes = await ctx.table("classes", { label: "INTEGER", name: "VARCHAR" });
-    labels.forEach((name, label) => classes.append({ label, name }));
+    modelLabels.forEach((name, label) => classes.append({ label, name }));
     const rows = await ctx.table("predictions", {
       image: "INTEGER",
       label: "INTEGER",
@@ -49,10 +53,9 @@ export default defineStage({
       top5: "BOOLEAN",
       confidence: "DOUBLE",
     });
-    const k = labels.length;
+    const k = modelLabels.length;
     const bar = ctx.progress("classifying", count);
-    for (let start = 0; start < count; start += ctx.params.batch) {
-      const end = Math.min(count, start + ctx.params.batch);
+    for (const [start, end] of batches(count, ctx.params.batch)) {
       const batch = data.read(start, end);
       const n = end - start;
       const x = new ort.Tensor("float32", toTensorData(batch.images, n, height, width, pre), [
@@ -75,7 +78,7 @@ export default defineStage({
         const max = row[order[0]];
         let z = 0;
         for (const v of row) z += Math.exp(v - max);
-        const label = batch.labels[i];
+        const label = toModel[batch.labels[i]];
         rows.append({
           image: start + i,
           label,

@@ -60,7 +60,7 @@ export const M1: ClaimMeasure = {
         xNames: perClass.map((c) => c.name),
         series: [{ label: "accuracy", values: perClass.map((c) => c.acc) }],
       }],
-      extraHtml: confusionHtml(perClass.map((c) => c.name), confusion),
+      extraHtml: confusionHtml(perClass, confusion),
     };
   },
 };
@@ -69,26 +69,29 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+/** Rows: true labels present; columns: labels predicted or present. Cells shaded by row share. */
 function confusionHtml(
-  names: string[],
+  classes: { label: number; name: string }[],
   cells: { label: number; predicted: number; n: number }[],
 ): string {
-  const k = names.length;
-  const m = Array.from({ length: k }, () => new Array(k).fill(0));
-  for (const c of cells) m[c.label][c.predicted] = c.n;
-  const rowSum = m.map((r) => r.reduce((a, b) => a + b, 0) || 1);
+  const name = new Map(classes.map((c) => [c.label, c.name]));
+  const rowsOf = [...new Set(cells.map((c) => c.label))].sort((a, b) => a - b);
+  const colsOf = [...new Set([...rowsOf, ...cells.map((c) => c.predicted)])].sort((a, b) => a - b);
+  const count = (r: number, c: number) =>
+    cells.find((x) => x.label === r && x.predicted === c)?.n ?? 0;
   const head = `<tr><th>true \\ predicted</th>${
-    names.map((n) => `<th>${esc(n)}</th>`).join("")
+    colsOf.map((c) => `<th>${esc(name.get(c) ?? c)}</th>`).join("")
   }</tr>`;
-  const rows = m.map((r, i) =>
-    `<tr><th>${esc(names[i])}</th>${
-      r.map((v) => {
-        const a = v / rowSum[i];
+  const rows = rowsOf.map((r) => {
+    const total = colsOf.reduce((s, c) => s + count(r, c), 0) || 1;
+    return `<tr><th>${esc(name.get(r) ?? r)}</th>${
+      colsOf.map((c) => {
+        const v = count(r, c), a = v / total;
         return `<td style="background: rgba(59,110,168,${a.toFixed(2)}); color: ${
           a > 0.5 ? "#fff" : "#222"
         }">${v}</td>`;
       }).join("")
-    }</tr>`
-  ).join("\n");
+    }</tr>`;
+  }).join("\n");
   return `<h2>Confusion matrix (val)</h2><div style="overflow-x:auto"><table class="confusion">${head}${rows}</table></div>`;
 }

@@ -30,13 +30,20 @@ export const M2: ClaimMeasure = {
     );
     const o = Number(objects.value), p = Number(parts.value), m = Number(materials.value);
     const holds = o >= 0.2 && p >= 0.1 && m >= 0.1;
+    const scored = [objects, parts, materials].every((v) => v.value !== null);
     return {
       values: [objects, parts, materials],
-      verdict: {
-        outcome: holds ? "holds" : "fails",
-        detail: `mean IoU ${(100 * o).toFixed(1)}% objects, ${(100 * p).toFixed(1)}% parts, ` +
-          `${(100 * m).toFixed(1)}% materials (bars: 20%, 10%, 10%).`,
-      },
+      verdict: scored
+        ? {
+          outcome: holds ? "holds" : "fails",
+          detail: `mean IoU ${(100 * o).toFixed(1)}% objects, ${(100 * p).toFixed(1)}% parts, ` +
+            `${(100 * m).toFixed(1)}% materials (bars: 20%, 10%, 10%).`,
+        }
+        : {
+          outcome: "inconclusive",
+          detail:
+            "the held-out data set has no ground truth (or other label lists) to score against.",
+        },
       figures: ["object", "part", "material"].map((cat) => {
         const rows = perConcept.filter((r) => r.category === cat);
         return {

@@ -1,0 +1,79 @@
+/**
+ * A user's own image folder in place of the world's val split: labels from
+ * subfolders, classified by the zoo classifier; a corrupt image or an empty
+ * folder is an error that names it and publishes nothing.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { renderItem } from "../world/render.ts";
+import { splitItem } from "../world/splits.ts";
+import { SCENES } from "../world/vocabulary.ts";
+import { encodePng } from "../world/png.ts";
+
+async function folderOfScenes(root: string, classes: string[], per: number) {
+  let index = 0;
+  for (const name of classes) {
+    await Deno.mkdir(join(root, name), { recursive: true });
+    for (let k = 0; k < per; index++) {
+      const item = splitItem("val", index, 99);
+      if (SCENES[item.label] !== name) continue;
+      const r = renderItem("val", item, 64);
+      await Deno.writeFile(join(root, name, `${k++}.png`), encodePng(r.rgb, 64, 64));
+    }
+  }
+}
+
+async function config(dir: string, folder: string): Promise<string> {
+  const path = join(dir, "config.json");
+  const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...smoke, name: "imported", data: { val: { folder, labels: "subfolders" } } }),
+  );
+  return path;
+}
+
+Deno.test("an image folder replaces world-val; its subfolders are the labels", async () => {
+  const dir = await tempDir();
+  const folder = join(dir, "images");
+  await folderOfScenes(folder, ["beach", "kitchen"], 4);
+  const store = join(dir, "store");
+  const r = await runCli(["reproduce", "--config", await config(dir, folder), "--store", store]);
+  assertEquals(r.code, 0, r.stderr);
+  const items = await catalogRows<{ n: number; labels: number }>(
+    store,
+    "SELECT count(*) AS n, count(DISTINCT label_name) AS labels FROM images_val__items",
+  );
+  assertEquals(items, [{ n: 8, labels: 2 }]);
+  const preds = await catalogRows<{ name: string; n: number }>(
+    store,
+    `SELECT c.name, count(*) AS n FROM classify_val__predictions p
+     JOIN classify_val__classes c ON c.label = p.label GROUP BY ALL ORDER BY c.name`,
+  );
+  assertEquals(preds, [{ name: "beach", n: 4 }, { name: "kitchen", n: 4 }]);
+});
+
+Deno.test("a corrupt image or an empty folder is an error naming it", async () => {
+  const dir = await tempDir();
+  const folder = join(dir, "images");
+  await folderOfScenes(folder, ["beach"], 2);
+  await Deno.writeFile(
+    join(folder, "beach", "broken.png"),
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]),
+  );
+  const store = join(dir, "store");
+  const bad = await runCli(["reproduce", "--config", await config(dir, folder), "--store", store]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.stderr, /cannot decode image .*beach\/broken\.png/);
+  const published = await Array.fromAsync(Deno.readDir(join(store, "objects"))).then((es) =>
+    es.map((e) => e.name)
+  );
+  assert(!published.includes("import-images"));
+
+  const empty = join(dir, "empty");
+  await Deno.mkdir(empty);
+  const none = await runCli(["reproduce", "--config", await config(dir, empty), "--store", store]);
+  assertEquals(none.code, 2);
+  assertMatch(none.stderr, /folder is empty/);
+});
