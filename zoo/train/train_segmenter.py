@@ -1,0 +1,233 @@
+"""Train the reference segmenter: a small U-Net with three per-pixel heads
+(object, part, material). It plays UPerNet's role in the paper: a trained model,
+deliberately not the ground truth, whose errors the dissection inherits.
+
+  /usr/bin/python3 zoo/train/train_segmenter.py --data data/world/train data/world/objects \
+      --val data/world/val --out zoo/models --epochs 20 --seed 1 --threads 2
+
+Encoder: 5 stages (64..4 px at 64x64 input) of two 3x3 conv+BN+ReLU (widths --widths, 2x2 max-pool between); decoder:
+nearest upsampling, concatenation with the encoder skip, one or two 3x3 conv+BN+ReLU per level;
+1x1 conv heads at input resolution. Loss: sum of the three cross-entropies. Augmentation:
+horizontal flip and random crop of the reflect-padded image, applied to image and masks alike.
+
+Writes OUT/NAME.onnx (input "image" float32 NCHW normalized as in common.PREPROCESS; outputs
+"object", "part", "material": logits N x classes x H x W), OUT/NAME.json (metrics: mean IoU per
+head on val, per-class IoU), OUT/NAME.pt, OUT/NAME.md and OUT/NAME.ref/ (for check_ort.ts).
+"""
+import argparse
+import copy
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import common
+import model_card
+
+HEADS = ("object", "part", "material")
+
+
+def block(cin, cout, n=2):
+    layers = []
+    for i in range(n):
+        layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1, bias=False),
+                   nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+class UNet(nn.Module):
+    def __init__(self, widths, classes):
+        super().__init__()
+        self.config = dict(widths=list(widths), classes=dict(classes))
+        w = widths
+        self.enc = nn.ModuleList([block(3 if i == 0 else w[i - 1], w[i]) for i in range(len(w))])
+        # decoder level i merges the upsampled level i+1 with encoder level i
+        self.dec = nn.ModuleList([block(w[i] + w[i + 1], w[i], n=1 if i == 0 else 2)
+                                  for i in range(len(w) - 1)])
+        self.heads = nn.ModuleDict({k: nn.Conv2d(w[0], n, 1) for k, n in classes.items()})
+
+    def forward(self, x):
+        skips = []
+        for i, enc in enumerate(self.enc):
+            x = enc(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        for i in reversed(range(len(self.dec))):
+            x = self.dec[i](torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skips[i]], 1))
+        return tuple(self.heads[k](x) for k in self.heads)
+
+
+def batch_of(split, idx, device):
+    x = common.to_input(split.take("images", idx), device)
+    masks = torch.from_numpy(np.stack([split.take(h, idx) for h in HEADS], 1)).to(device)
+    return x, masks
+
+
+def evaluate(model, split, batch, device, sizes):
+    model.eval()
+    conf = {h: np.zeros((n, n), np.int64) for h, n in zip(HEADS, sizes)}
+    loss = 0.0
+    with torch.no_grad():
+        for i in range(0, len(split), batch):
+            idx = np.arange(i, min(i + batch, len(split)))
+            x, masks = batch_of(split, idx, device)
+            for k, (h, logits) in enumerate(zip(HEADS, model(x))):
+                y = masks[:, k].long()
+                loss += F.cross_entropy(logits, y, reduction="mean").item() * len(idx)
+                n = sizes[k]
+                flat = (y * n + logits.argmax(1)).flatten().cpu().numpy()
+                conf[h] += np.bincount(flat, minlength=n * n).reshape(n, n)
+    return loss / len(split), conf
+
+
+def summarize(conf, names):
+    out = {}
+    for h, c in conf.items():
+        iou = common.confusion_iou(c)
+        out[h] = {"miou": float(np.nanmean(iou)),
+                  "miou_without_none": float(np.nanmean(iou[1:])) if np.any(~np.isnan(iou[1:])) else None,
+                  "pixel_acc": float(np.trace(c) / max(c.sum(), 1)),
+                  "classes_present": int(np.sum(~np.isnan(iou))),
+                  "iou": {names[h][i]: (None if np.isnan(v) else float(v)) for i, v in enumerate(iou)}}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, nargs="+", help="training split directories (concatenated)")
+    ap.add_argument("--val", help="val split directory (default: hold out --holdout of --data)")
+    ap.add_argument("--holdout", type=float, default=0.1)
+    ap.add_argument("--out", default="zoo/models")
+    ap.add_argument("--name", default="segmenter")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--widths", default="16,32,64,128,160", help="encoder widths, one per resolution (halving each time)")
+    ap.add_argument("--pad", type=int, default=4, help="random-crop padding in pixels")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N training images (tests)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
+    a = ap.parse_args()
+    common.seed_everything(a.seed, a.threads)
+    gen = torch.Generator().manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    t0 = time.time()
+
+    need = ("images",) + HEADS
+    parts = [common.Split(d, need=need) for d in a.data]
+    train = common.Concat(parts)
+    train_idx = np.arange(len(train) if not a.limit else min(a.limit, len(train)))
+    if a.val:
+        val = common.Split(a.val, need=need)
+        common.Concat([parts[0], val])  # raises if the vocabularies differ
+        val_desc = val.describe()
+    else:
+        perm = rng.permutation(train_idx)
+        k = max(1, int(len(perm) * a.holdout))
+        val, train_idx = common.Subset(train, np.sort(perm[:k])), np.sort(perm[k:])
+        val_desc = {"holdout_of": [p.path for p in parts], "fraction": a.holdout, "count": k}
+    names = {"object": train.objects, "part": train.parts, "material": train.materials}
+    sizes = [len(names[h]) for h in HEADS]
+    widths = [int(w) for w in a.widths.split(",")]
+    if train.height % 2 ** (len(widths) - 1) or train.width % 2 ** (len(widths) - 1):
+        raise SystemExit(f"image size must be a multiple of {2 ** (len(widths) - 1)}")
+    model = UNet(widths, dict(zip(HEADS, sizes))).to(a.device)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"segmenter: {params:,} parameters, {len(train_idx)} train / {len(val)} val images, "
+          f"classes {dict(zip(HEADS, sizes))}", flush=True)
+
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    steps_per_epoch = (len(train_idx) + a.batch - 1) // a.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
+                                                pct_start=0.1, anneal_strategy="cos")
+    history, best, best_state = [], -1.0, None
+    for epoch in range(1, a.epochs + 1):
+        model.train()
+        te = time.time()
+        order = rng.permutation(train_idx)
+        prog = common.Progress(len(order), "img")
+        seen, loss_sum = 0, 0.0
+        for b in range(steps_per_epoch):
+            idx = order[b * a.batch:(b + 1) * a.batch]
+            x, masks = batch_of(train, idx, a.device)
+            both = common.augment(torch.cat([x, masks.float()], 1), a.pad, gen)
+            x, masks = both[:, :3], both[:, 3:].round().long()
+            loss = sum(F.cross_entropy(logits, masks[:, k]) for k, logits in enumerate(model(x)))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            seen += len(idx)
+            loss_sum += loss.item() * len(idx)
+            prog.step(len(idx), f"epoch {epoch}/{a.epochs} loss {loss_sum / seen:.3f}")
+        train_time = time.time() - te
+        val_loss, conf = evaluate(model, val, 64, a.device, sizes)
+        s = summarize(conf, names)
+        score = float(np.mean([s[h]["miou"] for h in HEADS]))
+        row = {"epoch": epoch, "train_loss": loss_sum / seen, "val_loss": val_loss,
+               **{f"val_miou_{h}": s[h]["miou"] for h in HEADS}, "seconds": time.time() - te,
+               "train_img_per_s": seen / train_time}
+        history.append(row)
+        if score > best:
+            best, best_state = score, copy.deepcopy(model.state_dict())
+        print(f"epoch {epoch}/{a.epochs}: train loss {row['train_loss']:.3f} | val loss {val_loss:.3f} mIoU "
+              + " ".join(f"{h} {s[h]['miou']:.3f}" for h in HEADS)
+              + f" | {row['train_img_per_s']:.0f} img/s, epoch {row['seconds']:.0f}s, "
+              f"ETA {common.fmt_time((time.time() - t0) / epoch * (a.epochs - epoch))}", flush=True)
+
+    model.load_state_dict(best_state)
+    model = model.cpu().eval()
+    val_loss, conf = evaluate(model, val, 64, "cpu", sizes)
+    s = summarize(conf, names)
+    base = os.path.join(a.out, a.name)
+    torch.save({"config": model.config, "state_dict": model.state_dict()}, base + ".pt")
+    example = common.to_input(val.take("images", np.arange(min(2, len(val)))), "cpu")
+    refs = common.to_input(val.take("images", np.arange(min(3, len(val)))), "cpu")
+    meta = {"preprocess": common.PREPROCESS, "labels": names, "objects": names["object"],
+            "parts": names["part"], "materials": names["material"], "model": "segmenter"}
+    onnx_info = common.export_onnx(model, example, base + ".onnx", "image", list(HEADS), {}, meta)
+    with torch.no_grad():
+        outs = model(refs)  # another batch size than the export's
+    common.save_reference(base + ".ref", {"image": refs}, dict(zip(HEADS, outs)))
+    table = common.layer_table(model, example, [f"enc.{i}" for i in range(len(widths))]
+                               + [f"dec.{i}" for i in reversed(range(len(widths) - 1))])
+    for row, label in zip(table, [f"enc{i + 1}" for i in range(len(widths))]
+                          + [f"dec{i + 1}" for i in reversed(range(len(widths) - 1))]):
+        row["name"] = label
+    for h, n in zip(HEADS, sizes):
+        table.append({"name": f"head {h}", "shape": [n, train.height, train.width],
+                      "params": sum(p.numel() for p in model.heads[h].parameters())})
+    metrics = {
+        "model": "segmenter", "name": a.name, "command": common.command_line(),
+        "seconds": time.time() - t0, "torch": torch.__version__, "threads": a.threads, "device": a.device,
+        "seed": a.seed,
+        "data": {**{f"train{i}": {**p.describe()} for i, p in enumerate(parts)},
+                 "train_used": {"count": int(len(train_idx))}, "val": val_desc},
+        "preprocess": common.PREPROCESS, "labels": names,
+        "architecture": {"params": sum(p.numel() for p in model.parameters()), "layers": table,
+                         "widths": widths, "notes": "U-Net, conv+BN+ReLU (BN folded by the exporter)"},
+        "training": {"epochs": a.epochs, "batch": a.batch, "optimizer": "AdamW", "lr": a.lr,
+                     "schedule": "one-cycle cosine", "weight_decay": a.wd,
+                     "augment": f"hflip, reflect-pad {a.pad} + random crop (image and masks)"},
+        "history": history,
+        "metrics": {"val_loss": val_loss,
+                    **{f"val_miou_{h}": s[h]["miou"] for h in HEADS},
+                    **{f"val_miou_{h}_without_none": s[h]["miou_without_none"] for h in HEADS},
+                    **{f"val_pixel_acc_{h}": s[h]["pixel_acc"] for h in HEADS},
+                    "train_img_per_s": float(np.mean([r["train_img_per_s"] for r in history])),
+                    **{f"val_iou_{h}": s[h]["iou"] for h in HEADS}},
+        "onnx": onnx_info,
+    }
+    common.write_json(base + ".json", metrics)
+    model_card.write(base + ".json")
+    print("val mIoU " + ", ".join(f"{h} {s[h]['miou']:.3f}" for h in HEADS))
+    print(f"wrote {base}.onnx / .json / .md / .pt in {common.fmt_time(time.time() - t0)}", flush=True)
+
+
+if __name__ == "__main__":
+    common.run(main)
