@@ -14,6 +14,9 @@ import featureDistance from "./stages/feature_distance.ts";
 import activations from "./stages/activations.ts";
 import quantile from "./stages/quantile.ts";
 import iou from "./stages/iou.ts";
+import rankUnits from "./stages/rank_units.ts";
+import ablateClass from "./stages/ablate_class.ts";
+import unitClassifier from "./stages/unit_classifier.ts";
 import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
@@ -27,8 +30,8 @@ export default function pipeline(config: RunConfig): Pipeline {
   // the held-out set with a folder of its own images.
   const world = (split: "train" | "val" | "objects" | "church") =>
     p.add(`world-${split}`, render, { params: { split, count: counts[split], seed, size } });
-  world("train");
-  world("objects");
+  const train = world("train");
+  const objects = world("objects");
   const church = world("church");
   const userVal = config.data.val;
   const val = userVal
@@ -94,6 +97,37 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("iou-val", iou, {
       inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
       claims: ["C1", "C2"],
+    });
+  }
+
+  // Units and classes (Fig. 2), at the last conv layer: each unit removed
+  // alone ranks the units of every class on the training split; then on
+  // held-out data, removing or keeping a class's most important units.
+  const { layer: unitLayer, concept } = config.units;
+  if (classifier) {
+    const ranking = p.add("rank-units", rankUnits, {
+      params: { model: classifier.path, layer: unitLayer },
+      inputs: { data: train },
+      claims: ["C4", "C5", "C6", "C7"],
+    });
+    p.add("ablate-class", ablateClass, {
+      params: { model: classifier.path, layer: unitLayer },
+      inputs: { data: val, ranking },
+      claims: ["C4", "C5", "C6"],
+    });
+  }
+
+  // One unit as a classifier (Fig. 1f): the unit best matching a concept,
+  // tested on object-centric images it never saw.
+  if (classifier && segmenter) {
+    const acts = p.add("activations-objects", activations, {
+      params: { model: classifier.path, layers: [unitLayer] },
+      inputs: { data: objects },
+    });
+    p.add("unit-classifier", unitClassifier, {
+      params: { concept, layer: unitLayer },
+      inputs: { activations: acts, dissection: "iou-val", data: objects },
+      claims: ["C3"],
     });
   }
 

@@ -15,6 +15,8 @@ export interface ClaimOutcome {
   result?: ClaimResult;
   /** Why it is not measured (missing stages or a failed measure). */
   missing?: string;
+  /** The measure threw (a bug or unusable data), as opposed to stages being absent. */
+  failed?: boolean;
 }
 
 export async function measureClaims(
@@ -39,7 +41,17 @@ export async function measureClaims(
       out.push({ claim, measure, missing: `this run has no ${absent.join(", ")} stage(s)` });
       continue;
     }
-    out.push({ claim, measure, result: await measure.measure(q, ctx) });
+    try {
+      out.push({ claim, measure, result: await measure.measure(q, ctx) });
+    } catch (e) {
+      // A measure that breaks is reported as such, never as a verdict.
+      out.push({
+        claim,
+        measure,
+        missing: `its measure failed: ${(e as Error).message}`,
+        failed: true,
+      });
+    }
   }
   return out;
 }
@@ -110,6 +122,7 @@ export function valuesTable(values: Measured[]): string {
 }
 
 function verdictBadge(o: ClaimOutcome): string {
+  if (o.failed) return `<span class="verdict fails">measure failed</span>`;
   if (!o.result) return `<span class="verdict pending">not yet measured</span>`;
   const v = o.result.verdict.outcome;
   const cls = v === "holds" ? "holds" : v === "fails" ? "fails" : "inconclusive";

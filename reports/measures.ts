@@ -9,10 +9,15 @@ import { M1 } from "./claims/M1.ts";
 import { M2 } from "./claims/M2.ts";
 import { C1 } from "./claims/C1.ts";
 import { C2 } from "./claims/C2.ts";
+import { C3 } from "./claims/C3.ts";
+import { C4 } from "./claims/C4.ts";
+import { C5 } from "./claims/C5.ts";
+import { C6 } from "./claims/C6.ts";
+import { C7 } from "./claims/C7.ts";
 import { C8 } from "./claims/C8.ts";
 
 export const MEASURES: Record<string, ClaimMeasure> = Object.fromEntries(
-  [M1, M2, C1, C2, C8].map((m) => [m.id, m]),
+  [M1, M2, C1, C2, C3, C4, C5, C6, C7, C8].map((m) => [m.id, m]),
 );
 
 /** Pages beside the claims (the zoo's models). */

@@ -79,6 +79,11 @@ export const RunConfig = z.strictObject({
     /** Held-out images to classify and dissect (replaces world-val). */
     val: ImageFolder.optional(),
   }).default({}),
+  /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
+  units: z.strictObject({
+    layer: z.string().default("conv5_3"),
+    concept: z.string().default("airplane"),
+  }).default({ layer: "conv5_3", concept: "airplane" }),
   gan: z.strictObject({
     /** Generated images to dissect and compare with the real family. */
     samples: z.int().min(1).default(600),

@@ -65,10 +65,11 @@ export default defineStage({
       for (const o of outcomes) {
         claimsTable.append({
           claim: o.claim.id,
-          status: o.result ? o.result.verdict.outcome : "not yet measured",
+          status: o.result ? o.result.verdict.outcome : o.failed ? "error" : "not yet measured",
           rule: o.measure?.rule ?? null,
           detail: o.result?.verdict.detail ?? o.missing ?? null,
         });
+        if (o.failed) ctx.log(`claim ${o.claim.id}: ${o.missing}`);
         for (const v of o.result?.values ?? []) {
           values.append({
             claim: o.claim.id,

@@ -5,19 +5,19 @@
 import nodeAssert from "node:assert/strict";
 
 export function assert(cond: unknown, message?: string): asserts cond {
-  nodeAssert.ok(cond, message);
+  nodeAssert.ok(cond, message as string);
 }
 
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, message);
+  nodeAssert.deepStrictEqual(actual, expected, message as string);
 }
 
 export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
-  nodeAssert.notDeepStrictEqual(actual, expected, message);
+  nodeAssert.notDeepStrictEqual(actual, expected, message as string);
 }
 
 export function assertMatch(actual: string, re: RegExp, message?: string): void {
-  nodeAssert.match(actual, re, message);
+  nodeAssert.match(actual, re, message as string);
 }
 
 export async function assertRejects(

@@ -1,12 +1,8 @@
 // Helpers shared by the world tests.
 
-import { deepStrictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
 
-/** Deep equality assertion (node:assert; JSR std is not reachable here). */
-export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  deepStrictEqual(actual, expected, msg);
-}
+export { assertEquals } from "../tests/assert.ts";
 
 /** A label map as one string per row (single-digit labels). */
 export function mask(map: Uint8Array, width: number, height: number): string[] {

@@ -45,6 +45,11 @@
       }))),
     };
     if (names) opts.axes[0].splits = () => spec.x;
-    new uPlot(opts, [spec.x].concat(spec.series.map((s) => s.values)), area);
+    // uPlot needs ascending x: scatter data is sorted here, series along.
+    const order = spec.x.map((_, i) => i).sort((a, b) => spec.x[a] - spec.x[b]);
+    const data = [order.map((i) => spec.x[i])].concat(
+      spec.series.map((s) => order.map((i) => s.values[i])),
+    );
+    new uPlot(opts, data, area);
   }
 })();

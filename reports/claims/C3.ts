@@ -1,0 +1,105 @@
+/**
+ * C3: one unit, thresholded on its peak activation, is a good detector of an
+ * object class on held-out data it never trained on.
+ * Rule (fixed before any run): holds when the lower end of the 95% bootstrap
+ * interval of the unit's balanced accuracy on the test half of the
+ * object-centric images is at least 0.70; does not hold when the upper end
+ * is below 0.70; inconclusive otherwise.
+ */
+import type { ClaimMeasure } from "../measure.ts";
+import { bootstrap } from "../../stats/bootstrap.ts";
+import { balancedAccuracy } from "../../dissection/ablation.ts";
+
+const PEAKS = "unit_classifier__peaks";
+const UNIT = "unit_classifier__unit";
+
+export const C3: ClaimMeasure = {
+  id: "C3",
+  needs: ["unit-classifier"],
+  rule:
+    "holds when the lower end of the 95% bootstrap interval of the unit's balanced accuracy on " +
+    "the held-out half of the object-centric images is >= 0.70; does not hold when the upper end is " +
+    "below 0.70; inconclusive otherwise",
+  async measure(q) {
+    const [u] = await q.rows<
+      { layer: string; unit: number; concept: string; iou: number; threshold: number }
+    >(
+      `SELECT * FROM ${UNIT}`,
+    );
+    const testSql = `SELECT p.present, p.peak > u.threshold AS fired FROM ${PEAKS} p, ${UNIT} u
+      WHERE p.half = 'test' ORDER BY p.image`;
+    const rows = await q.rows<{ present: boolean; fired: boolean }>(testSql);
+    const acc = (w: Uint32Array) => {
+      let pos = 0, tp = 0, all = 0, fp = 0;
+      rows.forEach((r, i) => {
+        all += w[i];
+        if (r.present) {
+          pos += w[i];
+          if (r.fired) tp += w[i];
+        } else if (r.fired) fp += w[i];
+      });
+      return balancedAccuracy(tp, fp, pos, all);
+    };
+    const positives = rows.filter((r) => r.present).length;
+    if (positives === 0 || positives === rows.length) {
+      throw new Error(
+        `the test half has ${
+          positives ? "only" : "no"
+        } images with ${u.concept}: no balanced accuracy`,
+      );
+    }
+    const ci = bootstrap(rows.length, acc, { resamples: 1000, seed: 1 });
+    const peaks = await q.rows<{ present: boolean; peak: number; image: number }>(
+      `SELECT present, peak, image FROM ${PEAKS} WHERE half = 'test' ORDER BY image`,
+    );
+    const values = [
+      await q.value(
+        `${u.layer} unit ${u.unit}: IoU with ${u.concept} (val dissection)`,
+        `SELECT iou AS value FROM ${UNIT}`,
+      ),
+      await q.value(
+        "threshold on peak activation (fit half)",
+        `SELECT threshold AS value FROM ${UNIT}`,
+      ),
+      {
+        label: "balanced accuracy on the test half",
+        value: ci.estimate,
+        ci: [ci.lo, ci.hi] as [number, number],
+        ciMethod:
+          `over ${rows.length} test images; 95% percentile bootstrap over images, 1000 resamples, seed 1`,
+        sql: testSql,
+        tables: q.tablesIn(testSql),
+      },
+      await q.value(
+        `test images with ${u.concept}`,
+        `SELECT count(*) AS value FROM ${PEAKS} WHERE half = 'test' AND present`,
+      ),
+    ];
+    // Jittered strip plot: x is the group (0 absent, 1 present) plus a small offset per image.
+    const jitter = (i: number) => ((i * 2654435761) % 1000) / 1000 * 0.5 - 0.25;
+    return {
+      values,
+      verdict: {
+        outcome: ci.lo >= 0.7 ? "holds" : ci.hi < 0.7 ? "fails" : "inconclusive",
+        detail: `unit ${u.unit} of ${u.layer} as a ${u.concept} detector: balanced accuracy ` +
+          `${(100 * ci.estimate).toFixed(1)}% (95% CI ${(100 * ci.lo).toFixed(1)}% to ${
+            (100 * ci.hi).toFixed(1)
+          }%).`,
+      },
+      figures: [{
+        kind: "points",
+        title:
+          `Peak activation of unit ${u.unit} on test images without (left) and with (right) ${u.concept}; threshold ${
+            u.threshold.toFixed(3)
+          }`,
+        xLabel: `${u.concept} present (0 = no, 1 = yes), jittered`,
+        yLabel: "peak activation",
+        x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
+        series: [
+          { label: "peak activation", values: peaks.map((p) => p.peak) },
+          { label: "threshold", values: peaks.map(() => u.threshold) },
+        ],
+      }],
+    };
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * C5: removing units in descending importance destroys a class fast;
+ * ascending order barely matters. Ranking on train, evaluation on val.
+ * Rule (fixed before any run): with k = 20 units removed, averaged over all
+ * classes: holds when the drop of balanced accuracy in descending order
+ * exceeds the drop in ascending order (95% interval of the difference above
+ * 0) and the ascending drop is under 5 points (upper end of its interval).
+ */
+import type { ClaimMeasure, Measured } from "../measure.ts";
+import type { Interval } from "../../stats/bootstrap.ts";
+import {
+  CI_METHOD,
+  interval,
+  type Outcomes,
+  outcomes,
+  SETTINGS,
+  settingSql,
+  sizeAtMost,
+  weightedBalanced,
+} from "./ablation.ts";
+
+const K = 20;
+
+export const C5: ClaimMeasure = {
+  id: "C5",
+  needs: ["rank-units", "ablate-class", "classify-val"],
+  rule: `at k = ${K} removed, mean over classes: holds when the balanced-accuracy drop in ` +
+    "descending order exceeds the drop in ascending order (95% interval of the difference above 0) " +
+    "and the ascending drop is under 5 points (upper end of its interval)",
+  async measure(q) {
+    const classes = await q.rows<{ label: number }>(
+      `SELECT DISTINCT label FROM ${SETTINGS} WHERE label >= 0 ORDER BY label`,
+    );
+    const sizes =
+      (await q.rows<{ k: number }>(`SELECT DISTINCT k FROM ${SETTINGS} WHERE k > 0 ORDER BY k`))
+        .map((r) => r.k);
+    const base = await outcomes(q, { mode: "none", k: 0, label: -1 });
+    const n = base.labels.length;
+    const curve = async (mode: string) => {
+      const out: Outcomes[][] = [];
+      for (const k of sizes) {
+        out.push(await Promise.all(classes.map((c) => outcomes(q, { mode, k, label: c.label }))));
+      }
+      return out;
+    };
+    const desc = await curve("remove-top"), asc = await curve("remove-bottom");
+    const meanDrop = (o: Outcomes[], w: Uint32Array) =>
+      classes.reduce(
+        (s, c, j) => s + weightedBalanced(base, c.label, w) - weightedBalanced(o[j], c.label, w),
+        0,
+      ) /
+      classes.length;
+    // The paper's k, or the largest size a smaller layer allows.
+    const at = sizes.indexOf(await sizeAtMost(q, K));
+    const descK = interval(n, (w) => meanDrop(desc[at], w));
+    const ascK = interval(n, (w) => meanDrop(asc[at], w));
+    const diff = interval(n, (w) => meanDrop(desc[at], w) - meanDrop(asc[at], w));
+    const sql = settingSql({ mode: "remove-top", k: sizes[at], label: 0 }).replace(
+      "s.label = 0",
+      "s.label >= 0",
+    );
+    const m = (label: string, ci: Interval): Measured => ({
+      label,
+      value: ci.estimate,
+      ci: [ci.lo, ci.hi],
+      ciMethod: CI_METHOD,
+      sql,
+      tables: q.tablesIn(sql),
+    });
+    const ones = new Uint32Array(n).fill(1);
+    return {
+      values: [
+        m(`mean drop, ${sizes[at]} most important removed`, descK),
+        m(`mean drop, ${sizes[at]} least important removed`, ascK),
+        m("difference (descending minus ascending)", diff),
+      ],
+      verdict: {
+        outcome: diff.lo > 0 && ascK.hi < 0.05 ? "holds" : "fails",
+        detail:
+          `at k = ${sizes[at]}: descending drop ${(100 * descK.estimate).toFixed(1)} points, ` +
+          `ascending ${(100 * ascK.estimate).toFixed(1)} points.`,
+      },
+      figures: [{
+        kind: "lines",
+        title: "Mean balanced accuracy over classes as units are removed (val)",
+        xLabel: "units removed",
+        yLabel: "balanced accuracy",
+        x: [0, ...sizes],
+        series: [
+          {
+            label: "most important first",
+            values: [0, ...sizes].map((_, i) =>
+              i === 0
+                ? classes.reduce((s, c) => s + weightedBalanced(base, c.label, ones), 0) /
+                  classes.length
+                : classes.reduce(
+                  (s, c, j) => s + weightedBalanced(desc[i - 1][j], c.label, ones),
+                  0,
+                ) / classes.length
+            ),
+          },
+          {
+            label: "least important first",
+            values: [0, ...sizes].map((_, i) =>
+              i === 0
+                ? classes.reduce((s, c) => s + weightedBalanced(base, c.label, ones), 0) /
+                  classes.length
+                : classes.reduce(
+                  (s, c, j) => s + weightedBalanced(asc[i - 1][j], c.label, ones),
+                  0,
+                ) / classes.length
+            ),
+          },
+        ],
+      }],
+    };
+  },
+};

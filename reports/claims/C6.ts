@@ -1,0 +1,111 @@
+/**
+ * C6: C4 holds for every class.
+ * Rule (fixed before any run): over all classes, holds when the mean balanced
+ * accuracy with each class's top 20 units removed is more than 10 points
+ * below the original mean (lower end of the 95% interval of the drop above
+ * 0.10), and the mean with only the top 20 kept is within 10 points of the
+ * original (lower end of the interval of the difference above -0.10).
+ */
+import type { ClaimMeasure, Measured } from "../measure.ts";
+import type { Interval } from "../../stats/bootstrap.ts";
+import {
+  CI_METHOD,
+  interval,
+  type Outcomes,
+  outcomes,
+  SETTINGS,
+  settingSql,
+  sizeAtMost,
+  weightedBalanced,
+} from "./ablation.ts";
+
+const PAPER_K = 20;
+
+export const C6: ClaimMeasure = {
+  id: "C6",
+  needs: ["rank-units", "ablate-class", "classify-val"],
+  rule:
+    `over all classes: holds when the mean balanced accuracy with each class's top ${PAPER_K} ` +
+    "units removed is more than 10 points below the original (lower end of the 95% interval of " +
+    `the drop above 0.10) and the mean with only the top ${PAPER_K} kept is within 10 points of the ` +
+    "original (lower end of the difference's interval above -0.10)",
+  async measure(q) {
+    const classes = await q.rows<{ label: number; name: string }>(
+      `SELECT DISTINCT s.label, c.name FROM ${SETTINGS} s JOIN classify_val__classes c USING (label)
+       WHERE s.label >= 0 ORDER BY s.label`,
+    );
+    const K = await sizeAtMost(q, PAPER_K);
+    const base = await outcomes(q, { mode: "none", k: 0, label: -1 });
+    const n = base.labels.length;
+    const removed: Outcomes[] = [], kept: Outcomes[] = [];
+    for (const c of classes) {
+      removed.push(await outcomes(q, { mode: "remove-top", k: K, label: c.label }));
+      kept.push(await outcomes(q, { mode: "keep-top", k: K, label: c.label }));
+    }
+    const mean = (f: (j: number) => number) =>
+      classes.reduce((s, _, j) => s + f(j), 0) / classes.length;
+    const orig = (w: Uint32Array) => mean((j) => weightedBalanced(base, classes[j].label, w));
+    const rem = (w: Uint32Array) => mean((j) => weightedBalanced(removed[j], classes[j].label, w));
+    const kep = (w: Uint32Array) => mean((j) => weightedBalanced(kept[j], classes[j].label, w));
+    const sql = settingSql({ mode: "remove-top", k: K, label: 0 }).replace(
+      "s.label = 0",
+      "s.label >= 0",
+    );
+    const m = (label: string, ci: Interval): Measured => ({
+      label,
+      value: ci.estimate,
+      ci: [ci.lo, ci.hi],
+      ciMethod: CI_METHOD,
+      sql,
+      tables: q.tablesIn(sql),
+    });
+    const o = interval(n, orig), r = interval(n, rem), k = interval(n, kep);
+    const drop = interval(n, (w) => orig(w) - rem(w));
+    const keepDiff = interval(n, (w) => kep(w) - orig(w));
+    const ones = new Uint32Array(n).fill(1);
+    return {
+      values: [
+        m("mean balanced accuracy, original", o),
+        m(`mean, top ${K} removed`, r),
+        m(`mean, only top ${K} kept`, k),
+        m(`drop with top ${K} removed`, drop),
+        m(`only top ${K} kept minus original`, keepDiff),
+      ],
+      verdict: {
+        outcome: drop.lo > 0.1 && keepDiff.lo > -0.1 ? "holds" : "fails",
+        detail:
+          `mean over ${classes.length} classes: ${(100 * o.estimate).toFixed(1)}% original, ` +
+          `${(100 * r.estimate).toFixed(1)}% with top ${K} removed, ${
+            (100 * k.estimate).toFixed(1)
+          }% ` +
+          `with only top ${K} kept.`,
+      },
+      figures: [{
+        kind: "bars",
+        title: "Balanced accuracy of every class (val)",
+        xLabel: "class",
+        yLabel: "balanced accuracy",
+        x: classes.map((_, j) => j),
+        xNames: classes.map((c) => c.name),
+        series: [
+          { label: "original", values: classes.map((c) => weightedBalanced(base, c.label, ones)) },
+          {
+            label: `top ${K} removed`,
+            values: classes.map((c, j) => weightedBalanced(removed[j], c.label, ones)),
+          },
+        ],
+      }, {
+        kind: "bars",
+        title: `Balanced accuracy of every class with only its top ${K} units kept (val)`,
+        xLabel: "class",
+        yLabel: "balanced accuracy",
+        x: classes.map((_, j) => j),
+        xNames: classes.map((c) => c.name),
+        series: [{
+          label: `only top ${K}`,
+          values: classes.map((c, j) => weightedBalanced(kept[j], c.label, ones)),
+        }],
+      }],
+    };
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * Accuracies under unit removal, from per-image predictions of ablate-class,
+ * with seeded bootstrap intervals over images (every setting resampled with
+ * the same images, so differences between settings are paired).
+ */
+import type { ReportQuery } from "../measure.ts";
+import { bootstrap, type Interval } from "../../stats/bootstrap.ts";
+import { balancedAccuracy } from "../../dissection/ablation.ts";
+
+export const PRED = "ablate_class__predictions";
+export const SETTINGS = "ablate_class__settings";
+/** The true label of each val image, in the classifier's label space. */
+export const TRUTH = "classify_val__predictions";
+
+export interface SettingKey {
+  mode: string;
+  k: number;
+  /** The class whose units are removed (-1: the unablated model). */
+  label: number;
+}
+
+/** SQL: one row per image of the setting, with its true label and prediction. */
+export function settingSql(s: SettingKey): string {
+  return `SELECT p.image, t.label, p.predicted FROM ${PRED} p
+    JOIN ${SETTINGS} s USING (setting) JOIN ${TRUTH} t USING (image)
+    WHERE s.mode = '${s.mode}' AND s.k = ${s.k} AND s.label = ${s.label} ORDER BY p.image`;
+}
+
+export interface Outcomes {
+  labels: Int32Array;
+  predicted: Int32Array;
+}
+
+export async function outcomes(q: ReportQuery, s: SettingKey): Promise<Outcomes> {
+  const rows = await q.rows<{ label: number; predicted: number }>(settingSql(s));
+  if (!rows.length) throw new Error(`no predictions for ${JSON.stringify(s)}`);
+  return {
+    labels: Int32Array.from(rows, (r) => r.label),
+    predicted: Int32Array.from(rows, (r) => r.predicted),
+  };
+}
+
+/** Balanced accuracy of class c under weights w (how often each image was drawn). */
+export function weightedBalanced(o: Outcomes, c: number, w: Uint32Array): number {
+  let pos = 0, tp = 0, all = 0, fp = 0;
+  for (let i = 0; i < o.labels.length; i++) {
+    const wi = w[i];
+    if (!wi) continue;
+    all += wi;
+    if (o.labels[i] === c) {
+      pos += wi;
+      if (o.predicted[i] === c) tp += wi;
+    } else if (o.predicted[i] === c) fp += wi;
+  }
+  return pos ? balancedAccuracy(tp, fp, pos, all) : NaN;
+}
+
+export function weightedAccuracy(o: Outcomes, w: Uint32Array): number {
+  let all = 0, ok = 0;
+  for (let i = 0; i < o.labels.length; i++) {
+    all += w[i];
+    if (o.labels[i] === o.predicted[i]) ok += w[i];
+  }
+  return ok / all;
+}
+
+/** A statistic of several settings' outcomes, with a paired bootstrap interval. */
+export function interval(
+  n: number,
+  stat: (w: Uint32Array) => number,
+  seed = 1,
+): Interval {
+  return bootstrap(n, stat, { resamples: 500, seed });
+}
+
+export const CI_METHOD =
+  "95% percentile bootstrap over val images (500 resamples, seed 1), paired across settings";
+
+/** The largest removal size the run has that is at most k (the paper's k may exceed a small layer). */
+export async function sizeAtMost(q: ReportQuery, k: number): Promise<number> {
+  const [r] = await q.rows<{ k: number }>(`SELECT max(k) AS k FROM ${SETTINGS} WHERE k <= ${k}`);
+  if (!r || r.k === null) throw new Error(`no removal size <= ${k} in this run`);
+  return r.k;
+}

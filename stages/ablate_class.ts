@@ -1,0 +1,109 @@
+/**
+ * ablate-class: on held-out data, for every class, remove its k most
+ * important units (descending order), its k least important (ascending), or
+ * keep only its k most important (remove all others), for every k in `sizes`
+ * and k = all but one. Writes every image's prediction under every setting,
+ * so accuracies and their intervals are computed from images downstream.
+ */
+import { z } from "zod";
+import * as ort from "onnxruntime-node";
+import { defineStage } from "../engine/stage.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { Ablator } from "../dissection/ablation.ts";
+
+const MODES = ["remove-top", "remove-bottom", "keep-top"] as const;
+
+export default defineStage({
+  module: import.meta.url,
+  name: "ablate-class",
+  description: "class and overall accuracy with a class's most (or least) important units removed",
+  params: z.object({
+    model: z.string(),
+    layer: z.string().default("conv5_3"),
+    sizes: z.array(z.int().min(1)).min(1).default([1, 2, 3, 4, 5, 10, 20, 40, 80]),
+    batch: z.int().min(1).default(16),
+    /** Settings per tail run (bounds memory). */
+    chunk: z.int().min(1).default(64),
+  }),
+  inputs: ["data", "ranking"],
+  outputs: ["settings", "predictions"],
+  files: (p) => ({ model: p.model }),
+  async run(ctx) {
+    const { layer } = ctx.params;
+    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+    const { count, height, width } = data.meta;
+    const ranking = await queryRows<{ label: number; unit: number }>(
+      `SELECT label, unit FROM read_parquet(${sqlString(ctx.inputs.ranking.table("importance"))})
+       WHERE layer = ${sqlString(layer)} ORDER BY label, rank`,
+    );
+    const order = new Map<number, number[]>();
+    for (const r of ranking) order.set(r.label, [...(order.get(r.label) ?? []), r.unit]);
+    const units = order.values().next().value?.length ?? 0;
+    const sizes = [...new Set([...ctx.params.sizes.filter((k) => k < units), units - 1])].sort((
+      a,
+      b,
+    ) => a - b);
+
+    // Setting 0 is the unablated model; then every (class, mode, k).
+    const settings: { label: number; mode: string; k: number; zero: Uint8Array }[] = [
+      { label: -1, mode: "none", k: 0, zero: new Uint8Array(units) },
+    ];
+    for (const [label, ranked] of order) {
+      for (const mode of MODES) {
+        for (const k of sizes) {
+          const zero = new Uint8Array(units);
+          const chosen = mode === "remove-top"
+            ? ranked.slice(0, k)
+            : mode === "remove-bottom"
+            ? ranked.slice(units - k)
+            : ranked.slice(k); // keep-top: remove everything but the top k
+          for (const u of chosen) zero[u] = 1;
+          settings.push({ label, mode, k, zero });
+        }
+      }
+    }
+    const table = await ctx.table("settings", {
+      setting: "INTEGER",
+      label: "INTEGER",
+      mode: "VARCHAR",
+      k: "INTEGER",
+    });
+    settings.forEach((s, setting) =>
+      table.append({ setting, label: s.label, mode: s.mode, k: s.k })
+    );
+
+    const bytes = await readModelBytes(ctx.files.model);
+    const info = inspectBytes(ctx.params.model, bytes);
+    const input = requireInput(info, { dims: [null, 3, height, width] });
+    const pre = preprocessOf(info);
+    const ablator = await Ablator.open(ctx.params.model, bytes, layer, info.outputs[0].name);
+    const preds = await ctx.table("predictions", {
+      setting: "INTEGER",
+      image: "INTEGER",
+      predicted: "UTINYINT",
+    });
+    const bar = ctx.progress(`${settings.length} ablation settings`, count);
+    for (const [start, end] of batches(count, ctx.params.batch)) {
+      const n = end - start;
+      const x = toTensorData(data.read(start, end).images, n, height, width, pre);
+      const boundary = await ablator.forwardHead({
+        [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]),
+      });
+      for (let s0 = 0; s0 < settings.length; s0 += ctx.params.chunk) {
+        const chunk = settings.slice(s0, s0 + ctx.params.chunk);
+        const out = await ablator.predict(boundary, chunk.map((s) => s.zero));
+        out.forEach((pred, j) => {
+          for (let i = 0; i < n; i++) {
+            preds.append({ setting: s0 + j, image: start + i, predicted: pred[i] });
+          }
+        });
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    await ablator.release();
+  },
+});

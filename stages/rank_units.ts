@@ -1,0 +1,127 @@
+/**
+ * rank-units: how much each unit of a layer matters to each class. Each unit
+ * is removed alone (forced to zero, no retraining) and every class's balanced
+ * accuracy is measured on the training split; the drop from the unablated
+ * model ranks the units of each class. The head runs once per batch; only
+ * the tail reruns, for all units at once.
+ */
+import { z } from "zod";
+import * as ort from "onnxruntime-node";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { Ablator, balancedAccuracy } from "../dissection/ablation.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "rank-units",
+  description: "importance of every unit of a layer to every class, by single-unit removal",
+  params: z.object({
+    model: z.string(),
+    layer: z.string().default("conv5_3"),
+    batch: z.int().min(1).default(32),
+    /** Units ablated per tail run (bounds memory: chunk x batch copies of the layer). */
+    chunk: z.int().min(1).default(32),
+  }),
+  inputs: ["data"],
+  outputs: ["counts", "importance"],
+  files: (p) => ({ model: p.model }),
+  async run(ctx) {
+    const { layer } = ctx.params;
+    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+    const { count, height, width, labels } = data.meta;
+    const bytes = await readModelBytes(ctx.files.model);
+    const info = inspectBytes(ctx.params.model, bytes);
+    const input = requireInput(info, { dims: [null, 3, height, width] });
+    const classes = labelsOf(info) ?? labels;
+    if (classes.join("\n") !== labels.join("\n")) {
+      throw new DissectError("MODEL", `${ctx.params.model}: labels differ from the data set's`);
+    }
+    const pre = preprocessOf(info);
+    const ablator = await Ablator.open(ctx.params.model, bytes, layer, info.outputs[0].name);
+    const K = classes.length;
+    let units = 0;
+    // tp[s][c], fp[s][c]: setting s = 0 is the unablated model, s = u + 1 removes unit u.
+    let tp: Float64Array[] = [], fp: Float64Array[] = [];
+    const positives = new Float64Array(K);
+    const bar = ctx.progress(`removing each unit of ${layer}`, count);
+    for (const [start, end] of batches(count, ctx.params.batch)) {
+      const n = end - start;
+      const batch = data.read(start, end);
+      const x = toTensorData(batch.images, n, height, width, pre);
+      const boundary = await ablator.forwardHead({
+        [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]),
+      });
+      if (!units) {
+        units = boundary[0].dims[1] as number;
+        tp = Array.from({ length: units + 1 }, () => new Float64Array(K));
+        fp = Array.from({ length: units + 1 }, () => new Float64Array(K));
+      }
+      for (let i = 0; i < n; i++) positives[batch.labels[i]]++;
+      for (let s0 = 0; s0 <= units; s0 += ctx.params.chunk) {
+        const settings: Uint8Array[] = [];
+        for (let s = s0; s < Math.min(units + 1, s0 + ctx.params.chunk); s++) {
+          const zero = new Uint8Array(units);
+          if (s > 0) zero[s - 1] = 1;
+          settings.push(zero);
+        }
+        const preds = await ablator.predict(boundary, settings);
+        preds.forEach((pred, j) => {
+          for (let i = 0; i < n; i++) {
+            if (pred[i] === batch.labels[i]) tp[s0 + j][pred[i]]++;
+            else fp[s0 + j][pred[i]]++;
+          }
+        });
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    await ablator.release();
+
+    const counts = await ctx.table("counts", {
+      unit: "INTEGER",
+      label: "INTEGER",
+      class: "VARCHAR",
+      tp: "INTEGER",
+      fp: "INTEGER",
+      positives: "INTEGER",
+      images: "INTEGER",
+    });
+    for (let s = 0; s <= units; s++) {
+      for (let c = 0; c < K; c++) {
+        counts.append({
+          unit: s - 1,
+          label: c,
+          class: classes[c],
+          tp: tp[s][c],
+          fp: fp[s][c],
+          positives: positives[c],
+          images: count,
+        });
+      }
+    }
+    const importance = await ctx.table("importance", {
+      layer: "VARCHAR",
+      label: "INTEGER",
+      class: "VARCHAR",
+      rank: "INTEGER",
+      unit: "INTEGER",
+      drop: "DOUBLE",
+    });
+    for (let c = 0; c < K; c++) {
+      if (!positives[c]) continue;
+      const base = balancedAccuracy(tp[0][c], fp[0][c], positives[c], count);
+      const drops = Array.from({ length: units }, (_, u) => ({
+        unit: u,
+        drop: base - balancedAccuracy(tp[u + 1][c], fp[u + 1][c], positives[c], count),
+      }));
+      // Ties (common with few images) break by unit index, so the order is deterministic.
+      drops.sort((a, b) => b.drop - a.drop || a.unit - b.unit);
+      drops.forEach((d, rank) =>
+        importance.append({ layer, label: c, class: classes[c], rank, unit: d.unit, drop: d.drop })
+      );
+    }
+  },
+});

@@ -1,0 +1,116 @@
+/**
+ * unit-classifier: one unit as a detector of one concept on images it never
+ * saw in dissection (the paper's unit 150 tested on ImageNet airplanes; the
+ * object-centric split here). The unit is the one of highest IoU with the
+ * concept; its peak activation over the image is the score. The threshold
+ * is chosen on one random half (best balanced accuracy), and judged on the
+ * other half.
+ */
+import { z } from "zod";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { ActivationReader } from "../dissection/activations.ts";
+import { seededRandom } from "../stats/random.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "unit-classifier",
+  description: "the best unit for a concept as a binary classifier on held-out images",
+  params: z.object({
+    concept: z.string().default("airplane"),
+    layer: z.string().default("conv5_3"),
+    seed: z.int().default(1),
+    batch: z.int().min(1).default(64),
+  }),
+  inputs: ["activations", "dissection", "data"],
+  outputs: ["unit", "peaks"],
+  async run(ctx) {
+    const { concept, layer } = ctx.params;
+    const [best] = await queryRows<{ unit: number; iou: number }>(
+      `SELECT u.unit, u.iou FROM read_parquet(${
+        sqlString(ctx.inputs.dissection.table("unit_concept"))
+      }) u
+       JOIN read_parquet(${sqlString(ctx.inputs.dissection.table("concepts"))}) c USING (concept)
+       WHERE c.name = ${sqlString(concept)} AND u.layer = ${sqlString(layer)}
+       ORDER BY u.iou DESC, u.unit LIMIT 1`,
+    );
+    if (!best) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: no unit of ${layer} overlaps concept "${concept}" at all`,
+      );
+    }
+    const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
+    const labels = data.meta.labels;
+    if (!labels.includes(concept)) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the data set has no images labeled "${concept}"`,
+        `its labels: ${labels.join(", ")}`,
+      );
+    }
+    const acts = new ActivationReader(ctx.inputs.activations.dir);
+    const shape = acts.shape(layer);
+    const hw = shape.height * shape.width;
+    const rand = seededRandom(ctx.params.seed);
+    const rows: { image: number; label: string; present: boolean; peak: number; half: string }[] =
+      [];
+    for (const [start, end] of batches(acts.meta.count, ctx.params.batch)) {
+      const a = acts.read(layer, start, end);
+      const lab = data.read(start, end).labels;
+      for (let i = 0; i < end - start; i++) {
+        let peak = -Infinity;
+        const o = (i * shape.units + best.unit) * hw;
+        for (let p = 0; p < hw; p++) if (a[o + p] > peak) peak = a[o + p];
+        const label = labels[lab[i]];
+        rows.push({
+          image: start + i,
+          label,
+          present: label === concept,
+          peak,
+          half: rand() < 0.5 ? "fit" : "test",
+        });
+      }
+    }
+    const threshold = bestThreshold(rows.filter((r) => r.half === "fit"));
+    const unit = await ctx.table("unit", {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "VARCHAR",
+      iou: "DOUBLE",
+      threshold: "DOUBLE",
+    });
+    unit.append({ layer, unit: best.unit, concept, iou: best.iou, threshold });
+    const peaks = await ctx.table("peaks", {
+      image: "INTEGER",
+      label: "VARCHAR",
+      present: "BOOLEAN",
+      peak: "DOUBLE",
+      half: "VARCHAR",
+    });
+    for (const r of rows) peaks.append(r);
+  },
+});
+
+/** The cut on peak activation with the best balanced accuracy (midpoints between sorted values). */
+export function bestThreshold(rows: { present: boolean; peak: number }[]): number {
+  const pos = rows.filter((r) => r.present).length, neg = rows.length - pos;
+  if (!pos || !neg) {
+    throw new DissectError("DATA", "the fitting half needs images with and without the concept");
+  }
+  const sorted = [...rows].sort((a, b) => b.peak - a.peak);
+  let tp = 0, fp = 0, best = { acc: -1, t: sorted[0].peak };
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i].present) tp++;
+    else fp++;
+    const next = sorted[i + 1]?.peak ?? -Infinity;
+    if (next === sorted[i].peak) continue; // a cut must fall between distinct values
+    const acc = 0.5 * (tp / pos + (neg - fp) / neg);
+    if (acc > best.acc) {
+      best = { acc, t: Number.isFinite(next) ? (sorted[i].peak + next) / 2 : sorted[i].peak - 1 };
+    }
+  }
+  return best.t;
+}
