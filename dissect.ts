@@ -15,7 +15,7 @@ import type { RunRecord } from "./schemas/manifest.ts";
 const USAGE = `usage: dissect <reproduce|status|gc> [options]
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
-  --only STAGE         run only STAGE and what it needs
+  --only STAGE         run only STAGE and what it needs (repeatable)
   --force STAGE        rerun STAGE even if its artifact exists (repeatable)
   --dry-run            say what would run and why, run nothing
   --json               machine-readable output on stdout
@@ -31,7 +31,7 @@ async function main(args: string[]): Promise<number> {
     options: {
       config: { type: "string" },
       set: { type: "string", multiple: true },
-      only: { type: "string" },
+      only: { type: "string", multiple: true },
       force: { type: "string", multiple: true },
       "dry-run": { type: "boolean" },
       json: { type: "boolean" },

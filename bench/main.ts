@@ -7,8 +7,9 @@ import type { Benchmark, BenchResult } from "./harness.ts";
 import { digestCache } from "./digest_cache.ts";
 import { tableWriter } from "./table_writer.ts";
 import { dissection } from "./dissection.ts";
+import { rankUnits } from "./rank_units.ts";
 
-const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection];
+const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection, rankUnits];
 
 const { values } = parseArgs({
   args: Deno.args,

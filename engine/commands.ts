@@ -17,7 +17,8 @@ import type { ProgressOptions } from "./progress.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 
 export interface ReproduceOptions extends SessionOptions {
-  only?: string;
+  /** Run only these nodes and what they need. */
+  only?: string[];
   force?: string[];
   dryRun?: boolean;
   wait?: boolean;
@@ -44,7 +45,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const { pipeline, store } = session;
   const force = new Set(opts.force ?? []);
   for (const id of force) pipeline.get(id); // unknown names fail here, by name
-  const selected = opts.only ? pipeline.closure(opts.only) : new Set(pipeline.nodes.keys());
+  const selected = opts.only?.length
+    ? new Set(opts.only.flatMap((id) => [...pipeline.closure(id)]))
+    : new Set(pipeline.nodes.keys());
   if (opts.dryRun) return { plan: await planSession(session) };
 
   const lock = await acquireLock(store.root, {

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, executedNodes, runCli, tempDir } from "./helpers.ts";
 import { tinyClassifier, tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 
@@ -75,6 +75,20 @@ Deno.test("the zoo's stages measure the models; M1, M2 and the generator page sh
     "SELECT measure, lo <= value AND value <= hi AS ok FROM gan_distance__distance ORDER BY measure",
   );
   assertEquals(kid, [{ measure: "kid_a_b", ok: true }, { measure: "kid_b_halves", ok: true }]);
+
+  // New removal sizes for ablate-class rerun it and the report, nothing else.
+  const again = await runCli([
+    "reproduce",
+    "--config",
+    config,
+    "--store",
+    store,
+    "--json",
+    "--set",
+    "ablate-class.sizes=[1]",
+  ]);
+  assertEquals(again.code, 0, again.stderr);
+  assertEquals(executedNodes(again.stdout), ["ablate-class", "report"]);
 });
 
 Deno.test("a missing, corrupt or mis-shaped model is an error naming the file and the problem", async () => {
