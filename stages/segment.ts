@@ -7,20 +7,14 @@
  * (the synthetic world), it also scores the segmenter against it (claim M2).
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
-import { buildVocabulary, PLANES } from "../dissection/concepts.ts";
-import { halfBoxFlags } from "../world/half_parts.ts";
-import { colorMap } from "../world/colors.ts";
+import { readModelBytes } from "../onnx/model.ts";
+import { PLANES } from "../dissection/concepts.ts";
+import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../world/vocabulary.ts";
-
-const HEADS = ["object", "part", "material"] as const;
-const LABEL_KEYS = { object: "objects", part: "parts", material: "materials" } as const;
 
 export default defineStage({
   module: import.meta.url,
@@ -36,30 +30,19 @@ export default defineStage({
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
-    const px = height * width;
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = requireInput(info, { dims: [null, 3, height, width] });
-    const labels = Object.fromEntries(
-      HEADS.map((h) => [h, metadataList(info.metadata, LABEL_KEYS[h], ctx.params.model)]),
-    );
-    for (const h of HEADS) {
-      if (!info.outputs.some((o) => o.name === h)) {
-        throw new DissectError(
-          "MODEL",
-          `${ctx.params.model} has no output "${h}"`,
-          `a segmenter outputs logits named object, part and material; it has: ${
-            info.outputs.map((o) => o.name).join(", ")
-          }`,
-        );
-      }
+    if (height !== width) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: images are ${width}x${height}; segment needs square images`,
+      );
     }
-    const vocab = buildVocabulary({
-      objects: labels.object,
-      parts: labels.part,
-      materials: labels.material,
-      colors: COLORS,
-    });
+    const px = height * width;
+    const seg = await Segmenter.open(
+      ctx.params.model,
+      await readModelBytes(ctx.files.model),
+      height,
+    );
+    const { labels, vocab } = seg;
     const concepts = await ctx.table("concepts", {
       concept: "INTEGER",
       name: "VARCHAR",
@@ -86,34 +69,14 @@ export default defineStage({
     const planeIds = [vocab.object, vocab.part, vocab.material, vocab.color];
     const seen = new Uint8Array(vocab.concepts.length);
 
-    const pre = preprocessOf(info);
-    const session = await createSession(ctx.params.model, bytes);
     using out = await Deno.open(join(ctx.outDir, "planes.u8"), { write: true, create: true });
     const bar = ctx.progress("segmenting", count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const n = end - start;
       const batch = data.read(start, end);
-      const x = new ort.Tensor("float32", toTensorData(batch.images, n, height, width, pre), [
-        n,
-        3,
-        height,
-        width,
-      ]);
-      const result = await session.run({ [input.name]: x });
-      const maps = Object.fromEntries(
-        HEADS.map((
-          h,
-        ) => [h, argmaxChannels(result[h].data as Float32Array, n, labels[h].length, px)]),
-      );
-      const planes = new Uint8Array(n * PLANES.length * px);
+      const { planes, maps } = await seg.segment(batch.images, n);
       for (let i = 0; i < n; i++) {
         const base = i * PLANES.length * px;
-        const object = maps.object.subarray(i * px, (i + 1) * px);
-        planes.set(object, base);
-        planes.set(maps.part.subarray(i * px, (i + 1) * px), base + px);
-        planes.set(maps.material.subarray(i * px, (i + 1) * px), base + 2 * px);
-        planes.set(colorMap(batch.images.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
-        planes.set(halfBoxFlags(object, width, height), base + 4 * px);
         seen.fill(0);
         for (let k = 0; k < planeIds.length; k++) {
           const ids = planeIds[k];
@@ -140,7 +103,7 @@ export default defineStage({
       bar.tick(n);
     }
     bar.done();
-    await session.release();
+    await seg.release();
     await Deno.writeTextFile(
       join(ctx.outDir, "planes.json"),
       JSON.stringify(
@@ -194,35 +157,3 @@ export default defineStage({
     }
   },
 });
-
-function metadataList(metadata: Record<string, string>, key: string, path: string): string[] {
-  const raw = metadata[key];
-  const parsed = raw ? z.array(z.string()).safeParse(JSON.parse(raw)) : null;
-  if (!parsed?.success) {
-    throw new DissectError(
-      "MODEL",
-      `${path}: metadata "${key}" must be a JSON list of class names (index 0 = none)`,
-    );
-  }
-  return parsed.data;
-}
-
-/** Per-pixel argmax over channels of NCHW logits -> n*px class ids. */
-function argmaxChannels(logits: Float32Array, n: number, k: number, px: number): Uint8Array {
-  const out = new Uint8Array(n * px);
-  for (let i = 0; i < n; i++) {
-    const base = i * k * px;
-    const best = new Float32Array(px).fill(-Infinity);
-    for (let c = 0; c < k; c++) {
-      const off = base + c * px;
-      for (let p = 0; p < px; p++) {
-        const v = logits[off + p];
-        if (v > best[p]) {
-          best[p] = v;
-          out[i * px + p] = c;
-        }
-      }
-    }
-  }
-  return out;
-}

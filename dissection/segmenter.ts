@@ -1,0 +1,143 @@
+/**
+ * The reference segmenter as the method uses it: a model labels objects,
+ * parts and materials; colors are named from the pixels; the half-box parts
+ * come from each connected component of the predicted objects. Used by the
+ * segment stage and by stages that segment images they edit in memory.
+ */
+import * as ort from "onnxruntime-node";
+import { z } from "zod";
+import { DissectError } from "../engine/errors.ts";
+import { createSession, inspectBytes, type ModelInfo, requireInput } from "../onnx/model.ts";
+import { type Preprocess, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
+import { halfBoxFlags } from "../world/half_parts.ts";
+import { colorMap } from "../world/colors.ts";
+import { COLORS } from "../world/vocabulary.ts";
+
+export const HEADS = ["object", "part", "material"] as const;
+export type Head = typeof HEADS[number];
+const LABEL_KEYS = { object: "objects", part: "parts", material: "materials" } as const;
+
+/** Label planes of a batch: PLANES.length planes of H*W bytes per image, image after image. */
+export interface Segmented {
+  planes: Uint8Array;
+  /** Class maps per head, n*H*W (views of the same predictions). */
+  maps: Record<Head, Uint8Array>;
+}
+
+export class Segmenter {
+  private constructor(
+    readonly path: string,
+    readonly info: ModelInfo,
+    readonly labels: Record<Head, string[]>,
+    readonly vocab: Vocabulary,
+    readonly size: number,
+    private session: ort.InferenceSession,
+    private input: string,
+    private pre: Preprocess,
+  ) {}
+
+  static async open(path: string, bytes: Uint8Array, size: number): Promise<Segmenter> {
+    const info = inspectBytes(path, bytes);
+    const input = requireInput(info, { dims: [null, 3, size, size] });
+    const labels = Object.fromEntries(
+      HEADS.map((h) => [h, metadataList(info.metadata, LABEL_KEYS[h], path)]),
+    ) as Record<Head, string[]>;
+    for (const h of HEADS) {
+      if (!info.outputs.some((o) => o.name === h)) {
+        throw new DissectError(
+          "MODEL",
+          `${path} has no output "${h}"`,
+          `a segmenter outputs logits named object, part and material; it has: ${
+            info.outputs.map((o) => o.name).join(", ")
+          }`,
+        );
+      }
+    }
+    const vocab = buildVocabulary({
+      objects: labels.object,
+      parts: labels.part,
+      materials: labels.material,
+      colors: COLORS,
+    });
+    const session = await createSession(path, bytes);
+    return new Segmenter(path, info, labels, vocab, size, session, input.name, preprocessOf(info));
+  }
+
+  /** Segment n images of size x size interleaved RGB bytes. */
+  async segment(rgb: Uint8Array, n: number): Promise<Segmented> {
+    const s = this.size, px = s * s;
+    const x = new ort.Tensor("float32", toTensorData(rgb, n, s, s, this.pre), [n, 3, s, s]);
+    const result = await this.session.run({ [this.input]: x }, [...HEADS]);
+    const maps = Object.fromEntries(
+      HEADS.map((
+        h,
+      ) => [h, argmaxChannels(result[h].data as Float32Array, n, this.labels[h].length, px)]),
+    ) as Record<Head, Uint8Array>;
+    const planes = new Uint8Array(n * PLANES.length * px);
+    for (let i = 0; i < n; i++) {
+      const base = i * PLANES.length * px;
+      const object = maps.object.subarray(i * px, (i + 1) * px);
+      planes.set(object, base);
+      planes.set(maps.part.subarray(i * px, (i + 1) * px), base + px);
+      planes.set(maps.material.subarray(i * px, (i + 1) * px), base + 2 * px);
+      planes.set(colorMap(rgb.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
+      planes.set(halfBoxFlags(object, s, s), base + 4 * px);
+    }
+    return { planes, maps };
+  }
+
+  /** Index of a class of one head by name, or an error listing the names. */
+  classId(head: Head, name: string): number {
+    const i = this.labels[head].indexOf(name);
+    if (i < 0) {
+      throw new DissectError(
+        "MODEL",
+        `${this.path} has no ${head} class "${name}"`,
+        `its ${head} classes: ${this.labels[head].join(", ")}`,
+      );
+    }
+    return i;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function metadataList(metadata: Record<string, string>, key: string, path: string): string[] {
+  const raw = metadata[key];
+  let parsed: unknown = null;
+  try {
+    parsed = raw ? JSON.parse(raw) : null;
+  } catch { /* reported below */ }
+  const r = z.array(z.string()).safeParse(parsed);
+  if (!r.success) {
+    throw new DissectError(
+      "MODEL",
+      `${path}: metadata "${key}" must be a JSON list of class names (index 0 = none)`,
+    );
+  }
+  return r.data;
+}
+
+/** Per-pixel argmax over channels of NCHW logits -> n*px class ids. */
+function argmaxChannels(logits: Float32Array, n: number, k: number, px: number): Uint8Array {
+  const out = new Uint8Array(n * px);
+  const best = new Float32Array(px);
+  for (let i = 0; i < n; i++) {
+    const base = i * k * px;
+    best.fill(-Infinity);
+    for (let c = 0; c < k; c++) {
+      const off = base + c * px;
+      for (let p = 0; p < px; p++) {
+        const v = logits[off + p];
+        if (v > best[p]) {
+          best[p] = v;
+          out[i * px + p] = c;
+        }
+      }
+    }
+  }
+  return out;
+}
