@@ -17,6 +17,9 @@ import iou from "./stages/iou.ts";
 import rankUnits from "./stages/rank_units.ts";
 import ablateClass from "./stages/ablate_class.ts";
 import unitClassifier from "./stages/unit_classifier.ts";
+import treeRemoval from "./stages/tree_removal.ts";
+import doorInsertion from "./stages/door_insertion.ts";
+import ganUnitClassifier from "./stages/gan_unit_classifier.ts";
 import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
@@ -144,6 +147,30 @@ export default function pipeline(config: RunConfig): Pipeline {
       params: { visualize: ["layer4", "layer5"].filter((l) => layers.includes(l)) },
       inputs: { activations: acts, thresholds, segmentation: "segment-gan-church", data: gan },
       claims: ["C8"],
+    });
+
+    // Causal units in the generator (Figs. 3f and 4), at one layer: a window
+    // unit predicts windows; removing tree units removes trees; forcing door
+    // units on adds doors, but only where a door makes sense.
+    const edit = {
+      generator: generator!.path,
+      segmenter: segmenter.path,
+      layer: config.gan.editLayer,
+    };
+    p.add("gan-unit-classifier", ganUnitClassifier, {
+      params: { layer: config.gan.editLayer },
+      inputs: { activations: acts, dissection: "iou-gan", segmentation: "segment-gan-church" },
+      claims: ["C9"],
+    });
+    p.add("tree-removal", treeRemoval, {
+      params: { ...edit, samples: config.gan.samples },
+      inputs: { gan, dissection: "iou-gan" },
+      claims: ["C10"],
+    });
+    p.add("door-insertion", doorInsertion, {
+      params: { ...edit, samples: config.gan.doorSamples },
+      inputs: { gan, dissection: "iou-gan", thresholds },
+      claims: ["C11"],
     });
   }
 

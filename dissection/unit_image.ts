@@ -4,6 +4,7 @@
  * the region's border drawn.
  */
 import { Upsampler } from "./upsample.ts";
+import { encodePng } from "../world/png.ts";
 
 export function highlight(
   rgb: Uint8Array,
@@ -47,4 +48,14 @@ export function strip(
     }
   });
   return { rgb, width, height: size };
+}
+
+/** Pairs of images (before, after) as a two-row PNG: befores on top, afters below. */
+export function beforeAfterPng(pairs: Uint8Array[][], size: number): Uint8Array {
+  const top = strip(pairs.map((e) => e[0]), size), bottom = strip(pairs.map((e) => e[1]), size);
+  const gap = 2, W = top.width, H = 2 * size + gap;
+  const out = new Uint8Array(W * H * 3).fill(255);
+  out.set(top.rgb, 0);
+  out.set(bottom.rgb, (size + gap) * W * 3);
+  return encodePng(out, W, H);
 }

@@ -5,7 +5,14 @@
 import { join } from "node:path";
 import type { ArtifactRef } from "../engine/stage.ts";
 import type { Claim } from "./claims_table.ts";
-import type { ClaimMeasure, ClaimResult, Measured, PageContext, ReportQuery } from "./measure.ts";
+import {
+  type ClaimMeasure,
+  type ClaimResult,
+  InsufficientData,
+  type Measured,
+  type PageContext,
+  type ReportQuery,
+} from "./measure.ts";
 import { esc, page, table } from "./html.ts";
 import { type Figure, figureHtml } from "./figures.ts";
 
@@ -44,6 +51,11 @@ export async function measureClaims(
     try {
       out.push({ claim, measure, result: await measure.measure(q, ctx) });
     } catch (e) {
+      if (e instanceof InsufficientData) {
+        const verdict = { outcome: "inconclusive" as const, detail: e.message };
+        out.push({ claim, measure, result: { values: [], verdict, figures: [] } });
+        continue;
+      }
       // A measure that breaks is reported as such, never as a verdict.
       out.push({
         claim,

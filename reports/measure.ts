@@ -26,6 +26,11 @@ export interface Measured {
 
 export type Outcome = "holds" | "fails" | "inconclusive";
 
+/** Thrown by a measure when the run's data cannot answer (too few images of a kind): inconclusive. */
+export class InsufficientData extends Error {
+  override name = "InsufficientData";
+}
+
 export interface ClaimResult {
   values: Measured[];
   verdict: { outcome: Outcome; detail: string };

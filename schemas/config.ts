@@ -89,7 +89,11 @@ export const RunConfig = z.strictObject({
     samples: z.int().min(1).default(600),
     /** Classifier layer whose features compare generated and real images. */
     featureLayer: z.string().default("fc7"),
-  }).default({ samples: 600, featureLayer: "fc7" }),
+    /** The generator layer edited to remove trees and insert doors (8x8 in the paper's sense). */
+    editLayer: z.string().default("layer4"),
+    /** Samples for door insertion: each is regenerated once per feature-map location. */
+    doorSamples: z.int().min(1).default(40),
+  }).default({ samples: 600, featureLayer: "fc7", editLayer: "layer4", doorSamples: 40 }),
   /** node id -> parameter -> value; applied over the pipeline's own values. */
   stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
 });

@@ -10,9 +10,10 @@ import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { queryRows, sqlString } from "../engine/duck.ts";
+import { unitsForConcept } from "../dissection/concept_units.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { seededRandom } from "../stats/random.ts";
+import { bestThreshold } from "../dissection/threshold.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -28,20 +29,7 @@ export default defineStage({
   outputs: ["unit", "peaks"],
   async run(ctx) {
     const { concept, layer } = ctx.params;
-    const [best] = await queryRows<{ unit: number; iou: number }>(
-      `SELECT u.unit, u.iou FROM read_parquet(${
-        sqlString(ctx.inputs.dissection.table("unit_concept"))
-      }) u
-       JOIN read_parquet(${sqlString(ctx.inputs.dissection.table("concepts"))}) c USING (concept)
-       WHERE c.name = ${sqlString(concept)} AND u.layer = ${sqlString(layer)}
-       ORDER BY u.iou DESC, u.unit LIMIT 1`,
-    );
-    if (!best) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: no unit of ${layer} overlaps concept "${concept}" at all`,
-      );
-    }
+    const [best] = await unitsForConcept(ctx.inputs.dissection, layer, concept, 1, "object");
     const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
     const labels = data.meta.labels;
     if (!labels.includes(concept)) {
@@ -93,24 +81,3 @@ export default defineStage({
     for (const r of rows) peaks.append(r);
   },
 });
-
-/** The cut on peak activation with the best balanced accuracy (midpoints between sorted values). */
-export function bestThreshold(rows: { present: boolean; peak: number }[]): number {
-  const pos = rows.filter((r) => r.present).length, neg = rows.length - pos;
-  if (!pos || !neg) {
-    throw new DissectError("DATA", "the fitting half needs images with and without the concept");
-  }
-  const sorted = [...rows].sort((a, b) => b.peak - a.peak);
-  let tp = 0, fp = 0, best = { acc: -1, t: sorted[0].peak };
-  for (let i = 0; i < sorted.length; i++) {
-    if (sorted[i].present) tp++;
-    else fp++;
-    const next = sorted[i + 1]?.peak ?? -Infinity;
-    if (next === sorted[i].peak) continue; // a cut must fall between distinct values
-    const acc = 0.5 * (tp / pos + (neg - fp) / neg);
-    if (acc > best.acc) {
-      best = { acc, t: Number.isFinite(next) ? (sorted[i].peak + next) / 2 : sorted[i].peak - 1 };
-    }
-  }
-  return best.t;
-}

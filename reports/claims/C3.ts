@@ -6,7 +6,7 @@
  * object-centric images is at least 0.70; does not hold when the upper end
  * is below 0.70; inconclusive otherwise.
  */
-import type { ClaimMeasure } from "../measure.ts";
+import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
 
@@ -26,6 +26,11 @@ export const C3: ClaimMeasure = {
     >(
       `SELECT * FROM ${UNIT}`,
     );
+    if (u.threshold === null) {
+      throw new InsufficientData(
+        `the fitting half has images only with or only without ${u.concept}: no threshold`,
+      );
+    }
     const testSql = `SELECT p.present, p.peak > u.threshold AS fired FROM ${PEAKS} p, ${UNIT} u
       WHERE p.half = 'test' ORDER BY p.image`;
     const rows = await q.rows<{ present: boolean; fired: boolean }>(testSql);
@@ -42,7 +47,7 @@ export const C3: ClaimMeasure = {
     };
     const positives = rows.filter((r) => r.present).length;
     if (positives === 0 || positives === rows.length) {
-      throw new Error(
+      throw new InsufficientData(
         `the test half has ${
           positives ? "only" : "no"
         } images with ${u.concept}: no balanced accuracy`,
@@ -76,6 +81,7 @@ export const C3: ClaimMeasure = {
       ),
     ];
     // Jittered strip plot: x is the group (0 absent, 1 present) plus a small offset per image.
+    const t = u.threshold;
     const jitter = (i: number) => ((i * 2654435761) % 1000) / 1000 * 0.5 - 0.25;
     return {
       values,
@@ -90,14 +96,14 @@ export const C3: ClaimMeasure = {
         kind: "points",
         title:
           `Peak activation of unit ${u.unit} on test images without (left) and with (right) ${u.concept}; threshold ${
-            u.threshold.toFixed(3)
+            t.toFixed(3)
           }`,
         xLabel: `${u.concept} present (0 = no, 1 = yes), jittered`,
         yLabel: "peak activation",
         x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
         series: [
           { label: "peak activation", values: peaks.map((p) => p.peak) },
-          { label: "threshold", values: peaks.map(() => u.threshold) },
+          { label: "threshold", values: peaks.map(() => t) },
         ],
       }],
     };

@@ -1,0 +1,31 @@
+/** The units of a layer ranked by IoU with one concept, from a dissection artifact. */
+import type { ArtifactRef } from "../engine/stage.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { DissectError } from "../engine/errors.ts";
+
+export async function unitsForConcept(
+  dissection: ArtifactRef,
+  layer: string,
+  concept: string,
+  limit: number,
+  /** object, part, material or color: names can repeat across categories (window). */
+  category?: string,
+): Promise<{ unit: number; iou: number }[]> {
+  const rows = await queryRows<{ unit: number; iou: number }>(
+    `SELECT u.unit, u.iou FROM read_parquet(${sqlString(dissection.table("unit_concept"))}) u
+     JOIN read_parquet(${sqlString(dissection.table("concepts"))}) c USING (concept)
+     WHERE c.name = ${sqlString(concept)} AND u.layer = ${sqlString(layer)}
+       ${category ? `AND c.category = ${sqlString(category)}` : ""}
+     ORDER BY u.iou DESC, u.unit LIMIT ${limit}`,
+  );
+  if (rows.length === 0) {
+    throw new DissectError(
+      "DATA",
+      `no unit of ${layer} overlaps concept "${concept}"${
+        category ? ` (${category})` : ""
+      } in ${dissection.node}`,
+      "is the concept named as the segmenter names it, and does it appear in the images?",
+    );
+  }
+  return rows;
+}

@@ -1,0 +1,101 @@
+/**
+ * Editing a generator between two layers, as the paper does to remove or
+ * insert objects: the generator is split at the layer; the head runs once
+ * per batch of latents; the tail renders any number of edited copies of the
+ * layer's activations. Images come back as interleaved RGB bytes.
+ */
+import * as ort from "onnxruntime-node";
+import { createSession } from "../onnx/model.ts";
+import { splitAt } from "../onnx/surgery.ts";
+
+export interface LayerBatch {
+  /** Activations of the layer, [n, units, h, w]. */
+  data: Float32Array;
+  n: number;
+  units: number;
+  h: number;
+  w: number;
+  /** Other tensors crossing the cut (skip connections), passed on unchanged. */
+  rest: ort.Tensor[];
+}
+
+export class GeneratorEditor {
+  private constructor(
+    readonly head: ort.InferenceSession,
+    readonly tail: ort.InferenceSession,
+    readonly boundary: string[],
+    readonly output: string,
+  ) {}
+
+  static async open(path: string, bytes: Uint8Array, layer: string, output: string) {
+    const split = splitAt(bytes, layer, path);
+    return new GeneratorEditor(
+      await createSession(`${path} (head to ${layer})`, split.head),
+      await createSession(`${path} (tail from ${layer})`, split.tail),
+      split.boundary,
+      output,
+    );
+  }
+
+  async layer(input: string, latents: Float32Array, n: number): Promise<LayerBatch> {
+    const dim = latents.length / n;
+    const out = await this.head.run(
+      { [input]: new ort.Tensor("float32", latents, [n, dim]) },
+      this.boundary,
+    );
+    const t = out[this.boundary[0]];
+    const [, units, h, w] = t.dims as number[];
+    return {
+      data: t.data as Float32Array,
+      n,
+      units,
+      h,
+      w,
+      rest: this.boundary.slice(1).map((b) => out[b]),
+    };
+  }
+
+  /** Render edited copies: `copies` activation tensors shaped like `base` (stacked). */
+  async render(
+    base: LayerBatch,
+    edited: Float32Array,
+    copies: number,
+  ): Promise<{ rgb: Uint8Array; size: number }> {
+    const feeds: Record<string, ort.Tensor> = {
+      [this.boundary[0]]: new ort.Tensor("float32", edited, [
+        copies * base.n,
+        base.units,
+        base.h,
+        base.w,
+      ]),
+    };
+    base.rest.forEach((t, k) => {
+      const src = t.data as Float32Array;
+      const rep = new Float32Array(src.length * copies);
+      for (let c = 0; c < copies; c++) rep.set(src, c * src.length);
+      feeds[this.boundary[k + 1]] = new ort.Tensor("float32", rep, [
+        copies * base.n,
+        ...(t.dims as number[]).slice(1),
+      ]);
+    });
+    const img = (await this.tail.run(feeds, [this.output]))[this.output];
+    const [N, , H, W] = img.dims as number[];
+    const data = img.data as Float32Array;
+    const px = H * W;
+    const rgb = new Uint8Array(N * px * 3);
+    for (let i = 0; i < N; i++) {
+      for (let c = 0; c < 3; c++) {
+        for (let p = 0; p < px; p++) {
+          const v = Math.round(data[(i * 3 + c) * px + p] * 255);
+          rgb[(i * px + p) * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+      }
+    }
+    return { rgb, size: H };
+  }
+
+  async release(): Promise<void> {
+    await this.head.release();
+    await this.tail.release();
+  }
+}

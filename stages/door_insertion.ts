@@ -1,0 +1,165 @@
+/**
+ * door-insertion: force a concept's units on at one place and see where the
+ * concept appears (the paper forces the 20 door units of layer4 to their
+ * t_u). For every sample and every location of the layer's feature map, the
+ * units are set to boost x t_u at that location; the output is segmented and
+ * the concept's pixels compared with the unedited image. Each edit is
+ * attributed to the context at that location in the unedited image: the
+ * object the segmenter sees at the location's center.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { batches } from "../data/open.ts";
+import { LatentReader } from "../data/latents.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { inspectBytes, readModelBytes } from "../onnx/model.ts";
+import { GeneratorEditor } from "../dissection/generator_edit.ts";
+import { type Head, Segmenter } from "../dissection/segmenter.ts";
+import { unitsForConcept } from "../dissection/concept_units.ts";
+import { beforeAfterPng } from "../dissection/unit_image.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "door-insertion",
+  description: "force a concept's units on at each location; where does the concept appear?",
+  params: z.object({
+    generator: z.string(),
+    segmenter: z.string(),
+    layer: z.string().default("layer4"),
+    concept: z.string().default("door"),
+    /** Segmenter head the concept belongs to (door is a part of buildings). */
+    head: z.enum(["object", "part", "material"]).default("part"),
+    units: z.int().min(1).default(20),
+    /** Units are forced to boost x t_u (their top-1% threshold). */
+    boost: z.number().positive().default(1),
+    samples: z.int().min(1).default(40),
+    batch: z.int().min(1).default(4),
+    /** The location whose edits are drawn as examples (row, column of the feature map). */
+    exampleAt: z.tuple([z.int().min(0), z.int().min(0)]).default([5, 3]),
+    examples: z.int().min(0).default(8),
+  }),
+  inputs: ["gan", "dissection", "thresholds"],
+  outputs: ["units", "insertions"],
+  files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  async run(ctx) {
+    const p = ctx.params;
+    const chosen = await unitsForConcept(
+      ctx.inputs.dissection,
+      p.layer,
+      p.concept,
+      p.units,
+      p.head,
+    );
+    const thresholds = new Map(
+      (await queryRows<{ unit: number; threshold: number }>(
+        `SELECT unit, threshold FROM read_parquet(${
+          sqlString(ctx.inputs.thresholds.table("thresholds"))
+        })
+         WHERE layer = ${sqlString(p.layer)}`,
+      )).map((r) => [r.unit, r.threshold]),
+    );
+    const unitsTable = await ctx.table("units", {
+      rank: "INTEGER",
+      unit: "INTEGER",
+      iou: "DOUBLE",
+      value: "DOUBLE",
+    });
+    chosen.forEach((u, rank) =>
+      unitsTable.append({
+        rank,
+        unit: u.unit,
+        iou: u.iou,
+        value: p.boost * (thresholds.get(u.unit) ?? 0),
+      })
+    );
+
+    const genBytes = await readModelBytes(ctx.files.generator);
+    const info = inspectBytes(p.generator, genBytes);
+    const zIn = info.inputs[0];
+    const latents = new LatentReader(ctx.inputs.gan.file("latents.f32"), Number(zIn.dims[1]));
+    const editor = await GeneratorEditor.open(p.generator, genBytes, p.layer, info.outputs[0].name);
+    const segBytes = await readModelBytes(ctx.files.segmenter);
+    let seg: Segmenter | null = null;
+    const table = await ctx.table("insertions", {
+      image: "INTEGER",
+      row: "INTEGER",
+      col: "INTEGER",
+      context: "VARCHAR",
+      before: "INTEGER",
+      after: "INTEGER",
+    });
+    const count = Math.min(p.samples, latents.count);
+    const examples: Uint8Array[][] = [];
+    let size = 0;
+    const bar = ctx.progress(
+      `forcing ${chosen.length} ${p.concept} units on, location by location`,
+      count,
+    );
+    for (const [start, end] of batches(count, p.batch)) {
+      const n = end - start;
+      const base = await editor.layer(zIn.name, latents.read(start, end), n);
+      const { units, h, w } = base;
+      const per = units * h * w, hw = h * w;
+      // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
+      const copies = 1 + hw;
+      const stacked = new Float32Array(copies * base.data.length);
+      for (let c = 0; c < copies; c++) {
+        const off = c * base.data.length;
+        stacked.set(base.data, off);
+        if (c === 0) continue;
+        for (let i = 0; i < n; i++) {
+          for (const u of chosen) {
+            stacked[off + i * per + u.unit * hw + (c - 1)] = p.boost *
+              (thresholds.get(u.unit) ?? 0);
+          }
+        }
+      }
+      const { rgb, size: S } = await editor.render(base, stacked, copies);
+      size = S;
+      seg ??= await Segmenter.open(p.segmenter, segBytes, S);
+      const px = S * S;
+      const target = seg.classId(p.head as Head, p.concept);
+      const { maps } = await seg.segment(rgb, copies * n);
+      const conceptMap = maps[p.head as Head];
+      const countIn = (img: number) => {
+        let c = 0;
+        for (let q = 0; q < px; q++) if (conceptMap[img * px + q] === target) c++;
+        return c;
+      };
+      for (let i = 0; i < n; i++) {
+        const before = countIn(i);
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const c = 1 + y * w + x;
+            // The context: the unedited object at the center of this location's cell.
+            const cy = Math.min(S - 1, Math.floor((y + 0.5) * S / h)),
+              cx = Math.min(S - 1, Math.floor((x + 0.5) * S / w));
+            const context = seg.labels.object[maps.object[i * px + cy * S + cx]];
+            table.append({
+              image: start + i,
+              row: y,
+              col: x,
+              context,
+              before,
+              after: countIn(c * n + i),
+            });
+            if (y === p.exampleAt[0] && x === p.exampleAt[1] && examples.length < p.examples) {
+              examples.push([
+                rgb.slice(i * px * 3, (i + 1) * px * 3),
+                rgb.slice((c * n + i) * px * 3, (c * n + i + 1) * px * 3),
+              ]);
+            }
+          }
+        }
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    await editor.release();
+    await seg?.release();
+    if (examples.length) {
+      await Deno.writeFile(join(ctx.outDir, "examples.png"), beforeAfterPng(examples, size));
+    }
+  },
+});

@@ -1,0 +1,109 @@
+/**
+ * gan-unit-classifier: does a generator unit predict whether the generated
+ * image will contain its concept? (The paper: window unit 314's peak
+ * activation against windows covering more than 5% of the image.) The unit
+ * is the one of highest IoU with the concept at the layer; presence comes
+ * from the segmenter's reading of each generated image. The threshold is
+ * fitted on one random half and its accuracy judged on the other.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches } from "../data/open.ts";
+import { ActivationReader } from "../dissection/activations.ts";
+import { PLANES } from "../dissection/concepts.ts";
+import { unitsForConcept } from "../dissection/concept_units.ts";
+import { seededRandom } from "../stats/random.ts";
+import { bestThreshold } from "../dissection/threshold.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "gan-unit-classifier",
+  description: "a generator unit's peak activation as a predictor of its concept in the output",
+  params: z.object({
+    concept: z.string().default("window"),
+    head: z.enum(["object", "part", "material"]).default("part"),
+    layer: z.string().default("layer4"),
+    /** Present means the concept covers more than this fraction of the image. */
+    minFraction: z.number().gt(0).lt(1).default(0.05),
+    seed: z.int().default(1),
+    batch: z.int().min(1).default(64),
+  }),
+  inputs: ["activations", "dissection", "segmentation"],
+  outputs: ["unit", "peaks"],
+  async run(ctx) {
+    const p = ctx.params;
+    const [best] = await unitsForConcept(ctx.inputs.dissection, p.layer, p.concept, 1, p.head);
+    const segDir = ctx.inputs.segmentation.dir;
+    const seg = JSON.parse(await Deno.readTextFile(join(segDir, "planes.json")));
+    const cls = (seg.labels[p.head] as string[]).indexOf(p.concept);
+    if (cls < 0) {
+      throw new DissectError("DATA", `the segmentation has no ${p.head} class "${p.concept}"`);
+    }
+    const plane = PLANES.indexOf(p.head);
+    const px = seg.height * seg.width;
+    const acts = new ActivationReader(ctx.inputs.activations.dir);
+    const shape = acts.shape(p.layer);
+    const hw = shape.height * shape.width;
+    const rand = seededRandom(p.seed);
+    const rows: {
+      image: number;
+      fraction: number;
+      present: boolean;
+      peak: number;
+      half: string;
+    }[] = [];
+    using planes = await Deno.open(join(segDir, "planes.u8"));
+    for (const [start, end] of batches(acts.meta.count, p.batch)) {
+      const a = acts.read(p.layer, start, end);
+      const buf = new Uint8Array((end - start) * PLANES.length * px);
+      await planes.seek(start * PLANES.length * px, Deno.SeekMode.Start);
+      for (let got = 0; got < buf.length;) {
+        const r = await planes.read(buf.subarray(got));
+        if (!r) throw new DissectError("DATA", `${segDir}/planes.u8 is truncated`);
+        got += r;
+      }
+      for (let i = 0; i < end - start; i++) {
+        let peak = -Infinity, on = 0;
+        const o = (i * shape.units + best.unit) * hw;
+        for (let q = 0; q < hw; q++) if (a[o + q] > peak) peak = a[o + q];
+        const b = (i * PLANES.length + plane) * px;
+        for (let q = 0; q < px; q++) if (buf[b + q] === cls) on++;
+        const fraction = on / px;
+        rows.push({
+          image: start + i,
+          fraction,
+          present: fraction > p.minFraction,
+          peak,
+          half: rand() < 0.5 ? "fit" : "test",
+        });
+      }
+    }
+    const threshold = bestThreshold(rows.filter((r) => r.half === "fit"));
+    const unit = await ctx.table("unit", {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "VARCHAR",
+      iou: "DOUBLE",
+      threshold: "DOUBLE",
+      min_fraction: "DOUBLE",
+    });
+    unit.append({
+      layer: p.layer,
+      unit: best.unit,
+      concept: p.concept,
+      iou: best.iou,
+      threshold,
+      min_fraction: p.minFraction,
+    });
+    const peaks = await ctx.table("peaks", {
+      image: "INTEGER",
+      fraction: "DOUBLE",
+      present: "BOOLEAN",
+      peak: "DOUBLE",
+      half: "VARCHAR",
+    });
+    for (const r of rows) peaks.append(r);
+  },
+});
