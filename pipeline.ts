@@ -43,9 +43,12 @@ export default function pipeline(config: RunConfig): Pipeline {
     })
     : world("val");
 
+  // Images without labels can be dissected, but not scored by class.
+  const labeled = !userVal || userVal.labels === "subfolders";
+
   // The classifier (VGG-16 on Places365 in the paper; the zoo's VGG-16-shaped
   // net trained on world scenes here). M1: it works on held-out data.
-  if (classifier) {
+  if (classifier && labeled) {
     p.add("classify-val", classify, {
       params: { model: classifier.path },
       inputs: { data: val },
@@ -113,11 +116,13 @@ export default function pipeline(config: RunConfig): Pipeline {
       inputs: { data: train },
       claims: ["C4", "C5", "C6", "C7"],
     });
-    p.add("ablate-class", ablateClass, {
-      params: { model: classifier.path, layer: unitLayer },
-      inputs: { data: val, ranking },
-      claims: ["C4", "C5", "C6"],
-    });
+    if (labeled) {
+      p.add("ablate-class", ablateClass, {
+        params: { model: classifier.path, layer: unitLayer },
+        inputs: { data: val, ranking },
+        claims: ["C4", "C5", "C6"],
+      });
+    }
   }
 
   // One unit as a classifier (Fig. 1f): the unit best matching a concept,

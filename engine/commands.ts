@@ -74,7 +74,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       started: started.toISOString(),
       ended: new Date().toISOString(),
       ok: results.every((r) => r.status === "executed" || r.status === "cached"),
-      nodes: results,
+      // Nodes left out by --only keep their last result, so the latest run
+      // still names every artifact of the config (gc roots, catalog views).
+      nodes: [
+        ...results,
+        ...(session.previous?.nodes ?? []).filter((n) =>
+          !selected.has(n.node) && pipeline.nodes.has(n.node)
+        ),
+      ],
     };
     await store.writeRun(record);
     await rebuildCatalog(store, record);
@@ -137,7 +144,7 @@ export async function gc(
       }
       const dir = store.artifactDir(stage, key);
       const bytes = await diskUsage(dir);
-      if (!opts.dryRun) await Deno.remove(dir, { recursive: true });
+      if (!opts.dryRun) await store.remove(stage, key);
       removed.push({ stage, key, bytes });
     }
     if (!opts.dryRun) await store.cleanTmp();

@@ -45,3 +45,8 @@ export async function diskUsage(path: string): Promise<number> {
   }
   return total;
 }
+
+/** Write all of `bytes` (a single write may write less). */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+}

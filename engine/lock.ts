@@ -48,21 +48,36 @@ export async function acquireLock(
     }
     const holder = readLock(path);
     if (holder === null || isStale(holder)) {
-      // The holder is gone: remove its lock and race for a new one.
+      // The holder is gone. Move its lock aside under a unique name, then check
+      // that what moved is that stale lock: if another process took it over
+      // first, what moved is its fresh lock, and it goes back in place.
+      const aside = `${path}.stale-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
       try {
-        Deno.removeSync(path);
-      } catch { /* someone else took it over first */ }
-      opts.log?.(
-        `taking over a stale lock of ${storeRoot}` +
-          (holder ? ` (pid ${holder.pid} is gone)` : " (unreadable lock file)"),
-      );
+        Deno.renameSync(path, aside);
+      } catch {
+        continue; // gone already: someone else took it over
+      }
+      const moved = readLock(aside);
+      if (moved && holder && (moved.pid !== holder.pid || moved.started !== holder.started)) {
+        try {
+          Deno.linkSync(aside, path);
+        } catch { /* a third process holds it now */ }
+      } else {
+        opts.log?.(
+          `taking over a stale lock of ${storeRoot}` +
+            (holder ? ` (pid ${holder.pid} is gone)` : " (unreadable lock file)"),
+        );
+      }
+      Deno.removeSync(aside);
       continue;
     }
     if (!opts.wait) {
       throw new DissectError(
         "STORE_LOCKED",
-        `the store ${storeRoot} is in use by pid ${holder.pid} on ${holder.host} ` +
-          `since ${holder.started} (${holder.command})`,
+        holder.pid === -1
+          ? `the store ${storeRoot} is being locked by another process right now`
+          : `the store ${storeRoot} is in use by pid ${holder.pid} on ${holder.host} ` +
+            `since ${holder.started} (${holder.command})`,
         "wait for it to finish, or pass --wait to queue behind it",
       );
     }

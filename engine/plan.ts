@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { CodeHasher } from "./code_hash.ts";
-import type { DigestCache } from "./file_digest.ts";
+import { type DigestCache, stampOf } from "./file_digest.ts";
 import type { Store } from "./store.ts";
 import { canonicalJson, hashJson } from "./hash.ts";
 import type { KeyParts, RunRecord } from "../schemas/manifest.ts";
@@ -20,6 +20,8 @@ export interface PlannedNode {
   params: Record<string, unknown>;
   /** file slot -> path as configured */
   filePaths: Record<string, string>;
+  /** file slot -> size and mtime when digested: the file must still match when the stage runs. */
+  fileStamps: Record<string, string>;
   fresh: boolean;
   /** Why a stale node must run (empty when fresh). */
   reasons: string[];
@@ -41,8 +43,10 @@ export async function plan(ctx: PlanContext): Promise<PlannedNode[]> {
     const params = ctx.params.get(node.id)!;
     const filePaths = node.stage.files?.(params) ?? {};
     const files: Record<string, string> = {};
+    const fileStamps: Record<string, string> = {};
     for (const [slot, path] of Object.entries(filePaths)) {
       files[slot] = await ctx.digests.digest(path, `stage ${node.id}, file "${slot}"`);
+      fileStamps[slot] = await stampOf(path);
     }
     const identity = await ctx.code.identity(node.stage.module);
     const inputs: Record<string, string> = {};
@@ -66,6 +70,7 @@ export async function plan(ctx: PlanContext): Promise<PlannedNode[]> {
       filePaths: Object.fromEntries(
         Object.entries(filePaths).map(([k, p]) => [k, resolve(p)]),
       ),
+      fileStamps,
       fresh,
       reasons: fresh ? [] : await explain(ctx, node.id, keyParts, key, node.inputs),
     };

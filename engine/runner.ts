@@ -100,10 +100,14 @@ async function runNode(
   const t0 = performance.now();
   const why = forced ? "forced" : p.reasons.join("; ");
   opts.log(`> ${p.id} (${p.stage}) ${p.key.slice(0, 12)}: ${why}`);
-  const tmp = await store.begin(p.stage, p.key);
   const tables = new Map<string, TableWriter>();
+  let tmp: string | null = null;
   try {
-    const stampsBefore = await stamps(p.filePaths);
+    tmp = await store.begin(p.stage, p.key);
+    const outDir = tmp;
+    // The key holds the files' digests from planning: they must be unchanged now and at the end.
+    const stampsBefore = p.fileStamps;
+    checkStamps(p, stampsBefore, await stamps(p.filePaths));
     const inputs: Record<string, ArtifactRef> = {};
     for (const [slot, up] of Object.entries(node.inputs)) {
       const upPlan = pipeline.get(up);
@@ -115,12 +119,12 @@ async function runNode(
       params: p.params,
       inputs,
       files: p.filePaths,
-      outDir: tmp,
+      outDir,
       table: async (name: string, schema: TableSchema): Promise<TableSink> => {
         if (!/^[a-z][a-z0-9_]*$/.test(name) || tables.has(name)) {
           throw new Error(`table name "${name}" is invalid or already open`);
         }
-        const w = await TableWriter.create(join(tmp, `${name}.parquet`), schema);
+        const w = await TableWriter.create(join(outDir, `${name}.parquet`), schema);
         tables.set(name, w);
         return w;
       },
@@ -132,21 +136,11 @@ async function runNode(
     for (const [name, w] of tables) rows[name] = await w.close();
     tables.clear();
     for (const out of node.stage.outputs) {
-      if (!(out in rows) && !(await exists(join(tmp, `${out}.parquet`)))) {
+      if (!(out in rows) && !(await exists(join(outDir, `${out}.parquet`)))) {
         throw new Error(`stage ${p.stage} did not write its declared table "${out}"`);
       }
     }
-    const stampsAfter = await stamps(p.filePaths);
-    for (const [slot, before] of Object.entries(stampsBefore)) {
-      if (stampsAfter[slot] !== before) {
-        throw new DissectError(
-          "INPUT_CHANGED",
-          `${p.filePaths[slot]} (file "${slot}" of ${p.id}) changed while the stage ran; ` +
-            `its result was discarded`,
-          "run again once the file is stable",
-        );
-      }
-    }
+    checkStamps(p, stampsBefore, await stamps(p.filePaths));
     const ended = new Date();
     const manifest: Manifest = {
       format: "dissect-artifact/1",
@@ -162,7 +156,7 @@ async function runNode(
       tables: rows,
       tools: toolVersions(),
     };
-    await store.publish(tmp, manifest, forced);
+    await store.publish(outDir, manifest, forced);
     opts.log(
       `  done ${p.id} in ${(manifest.durationMs / 1000).toFixed(1)}s` +
         (Object.keys(rows).length
@@ -172,10 +166,23 @@ async function runNode(
     return result(p, "executed", manifest.durationMs);
   } catch (e) {
     for (const w of tables.values()) await w.abort().catch(() => {});
-    await store.discard(tmp);
+    if (tmp) await store.discard(tmp);
     const message = isDissectError(e) ? e.describe() : (e as Error)?.stack ?? String(e);
     opts.log(`  FAILED ${p.id}: ${message}`);
     return result(p, "failed", Math.round(performance.now() - t0), message);
+  }
+}
+
+function checkStamps(p: PlannedNode, before: Record<string, string>, now: Record<string, string>) {
+  for (const [slot, stamp] of Object.entries(before)) {
+    if (now[slot] !== stamp) {
+      throw new DissectError(
+        "INPUT_CHANGED",
+        `${p.filePaths[slot]} (file "${slot}" of ${p.id}) changed since it was digested; ` +
+          `the result was not recorded`,
+        "run again once the file is stable",
+      );
+    }
   }
 }
 

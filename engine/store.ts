@@ -73,10 +73,11 @@ export class Store {
     const target = this.artifactDir(manifest.stage, manifest.key);
     await Deno.mkdir(join(target, ".."), { recursive: true });
     if (await exists(target)) {
-      if (!replace) {
+      if (!replace && await this.has(manifest.stage, manifest.key)) {
         await Deno.remove(tmpDir, { recursive: true }); // same key, same content
         return target;
       }
+      // A forced rerun, or a folder without manifest (never complete): move it aside first.
       const old = `${tmpDir}.old`;
       await Deno.rename(target, old);
       await Deno.rename(tmpDir, target);
@@ -85,6 +86,17 @@ export class Store {
     }
     await Deno.rename(tmpDir, target);
     return target;
+  }
+
+  /**
+   * Delete an artifact so that no moment leaves a half-deleted one in place:
+   * it is first renamed into tmp/ (one step), then removed from there.
+   */
+  async remove(stage: string, key: string): Promise<void> {
+    const doomed = join(this.tmpRoot, `gc-${stage}-${key.slice(0, 12)}-${Deno.pid}`);
+    await Deno.mkdir(this.tmpRoot, { recursive: true });
+    await Deno.rename(this.artifactDir(stage, key), doomed);
+    await Deno.remove(doomed, { recursive: true });
   }
 
   async discard(tmpDir: string): Promise<void> {

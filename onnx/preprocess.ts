@@ -41,7 +41,11 @@ export function preprocessOf(info: ModelInfo): Preprocess {
 export function labelsOf(info: ModelInfo): string[] | null {
   const raw = info.metadata.labels;
   if (!raw) return null;
-  const r = z.array(z.string()).safeParse(JSON.parse(raw));
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(raw);
+  } catch { /* reported below */ }
+  const r = z.array(z.string()).safeParse(parsed);
   if (!r.success) {
     throw new DissectError("MODEL", `${info.path}: metadata "labels" is not a list of names`);
   }

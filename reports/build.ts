@@ -93,7 +93,14 @@ export async function writeReport(
   const built: ExtraPage[] = [];
   for (const p of extra.pages) {
     if (!p.needs.every((n) => n in inputs)) continue;
-    const { body, values } = await p.build(extra.q, { dir, inputs });
+    let body: string, values: Measured[];
+    try {
+      ({ body, values } = await p.build(extra.q, { dir, inputs }));
+    } catch (e) {
+      // One broken page must not take the report down; it says what went wrong.
+      body = `<p><b>This page could not be built:</b> ${esc((e as Error).message)}</p>`;
+      values = [];
+    }
     const used = usedInputs(values, refs);
     await Deno.writeTextFile(
       join(dir, "pages", `${p.id}.html`),
@@ -212,7 +219,10 @@ function claimPage(o: ClaimOutcome, inputs: ArtifactRef[]): string {
   if (!o.result) {
     return page(
       `${c.id}: not yet measured`,
-      `${head}<h2>Ours</h2><p><b>Not yet measured.</b> ${esc(o.missing ?? "")}.</p>
+      o.failed
+        ? `${head}<h2>Ours</h2><p><b>The measure failed</b> (${esc(o.missing ?? "")}).</p>
+<p>No number is shown: the stages ran, but their tables could not be turned into a result.</p>`
+        : `${head}<h2>Ours</h2><p><b>Not yet measured.</b> ${esc(o.missing ?? "")}.</p>
 <p>No number is shown until a stage of the pipeline computes it.</p>`,
       { root: ".." },
     );

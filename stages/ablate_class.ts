@@ -8,6 +8,7 @@
 import { z } from "zod";
 import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
@@ -42,6 +43,19 @@ export default defineStage({
     const order = new Map<number, number[]>();
     for (const r of ranking) order.set(r.label, [...(order.get(r.label) ?? []), r.unit]);
     const units = order.values().next().value?.length ?? 0;
+    if (units < 2) {
+      const [{ layers }] = await queryRows<{ layers: string }>(
+        `SELECT string_agg(DISTINCT layer, ', ') AS layers
+         FROM read_parquet(${sqlString(ctx.inputs.ranking.table("importance"))})`,
+      );
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the ranking has ${units ? "one unit" : "no units"} of layer "${layer}"`,
+        `the ranking covers: ${
+          layers ?? "nothing"
+        }; give rank-units and ablate-class the same layer`,
+      );
+    }
     const sizes = [...new Set([...ctx.params.sizes.filter((k) => k < units), units - 1])].sort((
       a,
       b,
@@ -83,7 +97,7 @@ export default defineStage({
     const preds = await ctx.table("predictions", {
       setting: "INTEGER",
       image: "INTEGER",
-      predicted: "UTINYINT",
+      predicted: "USMALLINT",
     });
     const bar = ctx.progress(`${settings.length} ablation settings`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {

@@ -9,8 +9,10 @@ import { z } from "zod";
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
+import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
+import { LatentReader } from "../data/latents.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
@@ -38,21 +40,9 @@ export default defineStage({
     let feed: (start: number, end: number) => ort.Tensor;
     if (fromLatents) {
       // A generator: replay the latents its samples were made from.
-      const dim = Number(input.dims[1]);
-      const path = ctx.inputs.data.file("latents.f32");
-      const all = await Deno.stat(path).catch(() => null);
-      if (!all) {
-        throw new DissectError(
-          "DATA",
-          `${ctx.node}: input has no latents.f32 to feed ${ctx.params.model}`,
-        );
-      }
-      count = all.size / 4 / dim;
-      using f = await Deno.open(path);
-      const latents = new Float32Array(count * dim);
-      // Latents are small (count x dim floats); the activations are what must stream.
-      await f.read(new Uint8Array(latents.buffer));
-      feed = (s, e) => new ort.Tensor("float32", latents.slice(s * dim, e * dim), [e - s, dim]);
+      const latents = new LatentReader(ctx.inputs.data.file("latents.f32"), Number(input.dims[1]));
+      count = latents.count;
+      feed = (s, e) => new ort.Tensor("float32", latents.read(s, e), [e - s, latents.dim]);
     } else {
       const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
       const { height, width } = data.meta;
@@ -88,7 +78,7 @@ export default defineStage({
           }
           shapes[k] ??= { layer: layers[k], units: t.dims[1], height: t.dims[2], width: t.dims[3] };
           const data = t.data as Float32Array;
-          await files[k].write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         }
         bar.tick(end - start);
       }

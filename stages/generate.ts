@@ -8,6 +8,7 @@ import { z } from "zod";
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
+import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
@@ -55,7 +56,7 @@ export default defineStage({
     for (const [start, end] of batches(count, batch)) {
       const n = end - start;
       const zs = normalLatents(seed, start, n, latent);
-      await latents.write(new Uint8Array(zs.buffer));
+      await writeAll(latents, new Uint8Array(zs.buffer));
       const result = await session.run({
         [input.name]: new ort.Tensor("float32", zs, [n, latent]),
       });

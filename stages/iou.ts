@@ -67,8 +67,14 @@ export default defineStage({
     );
     const layers = acts.meta.layers;
     const counters = layers.map(({ layer, units, height, width }) => {
-      const t = new Float64Array(units);
+      const t = new Float64Array(units).fill(NaN);
       for (const r of thresholdRows) if (r.layer === layer) t[r.unit] = r.threshold;
+      if (t.some((v) => Number.isNaN(v))) {
+        throw new DissectError(
+          "DATA",
+          `${ctx.node}: the thresholds lack units of layer "${layer}"`,
+        );
+      }
       return new IouCounter(units, C, height, width, H, W, t);
     });
     const tops = layers.map((l) => new TopK(l.units, ctx.params.topk));

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
+import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
@@ -90,7 +91,7 @@ export default defineStage({
         }
         for (let c = 0; c < seen.length; c++) conceptImages[c] += seen[c];
       }
-      await out.write(planes);
+      await writeAll(out, planes);
       for (const h of scored) {
         const gt = batch[h]!;
         const pred = maps[h];

@@ -40,8 +40,12 @@ export function bootstrap(
     for (let i = 0; i < n; i++) w[Math.floor(rand() * n)]++;
     values[r] = stat(w);
   }
-  values.sort();
-  const q = (p: number) => values[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))];
+  // A resample can leave a statistic undefined (no positives drawn, say).
+  // A few such draws are dropped; many make the interval undefined too.
+  const kept = values.filter((v) => !Number.isNaN(v)).sort();
+  if (kept.length < 0.95 * resamples) return { estimate, lo: NaN, hi: NaN };
+  const m = kept.length;
+  const q = (p: number) => kept[Math.min(m - 1, Math.max(0, Math.floor(p * m)))];
   return { estimate, lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
 }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../tests/assert.ts";
-import { bootstrapMean } from "./bootstrap.ts";
+import { bootstrap, bootstrapMean } from "./bootstrap.ts";
 import { seededRandom } from "./random.ts";
 
 Deno.test("bootstrap intervals of a mean cover the truth at about their level", () => {
@@ -19,4 +19,13 @@ Deno.test("bootstrap intervals of a mean cover the truth at about their level", 
 Deno.test("bootstrap is a function of the data and the seed", () => {
   const xs = [1, 0, 1, 1, 0, 1, 0, 0, 1, 1];
   assertEquals(bootstrapMean(xs, { seed: 3 }), bootstrapMean(xs, { seed: 3 }));
+});
+
+Deno.test("resamples where the statistic is undefined are dropped, or make the interval undefined", () => {
+  const rare = [1, ...new Array(999).fill(0)];
+  // The mean of positives among resampled rows is undefined when the single positive is not drawn.
+  const ci = bootstrapMean(rare, { seed: 2 });
+  assertEquals(Number.isNaN(ci.lo), false);
+  const undefinedOften = bootstrap(10, (w) => (w[0] ? 1 : NaN), { resamples: 200, seed: 1 });
+  assertEquals([Number.isNaN(undefinedOften.lo), Number.isNaN(undefinedOften.hi)], [true, true]);
 });

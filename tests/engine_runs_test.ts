@@ -203,3 +203,13 @@ Deno.test("bad input gets an error naming the field or path, and a non-zero exit
   // None of this left a published artifact or a lock behind.
   assertEquals(await published(store, "numbers"), []);
 });
+
+Deno.test("a run with --only keeps the other stages' last results: gc removes none of them", async () => {
+  const store = await tempDir();
+  assertEquals((await runCli(toy(store))).code, 0);
+  assertEquals((await runCli(toy(store, "--only", "numbers", "--set", "other.count=4"))).code, 0);
+  const r = await runCli(["gc", "--json", "--store", store]);
+  assertEquals(JSON.parse(r.stdout).removed, []);
+  const plan = await runCli(toy(store, "--dry-run"));
+  assertMatch(plan.stdout, /0 of 4 stage\(s\) would run/);
+});

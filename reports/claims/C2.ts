@@ -6,7 +6,7 @@
  * with the most part concepts comes before the layer with the most object
  * concepts (earliest maxima); does not hold otherwise.
  */
-import type { ClaimMeasure } from "../measure.ts";
+import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
 
 export const C2: ClaimMeasure = {
@@ -18,6 +18,9 @@ export const C2: ClaimMeasure = {
   async measure(q) {
     const counts = await layerCounts(q, "activations_val");
     const layers = [...new Set(counts.map((c) => c.layer))];
+    if (layers.length < 2) {
+      throw new InsufficientData("a comparison across layers needs at least two layers");
+    }
     const of = (cat: string) =>
       layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.concepts);
     const objects = of("object"), parts = of("part");

@@ -10,11 +10,13 @@ import type { ClaimMeasure, Measured } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
   CI_METHOD,
+  evaluableClasses,
   interval,
   type Outcomes,
   outcomes,
+  requireIntervals,
   SETTINGS,
-  settingSql,
+  settingsSql,
   sizeAtMost,
   weightedBalanced,
 } from "./ablation.ts";
@@ -28,9 +30,7 @@ export const C5: ClaimMeasure = {
     "descending order exceeds the drop in ascending order (95% interval of the difference above 0) " +
     "and the ascending drop is under 5 points (upper end of its interval)",
   async measure(q) {
-    const classes = await q.rows<{ label: number }>(
-      `SELECT DISTINCT label FROM ${SETTINGS} WHERE label >= 0 ORDER BY label`,
-    );
+    const classes = await evaluableClasses(q);
     const sizes =
       (await q.rows<{ k: number }>(`SELECT DISTINCT k FROM ${SETTINGS} WHERE k > 0 ORDER BY k`))
         .map((r) => r.k);
@@ -55,11 +55,13 @@ export const C5: ClaimMeasure = {
     const descK = interval(n, (w) => meanDrop(desc[at], w));
     const ascK = interval(n, (w) => meanDrop(asc[at], w));
     const diff = interval(n, (w) => meanDrop(desc[at], w) - meanDrop(asc[at], w));
-    const sql = settingSql({ mode: "remove-top", k: sizes[at], label: 0 }).replace(
-      "s.label = 0",
-      "s.label >= 0",
-    );
-    const m = (label: string, ci: Interval): Measured => ({
+    const modeSql = (modes: string[]) =>
+      settingsSql(
+        `(s.mode = 'none' AND s.label = -1) OR (s.k = ${sizes[at]} AND s.mode IN (${
+          modes.map((m) => `'${m}'`).join(", ")
+        }))`,
+      );
+    const m = (label: string, ci: Interval, sql: string): Measured => ({
       label,
       value: ci.estimate,
       ci: [ci.lo, ci.hi],
@@ -67,12 +69,17 @@ export const C5: ClaimMeasure = {
       sql,
       tables: q.tablesIn(sql),
     });
+    requireIntervals("mean over classes", descK, ascK, diff);
     const ones = new Uint32Array(n).fill(1);
     return {
       values: [
-        m(`mean drop, ${sizes[at]} most important removed`, descK),
-        m(`mean drop, ${sizes[at]} least important removed`, ascK),
-        m("difference (descending minus ascending)", diff),
+        m(`mean drop, ${sizes[at]} most important removed`, descK, modeSql(["remove-top"])),
+        m(`mean drop, ${sizes[at]} least important removed`, ascK, modeSql(["remove-bottom"])),
+        m(
+          "difference (descending minus ascending)",
+          diff,
+          modeSql(["remove-top", "remove-bottom"]),
+        ),
       ],
       verdict: {
         outcome: diff.lo > 0 && ascK.hi < 0.05 ? "holds" : "fails",

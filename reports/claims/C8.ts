@@ -5,7 +5,7 @@
  * such units lies in the middle half of the layers (position p of L, counted
  * from 1: L/4 < p <= 3L/4); does not hold otherwise.
  */
-import type { ClaimMeasure } from "../measure.ts";
+import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
 
 export const C8: ClaimMeasure = {
@@ -17,6 +17,7 @@ export const C8: ClaimMeasure = {
   async measure(q, ctx) {
     const counts = await layerCounts(q, "activations_gan");
     const layers = [...new Set(counts.map((c) => c.layer))];
+    if (layers.length < 3) throw new InsufficientData("middle layers need at least three layers");
     const units = (cat: string) =>
       layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.units);
     const objParts = layers.map((_, i) => units("object")[i] + units("part")[i]);

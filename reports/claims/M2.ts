@@ -3,7 +3,8 @@
  * Rule (fixed before any run): holds when, on held-out val against exact
  * ground truth, the mean IoU over object classes is at least 0.20 and the
  * mean IoU over part classes and over material classes are each at least
- * 0.10; does not hold otherwise. (Imperfect: the value is shown, no bar.)
+ * 0.10; does not hold otherwise; inconclusive when the data set has no
+ * ground truth to score against. (How imperfect it is is shown, not judged.)
  */
 import type { ClaimMeasure } from "../measure.ts";
 
@@ -13,7 +14,8 @@ export const M2: ClaimMeasure = {
   id: "M2",
   needs: ["segment-val"],
   rule: "holds when the segmenter's mean IoU against ground truth on val is >= 0.20 over " +
-    "object classes and >= 0.10 over part classes and over material classes; does not hold otherwise",
+    "object classes and >= 0.10 over part classes and over material classes; does not hold " +
+    "otherwise; inconclusive without ground truth",
   async measure(q) {
     const mean = (category: string) =>
       q.value(

@@ -3,7 +3,7 @@
  * with seeded bootstrap intervals over images (every setting resampled with
  * the same images, so differences between settings are paired).
  */
-import type { ReportQuery } from "../measure.ts";
+import { InsufficientData, type ReportQuery } from "../measure.ts";
 import { bootstrap, type Interval } from "../../stats/bootstrap.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
 
@@ -21,9 +21,33 @@ export interface SettingKey {
 
 /** SQL: one row per image of the setting, with its true label and prediction. */
 export function settingSql(s: SettingKey): string {
-  return `SELECT p.image, t.label, p.predicted FROM ${PRED} p
+  return settingsSql(`s.mode = '${s.mode}' AND s.k = ${s.k} AND s.label = ${s.label}`);
+}
+
+/** SQL: the predictions of every setting matching a condition on s (mode, k, label). */
+export function settingsSql(where: string): string {
+  return `SELECT s.mode, s.k, s.label AS removed_for, p.image, t.label, p.predicted FROM ${PRED} p
     JOIN ${SETTINGS} s USING (setting) JOIN ${TRUTH} t USING (image)
-    WHERE s.mode = '${s.mode}' AND s.k = ${s.k} AND s.label = ${s.label} ORDER BY p.image`;
+    WHERE ${where} ORDER BY s.setting, p.image`;
+}
+
+/** The classes the ablation covers that have images in the held-out set. */
+export async function evaluableClasses(q: ReportQuery): Promise<{ label: number; name: string }[]> {
+  return await q.rows<{ label: number; name: string }>(
+    `SELECT DISTINCT s.label, c.name FROM ${SETTINGS} s JOIN classify_val__classes c USING (label)
+     WHERE s.label IN (SELECT DISTINCT label FROM ${TRUTH}) ORDER BY s.label`,
+  );
+}
+
+/** Intervals a verdict rests on must exist; otherwise the data cannot answer. */
+export function requireIntervals(what: string, ...cis: Interval[]): void {
+  if (
+    cis.some((c) =>
+      !Number.isFinite(c.estimate) || !Number.isFinite(c.lo) || !Number.isFinite(c.hi)
+    )
+  ) {
+    throw new InsufficientData(`${what}: too few held-out images of a class for an interval`);
+  }
 }
 
 export interface Outcomes {
@@ -78,7 +102,9 @@ export const CI_METHOD =
 
 /** The largest removal size the run has that is at most k (the paper's k may exceed a small layer). */
 export async function sizeAtMost(q: ReportQuery, k: number): Promise<number> {
-  const [r] = await q.rows<{ k: number }>(`SELECT max(k) AS k FROM ${SETTINGS} WHERE k <= ${k}`);
+  const [r] = await q.rows<{ k: number }>(
+    `SELECT max(k) AS k FROM ${SETTINGS} WHERE k > 0 AND k <= ${k}`,
+  );
   if (!r || r.k === null) throw new Error(`no removal size <= ${k} in this run`);
   return r.k;
 }

@@ -27,7 +27,8 @@ export const generatorPage: ExtraPage = {
     const corr = await q.value(
       "correlation of per-concept image frequency, generated vs real",
       `SELECT corr(g.image_fraction, r.image_fraction) AS value
-       FROM ${REAL} r JOIN ${GEN} g USING (concept)`,
+       FROM ${REAL} r JOIN ${GEN} g USING (concept)
+       WHERE r.image_fraction > 0 OR g.image_fraction > 0`,
     );
     const key = (name: string) =>
       q.value(
