@@ -22,7 +22,8 @@ export default defineStage({
     model: z.string(),
     layer: z.string().default("fc7"),
     batch: z.int().min(1).max(1024).default(64),
-    resamples: z.int().min(10).default(200),
+    /** KID is averaged over this many disjoint parts of the sets (its interval comes from them). */
+    blocks: z.int().min(2).default(10),
     seed: z.int().default(1),
   }),
   inputs: ["a", "b"],
@@ -64,7 +65,7 @@ export default defineStage({
     const half = Math.floor(fb.n / 2);
     const b1: Features = { n: half, d: fb.d, data: fb.data.subarray(0, half * fb.d) };
     const b2: Features = { n: fb.n - half, d: fb.d, data: fb.data.subarray(half * fb.d) };
-    const opts = { resamples: ctx.params.resamples, seed: ctx.params.seed };
+    const opts = { blocks: ctx.params.blocks, seed: ctx.params.seed };
     const table = await ctx.table("distance", {
       measure: "VARCHAR",
       value: "DOUBLE",

@@ -8,8 +8,8 @@ function gaussian(seed: number, n: number, d: number, shift = 0): Features {
 }
 
 Deno.test("KID is near zero for one distribution and clearly positive for two", () => {
-  const same = kid(gaussian(1, 120, 8), gaussian(2, 120, 8), { resamples: 50 });
+  const same = kid(gaussian(1, 600, 8), gaussian(2, 600, 8), { blocks: 6 });
   assert(same.lo <= 0.01 && Math.abs(same.estimate) < 0.05, JSON.stringify(same));
-  const apart = kid(gaussian(1, 120, 8), gaussian(3, 120, 8, 1), { resamples: 50 });
+  const apart = kid(gaussian(1, 600, 8), gaussian(3, 600, 8, 1), { blocks: 6 });
   assert(apart.lo > same.hi, `${JSON.stringify(apart)} vs ${JSON.stringify(same)}`);
 });
