@@ -12,6 +12,7 @@ import { rebuildCatalog } from "./catalog.ts";
 import { diskUsage, exists } from "./fs_atomic.ts";
 import { DissectError } from "./errors.ts";
 import { Store } from "./store.ts";
+import { setSessionThreads } from "../onnx/model.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { ProgressOptions } from "./progress.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
@@ -60,10 +61,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
     const planned = await planSession(session);
     const started = new Date();
+    const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
+    setSessionThreads(availableParallelism() / concurrency);
     const results = await execute(pipeline, planned, store, {
       selected,
       force,
-      concurrency: opts.concurrency ?? Math.max(1, availableParallelism()),
+      concurrency,
       log,
       progress: opts.progress,
     });

@@ -114,6 +114,16 @@ export function requireInput(
   return input;
 }
 
+let intraOpThreads = Math.max(1, navigator.hardwareConcurrency ?? 1);
+
+/**
+ * Threads each new session may use. The runner divides the cores among the
+ * stages it runs at once, so concurrent stages do not oversubscribe the CPU.
+ */
+export function setSessionThreads(n: number): void {
+  intraOpThreads = Math.max(1, Math.floor(n));
+}
+
 /** An onnxruntime session on the CPU, from bytes (possibly edited). */
 export async function createSession(
   path: string,
@@ -123,7 +133,7 @@ export async function createSession(
     return await ort.InferenceSession.create(bytes, {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
-      intraOpNumThreads: Math.max(1, navigator.hardwareConcurrency ?? 1),
+      intraOpNumThreads: intraOpThreads,
     });
   } catch (e) {
     throw new DissectError("MODEL", `onnxruntime cannot load ${path}: ${(e as Error).message}`);

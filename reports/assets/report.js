@@ -17,7 +17,7 @@
     const names = spec.xNames;
     const opts = {
       width: Math.min(860, area.clientWidth || 860),
-      height: 320,
+      height: names ? 380 : 320,
       scales: {
         // Bars need half a slot of room at both ends.
         x: spec.kind === "bars"
@@ -31,7 +31,7 @@
           label: spec.xLabel,
           values: names ? (_u, ticks) => ticks.map((t) => names[t] ?? "") : undefined,
           rotate: names ? -30 : 0,
-          size: names ? 80 : 50,
+          size: names ? 110 : 50,
         },
         { label: spec.yLabel },
       ],
