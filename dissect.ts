@@ -159,7 +159,7 @@ if (import.meta.main) {
   } catch (e) {
     if (isDissectError(e)) {
       console.error(e.describe());
-      code = e.code === "STORE_LOCKED" ? 3 : e.code === "STAGE_FAILED" ? 1 : 2;
+      code = e.code === "STORE_LOCKED" ? 3 : 2;
     } else if (
       (e as { usage?: boolean }).usage ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")

@@ -10,8 +10,7 @@ export type ErrorCode =
   | "INPUT_CHANGED" // a file changed while a stage was reading it
   | "MODEL" // an ONNX model is broken or lacks what a stage needs
   | "DATA" // a data set is empty, corrupt or half-written
-  | "STORE_LOCKED" // another process holds the store
-  | "STAGE_FAILED"; // a stage threw
+  | "STORE_LOCKED"; // another process holds the store
 
 export class DissectError extends Error {
   constructor(

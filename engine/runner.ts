@@ -66,10 +66,8 @@ export async function execute(
       } else i++;
     }
     if (running.size === 0 && pending.length > 0) {
-      // Inputs outside the selection: they must already be in the store.
-      const id = pending.shift()!;
-      results.set(id, result(byId.get(id)!, "skipped", 0, "inputs not selected"));
-      continue;
+      // The selection is closed under inputs, so something is always runnable.
+      throw new Error(`internal: no runnable stage among ${pending.join(", ")}`);
     }
     if (running.size > 0) await Promise.race(running.values());
   }

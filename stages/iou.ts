@@ -44,6 +44,13 @@ export default defineStage({
       );
     }
     const H = seg.height, W = seg.width, px = H * W;
+    if (data.meta.height !== H || data.meta.width !== W || H !== W) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: images (${data.meta.width}x${data.meta.height}) and segmentation (${W}x${H}) ` +
+          "must be square and of one size",
+      );
+    }
     const vocab = buildVocabulary({
       objects: seg.labels.object,
       parts: seg.labels.part,

@@ -15,7 +15,7 @@ export const C1: ClaimMeasure = {
   rule: `holds when the units of the last conv layer with IoU >= ${IOU_BAR} match at least 10 ` +
     "distinct concepts spanning at least 3 of the 4 categories; does not hold otherwise",
   async measure(q, ctx) {
-    const counts = await layerCounts(q, "activations_val");
+    const counts = await layerCounts(q, "val");
     const lastPos = Math.max(...counts.map((c) => c.position));
     const last = counts.filter((c) => c.position === lastPos);
     const layer = last[0].layer;
@@ -78,7 +78,7 @@ export const C1: ClaimMeasure = {
           concepts.map((c) => [c.category, c.name, c.units, c.best.toFixed(3)]),
         )
       }<p class="muted">Counts per layer: <code>${
-        countsSql("activations_val").replaceAll("\n", " ")
+        countsSql("val").replaceAll("\n", " ")
       }</code></p>`,
     };
   },

@@ -16,7 +16,7 @@ export const C2: ClaimMeasure = {
     "last conv layer has the most object concepts (ties included) and the (earliest) layer with " +
     "the most part concepts comes before the (earliest) layer with the most object concepts",
   async measure(q) {
-    const counts = await layerCounts(q, "activations_val");
+    const counts = await layerCounts(q, "val");
     const layers = [...new Set(counts.map((c) => c.layer))];
     if (layers.length < 2) {
       throw new InsufficientData("a comparison across layers needs at least two layers");
@@ -27,7 +27,7 @@ export const C2: ClaimMeasure = {
     const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
     const lastHasMost = objects[objects.length - 1] === Math.max(...objects);
     const partsEarlier = argmax(parts) < argmax(objects);
-    const sql = countsSql("activations_val");
+    const sql = countsSql("val");
     const value = (label: string, layer: string, cat: string) =>
       q.value(
         label,

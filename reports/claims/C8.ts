@@ -15,7 +15,7 @@ export const C8: ClaimMeasure = {
     "holds when the layer with the most such units is in the middle half of the layers " +
     "(position p of L from 1, L/4 < p <= 3L/4)",
   async measure(q, ctx) {
-    const counts = await layerCounts(q, "activations_gan");
+    const counts = await layerCounts(q, "gan");
     const layers = [...new Set(counts.map((c) => c.layer))];
     if (layers.length < 3) throw new InsufficientData("middle layers need at least three layers");
     const units = (cat: string) =>
@@ -27,12 +27,12 @@ export const C8: ClaimMeasure = {
     const values = [
       await q.value(
         `object and part units at ${layers[best]} (the most)`,
-        `SELECT sum(units) AS value FROM (${countsSql("activations_gan")})
+        `SELECT sum(units) AS value FROM (${countsSql("gan")})
          WHERE layer = '${layers[best]}' AND category IN ('object', 'part')`,
       ),
       await q.value(
         `object and part units at ${layers.at(-1)} (output side)`,
-        `SELECT sum(units) AS value FROM (${countsSql("activations_gan")})
+        `SELECT sum(units) AS value FROM (${countsSql("gan")})
          WHERE layer = '${layers.at(-1)}' AND category IN ('object', 'part')`,
       ),
     ];

@@ -19,19 +19,23 @@ export interface LayerCounts {
   concepts: number;
 }
 
-/** Per layer and category: units whose best IoU >= bar, and the distinct concepts they match. */
-export function countsSql(prefix: string): string {
+/**
+ * Per layer and category: units whose best IoU >= bar, and the distinct
+ * concepts they match. `which` names the pair of nodes: "val" reads
+ * activations_val and iou_val, "gan" activations_gan and iou_gan.
+ */
+export function countsSql(which: "val" | "gan"): string {
   return `SELECT l.layer, l.position, c.category,
        count(u.unit) AS units, count(DISTINCT u.concept) AS concepts
-     FROM ${prefix}__layers l
+     FROM activations_${which}__layers l
      CROSS JOIN (VALUES ('object'), ('part'), ('material'), ('color')) c(category)
-     LEFT JOIN ${prefix.replace("activations", "iou")}__unit_labels u
+     LEFT JOIN iou_${which}__unit_labels u
        ON u.layer = l.layer AND u.category = c.category AND u.iou >= ${IOU_BAR}
      GROUP BY ALL ORDER BY l.position, c.category`;
 }
 
-export async function layerCounts(q: ReportQuery, prefix: string): Promise<LayerCounts[]> {
-  return await q.rows<LayerCounts>(countsSql(prefix));
+export async function layerCounts(q: ReportQuery, which: "val" | "gan"): Promise<LayerCounts[]> {
+  return await q.rows<LayerCounts>(countsSql(which));
 }
 
 /** Copy the top-image strips of some units next to the page and show them with their labels. */
