@@ -8,8 +8,9 @@ import { digestCache } from "./digest_cache.ts";
 import { tableWriter } from "./table_writer.ts";
 import { dissection } from "./dissection.ts";
 import { rankUnits } from "./rank_units.ts";
+import { doorSweep } from "./door_sweep.ts";
 
-const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection, rankUnits];
+const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection, rankUnits, doorSweep];
 
 const { values } = parseArgs({
   args: Deno.args,
