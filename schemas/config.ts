@@ -55,7 +55,7 @@ export const VGG16_CONV_LAYERS = [
 const ZOO = {
   classifier: { path: "zoo/models/classifier.onnx" },
   segmenter: null,
-  generator: null,
+  generator: { path: "zoo/models/gan_church.onnx" },
 } as const;
 
 /** Layers of the zoo's generator: layer4 is 8x8 and layer5 16x16, as in the paper. */
