@@ -51,10 +51,10 @@ export const VGG16_CONV_LAYERS = [
   "conv5_3",
 ];
 
-/** The zoo's models (zoo/models/), trained on the synthetic world; null where none ships yet. */
+/** The zoo's models (zoo/models/), trained on the synthetic world. */
 const ZOO = {
   classifier: { path: "zoo/models/classifier.onnx" },
-  segmenter: null,
+  segmenter: { path: "zoo/models/segmenter.onnx" },
   generator: { path: "zoo/models/gan_church.onnx" },
 } as const;
 
