@@ -7,7 +7,7 @@
 import type { Benchmark } from "./harness.ts";
 import { stageSeconds } from "./pipeline_run.ts";
 
-const IMAGES = 600;
+const IMAGES = 2400;
 
 export const rankUnits: Benchmark = {
   name: "rank-units",
