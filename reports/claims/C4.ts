@@ -11,11 +11,11 @@
  * 10 points of the original (lower end of the interval of the difference
  * above -10 points). Does not hold otherwise.
  */
-import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
+import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
-  CI_METHOD,
   interval,
+  measuredInterval,
   outcomes,
   requireIntervals,
   settingSql,
@@ -59,14 +59,8 @@ export const C4: ClaimMeasure = {
       await get("keep-top", k20),
     ];
     const n = base.labels.length;
-    const measured = (label: string, ci: Interval, sql: string): Measured => ({
-      label,
-      value: ci.estimate,
-      ci: [ci.lo, ci.hi],
-      ciMethod: CI_METHOD,
-      sql,
-      tables: q.tablesIn(sql),
-    });
+    const measured = (label: string, ci: Interval, sql: string) =>
+      measuredInterval(q, label, ci, sql);
     const stat = (label: string, f: (w: Uint32Array) => number, sql: string) =>
       measured(label, interval(n, f), sql);
     const values = [

@@ -6,12 +6,12 @@
  * exceeds the drop in ascending order (95% interval of the difference above
  * 0) and the ascending drop is under 5 points (upper end of its interval).
  */
-import type { ClaimMeasure, Measured } from "../measure.ts";
+import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
-  CI_METHOD,
   evaluableClasses,
   interval,
+  measuredInterval,
   type Outcomes,
   outcomes,
   requireIntervals,
@@ -61,14 +61,7 @@ export const C5: ClaimMeasure = {
           modes.map((m) => `'${m}'`).join(", ")
         }))`,
       );
-    const m = (label: string, ci: Interval, sql: string): Measured => ({
-      label,
-      value: ci.estimate,
-      ci: [ci.lo, ci.hi],
-      ciMethod: CI_METHOD,
-      sql,
-      tables: q.tablesIn(sql),
-    });
+    const m = (label: string, ci: Interval, sql: string) => measuredInterval(q, label, ci, sql);
     requireIntervals("mean over classes", descK, ascK, diff);
     const ones = new Uint32Array(n).fill(1);
     return {

@@ -7,12 +7,12 @@
  * 0.10), and the mean with only the top 20 kept is within 10 points of the
  * original (lower end of the interval of the difference above -0.10).
  */
-import type { ClaimMeasure, Measured } from "../measure.ts";
+import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
-  CI_METHOD,
   evaluableClasses,
   interval,
+  measuredInterval,
   type Outcomes,
   outcomes,
   requireIntervals,
@@ -53,14 +53,7 @@ export const C6: ClaimMeasure = {
           modes.map((m) => `'${m}'`).join(", ")
         }))`,
       );
-    const m = (label: string, ci: Interval, sql: string): Measured => ({
-      label,
-      value: ci.estimate,
-      ci: [ci.lo, ci.hi],
-      ciMethod: CI_METHOD,
-      sql,
-      tables: q.tablesIn(sql),
-    });
+    const m = (label: string, ci: Interval, sql: string) => measuredInterval(q, label, ci, sql);
     const o = interval(n, orig), r = interval(n, rem), k = interval(n, kep);
     const drop = interval(n, (w) => orig(w) - rem(w));
     const keepDiff = interval(n, (w) => kep(w) - orig(w));

@@ -3,7 +3,7 @@
  * with seeded bootstrap intervals over images (every setting resampled with
  * the same images, so differences between settings are paired).
  */
-import { InsufficientData, type ReportQuery } from "../measure.ts";
+import { InsufficientData, type Measured, type ReportQuery } from "../measure.ts";
 import { bootstrap, type Interval } from "../../stats/bootstrap.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
 
@@ -107,4 +107,21 @@ export async function sizeAtMost(q: ReportQuery, k: number): Promise<number> {
   );
   if (!r || r.k === null) throw new Error(`no removal size <= ${k} in this run`);
   return r.k;
+}
+
+/** A statistic of the ablation with its interval and the SQL of every setting it reads. */
+export function measuredInterval(
+  q: ReportQuery,
+  label: string,
+  ci: Interval,
+  sql: string,
+): Measured {
+  return {
+    label,
+    value: ci.estimate,
+    ci: [ci.lo, ci.hi],
+    ciMethod: CI_METHOD,
+    sql,
+    tables: q.tablesIn(sql),
+  };
 }
