@@ -11,7 +11,7 @@ import { labelSpace, splitItem, type SplitName, SPLITS } from "./splits.ts";
 
 type MapName = "object" | "part" | "material" | "halfbox" | "color";
 
-function falseColor(id: number): [number, number, number] {
+export function falseColor(id: number): [number, number, number] {
   if (id === 0) return [0, 0, 0];
   const h = hash(id, 77);
   return [64 + (h & 191), 64 + ((h >>> 8) & 191), 64 + ((h >>> 16) & 191)];
