@@ -1,7 +1,8 @@
 /**
  * Streams rows into a Parquet file through DuckDB's appender. Rows go to an
  * in-memory table and are copied to Parquet on close, so a stage never builds
- * big JS arrays of rows; nothing lands on disk until close() succeeds.
+ * big JS arrays of rows. A failed close may leave a partial file, but only in
+ * the stage's private folder, which is then discarded.
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { connect, sqlIdent, sqlString } from "./duck.ts";
