@@ -5,7 +5,8 @@
  * layer's activations. Images come back as interleaved RGB bytes.
  */
 import * as ort from "onnxruntime-node";
-import { createSession } from "../onnx/model.ts";
+import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
+import { LatentReader } from "../data/latents.ts";
 import { splitAt } from "../onnx/surgery.ts";
 
 export interface LayerBatch {
@@ -98,4 +99,24 @@ export class GeneratorEditor {
     await this.head.release();
     await this.tail.release();
   }
+}
+
+/**
+ * What an editing stage needs of a generator: the editor split at `layer`,
+ * the latents of its samples, and the name of its latent input.
+ */
+export async function openGeneratorEdit(
+  path: string,
+  file: string,
+  latentsFile: string,
+  layer: string,
+): Promise<{ editor: GeneratorEditor; latents: LatentReader; input: string }> {
+  const bytes = await readModelBytes(file);
+  const info = inspectBytes(path, bytes);
+  const input = info.inputs[0];
+  return {
+    editor: await GeneratorEditor.open(path, bytes, layer, info.outputs[0].name),
+    latents: new LatentReader(latentsFile, Number(input.dims[1])),
+    input: input.name,
+  };
 }

@@ -5,6 +5,7 @@
  * segmentation's resolution, exceeds its threshold t_u.
  */
 import { Upsampler } from "./upsample.ts";
+import { peakOf } from "./topk.ts";
 
 /** Concept ids per pixel (CONCEPT_SLOTS per pixel, -1 = none), see concepts.ts. */
 export const CONCEPT_SLOTS = 6;
@@ -51,9 +52,7 @@ export class IouCounter {
       const t = this.thresholds[u];
       const base = offset + u * hw;
       // Bilinear values are convex combinations: no input above t, no output above t.
-      let peak = -Infinity;
-      for (let k = 0; k < hw; k++) if (acts[base + k] > peak) peak = acts[base + k];
-      if (!(peak > t)) continue;
+      if (!(peakOf(acts, base, hw) > t)) continue;
       this.#up.run(acts, base, up);
       let area = 0;
       const row = u * this.concepts;

@@ -1,5 +1,12 @@
 /** The k images with the highest peak activation of each unit. */
 
+/** The largest of `length` values from `offset`: a unit's peak over one image's map. */
+export function peakOf(values: Float32Array, offset: number, length: number): number {
+  let peak = -Infinity;
+  for (let i = offset; i < offset + length; i++) if (values[i] > peak) peak = values[i];
+  return peak;
+}
+
 export class TopK {
   /** Per unit, (peak, image) pairs sorted by peak descending. */
   readonly best: { peak: number; image: number }[][];

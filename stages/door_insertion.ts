@@ -11,10 +11,9 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { batches } from "../data/open.ts";
-import { LatentReader } from "../data/latents.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
-import { inspectBytes, readModelBytes } from "../onnx/model.ts";
-import { GeneratorEditor } from "../dissection/generator_edit.ts";
+import { readModelBytes } from "../onnx/model.ts";
+import { openGeneratorEdit } from "../dissection/generator_edit.ts";
 import { type Head, Segmenter } from "../dissection/segmenter.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
@@ -74,11 +73,12 @@ export default defineStage({
       })
     );
 
-    const genBytes = await readModelBytes(ctx.files.generator);
-    const info = inspectBytes(p.generator, genBytes);
-    const zIn = info.inputs[0];
-    const latents = new LatentReader(ctx.inputs.gan.file("latents.f32"), Number(zIn.dims[1]));
-    const editor = await GeneratorEditor.open(p.generator, genBytes, p.layer, info.outputs[0].name);
+    const { editor, latents, input } = await openGeneratorEdit(
+      p.generator,
+      ctx.files.generator,
+      ctx.inputs.gan.file("latents.f32"),
+      p.layer,
+    );
     const segBytes = await readModelBytes(ctx.files.segmenter);
     let seg: Segmenter | null = null;
     const table = await ctx.table("insertions", {
@@ -98,7 +98,7 @@ export default defineStage({
     );
     for (const [start, end] of batches(count, p.batch)) {
       const n = end - start;
-      const base = await editor.layer(zIn.name, latents.read(start, end), n);
+      const base = await editor.layer(input, latents.read(start, end), n);
       const { units, h, w } = base;
       const per = units * h * w, hw = h * w;
       // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).

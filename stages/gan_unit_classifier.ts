@@ -7,7 +7,6 @@
  * fitted on one random half and its accuracy judged on the other.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
@@ -16,6 +15,8 @@ import { PLANES } from "../dissection/concepts.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { seededRandom } from "../stats/random.ts";
 import { bestThreshold } from "../dissection/threshold.ts";
+import { peakOf } from "../dissection/topk.ts";
+import { SegmentationReader } from "../dissection/segmentation.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -35,8 +36,8 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const [best] = await unitsForConcept(ctx.inputs.dissection, p.layer, p.concept, 1, p.head);
-    const segDir = ctx.inputs.segmentation.dir;
-    const seg = JSON.parse(await Deno.readTextFile(join(segDir, "planes.json")));
+    const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
+    const seg = segmentation.meta;
     const cls = (seg.labels[p.head] as string[]).indexOf(p.concept);
     if (cls < 0) {
       throw new DissectError("DATA", `the segmentation has no ${p.head} class "${p.concept}"`);
@@ -54,20 +55,12 @@ export default defineStage({
       peak: number;
       half: string;
     }[] = [];
-    using planes = await Deno.open(join(segDir, "planes.u8"));
     for (const [start, end] of batches(acts.meta.count, p.batch)) {
       const a = acts.read(p.layer, start, end);
-      const buf = new Uint8Array((end - start) * PLANES.length * px);
-      await planes.seek(start * PLANES.length * px, Deno.SeekMode.Start);
-      for (let got = 0; got < buf.length;) {
-        const r = await planes.read(buf.subarray(got));
-        if (!r) throw new DissectError("DATA", `${segDir}/planes.u8 is truncated`);
-        got += r;
-      }
+      const buf = await segmentation.read(start, end);
       for (let i = 0; i < end - start; i++) {
-        let peak = -Infinity, on = 0;
-        const o = (i * shape.units + best.unit) * hw;
-        for (let q = 0; q < hw; q++) if (a[o + q] > peak) peak = a[o + q];
+        const peak = peakOf(a, (i * shape.units + best.unit) * hw, hw);
+        let on = 0;
         const b = (i * PLANES.length + plane) * px;
         for (let q = 0; q < px; q++) if (buf[b + q] === cls) on++;
         const fraction = on / px;
@@ -80,6 +73,7 @@ export default defineStage({
         });
       }
     }
+    segmentation.close();
     const threshold = bestThreshold(rows.filter((r) => r.half === "fit"));
     const unit = await ctx.table("unit", {
       layer: "VARCHAR",

@@ -14,7 +14,8 @@ import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { buildVocabulary, pixelConcepts, PLANES } from "../dissection/concepts.ts";
 import { CONCEPT_SLOTS, IouCounter } from "../dissection/iou.ts";
-import { TopK } from "../dissection/topk.ts";
+import { peakOf, TopK } from "../dissection/topk.ts";
+import { SegmentationReader } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
 
@@ -33,8 +34,8 @@ export default defineStage({
   async run(ctx) {
     const acts = new ActivationReader(ctx.inputs.activations.dir);
     const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
-    const segDir = ctx.inputs.segmentation.dir;
-    const seg = JSON.parse(await Deno.readTextFile(join(segDir, "planes.json")));
+    const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
+    const seg = segmentation.meta;
     const { count } = acts.meta;
     if (seg.count !== count || data.count !== count) {
       throw new DissectError(
@@ -85,19 +86,12 @@ export default defineStage({
       return new IouCounter(units, C, height, width, H, W, t);
     });
     const tops = layers.map((l) => new TopK(l.units, ctx.params.topk));
-    const planeFile = await Deno.open(join(segDir, "planes.u8"));
     const pc = new Int32Array(px * CONCEPT_SLOTS);
     const bar = ctx.progress("counting", count);
     try {
       for (const [start, end] of batches(count, ctx.params.batch)) {
         const n = end - start;
-        const planes = new Uint8Array(n * PLANES.length * px);
-        await planeFile.seek(start * PLANES.length * px, Deno.SeekMode.Start);
-        for (let got = 0; got < planes.length;) {
-          const r = await planeFile.read(planes.subarray(got));
-          if (!r) throw new DissectError("DATA", `${segDir}/planes.u8 is truncated`);
-          got += r;
-        }
+        const planes = await segmentation.read(start, end);
         const batchActs = layers.map((l) => acts.read(l.layer, start, end));
         for (let i = 0; i < n; i++) {
           const b = i * PLANES.length * px;
@@ -114,19 +108,14 @@ export default defineStage({
             counters[k].addImage(batchActs[k], i * per, pc);
             const hw = l.height * l.width;
             for (let u = 0; u < l.units; u++) {
-              let peak = -Infinity;
-              const o = i * per + u * hw;
-              for (let p = 0; p < hw; p++) {
-                if (batchActs[k][o + p] > peak) peak = batchActs[k][o + p];
-              }
-              tops[k].offer(u, start + i, peak);
+              tops[k].offer(u, start + i, peakOf(batchActs[k], i * per + u * hw, hw));
             }
           });
         }
         bar.tick(n);
       }
     } finally {
-      planeFile.close();
+      segmentation.close();
     }
     bar.done();
     for (const c of counters.slice(1)) c.conceptArea.set(counters[0].conceptArea);

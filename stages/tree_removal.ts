@@ -9,9 +9,8 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { batches } from "../data/open.ts";
-import { LatentReader } from "../data/latents.ts";
-import { inspectBytes, readModelBytes } from "../onnx/model.ts";
-import { GeneratorEditor } from "../dissection/generator_edit.ts";
+import { readModelBytes } from "../onnx/model.ts";
+import { openGeneratorEdit } from "../dissection/generator_edit.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
@@ -49,11 +48,12 @@ export default defineStage({
     ranked.forEach((u, rank) => units.append({ rank, unit: u.unit, iou: u.iou }));
     const usable = steps.filter((n) => n <= ranked.length);
 
-    const genBytes = await readModelBytes(ctx.files.generator);
-    const info = inspectBytes(p.generator, genBytes);
-    const zIn = info.inputs[0];
-    const latents = new LatentReader(ctx.inputs.gan.file("latents.f32"), Number(zIn.dims[1]));
-    const editor = await GeneratorEditor.open(p.generator, genBytes, p.layer, info.outputs[0].name);
+    const { editor, latents, input } = await openGeneratorEdit(
+      p.generator,
+      ctx.files.generator,
+      ctx.inputs.gan.file("latents.f32"),
+      p.layer,
+    );
     const segBytes = await readModelBytes(ctx.files.segmenter);
     let seg: Segmenter | null = null;
     const pixels = await ctx.table("pixels", {
@@ -68,7 +68,7 @@ export default defineStage({
     const bar = ctx.progress(`removing up to ${Math.max(...usable)} ${p.concept} units`, count);
     for (const [start, end] of batches(count, p.batch)) {
       const n = end - start;
-      const base = await editor.layer(zIn.name, latents.read(start, end), n);
+      const base = await editor.layer(input, latents.read(start, end), n);
       const per = base.units * base.h * base.w, hw = base.h * base.w;
       const stacked = new Float32Array(usable.length * base.data.length);
       usable.forEach((k, s) => {

@@ -14,6 +14,7 @@ import { unitsForConcept } from "../dissection/concept_units.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { seededRandom } from "../stats/random.ts";
 import { bestThreshold } from "../dissection/threshold.ts";
+import { peakOf } from "../dissection/topk.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -49,9 +50,7 @@ export default defineStage({
       const a = acts.read(layer, start, end);
       const lab = data.read(start, end).labels;
       for (let i = 0; i < end - start; i++) {
-        let peak = -Infinity;
-        const o = (i * shape.units + best.unit) * hw;
-        for (let p = 0; p < hw; p++) if (a[o + p] > peak) peak = a[o + p];
+        const peak = peakOf(a, (i * shape.units + best.unit) * hw, hw);
         const label = labels[lab[i]];
         rows.push({
           image: start + i,

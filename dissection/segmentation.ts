@@ -1,0 +1,52 @@
+/**
+ * Reading a segment artifact back: planes.json (size, labels) and the label
+ * planes of images [start, end) from planes.u8, by file offset.
+ */
+import { join } from "node:path";
+import { DissectError } from "../engine/errors.ts";
+import { PLANES } from "./concepts.ts";
+
+export interface SegmentationMeta {
+  count: number;
+  height: number;
+  width: number;
+  labels: { object: string[]; part: string[]; material: string[]; color: string[] };
+}
+
+export class SegmentationReader {
+  readonly px: number;
+  private constructor(
+    readonly dir: string,
+    readonly meta: SegmentationMeta,
+    private file: Deno.FsFile,
+  ) {
+    this.px = meta.height * meta.width;
+  }
+
+  static async open(dir: string): Promise<SegmentationReader> {
+    let meta: SegmentationMeta;
+    try {
+      meta = JSON.parse(await Deno.readTextFile(join(dir, "planes.json")));
+    } catch (e) {
+      throw new DissectError("DATA", `${dir} holds no segmentation (${(e as Error).message})`);
+    }
+    return new SegmentationReader(dir, meta, await Deno.open(join(dir, "planes.u8")));
+  }
+
+  /** PLANES.length planes of H*W bytes per image, image after image. */
+  async read(start: number, end: number): Promise<Uint8Array> {
+    const per = PLANES.length * this.px;
+    const buf = new Uint8Array((end - start) * per);
+    await this.file.seek(start * per, Deno.SeekMode.Start);
+    for (let got = 0; got < buf.length;) {
+      const r = await this.file.read(buf.subarray(got));
+      if (!r) throw new DissectError("DATA", `${this.dir}/planes.u8 is truncated`);
+      got += r;
+    }
+    return buf;
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
