@@ -4,16 +4,28 @@
  */
 import { encodeModel, type INodeProto, onnx } from "./proto.ts";
 
-type Attr = number | number[] | string | { float: number } | { floats: number[] };
+export type Attr =
+  | number
+  | number[]
+  | string
+  | { float: number }
+  | { floats: number[] }
+  | { tensor: number[] };
 type Dims = (number | string)[];
 
 const AttrType = onnx.AttributeProto.AttributeType;
 
-function attribute(name: string, v: Attr) {
+/** An ONNX attribute from a plain value (ints, floats, a string). */
+export function attribute(name: string, v: Attr) {
   if (typeof v === "string") return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === "number") return { name, type: AttrType.INT, i: v };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
   if ("float" in v) return { name, type: AttrType.FLOAT, f: v.float };
+  if ("tensor" in v) {
+    const data = Float32Array.from(v.tensor);
+    const t = { dims: [data.length], dataType: 1, rawData: new Uint8Array(data.buffer) };
+    return { name, type: AttrType.TENSOR, t };
+  }
   return { name, type: AttrType.FLOATS, floats: v.floats };
 }
 

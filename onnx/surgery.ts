@@ -224,6 +224,8 @@ function withBatch(info: ValueInfo, batch: string): ValueInfo {
 
 const DataType = onnx.TensorProto.DataType;
 const INT64_OPS = new Set(["Shape", "Size", "NonZero", "ArgMax", "ArgMin"]);
+// Ops whose second output is int64 indices.
+const INDEX_OUTPUT_OPS = new Set(["TopK", "MaxPool"]);
 const BOOL_OPS = new Set(
   "Equal Less LessOrEqual Greater GreaterOrEqual Not And Or Xor IsNaN IsInf".split(" "),
 );
@@ -249,7 +251,7 @@ function valueInfos(g: Graph): (name: string) => ValueInfo {
       else if (op === "Constant" || op === "ConstantOfShape") {
         const a = n.attribute[0]; // value (a tensor), value_float(s) or value_int(s)
         type = a?.t?.dataType ?? (/int/.test(a?.name ?? "") ? DataType.INT64 : DataType.FLOAT);
-      } else if (INT64_OPS.has(op) || (op === "TopK" && j === 1)) type = DataType.INT64;
+      } else if (INT64_OPS.has(op) || (INDEX_OUTPUT_OPS.has(op) && j === 1)) type = DataType.INT64;
       else if (BOOL_OPS.has(op)) type = DataType.BOOL;
       else type = types.get(n.input[op === "Where" ? 1 : 0]);
       types.set(o, type ?? DataType.FLOAT);

@@ -1,0 +1,185 @@
+/**
+ * Input gradients for ONNX models that onnxruntime can only run forward.
+ * From a model's graph we build a second graph, made of standard operators,
+ * that computes a vector-Jacobian product: given the input (an image) and a
+ * seed on one output (the logits), it returns that output and
+ * seed . d output / d input. It runs in onnxruntime like any model, on any
+ * execution provider. Reverse-mode differentiation, node by node, with the
+ * rules in gradient_rules.ts.
+ */
+import { DissectError } from "../engine/errors.ts";
+import { inspectBytes } from "./model.ts";
+import { encodeModel, onnx } from "./proto.ts";
+import { Emitter } from "./gradient_emit.ts";
+import { type Node, RULES, Unsupported, ZERO_GRADIENT } from "./gradient_rules.ts";
+
+export interface VjpModel {
+  bytes: Uint8Array;
+  /** The model input the gradient is taken with respect to. */
+  input: string;
+  /** The model output the seed is applied to. */
+  output: string;
+  /** The extra input: a tensor shaped like `output`. */
+  seed: string;
+  /** The extra output: a tensor shaped like `input`. */
+  grad: string;
+}
+
+/** Operators the backward pass can go through. */
+export const DIFFERENTIABLE_OPS = Object.keys(RULES).sort();
+
+/** Ops used by the backward pass need opset 16 (ScatterElements with reduction). */
+const OPSET = 16;
+
+export function vjpModel(
+  bytes: Uint8Array,
+  opts: { input?: string; output?: string } = {},
+  path = "model",
+): VjpModel {
+  const info = inspectBytes(path, bytes);
+  if (info.opset < 13) {
+    throw new DissectError(
+      "MODEL",
+      `${path} uses ONNX opset ${info.opset}; input gradients need opset 13 or newer`,
+      "export the model again with a newer opset",
+    );
+  }
+  const input = opts.input ?? info.inputs[0].name;
+  const output = opts.output ?? info.outputs[0].name;
+  if (!info.inputs.some((i) => i.name === input)) {
+    throw new DissectError(
+      "MODEL",
+      `${path} has no input named "${input}"`,
+      `inputs: ${info.inputs.map((i) => i.name).join(", ")}`,
+    );
+  }
+  if (!(output in info.producers)) {
+    throw new DissectError(
+      "MODEL",
+      `${path} has no output or layer named "${output}"`,
+      `outputs: ${info.outputs.map((o) => o.name).join(", ")}`,
+    );
+  }
+  const model = info.proto;
+  const g = model.graph!;
+  const nodes = g.node as Node[];
+  const constants = new Map(
+    (g.initializer ?? []).map((t) => [t.name!, (t.dims ?? []).map(Number)]),
+  );
+
+  // Forward: what depends on the input; backward: which of those the output needs a gradient of.
+  const dynamic = new Set([input]);
+  for (const n of nodes) {
+    if (n.input.some((t) => dynamic.has(t))) n.output.forEach((o) => o && dynamic.add(o));
+  }
+  const needed = neededNodes(nodes, output);
+  const wantsGrad = new Set([output]);
+  const plan: { node: Node; wants: boolean[] }[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (!needed.has(i) || !n.output.some((o) => wantsGrad.has(o))) continue;
+    if (ZERO_GRADIENT.has(n.opType)) continue;
+    const rule = RULES[n.opType];
+    if (!rule) {
+      throw new DissectError(
+        "MODEL",
+        `${path}: cannot take gradients through ${n.opType} node "${n.name || n.output[0]}"`,
+        `supported operators: ${DIFFERENTIABLE_OPS.join(", ")}`,
+      );
+    }
+    const wants = n.input.map((t, j) => rule.differentiable.includes(j) && dynamic.has(t));
+    n.input.forEach((t, j) => wants[j] && wantsGrad.add(t));
+    plan.push({ node: n, wants });
+  }
+  if (!wantsGrad.has(input)) {
+    throw new DissectError(
+      "MODEL",
+      `${path}: output "${output}" does not depend on input "${input}"`,
+    );
+  }
+
+  // MaxPool gradients need the argmax indices: have those nodes output them.
+  const e = new Emitter();
+  for (const { node } of plan) {
+    if (node.opType === "MaxPool" && !node.output[1]) node.output[1] = e.fresh("maxpool_indices");
+  }
+
+  const seed = `${output}:seed`;
+  const grad = `${input}:grad`;
+  const contributions = new Map<string, string[]>([[output, [seed]]]);
+  for (const { node, wants } of plan) {
+    const gy = node.output.map((o) => {
+      const terms = contributions.get(o);
+      return terms ? e.sum(terms) : undefined;
+    });
+    if (gy[0] === undefined) continue; // only non-differentiable outputs are used downstream
+    let gx: (string | undefined)[];
+    try {
+      gx = RULES[node.opType].grad({ e, node, gy, wants, constantDims: (t) => constants.get(t) });
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      throw new DissectError(
+        "MODEL",
+        `${path}: cannot take gradients through ${node.opType} node "${
+          node.name || node.output[0]
+        }": ${err.message}`,
+      );
+    }
+    node.input.forEach((t, j) => {
+      if (!wants[j] || !gx[j]) return;
+      contributions.set(t, [...(contributions.get(t) ?? []), gx[j]!]);
+    });
+  }
+  e.nodes.push({
+    opType: "Identity",
+    name: "vjp/grad",
+    input: [e.sum(contributions.get(input)!)],
+    output: [grad],
+  });
+
+  const inputInfo = g.input!.find((i) => i.name === input)!;
+  const outputInfo = g.output!.find((o) => o.name === output) ??
+    { name: output, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } };
+  const renamed = (v: object, name: string) => ({
+    ...onnx.ValueInfoProto.toObject(v as never),
+    name,
+  });
+  const kept = nodes.filter((_, i) => needed.has(i));
+  const used = new Set([...kept, ...e.nodes].flatMap((n) => n.input ?? []));
+  const opset = (model.opsetImport ?? []).map((o) =>
+    o.domain ? o : { domain: "", version: Math.max(Number(o.version), OPSET) }
+  );
+  const bytesOut = encodeModel({
+    ...model,
+    irVersion: Math.max(Number(model.irVersion ?? 0), 8),
+    opsetImport: opset,
+    graph: {
+      ...g,
+      node: [...kept, ...e.nodes],
+      initializer: [...(g.initializer ?? []).filter((t) => used.has(t.name!)), ...e.initializers],
+      input: [inputInfo, renamed(outputInfo, seed)],
+      output: [outputInfo, renamed(inputInfo, grad)],
+      valueInfo: (g.valueInfo ?? []).filter((v) => v.name !== output),
+    },
+  });
+  return { bytes: bytesOut, input, output, seed, grad };
+}
+
+/** Indices of the nodes the output is computed from. */
+function neededNodes(nodes: Node[], output: string): Set<number> {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.output.forEach((o) => o && producer.set(o, i)));
+  const keep = new Set<number>();
+  const todo = [output];
+  const seen = new Set<string>();
+  while (todo.length) {
+    const t = todo.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const i = producer.get(t);
+    if (i === undefined || keep.has(i)) continue;
+    keep.add(i);
+    todo.push(...nodes[i].input.filter(Boolean));
+  }
+  return keep;
+}

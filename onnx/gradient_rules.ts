@@ -1,0 +1,343 @@
+/**
+ * The gradient of each supported ONNX operator, written as ONNX operators:
+ * given the gradients of a node's outputs, the gradients of its inputs. A
+ * rule only builds the gradients asked for (inputs that depend on the image).
+ */
+import type { Attr } from "./build.ts";
+import { Emitter } from "./gradient_emit.ts";
+import type { onnx } from "./proto.ts";
+
+export type Node = InstanceType<typeof onnx.NodeProto>;
+
+export interface RuleArgs {
+  e: Emitter;
+  node: Node;
+  /** Gradient of each output (undefined: nothing downstream needs it). */
+  gy: (string | undefined)[];
+  /** Which inputs need a gradient. */
+  wants: boolean[];
+  /** Dims of an input that is a constant (initializer), if it is one. */
+  constantDims: (name: string) => number[] | undefined;
+}
+
+export interface Rule {
+  /** Inputs a gradient can flow into; others (shapes, statistics) are treated as constant. */
+  differentiable: number[];
+  grad(a: RuleArgs): (string | undefined)[];
+}
+
+/** Thrown by a rule for a node it cannot differentiate; the caller names the model. */
+export class Unsupported extends Error {}
+
+/** Ops whose outputs carry no gradient (shapes, comparisons): the backward pass stops there. */
+export const ZERO_GRADIENT = new Set(
+  ("Shape Size ConstantOfShape Equal Greater Less GreaterOrEqual LessOrEqual Not And Or " +
+    "ArgMax ArgMin NonZero").split(" "),
+);
+
+function attrs(node: Node) {
+  const byName = new Map(node.attribute.map((a) => [a.name, a]));
+  const text = (v: Uint8Array | null | undefined) => new TextDecoder().decode(v ?? undefined);
+  return {
+    has: (name: string) => byName.has(name),
+    int: (name: string, d: number) => (byName.has(name) ? Number(byName.get(name)!.i) : d),
+    ints: (name: string, d: number[]) =>
+      byName.get(name)?.ints?.length ? byName.get(name)!.ints!.map(Number) : d,
+    float: (name: string, d: number) => (byName.has(name) ? Number(byName.get(name)!.f) : d),
+    str: (name: string, d: string) => (byName.has(name) ? text(byName.get(name)!.s) : d),
+  };
+}
+
+/** Kernel, strides, pads and dilations of a Conv or pooling node, with ONNX defaults. */
+function windowOf(node: Node, kernel: number[] | undefined) {
+  const a = attrs(node);
+  const k = a.ints("kernel_shape", kernel ?? []);
+  if (!k.length) throw new Unsupported("its kernel shape is not known (no kernel_shape attribute)");
+  const autoPad = a.str("auto_pad", "NOTSET");
+  if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+    throw new Unsupported(`auto_pad ${autoPad} is not supported; export with explicit pads`);
+  }
+  const ones = k.map(() => 1);
+  const pads = autoPad === "VALID" ? [...k, ...k].map(() => 0) : a.ints(
+    "pads",
+    [...k, ...k].map(
+      () => 0,
+    ),
+  );
+  return {
+    k,
+    strides: a.ints("strides", ones),
+    dilations: a.ints("dilations", ones),
+    begin: pads.slice(0, k.length),
+    ceil: a.int("ceil_mode", 0),
+  };
+}
+
+const same: Rule = { differentiable: [0], grad: ({ gy }) => [gy[0]] };
+const reshaped: Rule = {
+  differentiable: [0],
+  grad: ({ e, node, gy }) => [e.reshapeLike(gy[0]!, node.input[0])],
+};
+
+export const RULES: Record<string, Rule> = {
+  Identity: same,
+  // Inference-mode dropout passes its input through.
+  Dropout: same,
+  Flatten: reshaped,
+  Reshape: reshaped,
+  Squeeze: reshaped,
+  Unsqueeze: reshaped,
+
+  Relu: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const zero = e.f32([0]);
+      return [e.op("Where", [e.op("Greater", [node.input[0], zero]), gy[0]!, zero])];
+    },
+  },
+
+  LeakyRelu: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const alpha = e.f32([attrs(node).float("alpha", 0.01)]);
+      const positive = e.op("Greater", [node.input[0], e.f32([0])]);
+      return [e.op("Where", [positive, gy[0]!, e.op("Mul", [gy[0]!, alpha])])];
+    },
+  },
+
+  Sigmoid: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const y = node.output[0];
+      const slope = e.op("Mul", [y, e.op("Sub", [e.f32([1]), y])]);
+      return [e.op("Mul", [gy[0]!, slope])];
+    },
+  },
+
+  Tanh: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const y = node.output[0];
+      const slope = e.op("Sub", [e.f32([1]), e.op("Mul", [y, y])]);
+      return [e.op("Mul", [gy[0]!, slope])];
+    },
+  },
+
+  Neg: { differentiable: [0], grad: ({ e, gy }) => [e.op("Neg", [gy[0]!])] },
+
+  Transpose: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const perm = attrs(node).ints("perm", []);
+      if (!perm.length) return [e.op("Transpose", [gy[0]!])]; // reversal is its own inverse
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return [e.op("Transpose", [gy[0]!], { perm: inverse })];
+    },
+  },
+
+  Add: {
+    differentiable: [0, 1],
+    grad: ({ e, node, gy, wants }) =>
+      node.input.map((x, i) => (wants[i] ? e.unbroadcast(gy[0]!, x) : undefined)),
+  },
+
+  Sub: {
+    differentiable: [0, 1],
+    grad: ({ e, node, gy, wants }) => [
+      wants[0] ? e.unbroadcast(gy[0]!, node.input[0]) : undefined,
+      wants[1] ? e.unbroadcast(e.op("Neg", [gy[0]!]), node.input[1]) : undefined,
+    ],
+  },
+
+  Mul: {
+    differentiable: [0, 1],
+    grad: ({ e, node, gy, wants }) => {
+      const [a, b] = node.input;
+      return [
+        wants[0] ? e.unbroadcast(e.op("Mul", [gy[0]!, b]), a) : undefined,
+        wants[1] ? e.unbroadcast(e.op("Mul", [gy[0]!, a]), b) : undefined,
+      ];
+    },
+  },
+
+  Div: {
+    differentiable: [0, 1],
+    grad: ({ e, node, gy, wants }) => {
+      const [a, b] = node.input;
+      const gb = () => {
+        const q = e.op("Div", [e.op("Mul", [gy[0]!, a]), e.op("Mul", [b, b])]);
+        return e.unbroadcast(e.op("Neg", [q]), b);
+      };
+      return [
+        wants[0] ? e.unbroadcast(e.op("Div", [gy[0]!, b]), a) : undefined,
+        wants[1] ? gb() : undefined,
+      ];
+    },
+  },
+
+  // Y = alpha * op(A) op(B) + beta * C, op = optional transpose.
+  Gemm: {
+    differentiable: [0, 1, 2],
+    grad: ({ e, node, gy, wants }) => {
+      const a = attrs(node);
+      const alpha = a.float("alpha", 1), beta = a.float("beta", 1);
+      const tA = a.int("transA", 0), tB = a.int("transB", 0);
+      const [A, B, C] = node.input;
+      const g = gy[0]!;
+      const scaled: Record<string, Attr> = alpha === 1 ? {} : { alpha: { float: alpha } };
+      const gA = () =>
+        tA
+          ? e.op("Gemm", [B, g], { ...scaled, transA: tB, transB: 1 })
+          : e.op("Gemm", [g, B], { ...scaled, transB: tB ? 0 : 1 });
+      const gB = () =>
+        tB
+          ? e.op("Gemm", [g, A], { ...scaled, transA: 1, transB: tA })
+          : e.op("Gemm", [A, g], { ...scaled, transA: tA ? 0 : 1 });
+      const gC = () => {
+        const s = beta === 1 ? g : e.op("Mul", [g, e.f32([beta])]);
+        return e.unbroadcast(s, C);
+      };
+      return [
+        wants[0] ? gA() : undefined,
+        wants[1] ? gB() : undefined,
+        wants[2] ? gC() : undefined,
+      ];
+    },
+  },
+
+  // Y[..., i, k] = sum_j A[..., i, j] B[..., j, k], batch dims broadcast.
+  MatMul: {
+    differentiable: [0, 1],
+    grad: ({ e, node, gy, wants, constantDims }) => {
+      const [A, B] = node.input;
+      for (const x of [A, B]) {
+        if (constantDims(x)?.length === 1) {
+          throw new Unsupported("a 1-D operand (matrix-vector product) is not supported");
+        }
+      }
+      const g = gy[0]!;
+      return [
+        wants[0]
+          ? e.unbroadcast(e.op("Einsum", [g, B], { equation: "...ik,...jk->...ij" }), A)
+          : undefined,
+        wants[1]
+          ? e.unbroadcast(e.op("Einsum", [A, g], { equation: "...ij,...ik->...jk" }), B)
+          : undefined,
+      ];
+    },
+  },
+
+  // The input gradient of a convolution is the transposed convolution with the same weights.
+  Conv: {
+    differentiable: [0, 1, 2],
+    grad: ({ e, node, gy, wants, constantDims }) => {
+      if (wants[1] || wants[2]) {
+        throw new Unsupported("its weights or bias depend on the input");
+      }
+      const [X, W] = node.input;
+      const w = windowOf(node, constantDims(W)?.slice(2));
+      const t = e.op("ConvTranspose", [gy[0]!, W], {
+        kernel_shape: w.k,
+        strides: w.strides,
+        dilations: w.dilations,
+        group: attrs(node).int("group", 1),
+      });
+      return [e.fitSpatial(t, X, w.begin)];
+    },
+  },
+
+  // The pooled gradient goes to the cell each window picked (the node is made
+  // to output its argmax indices); overlapping windows add up.
+  MaxPool: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      if (attrs(node).int("storage_order", 0) !== 0) {
+        throw new Unsupported("storage_order 1 (column-major indices) is not supported");
+      }
+      const X = node.input[0];
+      const flat = e.i64([-1]);
+      const zeros = e.op("ConstantOfShape", [e.op("Reshape", [e.op("Size", [X]), e.i64([1])])]);
+      const scattered = e.op("ScatterElements", [
+        zeros,
+        e.op("Reshape", [node.output[1], flat]),
+        e.op("Reshape", [gy[0]!, flat]),
+      ], { axis: 0, reduction: "add" });
+      return [e.op("Reshape", [scattered, e.op("Shape", [X])])];
+    },
+  },
+
+  // Each window spreads its gradient evenly over the cells it averaged.
+  AveragePool: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const w = windowOf(node, undefined);
+      if (w.ceil) throw new Unsupported("ceil_mode 1 is not supported");
+      if (w.dilations.some((d) => d !== 1)) throw new Unsupported("dilations are not supported");
+      const X = node.input[0];
+      const size = w.k.reduce((p, q) => p * q, 1);
+      const pool = {
+        kernel_shape: w.k,
+        strides: w.strides,
+        pads: [...w.begin, ...endPads(node, w.k)],
+      };
+      let share: string;
+      if (attrs(node).int("count_include_pad", 0)) {
+        share = e.op("Mul", [gy[0]!, e.f32([1 / size])]);
+      } else {
+        // Cells of each window inside the image (padding excluded).
+        const ones = e.op("ConstantOfShape", [e.op("Shape", [X])], { value: { tensor: [1] } });
+        const inside = e.op("AveragePool", [ones], { ...pool, count_include_pad: 1 });
+        share = e.op("Div", [gy[0]!, e.op("Mul", [inside, e.f32([size])])]);
+      }
+      // One channel at a time: [N*C, 1, h, w], a kernel of ones.
+      const perChannel = e.op("Concat", [e.i64([-1, 1]), e.op("Shape", [share], { start: 2 })], {
+        axis: 0,
+      });
+      const spread = e.op("ConvTranspose", [
+        e.op("Reshape", [share, perChannel]),
+        e.f32(new Array(size).fill(1), [1, 1, ...w.k]),
+      ], { kernel_shape: w.k, strides: w.strides });
+      const back = e.op("Concat", [
+        e.op("Shape", [X], { end: 2 }),
+        e.op("Shape", [spread], { start: 2 }),
+      ], { axis: 0 });
+      return [e.fitSpatial(e.op("Reshape", [spread, back]), X, w.begin)];
+    },
+  },
+
+  GlobalAveragePool: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const X = node.input[0];
+      const toFloat = (t: string) => e.op("Cast", [e.op("Size", [t])], { to: 1 });
+      const share = e.op("Div", [toFloat(gy[0]!), toFloat(X)]);
+      return [e.op("Mul", [e.op("Expand", [gy[0]!, e.op("Shape", [X])]), share])];
+    },
+  },
+
+  // Inference mode: y = (x - mean) / sqrt(var + eps) * scale + bias, per channel (axis 1).
+  BatchNormalization: {
+    differentiable: [0, 1, 2, 3, 4],
+    grad: ({ e, node, gy, wants }) => {
+      if (attrs(node).int("training_mode", 0) || node.output.filter(Boolean).length > 1) {
+        throw new Unsupported("training mode (batch statistics) is not supported");
+      }
+      if (wants.slice(1).some(Boolean)) {
+        throw new Unsupported("its scale, bias, mean or variance depend on the input");
+      }
+      const [X, scale, , , variance] = node.input;
+      const eps = e.f32([attrs(node).float("epsilon", 1e-5)]);
+      const factor = e.op("Div", [scale, e.op("Sqrt", [e.op("Add", [variance, eps])])]);
+      // Shape [1, C, 1, ...]: ones for x's spatial axes, whatever their number.
+      const spatial = e.op("Shape", [X], { start: 2 });
+      const ones = e.op("Add", [e.op("Mul", [spatial, e.i64([0], [])]), e.i64([1], [])]);
+      const view = e.op("Concat", [e.i64([1, -1]), ones], { axis: 0 });
+      return [e.op("Mul", [gy[0]!, e.op("Reshape", [factor, view])])];
+    },
+  },
+};
+
+function endPads(node: Node, k: number[]): number[] {
+  const pads = attrs(node).ints("pads", []);
+  return pads.length ? pads.slice(k.length) : k.map(() => 0);
+}
