@@ -9,8 +9,16 @@ import { tableWriter } from "./table_writer.ts";
 import { dissection } from "./dissection.ts";
 import { rankUnits } from "./rank_units.ts";
 import { doorSweep } from "./door_sweep.ts";
+import { gradient } from "./gradient.ts";
 
-const BENCHMARKS: Benchmark[] = [digestCache, tableWriter, dissection, rankUnits, doorSweep];
+const BENCHMARKS: Benchmark[] = [
+  digestCache,
+  tableWriter,
+  dissection,
+  rankUnits,
+  doorSweep,
+  gradient,
+];
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -115,7 +115,14 @@ export function vjpModel(
     if (gy[0] === undefined) continue; // only non-differentiable outputs are used downstream
     let gx: (string | undefined)[];
     try {
-      gx = RULES[node.opType].grad({ e, node, gy, wants, constantDims: (t) => constants.get(t) });
+      gx = RULES[node.opType].grad({
+        e,
+        node,
+        gy,
+        wants,
+        constantDims: (t) => constants.get(t),
+        constantValues: (t) => floatValues(g.initializer?.find((i) => i.name === t)),
+      });
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       throw new DissectError(
@@ -163,6 +170,27 @@ export function vjpModel(
     },
   });
   return { bytes: bytesOut, input, output, seed, grad };
+}
+
+/** The values of a float32 initializer (raw bytes or float_data). */
+function floatValues(
+  t: {
+    dataType?: number | null;
+    dataLocation?: number | null;
+    rawData?: Uint8Array | null;
+    floatData?: number[] | null;
+  } | undefined,
+): Float32Array | undefined {
+  if (!t || t.dataType !== onnx.TensorProto.DataType.FLOAT || t.dataLocation === 1) {
+    return undefined;
+  }
+  if (t.rawData?.length) {
+    // A copy: decoded bytes may be a view into the whole file (a Node Buffer).
+    const copy = new Uint8Array(t.rawData.length);
+    copy.set(t.rawData);
+    return new Float32Array(copy.buffer);
+  }
+  return t.floatData?.length ? Float32Array.from(t.floatData) : undefined;
 }
 
 /** Indices of the nodes the output is computed from. */

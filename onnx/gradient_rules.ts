@@ -18,6 +18,8 @@ export interface RuleArgs {
   wants: boolean[];
   /** Dims of an input that is a constant (initializer), if it is one. */
   constantDims: (name: string) => number[] | undefined;
+  /** Values of a float32 constant, if the input is one. */
+  constantValues: (name: string) => Float32Array | undefined;
 }
 
 export interface Rule {
@@ -88,11 +90,13 @@ export const RULES: Record<string, Rule> = {
   Squeeze: reshaped,
   Unsqueeze: reshaped,
 
+  // A 0/1 mask of where the output is positive, multiplied in (measured
+  // faster in onnxruntime than Where or Sign).
   Relu: {
     differentiable: [0],
     grad: ({ e, node, gy }) => {
-      const zero = e.f32([0]);
-      return [e.op("Where", [e.op("Greater", [node.input[0], zero]), gy[0]!, zero])];
+      const positive = e.op("Greater", [node.output[0], e.f32([0])]);
+      return [e.op("Mul", [gy[0]!, e.op("Cast", [positive], { to: 1 })])];
     },
   },
 
@@ -230,17 +234,38 @@ export const RULES: Record<string, Rule> = {
   // The input gradient of a convolution is the transposed convolution with the same weights.
   Conv: {
     differentiable: [0, 1, 2],
-    grad: ({ e, node, gy, wants, constantDims }) => {
+    grad: ({ e, node, gy, wants, constantDims, constantValues }) => {
       if (wants[1] || wants[2]) {
         throw new Unsupported("its weights or bias depend on the input");
       }
       const [X, W] = node.input;
-      const w = windowOf(node, constantDims(W)?.slice(2));
+      const dims = constantDims(W);
+      const w = windowOf(node, dims?.slice(2));
+      const group = attrs(node).int("group", 1);
+      const values = constantValues(W);
+      const end = endPads(node, w.k);
+      const reach = w.k.map((k, i) => w.dilations[i] * (k - 1));
+      const fits = reach.every((r, i) => r >= w.begin[i] && r >= end[i]);
+      if (values && dims && w.strides.every((s) => s === 1) && fits) {
+        // Stride 1: a plain convolution with the kernel flipped and its
+        // channel axes swapped, which onnxruntime runs much faster than ConvTranspose.
+        return [
+          e.op("Conv", [
+            gy[0]!,
+            e.f32(Array.from(flipKernel(values, dims, group)), swapped(dims, group)),
+          ], {
+            kernel_shape: w.k,
+            dilations: w.dilations,
+            group,
+            pads: [...reach.map((r, i) => r - w.begin[i]), ...reach.map((r, i) => r - end[i])],
+          }),
+        ];
+      }
       const t = e.op("ConvTranspose", [gy[0]!, W], {
         kernel_shape: w.k,
         strides: w.strides,
         dilations: w.dilations,
-        group: attrs(node).int("group", 1),
+        group,
       });
       return [e.fitSpatial(t, X, w.begin)];
     },
@@ -336,6 +361,31 @@ export const RULES: Record<string, Rule> = {
     },
   },
 };
+
+/** Dims of a kernel [out, in/g, ...k] with its channel roles swapped: [in, out/g, ...k]. */
+function swapped(dims: number[], group: number): number[] {
+  const [out, inPerGroup, ...k] = dims;
+  return [inPerGroup * group, out / group, ...k];
+}
+
+/** The kernel for the input gradient: spatially flipped, in and out swapped within each group. */
+function flipKernel(w: Float32Array, dims: number[], group: number): Float32Array {
+  const [out, inPerGroup, ...k] = dims;
+  const area = k.reduce((a, b) => a * b, 1);
+  const outPerGroup = out / group;
+  const flipped = new Float32Array(w.length);
+  for (let g = 0; g < group; g++) {
+    for (let o = 0; o < outPerGroup; o++) {
+      for (let i = 0; i < inPerGroup; i++) {
+        const src = ((g * outPerGroup + o) * inPerGroup + i) * area;
+        const dst = ((g * inPerGroup + i) * outPerGroup + o) * area;
+        // Reversing the flattened window reverses every spatial axis at once.
+        for (let a = 0; a < area; a++) flipped[dst + a] = w[src + area - 1 - a];
+      }
+    }
+  }
+  return flipped;
+}
 
 function endPads(node: Node, k: number[]): number[] {
   const pads = attrs(node).ints("pads", []);
