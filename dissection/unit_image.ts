@@ -50,12 +50,23 @@ export function strip(
   return { rgb, width, height: size };
 }
 
+/** Rows of equal-size images as one PNG, 2-pixel gaps; rows may differ in length. */
+export function gridPng(rows: Uint8Array[][], size: number): Uint8Array {
+  const strips = rows.map((r) => strip(r, size));
+  const gap = 2, W = Math.max(...strips.map((s) => s.width)), H = rows.length * (size + gap) - gap;
+  const out = new Uint8Array(W * H * 3).fill(255);
+  strips.forEach((s, r) => {
+    for (let y = 0; y < size; y++) {
+      out.set(
+        s.rgb.subarray(y * s.width * 3, (y + 1) * s.width * 3),
+        ((r * (size + gap) + y) * W) * 3,
+      );
+    }
+  });
+  return encodePng(out, W, H);
+}
+
 /** Pairs of images (before, after) as a two-row PNG: befores on top, afters below. */
 export function beforeAfterPng(pairs: Uint8Array[][], size: number): Uint8Array {
-  const top = strip(pairs.map((e) => e[0]), size), bottom = strip(pairs.map((e) => e[1]), size);
-  const gap = 2, W = top.width, H = 2 * size + gap;
-  const out = new Uint8Array(W * H * 3).fill(255);
-  out.set(top.rgb, 0);
-  out.set(bottom.rgb, (size + gap) * W * 3);
-  return encodePng(out, W, H);
+  return gridPng([pairs.map((e) => e[0]), pairs.map((e) => e[1])], size);
 }

@@ -98,27 +98,28 @@ export class ReportQuery {
   }
 
   /**
-   * The mean of a per-image column, with a seeded 95% bootstrap interval over
-   * images. The SQL returns one row per image with a numeric column `x`.
+   * The mean of a per-image column, with a seeded bootstrap interval over
+   * images (95% unless `level` says otherwise). The SQL returns one row per
+   * image with a numeric column `x`.
    */
   async mean(
     label: string,
     sql: string,
-    opts: { unit?: string; seed?: number; scale?: number } = {},
+    opts: { unit?: string; seed?: number; scale?: number; level?: number } = {},
   ): Promise<Measured> {
     const rows = await this.rows<{ x: number | boolean }>(sql);
     if (rows.length === 0) throw new Error(`measure "${label}": no rows`);
     const scale = opts.scale ?? 1;
     const xs = rows.map((r) => Number(r.x) * scale);
-    const ci = bootstrapMean(xs, { seed: opts.seed ?? 1, resamples: 1000 });
+    const level = opts.level ?? 0.95;
+    const ci = bootstrapMean(xs, { seed: opts.seed ?? 1, resamples: 1000, level });
     return {
       label,
       value: ci.estimate,
       ci: [ci.lo, ci.hi],
-      ciMethod:
-        `mean over ${xs.length} rows; 95% percentile bootstrap over rows, 1000 resamples, seed ${
-          opts.seed ?? 1
-        }`,
+      ciMethod: `mean over ${xs.length} rows; ${
+        Math.round(level * 100)
+      }% percentile bootstrap over rows, 1000 resamples, seed ${opts.seed ?? 1}`,
       unit: opts.unit,
       sql: sql.trim(),
       tables: this.tablesIn(sql),

@@ -1,0 +1,101 @@
+/**
+ * C12: an adversarial attack works by changing the few units that matter to
+ * the source and target classes. Over successful C&W attacks, the absolute
+ * change of each unit's peak activation at the dissected layer, grouped per
+ * image into the 4 most important units of the source class, the 4 of the
+ * target class (rank-units), and all other units.
+ * Rule (fixed before any run): holds when the 99% bootstrap intervals (over
+ * attacked images) of both differences, source top-4 minus others and target
+ * top-4 minus others, lie above 0; fails otherwise. Fewer than 10 successful
+ * attacks: inconclusive.
+ */
+import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
+import { artifactImage } from "./images.ts";
+
+const ATTACKS = "cw_attack__attacks";
+const TOP = 4;
+
+/** One row per successfully attacked image: mean |change of peak| in each group of units. */
+const PER_IMAGE = `WITH top AS (SELECT label, unit FROM rank_units__importance WHERE rank < ${TOP}),
+  changes AS (
+    SELECT a.image, abs(p.after - p.before) AS change,
+      s.unit IS NOT NULL AS source_top, t.unit IS NOT NULL AS target_top
+    FROM ${ATTACKS} a JOIN cw_attack__peaks p USING (image)
+    LEFT JOIN top s ON s.label = a.source AND s.unit = p.unit
+    LEFT JOIN top t ON t.label = a.target AND t.unit = p.unit
+    WHERE a.success)
+  SELECT image,
+    avg(change) FILTER (WHERE source_top) AS source_top,
+    avg(change) FILTER (WHERE target_top) AS target_top,
+    avg(change) FILTER (WHERE NOT source_top AND NOT target_top) AS other
+  FROM changes GROUP BY image`;
+
+export const C12: ClaimMeasure = {
+  id: "C12",
+  needs: ["cw-attack", "rank-units"],
+  rule: `mean |change in peak activation| over successful attacks: holds when the 99% intervals ` +
+    `of (source top-${TOP} minus other units) and (target top-${TOP} minus other units) both lie above 0`,
+  async measure(q, ctx) {
+    const [{ n }] = await q.rows<{ n: number }>(
+      `SELECT count(*)::INT AS n FROM ${ATTACKS} WHERE success`,
+    );
+    if (n < 10) throw new InsufficientData(`only ${n} attacks succeeded; 10 are needed`);
+    const group = (x: string) => `SELECT image, ${x} AS x FROM (${PER_IMAGE}) ORDER BY image`;
+    const mean = (label: string, x: string) => q.mean(label, group(x), { level: 0.99 });
+    const source = await mean(`source class top-${TOP} units`, "source_top");
+    const target = await mean(`target class top-${TOP} units`, "target_top");
+    const other = await mean("all other units", "other");
+    const sourceGap = await mean(`source top-${TOP} minus other units`, "source_top - other");
+    const targetGap = await mean(`target top-${TOP} minus other units`, "target_top - other");
+    const lo = (m: Measured) => m.ci?.[0] ?? NaN;
+    const holds = lo(sourceGap) > 0 && lo(targetGap) > 0;
+    const fmt = (m: Measured) => Number(m.value).toFixed(3);
+    const examples = await q.rows<{ image: number; source_class: string; target_class: string }>(
+      `SELECT image, source_class, target_class FROM ${ATTACKS} WHERE success ORDER BY image LIMIT 4`,
+    );
+    return {
+      values: [
+        source,
+        target,
+        other,
+        sourceGap,
+        targetGap,
+        await q.value(
+          "attacks that succeeded",
+          `SELECT avg(success::INT) AS value FROM ${ATTACKS}`,
+          "fraction",
+        ),
+        await q.value(
+          "median L2 distance of a successful attack (pixels in [0, 1], 3x64x64)",
+          `SELECT median(l2) AS value FROM ${ATTACKS} WHERE success`,
+        ),
+      ],
+      verdict: {
+        outcome: holds ? "holds" : "fails",
+        detail: `mean |change of peak|: source top-${TOP} ${fmt(source)}, target top-${TOP} ` +
+          `${fmt(target)}, other units ${fmt(other)}, over ${n} successful attacks.`,
+      },
+      figures: [{
+        kind: "bars",
+        title: "Mean absolute change in peak activation under attack (99% intervals in the table)",
+        xLabel: "units",
+        yLabel: "mean |change of peak activation|",
+        x: [0, 1, 2],
+        xNames: [`source top-${TOP}`, `target top-${TOP}`, "other units"],
+        series: [{ label: "mean", values: [source, target, other].map((m) => Number(m.value)) }],
+      }],
+      extraHtml: await artifactImage(
+        ctx,
+        "cw-attack",
+        "examples.png",
+        "Each row an attack (" +
+          examples.map((e) => `image ${e.image}: ${e.source_class} to ${e.target_class}`).join(
+            "; ",
+          ) +
+          `): original, adversarial, perturbation (amplified), then for the top ${TOP} units of ` +
+          `the source class and the top ${TOP} of the target class, where the unit's activation ` +
+          "rose (red) or fell (blue)",
+      ),
+    };
+  },
+};

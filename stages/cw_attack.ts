@@ -1,0 +1,264 @@
+/**
+ * cw-attack: the Carlini-Wagner L2 targeted attack on held-out images the
+ * classifier gets right, each toward a target class drawn at random (seeded)
+ * among the others, and how the attack moves the units of one layer: the
+ * peak activation of every unit before and after. Gradients come from the
+ * classifier's VJP graph (onnx/gradient.ts), run by onnxruntime.
+ */
+import { z } from "zod";
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches, openDataset } from "../data/open.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import {
+  labelsOf,
+  PLAIN,
+  type Preprocess,
+  preprocessOf,
+  toTensorData,
+} from "../onnx/preprocess.ts";
+import { exposeOutputs } from "../onnx/surgery.ts";
+import { vjpModel } from "../onnx/gradient.ts";
+import { peakOf } from "../dissection/topk.ts";
+import { seededRandom } from "../stats/random.ts";
+import { carliniWagner, type Differentiable } from "../attack/carlini_wagner.ts";
+import { type AttackExample, attackFigure } from "../attack/figure.ts";
+
+export default defineStage({
+  module: import.meta.url,
+  name: "cw-attack",
+  description: "Carlini-Wagner L2 targeted attacks, and the change they make to each unit's peak",
+  params: z.object({
+    model: z.string(),
+    layer: z.string().default("conv5_3"),
+    /** Correctly classified held-out images to attack (the first ones, in order). */
+    images: z.int().min(1).default(200),
+    /** Far fewer steps than Carlini and Wagner's thousands, hence a larger learning rate. */
+    steps: z.int().min(1).default(50),
+    searchSteps: z.int().min(1).default(4),
+    confidence: z.number().min(0).default(0),
+    learningRate: z.number().positive().default(0.05),
+    initialC: z.number().positive().default(1),
+    batch: z.int().min(1).default(25),
+    /** Seeds the choice of target classes. */
+    seed: z.int().default(1),
+    /** Attacks drawn in the figure, with this many top units of each class. */
+    examples: z.int().min(0).default(4),
+    figureUnits: z.int().min(1).default(4),
+  }),
+  inputs: ["data", "ranking"],
+  outputs: ["attacks", "logits", "peaks"],
+  files: (p) => ({ model: p.model }),
+  async run(ctx) {
+    const p = ctx.params;
+    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+    const { count, height, width, labels } = data.meta;
+    const bytes = await readModelBytes(ctx.files.model);
+    const info = inspectBytes(p.model, bytes);
+    const input = requireInput(info, { dims: [null, 3, height, width] });
+    const classes = labelsOf(info) ?? labels;
+    if (classes.join("\n") !== labels.join("\n")) {
+      throw new DissectError("MODEL", `${p.model}: labels differ from the data set's`);
+    }
+    const K = classes.length;
+    const output = info.outputs[0].name;
+    const pre = preprocessOf(info);
+    const forward = await createSession(p.model, exposeOutputs(bytes, [p.layer], p.model));
+    const vjp = vjpModel(bytes, { input: input.name, output }, p.model);
+    const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes);
+    const dims = (n: number) => [n, 3, height, width];
+    const run = async (pixels: Float32Array, n: number) => {
+      const out = await forward.run(
+        { [input.name]: new ort.Tensor("float32", toInput(pixels, pre), dims(n)) },
+        [output, p.layer],
+      );
+      return { logits: out[output].data as Float32Array, layer: out[p.layer] };
+    };
+
+    // The images to attack: the first the classifier labels correctly.
+    const chosen: number[] = [];
+    for (const [start, end] of batches(count, 64)) {
+      const batch = data.read(start, end);
+      const n = end - start;
+      const { logits } = await run(toTensorData(batch.images, n, height, width, PLAIN), n);
+      for (let i = 0; i < n && chosen.length < p.images; i++) {
+        if (argmax(logits, i, K) === batch.labels[i]) chosen.push(start + i);
+      }
+      if (chosen.length >= p.images) break;
+    }
+    if (!chosen.length) {
+      throw new DissectError("DATA", `${ctx.node}: the classifier gets no held-out image right`);
+    }
+    if (chosen.length < p.images) {
+      ctx.log(`only ${chosen.length} held-out images are classified correctly; attacking those`);
+    }
+    const rand = seededRandom(p.seed);
+    const source = chosen.map((i) => data.read(i, i + 1).labels[0]);
+    const target = source.map((s) => {
+      const r = Math.floor(rand() * (K - 1));
+      return r >= s ? r + 1 : r;
+    });
+
+    const differentiable: Differentiable = async (pixels, seed, n) => {
+      const out = await backward.run({
+        [input.name]: new ort.Tensor("float32", toInput(pixels, pre), dims(n)),
+        [vjp.seed]: new ort.Tensor("float32", seed, [n, K]),
+      });
+      // Back from the model's input to pixels: input = pixel * scale_c + shift_c.
+      const grad = out[vjp.grad].data as Float32Array;
+      const plane = height * width;
+      for (let k = 0; k < grad.length; k++) grad[k] *= inputScale(pre, Math.floor(k / plane) % 3);
+      return { logits: out[vjp.output].data as Float32Array, grad };
+    };
+
+    const attacks = await ctx.table("attacks", {
+      image: "INTEGER",
+      source: "INTEGER",
+      source_class: "VARCHAR",
+      target: "INTEGER",
+      target_class: "VARCHAR",
+      success: "BOOLEAN",
+      l2: "DOUBLE",
+      c: "DOUBLE",
+      predicted_after: "INTEGER",
+    });
+    const logitsTable = await ctx.table("logits", {
+      image: "INTEGER",
+      version: "VARCHAR",
+      label: "INTEGER",
+      logit: "DOUBLE",
+    });
+    const peaks = await ctx.table("peaks", {
+      image: "INTEGER",
+      unit: "INTEGER",
+      before: "DOUBLE",
+      after: "DOUBLE",
+    });
+    const ranking = await topUnits(ctx.inputs.ranking.table("importance"), p.layer, p.figureUnits);
+    const examples: AttackExample[] = [];
+    const bar = ctx.progress(`attacking ${chosen.length} images`, chosen.length);
+    let successes = 0, evaluations = 0;
+    for (const [start, end] of batches(chosen.length, p.batch)) {
+      const n = end - start;
+      const ids = chosen.slice(start, end);
+      const rgb = concat(ids.map((i) => data.read(i, i + 1).images));
+      // Planar pixels in [0, 1]: the space the attack works in.
+      const x0 = toTensorData(rgb, n, height, width, PLAIN);
+      const result = await carliniWagner(
+        differentiable,
+        x0,
+        n,
+        K,
+        target.slice(start, end),
+        p,
+      );
+      evaluations += result.evaluations;
+      const before = await run(x0, n), after = await run(result.adversarial, n);
+      const [, units, h, w] = before.layer.dims as number[];
+      const actsBefore = before.layer.data as Float32Array,
+        actsAfter = after.layer.data as Float32Array;
+      for (let i = 0; i < n; i++) {
+        const j = start + i;
+        if (result.success[i]) successes++;
+        attacks.append({
+          image: ids[i],
+          source: source[j],
+          source_class: classes[source[j]],
+          target: target[j],
+          target_class: classes[target[j]],
+          success: result.success[i],
+          l2: result.l2[i],
+          c: result.c[i],
+          predicted_after: argmax(after.logits, i, K),
+        });
+        for (let k = 0; k < K; k++) {
+          logitsTable.append({
+            image: ids[i],
+            version: "original",
+            label: k,
+            logit: before.logits[i * K + k],
+          });
+          logitsTable.append({
+            image: ids[i],
+            version: "adversarial",
+            label: k,
+            logit: after.logits[i * K + k],
+          });
+        }
+        for (let u = 0; u < units; u++) {
+          const at = (i * units + u) * h * w;
+          peaks.append({
+            image: ids[i],
+            unit: u,
+            before: peakOf(actsBefore, at, h * w),
+            after: peakOf(actsAfter, at, h * w),
+          });
+        }
+        if (result.success[i] && examples.length < p.examples) {
+          const D = 3 * height * width;
+          examples.push({
+            original: x0.subarray(i * D, (i + 1) * D),
+            adversarial: result.adversarial.slice(i * D, (i + 1) * D),
+            units: [...(ranking.get(source[j]) ?? []), ...(ranking.get(target[j]) ?? [])],
+            before: actsBefore.subarray(i * units * h * w, (i + 1) * units * h * w),
+            after: actsAfter.slice(i * units * h * w, (i + 1) * units * h * w),
+            h,
+            w,
+          });
+        }
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    ctx.log(`${successes} of ${chosen.length} attacks succeeded (${evaluations} gradient batches)`);
+    if (examples.length) {
+      await Deno.writeFile(join(ctx.outDir, "examples.png"), attackFigure(examples, height, width));
+    }
+  },
+});
+
+/** The `k` most important units of each class at a layer (rank-units), by class label. */
+async function topUnits(table: string, layer: string, k: number): Promise<Map<number, number[]>> {
+  const rows = await queryRows<{ label: number; unit: number }>(
+    `SELECT label, unit FROM read_parquet(${sqlString(table)})
+     WHERE layer = ${sqlString(layer)} AND rank < ${k} ORDER BY label, rank`,
+  );
+  const out = new Map<number, number[]>();
+  for (const r of rows) out.set(r.label, [...(out.get(r.label) ?? []), r.unit]);
+  return out;
+}
+
+/** The model's input for planar pixels in [0, 1]: range, then mean and std per channel. */
+function toInput(pixels: Float32Array, pre: Preprocess): Float32Array {
+  const out = new Float32Array(pixels.length);
+  const plane = out.length / 3;
+  for (let k = 0; k < out.length; k++) {
+    const c = Math.floor(k / plane) % 3;
+    out[k] = pixels[k] * inputScale(pre, c) + (pre.range[0] - pre.mean[c]) / pre.std[c];
+  }
+  return out;
+}
+
+/** d input / d pixel for channel c. */
+function inputScale(pre: Preprocess, c: number): number {
+  return (pre.range[1] - pre.range[0]) / pre.std[c];
+}
+
+function argmax(logits: Float32Array, i: number, K: number): number {
+  let best = 0;
+  for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
+  return best;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
