@@ -280,6 +280,17 @@ export const RULES: Record<string, Rule> = {
         throw new Unsupported("storage_order 1 (column-major indices) is not supported");
       }
       const X = node.input[0];
+      const same = attrs(node).str("auto_pad", "NOTSET").startsWith("SAME");
+      const w = same ? null : windowOf(node, undefined);
+      if (w && w.strides.every((s, i) => s >= w.dilations[i] * (w.k[i] - 1) + 1)) {
+        // Windows that cannot overlap pick each cell at most once: a plain scatter.
+        const pads = [...w.begin, ...endPads(node, w.k)];
+        return [e.op("MaxUnpool", [gy[0]!, node.output[1], e.op("Shape", [X])], {
+          kernel_shape: w.k,
+          strides: w.strides,
+          pads,
+        })];
+      }
       const flat = e.i64([-1]);
       const zeros = e.op("ConstantOfShape", [e.op("Reshape", [e.op("Size", [X]), e.i64([1])])]);
       const scattered = e.op("ScatterElements", [

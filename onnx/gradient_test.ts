@@ -59,6 +59,10 @@ Deno.test("gradient: linear and piecewise-linear ops match finite differences", 
       "MaxPool overlapping, padded",
       oneOp("MaxPool", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
     ],
+    [
+      "MaxPool, padding chosen by auto_pad",
+      oneOp("MaxPool", { kernel_shape: [3, 3], strides: [2, 2], auto_pad: "SAME_UPPER" }),
+    ],
     ["AveragePool", oneOp("AveragePool", { kernel_shape: [2, 2], strides: [2, 2] })],
     [
       "AveragePool padded, padding excluded",
