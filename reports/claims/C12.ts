@@ -28,7 +28,9 @@ const PER_IMAGE = `WITH top AS (SELECT label, unit FROM rank_units__importance W
     avg(change) FILTER (WHERE source_top) AS source_top,
     avg(change) FILTER (WHERE target_top) AS target_top,
     avg(change) FILTER (WHERE NOT source_top AND NOT target_top) AS other
-  FROM changes GROUP BY image`;
+  FROM changes GROUP BY image
+  -- Classes rank-units could not rank (no training images) leave a group empty.
+  HAVING bool_or(source_top) AND bool_or(target_top)`;
 
 export const C12: ClaimMeasure = {
   id: "C12",
