@@ -16,10 +16,12 @@ import quantile from "./stages/quantile.ts";
 import iou from "./stages/iou.ts";
 import rankUnits from "./stages/rank_units.ts";
 import ablateClass from "./stages/ablate_class.ts";
+import cwAttack from "./stages/cw_attack.ts";
 import unitClassifier from "./stages/unit_classifier.ts";
 import treeRemoval from "./stages/tree_removal.ts";
 import doorInsertion from "./stages/door_insertion.ts";
 import ganUnitClassifier from "./stages/gan_unit_classifier.ts";
+import paint from "./stages/paint_check.ts";
 import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
@@ -122,6 +124,13 @@ export default function pipeline(config: RunConfig): Pipeline {
         inputs: { data: val, ranking },
         claims: ["C4", "C5", "C6"],
       });
+      // Adversarial attacks (Fig. 5), read through the same units: does an
+      // attack work by moving the units that matter to the source and target?
+      p.add("cw-attack", cwAttack, {
+        params: { model: classifier.path, layer: unitLayer },
+        inputs: { data: val, ranking },
+        claims: ["C12"],
+      });
     }
   }
 
@@ -176,6 +185,14 @@ export default function pipeline(config: RunConfig): Pipeline {
       params: { ...edit, samples: config.gan.doorSamples },
       inputs: { gan, dissection: "iou-gan", thresholds },
       claims: ["C11"],
+    });
+
+    // Painting with units (Fig. 6): every concept of the paint page's palette
+    // painted into one region of each sample, through the page's own code.
+    p.add("paint", paint, {
+      params: edit,
+      inputs: { gan, dissection: "iou-gan", thresholds },
+      claims: ["C13"],
     });
   }
 

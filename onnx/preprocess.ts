@@ -52,6 +52,27 @@ export function labelsOf(info: ModelInfo): string[] | null {
   return r.data;
 }
 
+/**
+ * The model's label index of each of a data set's labels, matched by name,
+ * so a folder of a few classes can be used with a model that knows more.
+ */
+export function labelsByName(
+  info: ModelInfo,
+  dataLabels: string[],
+): { modelLabels: string[]; toModel: number[] } {
+  const modelLabels = labelsOf(info) ?? dataLabels;
+  const toModel = dataLabels.map((name) => modelLabels.indexOf(name));
+  const unknown = dataLabels.filter((_, i) => toModel[i] < 0);
+  if (unknown.length) {
+    throw new DissectError(
+      "MODEL",
+      `${info.path} does not know the data set's label(s) ${unknown.join(", ")}`,
+      `its labels: ${modelLabels.join(", ")}`,
+    );
+  }
+  return { modelLabels, toModel };
+}
+
 /** n images of h*w interleaved RGB bytes -> float32 NCHW, normalized. */
 export function toTensorData(
   rgb: Uint8Array,

@@ -9,7 +9,7 @@ import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { labelsByName, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -30,16 +30,7 @@ export default defineStage({
     const input = requireInput(info, { dims: [null, 3, height, width] });
     // The data set's labels are matched to the model's by name, so a folder
     // of a few classes can be scored by a model that knows more.
-    const modelLabels = labelsOf(info) ?? labels;
-    const toModel = labels.map((name) => modelLabels.indexOf(name));
-    const unknown = labels.filter((_, i) => toModel[i] < 0);
-    if (unknown.length) {
-      throw new DissectError(
-        "MODEL",
-        `${ctx.params.model} does not know the data set's label(s) ${unknown.join(", ")}`,
-        `its labels: ${modelLabels.join(", ")}`,
-      );
-    }
+    const { modelLabels, toModel } = labelsByName(info, labels);
     const pre = preprocessOf(info);
     const session = await createSession(ctx.params.model, bytes);
     const output = info.outputs[0].name;

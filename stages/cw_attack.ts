@@ -14,7 +14,7 @@ import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import {
-  labelsOf,
+  labelsByName,
   PLAIN,
   type Preprocess,
   preprocessOf,
@@ -59,10 +59,8 @@ export default defineStage({
     const bytes = await readModelBytes(ctx.files.model);
     const info = inspectBytes(p.model, bytes);
     const input = requireInput(info, { dims: [null, 3, height, width] });
-    const classes = labelsOf(info) ?? labels;
-    if (classes.join("\n") !== labels.join("\n")) {
-      throw new DissectError("MODEL", `${p.model}: labels differ from the data set's`);
-    }
+    // Labels are matched by name (a user's folder may hold a few of the model's classes).
+    const { modelLabels: classes, toModel } = labelsByName(info, labels);
     const K = classes.length;
     const output = info.outputs[0].name;
     const pre = preprocessOf(info);
@@ -85,7 +83,7 @@ export default defineStage({
       const n = end - start;
       const { logits } = await run(toTensorData(batch.images, n, height, width, PLAIN), n);
       for (let i = 0; i < n && chosen.length < p.images; i++) {
-        if (argmax(logits, i, K) === batch.labels[i]) chosen.push(start + i);
+        if (argmax(logits, i, K) === toModel[batch.labels[i]]) chosen.push(start + i);
       }
       if (chosen.length >= p.images) break;
     }
@@ -96,7 +94,7 @@ export default defineStage({
       ctx.log(`only ${chosen.length} held-out images are classified correctly; attacking those`);
     }
     const rand = seededRandom(p.seed);
-    const source = chosen.map((i) => data.read(i, i + 1).labels[0]);
+    const source = chosen.map((i) => toModel[data.read(i, i + 1).labels[0]]);
     const target = source.map((s) => {
       const r = Math.floor(rand() * (K - 1));
       return r >= s ? r + 1 : r;

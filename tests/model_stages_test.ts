@@ -38,7 +38,7 @@ async function configWith(
       gan: { ...gan, editLayer: "layer1", doorSamples: 3 },
       models,
       units,
-      stages,
+      stages: { ...smoke.stages, ...stages },
     }),
   );
   return path;
@@ -60,9 +60,7 @@ Deno.test("the zoo's stages measure the models; M1, M2 and the generator page sh
     `SELECT claim, status FROM read_parquet(${sqlString(join(store, "report", "claims.parquet"))})`,
   );
   // Every implemented claim gets a verdict (inconclusive where the tiny world has too few images).
-  for (
-    const id of ["M1", "M2", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11"]
-  ) {
+  for (const id of "M1 M2 C1 C2 C3 C4 C5 C6 C7 C8 C9 C10 C11 C12 C13".split(" ")) {
     const status = claims.find((c) => c.claim === id)!.status;
     assert(["holds", "fails", "inconclusive"].includes(status), `${id}: ${status}`);
   }
@@ -72,6 +70,15 @@ Deno.test("the zoo's stages measure the models; M1, M2 and the generator page sh
      FROM segment_val__segmenter_scores`,
   );
   assert(scores[0].n > 20 && scores[0].ok, JSON.stringify(scores));
+  // The tiny classifier is linear after its color features: C&W must reach every target.
+  const attacks = await catalogRows<{ n: number; reached: boolean; units: number }>(
+    store,
+    `SELECT count(DISTINCT a.image) AS n, bool_and(a.success AND a.predicted_after = a.target) AS reached,
+       count(p.unit) / count(DISTINCT a.image) AS units
+     FROM cw_attack__attacks a JOIN cw_attack__peaks p USING (image)`,
+  );
+  assert(attacks[0].n > 0 && attacks[0].reached, JSON.stringify(attacks));
+  assertEquals(attacks[0].units, 3, "a peak for each of the 3 units of conv1_1");
   const page = await Deno.readTextFile(join(store, "report", "claims", "M1.html"));
   assertMatch(page, /top-1 accuracy \(val\)/);
   assertMatch(page, /SELECT correct::INT AS x FROM classify_val__predictions/);

@@ -1,0 +1,189 @@
+/**
+ * The painting module on the toy generator (an 8x8 layer of 3 units,
+ * nearest-upsampled to the image, so an edit of a cell changes exactly its
+ * 8x8 pixels), and the server's answers to bad requests.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
+import { tinyGenerator } from "../tests/fixtures/models.ts";
+import { normalLatents } from "../stats/normal.ts";
+import { cellPixels, regionCells, strokeCells } from "./brush.ts";
+import { applyEdits, Painter } from "./painter.ts";
+import type { PaletteConcept } from "./palette.ts";
+import { LIMITS } from "./request.ts";
+import { loadStatic, paintHandler } from "./server.ts";
+
+const PALETTE: PaletteConcept[] = [
+  {
+    name: "tree",
+    category: "object",
+    area: 100,
+    units: [{ unit: 1, iou: 0.2, threshold: 6 }, { unit: 0, iou: 0.1, threshold: -6 }],
+  },
+  { name: "sky", category: "object", area: 50, units: [{ unit: 2, iou: 0.3, threshold: 6 }] },
+];
+
+async function openToy(boost = 1): Promise<Painter> {
+  const dir = await Deno.makeTempDir({ prefix: "dissect-paint-" });
+  const model = join(dir, "generator.onnx");
+  await Deno.writeFile(model, tinyGenerator());
+  const latents = join(dir, "latents.f32");
+  await Deno.writeFile(latents, new Uint8Array(normalLatents(1, 0, 3, 16).buffer));
+  return await Painter.open({
+    generator: "toy generator",
+    file: model,
+    latents,
+    layer: "layer1",
+    palette: PALETTE,
+    boost,
+  });
+}
+
+Deno.test("strokes and regions map to the cells they cover", () => {
+  // A horizontal stroke along the middle of row 3 of an 8x8 grid over 64 pixels.
+  const marked = (cells: Uint8Array) => [...cells.keys()].filter((c) => cells[c]);
+  assertEquals(marked(strokeCells([[12, 28], [36, 28]], 4, 64, 8, 8)), [25, 26, 27, 28]);
+  // Its round end covers 39% of the next cell: that cell counts too (25% or more).
+  assertEquals(marked(strokeCells([[8, 28], [36, 28]], 4, 64, 8, 8)), [24, 25, 26, 27, 28]);
+  // Grazing a cell (the band y 28 +- 3 stays in row 3) leaves the rows beside it alone.
+  assertEquals(marked(strokeCells([[12, 28], [36, 28]], 3, 64, 8, 8)), [25, 26, 27, 28]);
+  // A click with a tiny brush still paints the cell under it.
+  assertEquals([...strokeCells([[60, 2]], 0.1, 64, 8, 8).keys()].filter((c) => c === 7).length, 1);
+  const region = regionCells([0.25, 0.25, 0.75, 0.75], 8, 8);
+  assertEquals(region.reduce((s, v) => s + v, 0), 16);
+  assertEquals(region[2 * 8 + 2], 1);
+  assertEquals(region[1 * 8 + 2], 0);
+  const pixels = cellPixels(region, 8, 8, 64);
+  assertEquals(pixels.reduce((s, v) => s + v, 0), 32 * 32);
+  assertEquals([pixels[16 * 64 + 16], pixels[15 * 64 + 16], pixels[47 * 64 + 47]], [1, 0, 1]);
+});
+
+Deno.test("edits apply in order: the later stroke wins, erasing zeroes", () => {
+  const grid = { units: 2, h: 1, w: 2 };
+  const acts = Float32Array.from([1, 2, 3, 4]);
+  applyEdits(acts, 0, grid, [
+    { units: [0, 1], values: [9, 8], cells: Uint8Array.from([1, 1]) },
+    { units: [1], values: null, cells: Uint8Array.from([0, 1]) },
+  ]);
+  assertEquals([...acts], [9, 9, 8, 0]);
+});
+
+Deno.test("painting changes the image exactly under the stroke's cells", async () => {
+  const painter = await openToy(2);
+  try {
+    assertEquals(painter.grid, { units: 3, h: 8, w: 8, size: 64 });
+    const plain = await painter.paint(1, []);
+    const cells = regionCells([0, 0, 0.25, 0.5], 8, 8); // rows 0-1, columns 0-3
+    const drawn = await painter.paint(1, [{ concept: "tree", mode: "draw", cells }]);
+    const inside = cellPixels(cells, 8, 8, 64);
+    for (let p = 0; p < 64 * 64; p++) {
+      const same = [0, 1, 2].every((c) => drawn.rgb[p * 3 + c] === plain.rgb[p * 3 + c]);
+      if (!inside[p]) assert(same, `pixel ${p} outside the stroke changed`);
+      else {
+        // Unit 1 (green) at 2 x 6 and unit 0 (red) at 2 x -6, through the sigmoid.
+        assertEquals([drawn.rgb[p * 3], drawn.rgb[p * 3 + 1]], [0, 255]);
+      }
+    }
+    // Erasing the same cells after drawing zeroes the units: sigmoid(0) is mid-grey.
+    const erased = await painter.paint(1, [
+      { concept: "tree", mode: "draw", cells },
+      { concept: "tree", mode: "erase", cells },
+    ]);
+    assertEquals([erased.rgb[0], erased.rgb[1]], [128, 128]);
+    // Copies of a batch: copy 0 unedited, copy 1 drawn, for each sample.
+    const batch = await painter.render(await painter.layer(0, 2), [
+      [],
+      [{ concept: "tree", mode: "draw", cells }],
+    ]);
+    const px = 64 * 64 * 3;
+    assertEquals(batch.rgb.slice(px, 2 * px), plain.rgb);
+    assertEquals(batch.rgb.slice(3 * px, 4 * px), drawn.rgb);
+  } finally {
+    await painter.release();
+  }
+});
+
+Deno.test("the server answers bad requests with a JSON error and keeps painting", async () => {
+  const painter = await openToy();
+  const logged: string[] = [];
+  const handler = paintHandler(
+    painter,
+    { layer: "layer1", run: { config: "toy", runId: "r" } },
+    await loadStatic(),
+    (m) => logged.push(m),
+  );
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    handler(
+      new Request("http://x/api/paint", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      }),
+    );
+  const paint = (request: unknown) => post(JSON.stringify(request));
+  const stroke = { concept: "tree", mode: "draw", radius: 4, points: [[10, 10], [30, 12]] };
+  const expectError = async (res: Response, status: number, message: RegExp) => {
+    assertEquals(res.status, status);
+    assertMatch(res.headers.get("content-type") ?? "", /json/);
+    assertMatch((await res.json()).error, message);
+  };
+  try {
+    const ok = await paint({ sample: 0, strokes: [stroke] });
+    assertEquals(ok.status, 200);
+    assertEquals(ok.headers.get("content-type"), "image/png");
+    assertEquals([...new Uint8Array(await ok.arrayBuffer()).slice(1, 4)], [80, 78, 71]);
+
+    await expectError(
+      await paint({ sample: 0, strokes: [{ ...stroke, concept: "dragon" }] }),
+      400,
+      /strokes\.0: unknown concept "dragon"; the palette has tree, sky/,
+    );
+    await expectError(
+      await paint({ sample: 0, strokes: [{ ...stroke, points: [[10, 10], [70, 10]] }] }),
+      400,
+      /point \(70, 10\) is outside the 64x64 image/,
+    );
+    await expectError(
+      await paint({ sample: 0, strokes: [{ ...stroke, points: [[-1, 3]] }] }),
+      400,
+      /outside the 64x64 image/,
+    );
+    await expectError(await paint({ sample: 3, strokes: [] }), 400, /sample 3 does not exist/);
+    await expectError(await paint({ sample: 0.5, strokes: [] }), 400, /^sample: /);
+    await expectError(
+      await paint({ sample: 0, strokes: [{ ...stroke, mode: "smudge" }] }),
+      400,
+      /^strokes\.0\.mode: /,
+    );
+    await expectError(await paint({ sample: 0, strokes: [], extra: 1 }), 400, /extra/);
+    await expectError(await post("{not json"), 400, /not valid JSON/);
+    await expectError(await post("{}", { "content-type": "text/plain" }), 415, /send JSON/);
+    const big = "x".repeat(LIMITS.bodyBytes + 1);
+    await expectError(await post(big), 413, /over/);
+    // A body streamed without a length is cut off at the limit too.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 3; i++) c.enqueue(new Uint8Array(LIMITS.bodyBytes / 2));
+        c.close();
+      },
+    });
+    await expectError(await post(chunks), 413, /over/);
+    await expectError(
+      await handler(new Request("http://x/api/paint")),
+      405,
+      /GET is not allowed here; use POST/,
+    );
+    await expectError(await handler(new Request("http://x/nope")), 404, /no such page/);
+
+    const palette = await (await handler(new Request("http://x/api/palette"))).json();
+    assertEquals(palette.concepts.map((c: { name: string }) => c.name), ["tree", "sky"]);
+    assertEquals([palette.h, palette.w, palette.size, palette.samples], [8, 8, 64, 3]);
+    const page = await handler(new Request("http://x/"));
+    assertMatch(await page.text(), /<script type="module" src="paint.js">/);
+    // After all that, painting still works and nothing was logged as a failure.
+    assertEquals((await paint({ sample: 2, strokes: [] })).status, 200);
+    assertEquals(logged, []);
+  } finally {
+    await painter.release();
+  }
+});

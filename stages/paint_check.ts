@@ -1,0 +1,185 @@
+/**
+ * paint: the paint page's edit, measured (claim C13). For every sample and
+ * every concept of the palette (the page's palette, built by the same code),
+ * the concept is painted into one fixed region through the page's own code
+ * path (paint/painter.ts); the result is segmented, and the concept's pixels
+ * inside and outside the region are counted, against the unedited image.
+ */
+import { z } from "zod";
+import { join } from "node:path";
+import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { batches } from "../data/open.ts";
+import { readModelBytes } from "../onnx/model.ts";
+import { Segmenter } from "../dissection/segmenter.ts";
+import { strip } from "../dissection/unit_image.ts";
+import { encodePng } from "../world/png.ts";
+import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
+import { PAINT_DEFAULTS, Painter, type Stroke } from "../paint/painter.ts";
+import { cellPixels, regionCells } from "../paint/brush.ts";
+
+const Fraction = z.number().min(0).max(1);
+
+export default defineStage({
+  module: import.meta.url,
+  name: "paint",
+  description: "paint each palette concept into a fixed region; does the concept appear there?",
+  params: z.object({
+    generator: z.string(),
+    segmenter: z.string(),
+    layer: z.string().default("layer4"),
+    /** Palette size: the most frequent concepts of the segmenter with units at the layer. */
+    concepts: z.int().min(1).default(PALETTE_DEFAULTS.concepts),
+    units: z.int().min(1).default(PALETTE_DEFAULTS.units),
+    boost: z.number().positive().default(PAINT_DEFAULTS.boost),
+    samples: z.int().min(1).default(100),
+    /** The painted rectangle [top, left, bottom, right], in fractions of the image. */
+    region: z.tuple([Fraction, Fraction, Fraction, Fraction])
+      .refine(([t, l, b, r]) => t < b && l < r, "region is [top, left, bottom, right]")
+      .default([0.25, 0.25, 0.75, 0.75]),
+    batch: z.int().min(1).default(4),
+    /** Samples drawn as examples: each unedited, then painted with every concept. */
+    examples: z.int().min(0).default(4),
+  }),
+  inputs: ["gan", "dissection", "thresholds"],
+  outputs: ["palette", "paintings"],
+  files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  async run(ctx) {
+    const p = ctx.params;
+    const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
+    const paletteTable = await ctx.table("palette", {
+      position: "INTEGER",
+      concept: "VARCHAR",
+      category: "VARCHAR",
+      area: "BIGINT",
+      rank: "INTEGER",
+      unit: "INTEGER",
+      iou: "DOUBLE",
+      threshold: "DOUBLE",
+    });
+    palette.forEach((c, position) =>
+      c.units.forEach((u, rank) =>
+        paletteTable.append({
+          position,
+          concept: c.name,
+          category: c.category,
+          area: c.area,
+          rank,
+          ...u,
+        })
+      )
+    );
+    const paintings = await ctx.table("paintings", {
+      image: "INTEGER",
+      concept: "VARCHAR",
+      region_pixels: "INTEGER",
+      outside_pixels: "INTEGER",
+      inside_before: "INTEGER",
+      inside_after: "INTEGER",
+      outside_before: "INTEGER",
+      outside_after: "INTEGER",
+    });
+    if (palette.length === 0) {
+      ctx.log(`no concept of the segmenter has units at ${p.layer}: nothing to paint`);
+      return;
+    }
+
+    const painter = await Painter.open({
+      generator: p.generator,
+      file: ctx.files.generator,
+      latents: ctx.inputs.gan.file("latents.f32"),
+      layer: p.layer,
+      palette,
+      boost: p.boost,
+    });
+    const { h, w, size } = painter.grid;
+    const cells = regionCells(p.region, h, w);
+    if (!cells.some((c) => c)) {
+      throw new DissectError(
+        "CONFIG",
+        `${ctx.node}: region ${JSON.stringify(p.region)} holds the center of no ${h}x${w} cell`,
+      );
+    }
+    const inside = cellPixels(cells, h, w, size);
+    const px = size * size;
+    const regionPixels = inside.reduce((s, v) => s + v, 0);
+    const seg = await Segmenter.open(p.segmenter, await readModelBytes(ctx.files.segmenter), size);
+    const classes = palette.map((c) => seg.classId(c.category, c.name));
+    // Copy 0 is unedited; copy 1 + k has concept k drawn over the region.
+    const copies: Stroke[][] = [
+      [],
+      ...palette.map((c) => [{ concept: c.name, mode: "draw" as const, cells }]),
+    ];
+    const count = Math.min(p.samples, painter.samples);
+    const examples: Uint8Array[][] = [];
+    const bar = ctx.progress(`painting ${palette.length} concepts into each sample`, count);
+    for (const [start, end] of batches(count, p.batch)) {
+      const n = end - start;
+      const { rgb } = await painter.render(await painter.layer(start, end), copies);
+      const { maps } = await seg.segment(rgb, copies.length * n);
+      const counts = (copy: number, i: number, k: number) => {
+        const map = maps[palette[k].category], off = (copy * n + i) * px;
+        let inR = 0, outR = 0;
+        for (let q = 0; q < px; q++) {
+          if (map[off + q] !== classes[k]) continue;
+          if (inside[q]) inR++;
+          else outR++;
+        }
+        return [inR, outR];
+      };
+      for (let i = 0; i < n; i++) {
+        palette.forEach((c, k) => {
+          const [inBefore, outBefore] = counts(0, i, k);
+          const [inAfter, outAfter] = counts(1 + k, i, k);
+          paintings.append({
+            image: start + i,
+            concept: c.name,
+            region_pixels: regionPixels,
+            outside_pixels: px - regionPixels,
+            inside_before: inBefore,
+            inside_after: inAfter,
+            outside_before: outBefore,
+            outside_after: outAfter,
+          });
+        });
+        if (examples.length < p.examples) {
+          examples.push(copies.map((_, copy) => {
+            const off = (copy * n + i) * px * 3;
+            return outline(rgb.slice(off, off + px * 3), inside, size);
+          }));
+        }
+      }
+      bar.tick(n);
+    }
+    bar.done();
+    await painter.release();
+    await seg.release();
+    if (examples.length) {
+      await Deno.writeFile(join(ctx.outDir, "examples.png"), rows(examples, size));
+    }
+  },
+});
+
+/** The region's border drawn in yellow, just outside it, so the painted area shows. */
+function outline(rgb: Uint8Array, inside: Uint8Array, size: number): Uint8Array {
+  const at = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < size && y < size && inside[y * size + x] === 1;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (at(x, y)) continue;
+      if (at(x - 1, y) || at(x + 1, y) || at(x, y - 1) || at(x, y + 1)) {
+        rgb.set([255, 220, 0], (y * size + x) * 3);
+      }
+    }
+  }
+  return rgb;
+}
+
+/** One strip of images per row, rows stacked with 2-pixel gaps, as a PNG. */
+function rows(images: Uint8Array[][], size: number): Uint8Array {
+  const strips = images.map((r) => strip(r, size));
+  const gap = 2, W = strips[0].width, H = strips.length * (size + gap) - gap;
+  const out = new Uint8Array(W * H * 3).fill(255);
+  strips.forEach((s, k) => out.set(s.rgb, k * (size + gap) * W * 3));
+  return encodePng(out, W, H);
+}
