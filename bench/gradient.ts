@@ -11,7 +11,7 @@ import { vjpModel } from "../onnx/gradient.ts";
 import { seededRandom } from "../stats/random.ts";
 
 const BATCH = 32;
-const REPEATS = 15;
+const REPEATS = 25;
 
 export const gradient: Benchmark = {
   name: "gradient",
