@@ -2,18 +2,21 @@
  * Removing units without retraining: the model is split at the layer; the
  * head runs once per image batch, and the tail runs on copies of the layer's
  * activations with chosen units forced to zero, many settings in one tail
- * run. Any other tensors crossing the cut (skip connections) are copied as is.
+ * run. The copies are made inside the tail graph (onnx/masked_tail.ts) from
+ * one copy of the layer and a keep-mask per setting. Any other tensors
+ * crossing the cut (skip connections) are repeated as they are.
  */
 import * as ort from "onnxruntime-node";
 import { createSession } from "../onnx/model.ts";
 import { splitAt } from "../onnx/surgery.ts";
+import { type MaskedTail, maskedTail, maskPoint } from "../onnx/masked_tail.ts";
 
 export class Ablator {
   private constructor(
     readonly head: ort.InferenceSession,
     readonly tail: ort.InferenceSession,
     readonly boundary: string[],
-    readonly output: string,
+    readonly masked: MaskedTail,
   ) {}
 
   static async open(
@@ -22,12 +25,15 @@ export class Ablator {
     layer: string,
     output: string,
   ): Promise<Ablator> {
-    const split = splitAt(bytes, layer, path);
+    // Zeroing a channel commutes with the ReLUs and pools right after the
+    // layer, so the cut goes after them: same results, a smaller repeated tail.
+    const split = splitAt(bytes, maskPoint(bytes, layer), path);
+    const masked = maskedTail(split.tail, split.boundary, output);
     return new Ablator(
       await createSession(`${path} (head to ${layer})`, split.head),
-      await createSession(`${path} (tail from ${layer})`, split.tail),
+      await createSession(`${path} (tail from ${layer})`, masked.bytes),
       split.boundary,
-      output,
+      masked,
     );
   }
 
@@ -42,43 +48,20 @@ export class Ablator {
    * the units to zero. Returns predictions[s][i].
    */
   async predict(boundary: ort.Tensor[], settings: Uint8Array[]): Promise<Int32Array[]> {
-    const layer = boundary[0];
-    const [n, units] = layer.dims as number[];
-    const per = (layer.data as Float32Array).length / n;
-    const hw = per / units;
+    const [n, units] = boundary[0].dims as number[];
     const S = settings.length;
-    const feeds: Record<string, ort.Tensor> = {};
-    boundary.forEach((t, b) => {
-      const src = t.data as Float32Array;
-      const out = new Float32Array(src.length * S);
-      for (let s = 0; s < S; s++) out.set(src, s * src.length);
-      if (b === 0) {
-        for (let s = 0; s < S; s++) {
-          const off = s * src.length, zero = settings[s];
-          for (let i = 0; i < n; i++) {
-            for (let u = 0; u < units; u++) {
-              if (zero[u]) out.fill(0, off + i * per + u * hw, off + i * per + (u + 1) * hw);
-            }
-          }
-        }
-      }
-      feeds[this.boundary[b]] = new ort.Tensor("float32", out, [
-        S * n,
-        ...(t.dims as number[]).slice(1),
-      ]);
-    });
-    const logits = (await this.tail.run(feeds, [this.output]))[this.output].data as Float32Array;
-    const k = logits.length / (S * n);
-    return Array.from({ length: S }, (_, s) => {
-      const pred = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const o = (s * n + i) * k;
-        let best = 0;
-        for (let c = 1; c < k; c++) if (logits[o + c] > logits[o + best]) best = c;
-        pred[i] = best;
-      }
-      return pred;
-    });
+    const keep = new Float32Array(S * units).fill(1);
+    settings.forEach((zero, s) => zero.forEach((z, u) => z && (keep[s * units + u] = 0)));
+    const feeds: Record<string, ort.Tensor> = {
+      [this.masked.keep]: new ort.Tensor("float32", keep, [S, units]),
+    };
+    boundary.forEach((t, b) => (feeds[this.masked.inputs[b]] = t));
+    const out = await this.tail.run(feeds, [this.masked.predicted]);
+    const predicted = out[this.masked.predicted].data as BigInt64Array;
+    return Array.from(
+      { length: S },
+      (_, s) => Int32Array.from(predicted.subarray(s * n, (s + 1) * n), Number),
+    );
   }
 
   async release(): Promise<void> {

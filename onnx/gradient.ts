@@ -104,6 +104,21 @@ export function vjpModel(
     if (node.opType === "MaxPool" && !node.output[1]) node.output[1] = e.fresh("maxpool_indices");
   }
 
+  // A Relu whose only reader is a MaxPool: its mask is applied to the pooled
+  // gradient instead (at each picked cell the Relu output is the pooled
+  // value, and no other cell gets a gradient), on a tensor a pool's size smaller.
+  const readers = new Map<string, number>();
+  for (const i of needed) for (const t of nodes[i].input) readers.set(t, (readers.get(t) ?? 0) + 1);
+  const producerOf = new Map(plan.map(({ node }) => [node.output[0], node]));
+  const reluIntoPool = new Set<Node>();
+  for (const { node } of plan) {
+    const before = producerOf.get(node.input[0]);
+    if (
+      node.opType === "MaxPool" && before?.opType === "Relu" &&
+      readers.get(node.input[0]) === 1 && node.input[0] !== output
+    ) reluIntoPool.add(before);
+  }
+
   const seed = `${output}:seed`;
   const grad = `${input}:grad`;
   const contributions = new Map<string, string[]>([[output, [seed]]]);
@@ -115,14 +130,17 @@ export function vjpModel(
     if (gy[0] === undefined) continue; // only non-differentiable outputs are used downstream
     let gx: (string | undefined)[];
     try {
-      gx = RULES[node.opType].grad({
-        e,
-        node,
-        gy,
-        wants,
-        constantDims: (t) => constants.get(t),
-        constantValues: (t) => floatValues(g.initializer?.find((i) => i.name === t)),
-      });
+      if (reluIntoPool.has(node)) {
+        gx = [gy[0]]; // masked by the pool below
+      } else {gx = RULES[node.opType].grad({
+          e,
+          node,
+          gy,
+          wants,
+          reluBefore: reluIntoPool.has(producerOf.get(node.input[0])!),
+          constantDims: (t) => constants.get(t),
+          constantValues: (t) => floatValues(g.initializer?.find((i) => i.name === t)),
+        });}
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       throw new DissectError(

@@ -20,6 +20,8 @@ export interface RuleArgs {
   constantDims: (name: string) => number[] | undefined;
   /** Values of a float32 constant, if the input is one. */
   constantValues: (name: string) => Float32Array | undefined;
+  /** The input comes from a Relu whose gradient mask this rule must apply (MaxPool). */
+  reluBefore?: boolean;
 }
 
 export interface Rule {
@@ -275,17 +277,23 @@ export const RULES: Record<string, Rule> = {
   // to output its argmax indices); overlapping windows add up.
   MaxPool: {
     differentiable: [0],
-    grad: ({ e, node, gy }) => {
+    grad: ({ e, node, gy: [g], reluBefore }) => {
       if (attrs(node).int("storage_order", 0) !== 0) {
         throw new Unsupported("storage_order 1 (column-major indices) is not supported");
       }
       const X = node.input[0];
+      const gp = reluBefore
+        ? e.op("Mul", [
+          g!,
+          e.op("Cast", [e.op("Greater", [node.output[0], e.f32([0])])], { to: 1 }),
+        ])
+        : g!;
       const same = attrs(node).str("auto_pad", "NOTSET").startsWith("SAME");
       const w = same ? null : windowOf(node, undefined);
       if (w && w.strides.every((s, i) => s >= w.dilations[i] * (w.k[i] - 1) + 1)) {
         // Windows that cannot overlap pick each cell at most once: a plain scatter.
         const pads = [...w.begin, ...endPads(node, w.k)];
-        return [e.op("MaxUnpool", [gy[0]!, node.output[1], e.op("Shape", [X])], {
+        return [e.op("MaxUnpool", [gp, node.output[1], e.op("Shape", [X])], {
           kernel_shape: w.k,
           strides: w.strides,
           pads,
@@ -296,7 +304,7 @@ export const RULES: Record<string, Rule> = {
       const scattered = e.op("ScatterElements", [
         zeros,
         e.op("Reshape", [node.output[1], flat]),
-        e.op("Reshape", [gy[0]!, flat]),
+        e.op("Reshape", [gp, flat]),
       ], { axis: 0, reduction: "add" });
       return [e.op("Reshape", [scattered, e.op("Shape", [X])])];
     },

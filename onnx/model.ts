@@ -134,6 +134,10 @@ export async function createSession(
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
       intraOpNumThreads: intraOpThreads,
+      // Idle worker threads must not spin: a stage often holds several
+      // sessions (a head and a tail), and one session's spinning threads
+      // would take the cores from the one that is running.
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
   } catch (e) {
     throw new DissectError("MODEL", `onnxruntime cannot load ${path}: ${(e as Error).message}`);

@@ -21,9 +21,9 @@ export default defineStage({
   params: z.object({
     model: z.string(),
     layer: z.string().default("conv5_3"),
-    batch: z.int().min(1).default(32),
+    batch: z.int().min(1).default(64),
     /** Units ablated per tail run (bounds memory: chunk x batch copies of the layer). */
-    chunk: z.int().min(1).default(32),
+    chunk: z.int().min(1).default(65),
   }),
   inputs: ["data"],
   outputs: ["counts", "importance"],
