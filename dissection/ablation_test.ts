@@ -1,0 +1,74 @@
+import * as ort from "onnxruntime-node";
+import { assertEquals, assertNotEquals } from "../tests/assert.ts";
+import { GraphBuilder } from "../onnx/build.ts";
+import { seededRandom } from "../stats/random.ts";
+import { maskPoint } from "../onnx/masked_tail.ts";
+import { Ablator } from "./ablation.ts";
+
+const C = 6, K = 5;
+
+/**
+ * conv -> relu ("layer") -> max pool -> conv (+ a skip connection from the
+ * image's first conv, jumping over the cut) -> relu -> global pool -> Gemm.
+ * With `zero`, the layer's channels listed are multiplied by 0 by hand.
+ */
+function model(zero: number[] = []): Uint8Array {
+  const rand = seededRandom(5);
+  const w = (n: number) => Array.from({ length: n }, () => rand() * 2 - 1);
+  const g = new GraphBuilder();
+  const x = g.input("image", ["N", 3, 8, 8]);
+  const first = g.node("Conv", [x, g.init("w1", [C, 3, 3, 3], w(C * 27))], "first", {
+    pads: [1, 1, 1, 1],
+  });
+  let layer = g.node("Relu", [first], "layer");
+  if (zero.length) {
+    const keep = Array.from({ length: C }, (_, c) => (zero.includes(c) ? 0 : 1));
+    layer = g.node("Mul", [layer, g.init("keep", [1, C, 1, 1], keep)], "layer_masked");
+  }
+  const pooled = g.node("MaxPool", [layer], "pooled", { kernel_shape: [2, 2], strides: [2, 2] });
+  const skip = g.node("MaxPool", [first], "skip", { kernel_shape: [2, 2], strides: [2, 2] });
+  const mixed = g.node("Conv", [pooled, g.init("w2", [C, C, 3, 3], w(C * C * 9))], "mixed", {
+    pads: [1, 1, 1, 1],
+  });
+  const act = g.node("Relu", [g.node("Add", [mixed, skip])]);
+  const flat = g.node("Flatten", [g.node("GlobalAveragePool", [act])]);
+  g.node("Gemm", [flat, g.init("fc", [K, C], w(K * C))], "logits", { transB: 1 });
+  g.output("logits", ["N", K]);
+  return g.toBytes();
+}
+
+Deno.test("the mask moves past the ReLU and pool that follow a layer, not past a conv", () => {
+  const bytes = model();
+  assertEquals(maskPoint(bytes, "first"), "first"); // read by two nodes: stays
+  assertEquals(maskPoint(bytes, "layer"), "pooled");
+  assertEquals(maskPoint(bytes, "mixed"), "mixed"); // read by Add
+});
+
+Deno.test("removing units through the masked tail equals zeroing them in the graph", async () => {
+  const n = 7;
+  const rand = seededRandom(8);
+  const image = new ort.Tensor(
+    "float32",
+    Float32Array.from({ length: n * 3 * 64 }, () => rand() * 2 - 1),
+    [n, 3, 8, 8],
+  );
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
+  const settings = [[], [0], [3], [1, 2, 5], [0, 1, 2, 3, 4, 5]];
+  const boundary = await ablator.forwardHead({ image });
+  const got = await ablator.predict(
+    boundary,
+    settings.map((zero) => Uint8Array.from({ length: C }, (_, c) => (zero.includes(c) ? 1 : 0))),
+  );
+  // Removing units must change some prediction, or the comparison shows nothing.
+  assertNotEquals(Array.from(got[0]), Array.from(got[3]));
+  for (const [s, zero] of settings.entries()) {
+    const session = await ort.InferenceSession.create(model(zero));
+    const logits = (await session.run({ image })).logits.data as Float32Array;
+    const want = Array.from({ length: n }, (_, i) => {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
+      return best;
+    });
+    assertEquals(Array.from(got[s]), want, `units ${zero}`);
+  }
+});
