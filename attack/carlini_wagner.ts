@@ -34,7 +34,7 @@ export interface AttackResult {
   c: Float64Array;
   /** The best adversarial images (the originals where none succeeded). */
   adversarial: Float32Array;
-  /** Gradient evaluations spent. */
+  /** Calls to the model (a partial batch counts as one). */
   evaluations: number;
 }
 
@@ -80,17 +80,24 @@ export async function carliniWagner(
         opts.confidence,
         new Float32Array(seed.length),
       );
-      let again = false;
+      const again: number[] = [];
       for (let i = 0; i < n; i++) {
         const row = (s: Float32Array) => s.subarray(i * classes, (i + 1) * classes);
         if (row(fresh).every((v, k) => v === row(seed)[k])) continue;
         if (row(fresh).every((v) => v === 0)) out.grad.fill(0, i * D, (i + 1) * D);
-        else again = true;
+        else again.push(i);
       }
-      if (again) {
-        seed.set(fresh);
-        out = await model(x, seed, n);
+      if (again.length) {
+        // Only those images again, as a smaller batch.
+        const sub = new Float32Array(again.length * D),
+          subSeed = new Float32Array(again.length * classes);
+        again.forEach((i, j) => {
+          sub.set(x.subarray(i * D, (i + 1) * D), j * D);
+          subSeed.set(fresh.subarray(i * classes, (i + 1) * classes), j * classes);
+        });
+        const redo = await model(sub, subSeed, again.length);
         evaluations++;
+        again.forEach((i, j) => out.grad.set(redo.grad.subarray(j * D, (j + 1) * D), i * D));
       }
       logits = out.logits;
 
