@@ -70,7 +70,7 @@ export async function carliniWagner(
       // the logits at x say otherwise for an image, its gradient is wrong:
       // where the margin is now reached the true gradient is zero (set here);
       // where the strongest other class changed, the gradient is taken again.
-      let out = await model(x, seedFor(logits, targets, c, classes, opts.confidence, seed), n);
+      const out = await model(x, seedFor(logits, targets, c, classes, opts.confidence, seed), n);
       evaluations++;
       const fresh = seedFor(
         out.logits,
