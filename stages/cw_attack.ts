@@ -77,13 +77,16 @@ export default defineStage({
     };
 
     // The images to attack: the first the classifier labels correctly.
-    const chosen: number[] = [];
+    const chosen: number[] = [], source: number[] = [];
     for (const [start, end] of batches(count, 64)) {
       const batch = data.read(start, end);
       const n = end - start;
       const { logits } = await run(toTensorData(batch.images, n, height, width, PLAIN), n);
       for (let i = 0; i < n && chosen.length < p.images; i++) {
-        if (argmax(logits, i, K) === toModel[batch.labels[i]]) chosen.push(start + i);
+        const label = toModel[batch.labels[i]];
+        if (argmax(logits, i, K) !== label) continue;
+        chosen.push(start + i);
+        source.push(label);
       }
       if (chosen.length >= p.images) break;
     }
@@ -94,7 +97,6 @@ export default defineStage({
       ctx.log(`only ${chosen.length} held-out images are classified correctly; attacking those`);
     }
     const rand = seededRandom(p.seed);
-    const source = chosen.map((i) => toModel[data.read(i, i + 1).labels[0]]);
     const target = source.map((s) => {
       const r = Math.floor(rand() * (K - 1));
       return r >= s ? r + 1 : r;
