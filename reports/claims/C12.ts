@@ -15,12 +15,21 @@ import { artifactImage } from "./images.ts";
 const ATTACKS = "cw_attack__attacks";
 const TOP = 4;
 
-/** One row per successfully attacked image: mean |change of peak| in each group of units. */
-const PER_IMAGE = `WITH top AS (SELECT label, unit FROM rank_units__importance WHERE rank < ${TOP}),
+/**
+ * One row per successfully attacked image: mean |change of peak| in each
+ * group of units. `scaled` divides each unit's change by its mean peak on the
+ * attacked originals (context: do important units move more than their size?).
+ */
+function perImage(scaled: boolean): string {
+  const change = scaled
+    ? "abs(p.after - p.before) / nullif(u.scale, 0)"
+    : "abs(p.after - p.before)";
+  return `WITH top AS (SELECT label, unit FROM rank_units__importance WHERE rank < ${TOP}),
+  units AS (SELECT unit, avg(before) AS scale FROM cw_attack__peaks GROUP BY unit),
   changes AS (
-    SELECT a.image, abs(p.after - p.before) AS change,
+    SELECT a.image, ${change} AS change,
       s.unit IS NOT NULL AS source_top, t.unit IS NOT NULL AS target_top
-    FROM ${ATTACKS} a JOIN cw_attack__peaks p USING (image)
+    FROM ${ATTACKS} a JOIN cw_attack__peaks p USING (image) JOIN units u USING (unit)
     LEFT JOIN top s ON s.label = a.source AND s.unit = p.unit
     LEFT JOIN top t ON t.label = a.target AND t.unit = p.unit
     WHERE a.success)
@@ -31,6 +40,7 @@ const PER_IMAGE = `WITH top AS (SELECT label, unit FROM rank_units__importance W
   FROM changes GROUP BY image
   -- Classes rank-units could not rank (no training images) leave a group empty.
   HAVING bool_or(source_top) AND bool_or(target_top)`;
+}
 
 export const C12: ClaimMeasure = {
   id: "C12",
@@ -42,8 +52,10 @@ export const C12: ClaimMeasure = {
       `SELECT count(*)::INT AS n FROM ${ATTACKS} WHERE success`,
     );
     if (n < 10) throw new InsufficientData(`only ${n} attacks succeeded; 10 are needed`);
-    const group = (x: string) => `SELECT image, ${x} AS x FROM (${PER_IMAGE}) ORDER BY image`;
-    const mean = (label: string, x: string) => q.mean(label, group(x), { level: 0.99 });
+    const group = (x: string, scaled = false) =>
+      `SELECT image, ${x} AS x FROM (${perImage(scaled)}) ORDER BY image`;
+    const mean = (label: string, x: string, scaled = false) =>
+      q.mean(label, group(x, scaled), { level: 0.99 });
     const source = await mean(`source class top-${TOP} units`, "source_top");
     const target = await mean(`target class top-${TOP} units`, "target_top");
     const other = await mean("all other units", "other");
@@ -62,6 +74,18 @@ export const C12: ClaimMeasure = {
         other,
         sourceGap,
         targetGap,
+        // Context, not part of the rule: the same differences with each unit's
+        // change divided by its mean peak on the originals.
+        await mean(
+          `source top-${TOP} minus other units, relative to each unit's mean peak (context)`,
+          "source_top - other",
+          true,
+        ),
+        await mean(
+          `target top-${TOP} minus other units, relative to each unit's mean peak (context)`,
+          "target_top - other",
+          true,
+        ),
         await q.value(
           "attacks that succeeded",
           `SELECT avg(success::INT) AS value FROM ${ATTACKS}`,
