@@ -131,11 +131,11 @@ function usedInputs(values: Measured[], inputs: ArtifactRef[]): ArtifactRef[] {
 /** The measured values as a table: label, value, interval. */
 export function valuesTable(values: Measured[]): string {
   return table(
-    ["measure", "value", "95% interval"],
+    ["measure", "value", "interval"],
     values.map((v) => [
       v.label,
       fmt(v.value, v.unit),
-      v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])}` : "",
+      v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])} (${Math.round(100 * (v.ciLevel ?? 0.95))}%)` : "",
     ]),
   );
 }

@@ -16,6 +16,8 @@ export interface Measured {
   value: number | string | null;
   /** A confidence interval, where the number is a statistic. */
   ci?: [number, number];
+  /** Its coverage; 0.95 when not given. */
+  ciLevel?: number;
   unit?: string;
   /** How the interval was computed, when there is one. */
   ciMethod?: string;
@@ -117,6 +119,7 @@ export class ReportQuery {
       label,
       value: ci.estimate,
       ci: [ci.lo, ci.hi],
+      ciLevel: level,
       ciMethod: `mean over ${xs.length} rows; ${
         Math.round(level * 100)
       }% percentile bootstrap over rows, 1000 resamples, seed ${opts.seed ?? 1}`,
