@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
-import { launchBrowser } from "./browser.ts";
+import { launchBrowser, watchPage } from "./browser.ts";
 import { tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import { brushMask } from "../paint/brush.ts";
@@ -85,13 +85,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("request", (req) => requests.push(req.url()));
+      const { errors, requests } = watchPage(page);
       await page.goto(url);
       await page.waitForSelector('#image[data-strokes="0"]');
       const palette = await (await fetch(new URL("api/palette", url))).json();

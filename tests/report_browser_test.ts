@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
-import { launchBrowser } from "./browser.ts";
+import { launchBrowser, watchPage } from "./browser.ts";
 import { parseClaims } from "../reports/claims_table.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 
@@ -22,13 +22,7 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("request", (req) => requests.push(req.url()));
+      const { errors, requests } = watchPage(page);
       await page.goto(`file://${index}`);
       await page.waitForLoadState("load");
       const links = await page.$$eval(
