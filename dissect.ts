@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { gc, reproduce, status } from "./engine/commands.ts";
 import { isDissectError } from "./engine/errors.ts";
+import { peakRssBytes } from "./engine/memory.ts";
 import type { PlannedNode } from "./engine/plan.ts";
 import type { RunRecord } from "./schemas/manifest.ts";
 
@@ -69,7 +70,7 @@ async function main(args: string[]): Promise<number> {
         wait: values.wait,
         concurrency,
       });
-      if (values.json) out(r);
+      if (values.json) out({ ...r, peakRssBytes: peakRssBytes() });
       else if (!r.run) printPlan(r.plan);
       else printRun(r.run, r.report, r.catalog, performance.now() - t0);
       return r.run && !r.run.ok ? 1 : 0;

@@ -44,7 +44,7 @@ export const gradient: Benchmark = {
     const forwardS = median(forwardTimes), gradientS = median(gradientTimes);
     return {
       metrics: { forward_s: forwardS, gradient_s: gradientS, batch: BATCH },
-      ratio: { name: "gradient / forward", value: gradientS / forwardS, max: 3 },
+      ratios: [{ name: "gradient / forward", value: gradientS / forwardS, max: 3 }],
     };
   },
 };

@@ -1,13 +1,20 @@
 /**
  * Benchmarks report ratios measured within one run (machines here are shared
  * and noisy, so absolute times only inform). Each benchmark returns its
- * measurements and, where it has one, a ratio with the target it must meet.
+ * measurements and the ratios it is judged on, each with its target.
  */
+/** A number a benchmark is judged on, and its target (value <= max). */
+export interface Ratio {
+  name: string;
+  value: number;
+  max: number;
+}
+
 export interface BenchResult {
-  /** Informational measurements (seconds, rates). */
+  /** Informational measurements (seconds, rates, bytes). */
   metrics: Record<string, number>;
-  /** The number the benchmark is judged on, and its target (ratio <= max). */
-  ratio?: { name: string; value: number; max: number };
+  /** What the benchmark is judged on; it passes when every ratio meets its target. */
+  ratios: Ratio[];
 }
 
 export interface Benchmark {

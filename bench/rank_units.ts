@@ -20,7 +20,7 @@ export const rankUnits: Benchmark = {
     const forward = s["classify-val"], ablation = s["rank-units"];
     return {
       metrics: { forward_s: forward, ablation_s: ablation, images: IMAGES },
-      ratio: { name: "all single-unit ablations / forward", value: ablation / forward, max: 3 },
+      ratios: [{ name: "all single-unit ablations / forward", value: ablation / forward, max: 3 }],
     };
   },
 };

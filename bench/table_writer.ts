@@ -38,7 +38,7 @@ export const tableWriter: Benchmark = {
     await Deno.remove(dir, { recursive: true });
     return {
       metrics: { parquet_s: parquet, json_s: json, rows_per_s: ROWS / parquet },
-      ratio: { name: "parquet / json", value: parquet / json, max: 3 },
+      ratios: [{ name: "parquet / json", value: parquet / json, max: 3 }],
     };
   },
 };

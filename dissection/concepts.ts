@@ -55,37 +55,86 @@ export function buildVocabulary(labels: {
   return { concepts, object, part, material, color, half };
 }
 
-/** Flags of world/half_parts.ts: top=1, bottom=2, left=4, right=8. */
-const FLAG_OF_HALF = [1, 2, 4, 8];
+/** One image's label planes, in PLANES order. */
+export interface LabelPlanes {
+  object: Uint8Array;
+  part: Uint8Array;
+  material: Uint8Array;
+  color: Uint8Array;
+  /** Half-box flags of world/half_parts.ts: top=1, bottom=2, left=4, right=8. */
+  halfbox: Uint8Array;
+}
+
+/** The planes of image i of a batch read from a segment artifact (PLANES.length planes of px bytes each). */
+export function planesOf(batch: Uint8Array, i: number, px: number): LabelPlanes {
+  const b = i * PLANES.length * px;
+  const plane = (k: number) => batch.subarray(b + k * px, b + (k + 1) * px);
+  return {
+    object: plane(0),
+    part: plane(1),
+    material: plane(2),
+    color: plane(3),
+    halfbox: plane(4),
+  };
+}
 
 /**
- * The concept ids at every pixel of one image (up to 6 per pixel, -1 = none),
- * from its label planes: object, part, material, color, half-box flags.
+ * The concepts at each pixel of one image, looked up in its label planes:
+ * its object, part, material and color, and the half-box parts of its object.
+ * One object serves image after image (`use`), so counting loops stay monomorphic.
  */
-export function pixelConcepts(
-  v: Vocabulary,
-  planes: {
-    object: Uint8Array;
-    part: Uint8Array;
-    material: Uint8Array;
-    color: Uint8Array;
-    halfbox: Uint8Array;
-  },
-  out: Int32Array,
-): void {
-  const n = planes.object.length;
-  for (let p = 0; p < n; p++) {
-    const o = planes.object[p];
-    const base = p * 6;
-    out[base] = v.object[o] ?? -1;
-    out[base + 1] = v.part[planes.part[p]] ?? -1;
-    out[base + 2] = v.material[planes.material[p]] ?? -1;
-    out[base + 3] = v.color[planes.color[p]] ?? -1;
-    const flags = planes.halfbox[p];
-    let k = 4;
-    for (let h = 0; h < 4; h++) {
-      if (flags & FLAG_OF_HALF[h] && o !== 0) out[base + k++] = v.half[o * 4 + h];
+export class PlaneConcepts {
+  #planes?: LabelPlanes;
+  // Concept ids by label byte, padded to all 256 bytes with -1 (no concept), so
+  // lookups never leave the array and counting loops stay on integers.
+  #object: Int32Array;
+  #part: Int32Array;
+  #material: Int32Array;
+  #color: Int32Array;
+  #half: Int32Array;
+
+  constructor(readonly vocab: Vocabulary) {
+    const padded = (ids: Int32Array, n = 256) => {
+      const out = new Int32Array(n).fill(-1);
+      out.set(ids.subarray(0, n));
+      return out;
+    };
+    this.#object = padded(vocab.object);
+    this.#part = padded(vocab.part);
+    this.#material = padded(vocab.material);
+    this.#color = padded(vocab.color);
+    this.#half = padded(vocab.half, 256 * 4);
+  }
+
+  use(planes: LabelPlanes): this {
+    this.#planes = planes;
+    return this;
+  }
+
+  /** Adds 1 to counts[base + c] for every concept c at each of pixels[0..n). */
+  countPixels(pixels: Int32Array, n: number, counts: Float64Array, base: number): void {
+    const { object, part, material, color, halfbox } = this.#planes!;
+    const objectIds = this.#object, partIds = this.#part, materialIds = this.#material;
+    const colorIds = this.#color, halfIds = this.#half;
+    for (let i = 0; i < n; i++) {
+      const p = pixels[i], o = object[p];
+      let c = objectIds[o];
+      if (c >= 0) counts[base + c]++;
+      c = partIds[part[p]];
+      if (c >= 0) counts[base + c]++;
+      c = materialIds[material[p]];
+      if (c >= 0) counts[base + c]++;
+      c = colorIds[color[p]];
+      if (c >= 0) counts[base + c]++;
+      const flags = halfbox[p];
+      if (flags !== 0) {
+        // Halves of "none" (object 0) are -1 in the table.
+        const h = o * 4;
+        if (flags & 1 && (c = halfIds[h]) >= 0) counts[base + c]++;
+        if (flags & 2 && (c = halfIds[h + 1]) >= 0) counts[base + c]++;
+        if (flags & 4 && (c = halfIds[h + 2]) >= 0) counts[base + c]++;
+        if (flags & 8 && (c = halfIds[h + 3]) >= 0) counts[base + c]++;
+      }
     }
-    while (k < 6) out[base + k++] = -1;
   }
 }

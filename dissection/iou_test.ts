@@ -4,9 +4,24 @@
  * concept is labeled with it at IoU >= 0.95; a unit of pure noise scores < 0.05.
  */
 import { assert, assertEquals } from "../tests/assert.ts";
-import { CONCEPT_SLOTS, IouCounter } from "./iou.ts";
-import { axis } from "./upsample.ts";
+import { IouCounter, type PixelConcepts } from "./iou.ts";
+import { axis, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
+
+const CONCEPT_SLOTS = 6;
+
+/** Concepts per pixel as CONCEPT_SLOTS ids each (-1 = none). */
+class SlotConcepts implements PixelConcepts {
+  constructor(readonly slots: Int32Array) {}
+  countPixels(pixels: Int32Array, n: number, counts: Float64Array, base: number): void {
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < CONCEPT_SLOTS; k++) {
+        const c = this.slots[pixels[i] * CONCEPT_SLOTS + k];
+        if (c >= 0) counts[base + c]++;
+      }
+    }
+  }
+}
 
 /** Straightforward bilinear interpolation of one pixel, for the reference. */
 function bilinearAt(
@@ -51,8 +66,8 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
         for (let j = 0; j < k; j++) chosen.add(Math.floor(rand() * concepts));
         [...chosen].forEach((c, j) => (pc[p * CONCEPT_SLOTS + j] = c));
       }
-      counter.addConcepts(pc);
-      counter.addImage(acts, 0, pc);
+      counter.addConcepts(new SlotConcepts(pc));
+      counter.addImage(acts, 0, new SlotConcepts(pc));
       for (let p = 0; p < H * W; p++) {
         for (let j = 0; j < CONCEPT_SLOTS; j++) {
           const c = pc[p * CONCEPT_SLOTS + j];
@@ -80,6 +95,47 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
     assert(diff <= 1, `unit areas differ by ${diff}`);
     const idiff = counter.intersection.reduce((s, v, k) => s + Math.abs(v - inter[k]), 0);
     assert(idiff <= CONCEPT_SLOTS, `intersections differ by ${idiff}`);
+  }
+});
+
+Deno.test("sparse block counting equals thresholding the whole upsampled map, exactly", () => {
+  const rand = seededRandom(5);
+  for (const [h, w, H, W] of [[4, 4, 64, 64], [3, 5, 17, 40], [7, 7, 7, 7], [1, 2, 6, 6]]) {
+    const units = 6, concepts = 5;
+    // Blobs over a low floor: blocks entirely above, entirely below and straddling t.
+    const acts = Float32Array.from({ length: units * h * w }, () => {
+      const r = rand();
+      return r < 0.3 ? 0.9 + rand() * 0.1 : r * 0.5;
+    });
+    const thresholds = Float64Array.from(
+      { length: units },
+      (_, u) => [0.2, 0.45, 0.6, 0.89][u % 4],
+    );
+    const slots = Int32Array.from(
+      { length: H * W * CONCEPT_SLOTS },
+      (_, i) => i % CONCEPT_SLOTS < 2 ? Math.floor(rand() * concepts) : -1,
+    );
+    const counter = new IouCounter(units, concepts, h, w, H, W, thresholds);
+    counter.addImage(acts, 0, new SlotConcepts(slots));
+    const up = new Upsampler(h, w, H, W), map = new Float32Array(H * W);
+    const inter = new Float64Array(units * concepts), area = new Float64Array(units);
+    let full = 0;
+    for (let u = 0; u < units; u++) {
+      up.run(acts, u * h * w, map);
+      for (let p = 0; p < H * W; p++) {
+        if (!(map[p] > thresholds[u])) continue;
+        area[u]++;
+        for (let k = 0; k < CONCEPT_SLOTS; k++) {
+          const c = slots[p * CONCEPT_SLOTS + k];
+          if (c >= 0) inter[u * concepts + c]++;
+        }
+      }
+      if (area[u] === H * W) full++;
+    }
+    assertEquals(counter.unitArea, area);
+    assertEquals(counter.intersection, inter);
+    assert(area.some((a) => a > 0 && a < H * W), "some unit straddles its threshold");
+    assert(full < units, "not every unit covers the whole image");
   }
 });
 
@@ -113,8 +169,8 @@ Deno.test("a planted unit is labeled with its concept at IoU >= 0.95; a noise un
   // Thresholds: 0.5 for the planted unit (between its two levels), the top 1% for noise.
   const counter = new IouCounter(2, concepts, h, w, H, W, Float64Array.from([0.5, 0.99]));
   for (let i = 0; i < images; i++) {
-    counter.addConcepts(pcs[i]);
-    counter.addImage(acts[i], 0, pcs[i]);
+    counter.addConcepts(new SlotConcepts(pcs[i]));
+    counter.addImage(acts[i], 0, new SlotConcepts(pcs[i]));
   }
   const best = (u: number) =>
     [0, 1, 2].map((c) => counter.iou(u, c)).reduce((a, b) => Math.max(a, b));

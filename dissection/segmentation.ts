@@ -11,6 +11,8 @@ export interface SegmentationMeta {
   height: number;
   width: number;
   labels: { object: string[]; part: string[]; material: string[]; color: string[] };
+  /** Pixels of each concept of the vocabulary the labels make, over all images. */
+  conceptPixels?: number[];
 }
 
 export class SegmentationReader {

@@ -17,19 +17,24 @@ export function highlight(
 ): Uint8Array {
   const up = new Float32Array(size * size);
   new Upsampler(h, w, size, size).run(acts, offset, up);
+  const on = new Uint8Array(size * size);
+  for (let p = 0; p < on.length; p++) on[p] = up[p] > threshold ? 1 : 0;
   const out = new Uint8Array(rgb.length);
-  const inside = (x: number, y: number) =>
-    x >= 0 && y >= 0 && x < size && y < size && up[y * size + x] > threshold;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const p = y * size + x;
-      const on = inside(x, y);
-      const edge = on &&
-        (!inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1));
-      for (let c = 0; c < 3; c++) {
-        const v = rgb[p * 3 + c];
-        out[p * 3 + c] = edge ? (c === 1 ? 255 : 230) : on ? v : Math.round(v * 0.25);
+      const p = y * size + x, o = p * 3;
+      if (!on[p]) {
+        out[o] = (rgb[o] + 2) >> 2; // a quarter, rounded
+        out[o + 1] = (rgb[o + 1] + 2) >> 2;
+        out[o + 2] = (rgb[o + 2] + 2) >> 2;
+        continue;
       }
+      // A masked pixel with a neighbour outside the mask (or the image) is border.
+      const edge = x === 0 || y === 0 || x === size - 1 || y === size - 1 ||
+        !on[p - 1] || !on[p + 1] || !on[p - size] || !on[p + size];
+      out[o] = edge ? 230 : rgb[o];
+      out[o + 1] = edge ? 255 : rgb[o + 1];
+      out[o + 2] = edge ? 230 : rgb[o + 2];
     }
   }
   return out;

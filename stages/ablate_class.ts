@@ -102,7 +102,7 @@ export default defineStage({
     const bar = ctx.progress(`${settings.length} ablation settings`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const n = end - start;
-      const x = toTensorData(data.read(start, end).images, n, height, width, pre);
+      const x = toTensorData(data.readImages(start, end), n, height, width, pre);
       const boundary = await ablator.forwardHead({
         [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]),
       });

@@ -50,7 +50,7 @@ export default defineStage({
       const pre = preprocessOf(info);
       count = data.count;
       feed = (s, e) =>
-        new ort.Tensor("float32", toTensorData(data.read(s, e).images, e - s, height, width, pre), [
+        new ort.Tensor("float32", toTensorData(data.readImages(s, e), e - s, height, width, pre), [
           e - s,
           3,
           height,

@@ -144,7 +144,7 @@ export default defineStage({
     for (const [start, end] of batches(chosen.length, p.batch)) {
       const n = end - start;
       const ids = chosen.slice(start, end);
-      const rgb = concat(ids.map((i) => data.read(i, i + 1).images));
+      const rgb = concat(ids.map((i) => data.readImages(i, i + 1)));
       // Planar pixels in [0, 1]: the space the attack works in.
       const x0 = toTensorData(rgb, n, height, width, PLAIN);
       const result = await carliniWagner(

@@ -45,7 +45,7 @@ export default defineStage({
       const bar = ctx.progress(`features of ${label}`, count);
       for (const [start, end] of batches(count, ctx.params.batch)) {
         const n = end - start;
-        const x = toTensorData(data.read(start, end).images, n, height, width, pre);
+        const x = toTensorData(data.readImages(start, end), n, height, width, pre);
         const out = await session.run(
           { [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]) },
           [ctx.params.layer],

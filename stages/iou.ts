@@ -12,8 +12,8 @@ import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { buildVocabulary, pixelConcepts, PLANES } from "../dissection/concepts.ts";
-import { CONCEPT_SLOTS, IouCounter } from "../dissection/iou.ts";
+import { buildVocabulary, PlaneConcepts, planesOf } from "../dissection/concepts.ts";
+import { IouCounter } from "../dissection/iou.ts";
 import { peakOf, TopK } from "../dissection/topk.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
@@ -85,8 +85,18 @@ export default defineStage({
       }
       return new IouCounter(units, C, height, width, H, W, t);
     });
+    // Concept areas do not depend on the units: the segment stage counted them.
+    const areas = seg.conceptPixels;
+    if (areas?.length !== C) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the segmentation in ${ctx.inputs.segmentation.dir} has no concept areas ` +
+          `for its ${C} concepts (made by an older segment stage?)`,
+      );
+    }
+    for (const c of counters) c.conceptArea.set(areas);
     const tops = layers.map((l) => new TopK(l.units, ctx.params.topk));
-    const pc = new Int32Array(px * CONCEPT_SLOTS);
+    const pixels = new PlaneConcepts(vocab);
     const bar = ctx.progress("counting", count);
     try {
       for (const [start, end] of batches(count, ctx.params.batch)) {
@@ -94,18 +104,10 @@ export default defineStage({
         const planes = await segmentation.read(start, end);
         const batchActs = layers.map((l) => acts.read(l.layer, start, end));
         for (let i = 0; i < n; i++) {
-          const b = i * PLANES.length * px;
-          pixelConcepts(vocab, {
-            object: planes.subarray(b, b + px),
-            part: planes.subarray(b + px, b + 2 * px),
-            material: planes.subarray(b + 2 * px, b + 3 * px),
-            color: planes.subarray(b + 3 * px, b + 4 * px),
-            halfbox: planes.subarray(b + 4 * px, b + 5 * px),
-          }, pc);
-          counters[0].addConcepts(pc); // the same pixels for every layer: count once
+          pixels.use(planesOf(planes, i, px));
           layers.forEach((l, k) => {
             const per = l.units * l.height * l.width;
-            counters[k].addImage(batchActs[k], i * per, pc);
+            counters[k].addImage(batchActs[k], i * per, pixels);
             const hw = l.height * l.width;
             for (let u = 0; u < l.units; u++) {
               tops[k].offer(u, start + i, peakOf(batchActs[k], i * per + u * hw, hw));
@@ -118,7 +120,6 @@ export default defineStage({
       segmentation.close();
     }
     bar.done();
-    for (const c of counters.slice(1)) c.conceptArea.set(counters[0].conceptArea);
 
     const pairs = await ctx.table("unit_concept", {
       layer: "VARCHAR",
@@ -189,13 +190,13 @@ export default defineStage({
       for (let u = 0; u < units; u++) {
         const images = tops[k].best[u].map((t) => {
           const a = acts.read(layer, t.image, t.image + 1);
-          const rgb = data.read(t.image, t.image + 1).images;
+          const rgb = data.readImages(t.image, t.image + 1);
           return highlight(rgb, H, a, u * height * width, height, width, counters[k].thresholds[u]);
         });
         const s = strip(images, H);
         await Deno.writeFile(
           join(ctx.outDir, "units", `${layer}-${u}.png`),
-          encodePng(s.rgb, s.width, s.height),
+          encodePng(s.rgb, s.width, s.height, 1),
         );
       }
     }

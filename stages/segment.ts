@@ -13,7 +13,7 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
-import { PLANES } from "../dissection/concepts.ts";
+import { PlaneConcepts, PLANES, planesOf } from "../dissection/concepts.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../world/vocabulary.ts";
 
@@ -64,11 +64,13 @@ export default defineStage({
     const predArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
     const gtArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
 
-    // How often each predicted concept appears: pixels, and images containing it.
+    // How often each concept appears: pixels (exact, for the IoU's concept
+    // areas), and images containing it.
     const conceptPixels = new Float64Array(vocab.concepts.length);
     const conceptImages = new Float64Array(vocab.concepts.length);
-    const planeIds = [vocab.object, vocab.part, vocab.material, vocab.color];
-    const seen = new Uint8Array(vocab.concepts.length);
+    const inImage = new Float64Array(vocab.concepts.length);
+    const pixels = new PlaneConcepts(vocab);
+    const everyPixel = Int32Array.from({ length: px }, (_, p) => p);
 
     using out = await Deno.open(join(ctx.outDir, "planes.u8"), { write: true, create: true });
     const bar = ctx.progress("segmenting", count);
@@ -77,19 +79,13 @@ export default defineStage({
       const batch = data.read(start, end);
       const { planes, maps } = await seg.segment(batch.images, n);
       for (let i = 0; i < n; i++) {
-        const base = i * PLANES.length * px;
-        seen.fill(0);
-        for (let k = 0; k < planeIds.length; k++) {
-          const ids = planeIds[k];
-          for (let p = 0; p < px; p++) {
-            const c = ids[planes[base + k * px + p]];
-            if (c >= 0) {
-              conceptPixels[c]++;
-              seen[c] = 1;
-            }
-          }
+        pixels.use(planesOf(planes, i, px));
+        inImage.fill(0);
+        pixels.countPixels(everyPixel, px, inImage, 0);
+        for (let c = 0; c < inImage.length; c++) {
+          conceptPixels[c] += inImage[c];
+          if (inImage[c] > 0) conceptImages[c]++;
         }
-        for (let c = 0; c < seen.length; c++) conceptImages[c] += seen[c];
       }
       await writeAll(out, planes);
       for (const h of scored) {
@@ -108,7 +104,14 @@ export default defineStage({
     await Deno.writeTextFile(
       join(ctx.outDir, "planes.json"),
       JSON.stringify(
-        { count, height, width, planes: PLANES, labels: { ...labels, color: COLORS } },
+        {
+          count,
+          height,
+          width,
+          planes: PLANES,
+          labels: { ...labels, color: COLORS },
+          conceptPixels: Array.from(conceptPixels),
+        },
         null,
         2,
       ),

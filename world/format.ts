@@ -173,29 +173,37 @@ export class SplitReader {
     return this.meta.count;
   }
 
-  /** Images [start, end). */
+  /** Images [start, end), with their labels and maps. */
   read(start: number, end: number): Batch {
-    const { count, height, width } = this.meta;
+    const px = this.meta.height * this.meta.width;
+    const read = (name: string, per: number) => this.#file(name, per, start, end);
+    const present = (this.meta.maps ?? MAP_FILES) as readonly MapName[];
+    const maps = Object.fromEntries(present.map((m) => [m, read(m, px)])) as Partial<
+      Record<MapName, Uint8Array>
+    >;
+    return { start, end, images: read("images", px * 3), labels: read("labels", 1), ...maps };
+  }
+
+  /** The RGB bytes of images [start, end) alone, for stages that need no labels. */
+  readImages(start: number, end: number): Uint8Array {
+    return this.#file("images", this.meta.height * this.meta.width * 3, start, end);
+  }
+
+  /** Records [start, end) of one per-image file, `per` bytes each. */
+  #file(name: string, per: number, start: number, end: number): Uint8Array {
+    const { count } = this.meta;
     if (
       !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end &&
         end <= count)
     ) {
       throw new Error(`bad batch [${start}, ${end}) for split ${this.dir} of ${count} images`);
     }
-    const px = height * width, n = end - start;
-    const read = (name: string, per: number) => {
-      const path = join(this.dir, `${name}.u8`);
-      const f = Deno.openSync(path, { read: true });
-      try {
-        return readExact(f, start * per, n * per, path);
-      } finally {
-        f.close();
-      }
-    };
-    const present = (this.meta.maps ?? MAP_FILES) as readonly MapName[];
-    const maps = Object.fromEntries(present.map((m) => [m, read(m, px)])) as Partial<
-      Record<MapName, Uint8Array>
-    >;
-    return { start, end, images: read("images", px * 3), labels: read("labels", 1), ...maps };
+    const path = join(this.dir, `${name}.u8`);
+    const f = Deno.openSync(path, { read: true });
+    try {
+      return readExact(f, start * per, (end - start) * per, path);
+    } finally {
+      f.close();
+    }
   }
 }
