@@ -8,6 +8,7 @@ import * as ort from "onnxruntime-node";
 import { z } from "zod";
 import { DissectError } from "../engine/errors.ts";
 import { createSession, inspectBytes, type ModelInfo, requireInput } from "../onnx/model.ts";
+import { classMapOf, withClassMaps } from "../onnx/surgery.ts";
 import { type Preprocess, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
 import { halfBoxFlags } from "../world/half_parts.ts";
@@ -44,13 +45,24 @@ export class Segmenter {
       HEADS.map((h) => [h, metadataList(info.metadata, LABEL_KEYS[h], path)]),
     ) as Record<Head, string[]>;
     for (const h of HEADS) {
-      if (!info.outputs.some((o) => o.name === h)) {
+      const out = info.outputs.find((o) => o.name === h);
+      if (!out) {
         throw new DissectError(
           "MODEL",
           `${path} has no output "${h}"`,
           `a segmenter outputs logits named object, part and material; it has: ${
             info.outputs.map((o) => o.name).join(", ")
           }`,
+        );
+      }
+      const classes = out.dims[1];
+      if (
+        labels[h].length > 256 || (typeof classes === "number" && classes !== labels[h].length)
+      ) {
+        throw new DissectError(
+          "MODEL",
+          `${path}: output "${h}" has ${classes} classes but its metadata names ` +
+            `${labels[h].length} (at most 256)`,
         );
       }
     }
@@ -60,20 +72,15 @@ export class Segmenter {
       materials: labels.material,
       colors: COLORS,
     });
-    const session = await createSession(path, bytes);
+    // Per-pixel argmax runs in the graph: only byte class maps come out.
+    const session = await createSession(path, withClassMaps(bytes, [...HEADS], path));
     return new Segmenter(path, info, labels, vocab, size, session, input.name, preprocessOf(info));
   }
 
   /** Segment n images of size x size interleaved RGB bytes. */
   async segment(rgb: Uint8Array, n: number): Promise<Segmented> {
     const s = this.size, px = s * s;
-    const x = new ort.Tensor("float32", toTensorData(rgb, n, s, s, this.pre), [n, 3, s, s]);
-    const result = await this.session.run({ [this.input]: x }, [...HEADS]);
-    const maps = Object.fromEntries(
-      HEADS.map((
-        h,
-      ) => [h, argmaxChannels(result[h].data as Float32Array, n, this.labels[h].length, px)]),
-    ) as Record<Head, Uint8Array>;
+    const maps = await this.maps(rgb, n, HEADS);
     const planes = new Uint8Array(n * PLANES.length * px);
     for (let i = 0; i < n; i++) {
       const base = i * PLANES.length * px;
@@ -85,6 +92,23 @@ export class Segmenter {
       planes.set(halfBoxFlags(object, s, s), base + 4 * px);
     }
     return { planes, maps };
+  }
+
+  /**
+   * The class maps of some heads only (n x size x size class ids each): the
+   * model computes no other head's output, and no label planes are made.
+   */
+  async maps<H extends Head>(
+    rgb: Uint8Array,
+    n: number,
+    heads: readonly H[],
+  ): Promise<Record<H, Uint8Array>> {
+    const s = this.size, px = s * s;
+    const x = new ort.Tensor("float32", toTensorData(rgb, n, s, s, this.pre), [n, 3, s, s]);
+    const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));
+    return Object.fromEntries(
+      heads.map((h) => [h, result[classMapOf(h)].data as Uint8Array]),
+    ) as Record<H, Uint8Array>;
   }
 
   /** Index of a class of one head by name, or an error listing the names. */
@@ -119,25 +143,4 @@ function metadataList(metadata: Record<string, string>, key: string, path: strin
     );
   }
   return r.data;
-}
-
-/** Per-pixel argmax over channels of NCHW logits -> n*px class ids. */
-function argmaxChannels(logits: Float32Array, n: number, k: number, px: number): Uint8Array {
-  const out = new Uint8Array(n * px);
-  const best = new Float32Array(px);
-  for (let i = 0; i < n; i++) {
-    const base = i * k * px;
-    best.fill(-Infinity);
-    for (let c = 0; c < k; c++) {
-      const off = base + c * px;
-      for (let p = 0; p < px; p++) {
-        const v = logits[off + p];
-        if (v > best[p]) {
-          best[p] = v;
-          out[i * px + p] = c;
-        }
-      }
-    }
-  }
-  return out;
 }

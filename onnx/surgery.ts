@@ -261,3 +261,58 @@ function valueInfos(g: Graph): (name: string) => ValueInfo {
     known.get(name) ??
       { name, type: { tensorType: { elemType: types.get(name) ?? DataType.FLOAT } } };
 }
+
+/** The name of the class-map output `withClassMaps` adds for logits output `name`. */
+export const classMapOf = (name: string) => `${name}:class`;
+
+/**
+ * Adds, for each named logits output (N x K x ...), an output of its class
+ * ids: the argmax over axis 1 (the first of equal maxima), as uint8. The
+ * runtime then does per-pixel argmax in native code, and only class ids,
+ * a 4K-th of the logits' bytes, cross into JavaScript. More than 256 classes
+ * (where the axis is known) is an error: the ids would not fit a byte.
+ */
+export function withClassMaps(bytes: Uint8Array, names: string[], path = "model"): Uint8Array {
+  const info = inspectBytes(path, bytes);
+  requireTensors(info, names);
+  const model = info.proto;
+  const g = graphOf(model);
+  for (const name of names) {
+    const dim = g.output.find((o) => o.name === name)?.type?.tensorType?.shape?.dim?.[1];
+    if (dim?.dimValue != null && Number(dim.dimValue) > 256) {
+      throw new DissectError(
+        "MODEL",
+        `${path}: output "${name}" must have at most 256 classes on axis 1 to give byte class maps`,
+      );
+    }
+    const argmax = `${name}:argmax`;
+    g.node.push(
+      onnx.NodeProto.create({
+        name: argmax,
+        opType: "ArgMax",
+        input: [name],
+        output: [argmax],
+        attribute: [
+          { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+          { name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+        ],
+      }),
+      onnx.NodeProto.create({
+        name: classMapOf(name),
+        opType: "Cast",
+        input: [argmax],
+        output: [classMapOf(name)],
+        attribute: [{
+          name: "to",
+          type: onnx.AttributeProto.AttributeType.INT,
+          i: onnx.TensorProto.DataType.UINT8,
+        }],
+      }),
+    );
+    g.output.push(onnx.ValueInfoProto.create({
+      name: classMapOf(name),
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.UINT8 } },
+    }));
+  }
+  return encodeModel(model);
+}

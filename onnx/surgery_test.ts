@@ -4,7 +4,14 @@ import { DissectError } from "../engine/errors.ts";
 import { GraphBuilder } from "./build.ts";
 import { createSession, inspectBytes } from "./model.ts";
 import { decodeModel, dimsOf, encodeModel } from "./proto.ts";
-import { exposeOutputs, listLayers, selectOutputs, splitAt } from "./surgery.ts";
+import {
+  classMapOf,
+  exposeOutputs,
+  listLayers,
+  selectOutputs,
+  splitAt,
+  withClassMaps,
+} from "./surgery.ts";
 
 // ---------------------------------------------------------------- test models
 
@@ -415,4 +422,54 @@ Deno.test("selectOutputs keeps the named outputs and leaves the rest exposable",
   } catch (e) {
     assertEquals((e as Error).message, 'model has no output named "c"');
   }
+});
+
+// ---------------------------------------------------------------- class maps
+
+/** Logits = the input itself (Identity), so the test controls every value, ties included. */
+function logitsModel(classes: number | string): Uint8Array {
+  const g = new GraphBuilder();
+  g.input("x", ["n", classes, 2, 3]);
+  g.node("Identity", ["x"], "logits");
+  g.output("logits", ["n", classes, 2, 3]);
+  return g.toBytes();
+}
+
+Deno.test("withClassMaps: byte class ids per pixel, the first of equal maxima, as a JS argmax", async () => {
+  const K = 5, n = 2, px = 6;
+  const next = rng(4);
+  // Values from a small set, so ties are common.
+  const x = Float32Array.from({ length: n * K * px }, () => Math.floor(next() * 3));
+  const session = await createSession("logits", withClassMaps(logitsModel(K), ["logits"]));
+  const out = await session.run(
+    { x: new ort.Tensor("float32", x, [n, K, 2, 3]) },
+    [classMapOf("logits")],
+  );
+  const got = out[classMapOf("logits")];
+  assertEquals(got.type, "uint8");
+  assertEquals(got.dims, [n, 2, 3]);
+  const want = new Uint8Array(n * px);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < px; p++) {
+      let best = -Infinity;
+      for (let c = 0; c < K; c++) {
+        const v = x[(i * K + c) * px + p];
+        if (v > best) [best, want[i * px + p]] = [v, c];
+      }
+    }
+  }
+  assertEquals(Array.from(got.data as Uint8Array), Array.from(want));
+  await session.release();
+});
+
+Deno.test("withClassMaps: more than 256 classes is an error naming the output", () => {
+  const e = (() => {
+    try {
+      withClassMaps(logitsModel(300), ["logits"], "big.onnx");
+    } catch (err) {
+      return err;
+    }
+  })();
+  assert(e instanceof DissectError);
+  assertMatch(e.message, /big\.onnx: output "logits" must have at most 256 classes/);
 });

@@ -119,12 +119,16 @@ export default defineStage({
       size = S;
       seg ??= await Segmenter.open(p.segmenter, segBytes, S);
       const px = S * S;
-      const target = seg.classId(p.head as Head, p.concept);
-      const { maps } = await seg.segment(rgb, copies * n);
-      const conceptMap = maps[p.head as Head];
+      const head = p.head as Head;
+      const target = seg.classId(head, p.concept);
+      // The unedited copies give the context (objects) too; the edited ones only the concept's head.
+      const heads: Head[] = head === "object" ? ["object"] : ["object", head];
+      const unedited = await seg.maps(rgb.subarray(0, n * px * 3), n, heads);
+      const edited = (await seg.maps(rgb.subarray(n * px * 3), (copies - 1) * n, [head]))[head];
       const countIn = (img: number) => {
+        const map = img < n ? unedited[head] : edited, at = img < n ? img : img - n;
         let c = 0;
-        for (let q = 0; q < px; q++) if (conceptMap[img * px + q] === target) c++;
+        for (let q = 0; q < px; q++) if (map[at * px + q] === target) c++;
         return c;
       };
       for (let i = 0; i < n; i++) {
@@ -135,7 +139,7 @@ export default defineStage({
             // The context: the unedited object at the center of this location's cell.
             const cy = Math.min(S - 1, Math.floor((y + 0.5) * S / h)),
               cx = Math.min(S - 1, Math.floor((x + 0.5) * S / w));
-            const context = seg.labels.object[maps.object[i * px + cy * S + cx]];
+            const context = seg.labels.object[unedited.object[i * px + cy * S + cx]];
             table.append({
               image: start + i,
               row: y,
