@@ -103,7 +103,7 @@ export class Segmenter {
     n: number,
     heads: readonly H[],
   ): Promise<Record<H, Uint8Array>> {
-    const s = this.size, px = s * s;
+    const s = this.size;
     const x = new ort.Tensor("float32", toTensorData(rgb, n, s, s, this.pre), [n, 3, s, s]);
     const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));
     return Object.fromEntries(
