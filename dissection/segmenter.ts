@@ -26,6 +26,9 @@ export interface Segmented {
   maps: Record<Head, Uint8Array>;
 }
 
+/** Images per segmenter run (see `maps`). */
+const CHUNK = 32;
+
 export class Segmenter {
   private constructor(
     readonly path: string,
@@ -97,18 +100,27 @@ export class Segmenter {
   /**
    * The class maps of some heads only (n x size x size class ids each): the
    * model computes no other head's output, and no label planes are made.
+   * Large batches run CHUNK images at a time: the feature maps of a few
+   * hundred images at once overflow the caches and run slower per image.
    */
   async maps<H extends Head>(
     rgb: Uint8Array,
     n: number,
     heads: readonly H[],
   ): Promise<Record<H, Uint8Array>> {
-    const s = this.size;
-    const x = new ort.Tensor("float32", toTensorData(rgb, n, s, s, this.pre), [n, 3, s, s]);
-    const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));
-    return Object.fromEntries(
-      heads.map((h) => [h, result[classMapOf(h)].data as Uint8Array]),
-    ) as Record<H, Uint8Array>;
+    const s = this.size, px = s * s;
+    const out = Object.fromEntries(heads.map((h) => [h, new Uint8Array(n * px)])) as Record<
+      H,
+      Uint8Array
+    >;
+    for (let start = 0; start < n; start += CHUNK) {
+      const m = Math.min(CHUNK, n - start);
+      const images = rgb.subarray(start * px * 3, (start + m) * px * 3);
+      const x = new ort.Tensor("float32", toTensorData(images, m, s, s, this.pre), [m, 3, s, s]);
+      const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));
+      for (const h of heads) out[h].set(result[classMapOf(h)].data as Uint8Array, start * px);
+    }
+    return out;
   }
 
   /** Index of a class of one head by name, or an error listing the names. */

@@ -26,6 +26,19 @@ Deno.test("a segmenter's class maps of some heads equal those of a full segmenta
   await seg.release();
 });
 
+Deno.test("a batch larger than one segmenter run gives the maps of its images one by one", async () => {
+  const seg = await Segmenter.open("tiny.onnx", tinySegmenter(8), 8);
+  const next = seededRandom(3);
+  const n = 70, px = 8 * 8; // more than two runs' worth
+  const rgb = Uint8Array.from({ length: n * px * 3 }, () => Math.floor(next() * 256));
+  const all = (await seg.maps(rgb, n, ["object"])).object;
+  for (let i = 0; i < n; i++) {
+    const one = await seg.maps(rgb.subarray(i * px * 3, (i + 1) * px * 3), 1, ["object"]);
+    assertEquals(all.subarray(i * px, (i + 1) * px), one.object);
+  }
+  await seg.release();
+});
+
 Deno.test("a segmenter whose output classes and label names disagree is refused", async () => {
   const model = decodeModel(tinySegmenter(16));
   const parts = model.metadataProps.find((m) => m.key === "parts")!;
