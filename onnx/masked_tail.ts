@@ -7,6 +7,7 @@
  * each row. Other tensors crossing the cut (skip connections) are repeated S
  * times, unmasked. Only opset-10 operators are added, so any model works.
  */
+import { attribute } from "./build.ts";
 import { Emitter } from "./gradient_emit.ts";
 import { decodeModel, encodeModel, onnx } from "./proto.ts";
 
@@ -76,10 +77,7 @@ export function maskedTail(tail: Uint8Array, boundary: string[], output: string)
             name: "masked/argmax",
             input: [output],
             output: [predicted],
-            attribute: [
-              { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 1 },
-              { name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
-            ],
+            attribute: [attribute("axis", 1), attribute("keepdims", 0)],
           },
         ],
         initializer: [...(g.initializer ?? []), ...e.initializers],

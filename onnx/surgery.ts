@@ -6,6 +6,7 @@
  */
 import { DissectError } from "../engine/errors.ts";
 import { inspectBytes, requireTensors } from "./model.ts";
+import { attribute } from "./build.ts";
 import { encodeModel, type INodeProto, type ModelProto, onnx } from "./proto.ts";
 
 type ValueInfo = NonNullable<Parameters<typeof onnx.ValueInfoProto.create>[0]>;
@@ -292,21 +293,14 @@ export function withClassMaps(bytes: Uint8Array, names: string[], path = "model"
         opType: "ArgMax",
         input: [name],
         output: [argmax],
-        attribute: [
-          { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 1 },
-          { name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
-        ],
+        attribute: [attribute("axis", 1), attribute("keepdims", 0)],
       }),
       onnx.NodeProto.create({
         name: classMapOf(name),
         opType: "Cast",
         input: [argmax],
         output: [classMapOf(name)],
-        attribute: [{
-          name: "to",
-          type: onnx.AttributeProto.AttributeType.INT,
-          i: onnx.TensorProto.DataType.UINT8,
-        }],
+        attribute: [attribute("to", onnx.TensorProto.DataType.UINT8)],
       }),
     );
     g.output.push(onnx.ValueInfoProto.create({
