@@ -2,7 +2,9 @@
  * IoU of every (unit, concept) pair of one layer, as exact integer counts
  * over all images and pixels: intersection, unit area, concept area. A
  * unit's mask is where its activation, bilinearly upsampled to the
- * segmentation's resolution, exceeds its threshold t_u.
+ * segmentation's resolution, exceeds its threshold t_u. Concept areas do not
+ * depend on the units: the caller fills `conceptArea` (the segment stage
+ * counts them once per data set).
  *
  * Counting is sparse. The upsampled map is made of blocks of output pixels
  * that interpolate the same 2 x 2 input values; a bilinear value lies between
@@ -15,6 +17,7 @@
  * arithmetic as `Upsampler` (a test compares the two). The counts are exact.
  */
 import { axis } from "./upsample.ts";
+import { peakOf } from "./topk.ts";
 
 /** The concepts at the pixels of one image. */
 export interface PixelConcepts {
@@ -87,21 +90,13 @@ export class IouCounter {
     this.#mask = new Int32Array(H * W);
   }
 
-  /** Count the concept pixels of one image (once per image, whatever the units). */
-  addConcepts(concepts: PixelConcepts): void {
-    const all = Int32Array.from({ length: this.H * this.W }, (_, p) => p);
-    concepts.countPixels(all, all.length, this.conceptArea, 0);
-  }
-
   /** Count one image: `acts` holds units x h x w values starting at `offset`. */
   addImage(acts: Float32Array, offset: number, concepts: PixelConcepts): void {
     const hw = this.h * this.w;
     for (let u = 0; u < this.units; u++) {
       const t = this.thresholds[u];
       const base = offset + u * hw;
-      let peak = -Infinity;
-      for (let i = base; i < base + hw; i++) if (acts[i] > peak) peak = acts[i];
-      this.peaks[u] = peak;
+      const peak = this.peaks[u] = peakOf(acts, base, hw);
       if (!(peak > t)) continue; // no input above t: no output above t
       const n = this.#maskOf(acts, base, t);
       this.unitArea[u] += n;

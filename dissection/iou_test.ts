@@ -23,6 +23,12 @@ class SlotConcepts implements PixelConcepts {
   }
 }
 
+/** Every pixel's concepts into the counter's concept areas, as the segment stage counts them. */
+function addConcepts(counter: IouCounter, concepts: PixelConcepts) {
+  const all = Int32Array.from({ length: counter.H * counter.W }, (_, p) => p);
+  concepts.countPixels(all, all.length, counter.conceptArea, 0);
+}
+
 /** Straightforward bilinear interpolation of one pixel, for the reference. */
 function bilinearAt(
   map: Float32Array,
@@ -66,7 +72,7 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
         for (let j = 0; j < k; j++) chosen.add(Math.floor(rand() * concepts));
         [...chosen].forEach((c, j) => (pc[p * CONCEPT_SLOTS + j] = c));
       }
-      counter.addConcepts(new SlotConcepts(pc));
+      addConcepts(counter, new SlotConcepts(pc));
       counter.addImage(acts, 0, new SlotConcepts(pc));
       for (let p = 0; p < H * W; p++) {
         for (let j = 0; j < CONCEPT_SLOTS; j++) {
@@ -169,7 +175,7 @@ Deno.test("a planted unit is labeled with its concept at IoU >= 0.95; a noise un
   // Thresholds: 0.5 for the planted unit (between its two levels), the top 1% for noise.
   const counter = new IouCounter(2, concepts, h, w, H, W, Float64Array.from([0.5, 0.99]));
   for (let i = 0; i < images; i++) {
-    counter.addConcepts(new SlotConcepts(pcs[i]));
+    addConcepts(counter, new SlotConcepts(pcs[i]));
     counter.addImage(acts[i], 0, new SlotConcepts(pcs[i]));
   }
   const best = (u: number) =>

@@ -23,6 +23,7 @@ import {
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { vjpModel } from "../onnx/gradient.ts";
 import { peakOf } from "../dissection/topk.ts";
+import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
 import { carliniWagner, type Differentiable } from "../attack/carlini_wagner.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
@@ -144,7 +145,7 @@ export default defineStage({
     for (const [start, end] of batches(chosen.length, p.batch)) {
       const n = end - start;
       const ids = chosen.slice(start, end);
-      const rgb = concat(ids.map((i) => data.readImages(i, i + 1)));
+      const rgb = concatBytes(ids.map((i) => data.readImages(i, i + 1)));
       // Planar pixels in [0, 1]: the space the attack works in.
       const x0 = toTensorData(rgb, n, height, width, PLAIN);
       const result = await carliniWagner(
@@ -251,14 +252,4 @@ function argmax(logits: Float32Array, i: number, K: number): number {
   let best = 0;
   for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
   return best;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

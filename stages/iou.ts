@@ -14,7 +14,7 @@ import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { buildVocabulary, PlaneConcepts, planesOf } from "../dissection/concepts.ts";
 import { IouCounter } from "../dissection/iou.ts";
-import { peakOf, TopK } from "../dissection/topk.ts";
+import { TopK } from "../dissection/topk.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
@@ -108,10 +108,8 @@ export default defineStage({
           layers.forEach((l, k) => {
             const per = l.units * l.height * l.width;
             counters[k].addImage(batchActs[k], i * per, pixels);
-            const hw = l.height * l.width;
-            for (let u = 0; u < l.units; u++) {
-              tops[k].offer(u, start + i, peakOf(batchActs[k], i * per + u * hw, hw));
-            }
+            // The counter found each unit's peak on the way.
+            for (let u = 0; u < l.units; u++) tops[k].offer(u, start + i, counters[k].peaks[u]);
           });
         }
         bar.tick(n);

@@ -1,6 +1,7 @@
 // Minimal PNG encoder (8-bit RGB, no filtering) for previews and debugging.
 
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../engine/bytes.ts";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -44,17 +45,10 @@ export function encodePng(rgb: Uint8Array, width: number, height: number, level 
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [
+  return concatBytes([
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk("IHDR", ihdr),
     chunk("IDAT", new Uint8Array(deflateSync(raw, { level }))),
     chunk("IEND", new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  ]);
 }
