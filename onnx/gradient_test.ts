@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { assert, assertMatch, assertNotEquals } from "../tests/assert.ts";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { type Attr, GraphBuilder } from "./build.ts";
 import { vjpModel } from "./gradient.ts";
@@ -263,4 +263,20 @@ Deno.test("gradient: the graph runs on any batch size", async () => {
     });
     assert(out[v.grad].dims.join() === `${n},3,8,8`, `grad dims ${out[v.grad].dims}`);
   }
+});
+
+Deno.test("gradient: a Relu passes the whole gradient for any positive output, however small", async () => {
+  const g = new GraphBuilder();
+  g.node("Relu", [g.input("x", [1, 8])], "y");
+  g.output("y");
+  const v = vjpModel(g.toBytes());
+  const session = await ort.InferenceSession.create(v.bytes);
+  const x = [-1, 0, 1e-38, 3e-39, 1e-30, 0.5, 7, 1e30];
+  const seed = [1, 2, 3, 4, 5, 6, 7, 8];
+  const out = await session.run({
+    [v.input]: new ort.Tensor("float32", Float32Array.from(x), [1, 8]),
+    [v.seed]: new ort.Tensor("float32", Float32Array.from(seed), [1, 8]),
+  });
+  // Zero where the output is zero, the seed unchanged everywhere else.
+  assertEquals([...(out[v.grad].data as Float32Array)], [0, 0, 3, 4, 5, 6, 7, 8]);
 });
