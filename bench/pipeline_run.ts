@@ -12,12 +12,18 @@ export interface PipelineRun {
   seconds: Record<string, number>;
   /** Peak resident memory of the process that ran them. */
   peakRssBytes: number;
+  /** The artifact directory of every node of the run (executed or reused). */
+  dirs: Record<string, string>;
 }
 
-/** One `reproduce` per argument list, in order, on one fresh store. */
+/**
+ * One `reproduce` per argument list, in order, on one fresh store; `inspect`
+ * sees the runs while their artifacts still exist.
+ */
 export async function pipelineRuns(
   config: Record<string, unknown>,
   runs: string[][],
+  inspect?: (runs: PipelineRun[]) => Promise<void>,
 ): Promise<PipelineRun[]> {
   const dir = await Deno.makeTempDir({ prefix: "dissect-bench-" });
   try {
@@ -25,6 +31,7 @@ export async function pipelineRuns(
     await Deno.writeTextFile(configPath, JSON.stringify(config));
     const out: PipelineRun[] = [];
     for (const args of runs) out.push(await runOnce(configPath, join(dir, "store"), args));
+    await inspect?.(out);
     return out;
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -63,12 +70,12 @@ async function runOnce(configPath: string, store: string, args: string[]): Promi
     run: { nodes: { node: string; stage: string; key: string; status: string }[] };
     peakRssBytes: number;
   };
-  const seconds: Record<string, number> = {};
-  for (const n of result.run.nodes.filter((n) => n.status === "executed")) {
-    const m: Manifest = JSON.parse(
-      await Deno.readTextFile(join(store, "objects", n.stage, n.key, "manifest.json")),
-    );
+  const seconds: Record<string, number> = {}, dirs: Record<string, string> = {};
+  for (const n of result.run.nodes) {
+    dirs[n.node] = join(store, "objects", n.stage, n.key);
+    if (n.status !== "executed") continue;
+    const m: Manifest = JSON.parse(await Deno.readTextFile(join(dirs[n.node], "manifest.json")));
     seconds[n.node] = m.durationMs / 1000;
   }
-  return { seconds, peakRssBytes: result.peakRssBytes };
+  return { seconds, peakRssBytes: result.peakRssBytes, dirs };
 }

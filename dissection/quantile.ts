@@ -1,18 +1,24 @@
 /**
- * The top-q quantile t_u of every unit, over all images and positions, with
- * memory bounded by units x bins whatever the number of images.
+ * The top-q quantile t_u of every unit, over all images and positions, in two
+ * streaming passes whose counts merge by addition, with memory of units x 4096
+ * counts whatever the number of images.
  *
- * Three streaming passes over the activations, each mergeable by addition:
- * 1. the range of each unit;
- * 2. a histogram of `bins` bins over that range, which brackets the target
- *    rank (q * N values above t) within one bin;
- * 3. a histogram of `bins` bins inside that bin.
- * Bins are left-open, (edge_b, edge_b+1], so the number of values strictly
- * above every edge is known exactly. The threshold is the final edge whose
- * count above it is closest to q * N, and that exact count is reported:
- * `fractionAbove` differs from q by at most the count of one final sub-bin
- * (a range/bins^2 wide interval) over N.
+ * A float32 orders like the unsigned key made from its bits (all bits flipped
+ * for a negative number, the sign bit set for a positive one), so a quantile
+ * can be found digit by digit, as in a radix select:
+ * 1. count each unit's values by the top 12 bits of their key, and find the
+ *    bucket holding the target rank (q * N values above it);
+ * 2. count the values inside that bucket by the next 12 bits, and those above it.
+ * A final bucket holds 256 consecutive floats (under 2^-15 of the value, for
+ * normal numbers). The threshold is the largest float of the final bucket
+ * whose count above is closest to q * N, and that count is exact: the
+ * reported `fractionAbove` is the true fraction of values strictly above the
+ * threshold, and it differs from q by at most one final bucket's count over N
+ * (ties, such as many zeros, cannot be split by any threshold).
  */
+import { DissectError } from "../engine/errors.ts";
+import { batches } from "../data/open.ts";
+import type { ActivationReader } from "./activations.ts";
 
 export interface UnitThreshold {
   threshold: number;
@@ -20,126 +26,164 @@ export interface UnitThreshold {
   fractionAbove: number;
 }
 
+const BUCKETS = 4096;
+/** Keys of the first and last finite float32 buckets: outside them lie only ±inf and NaN. */
+const FIRST_FINITE = 0x008, LAST_FINITE = 0xff7;
+const ZERO = 0x80000000, MINUS_ZERO = 0x7fffffff;
+
 export class TopQuantile {
-  readonly min: Float64Array;
-  readonly max: Float64Array;
-  /** Current bracket (lo, hi] of each unit, and the exact count above hi. */
-  readonly lo: Float64Array;
-  readonly hi: Float64Array;
-  readonly above: Float64Array;
-  readonly hist: Float64Array;
-  /** Values seen per unit (counted in the range pass). */
+  /** Counts of the current pass, by unit and bucket. */
+  readonly #hist: Float64Array;
+  /** The bucket of pass 1 that holds each unit's threshold, and the count above it. */
+  readonly #bucket: Int32Array;
+  readonly #above: Float64Array;
+  /** The largest key of each unit (pass 1). */
+  readonly #maxKey: Uint32Array;
+  #pass = 1;
+  /** Values seen per unit (counted in pass 1). */
   total = 0;
 
-  constructor(readonly units: number, readonly q: number, readonly bins = 1024) {
+  /**
+   * `positions`: values per unit per image (the feature map's height x width);
+   * `name`: what errors call the layer.
+   */
+  constructor(
+    readonly units: number,
+    readonly positions: number,
+    readonly q: number,
+    readonly name = "layer",
+  ) {
     if (!(q > 0 && q < 1)) throw new RangeError(`quantile q must be in (0, 1), got ${q}`);
-    this.min = new Float64Array(units).fill(Infinity);
-    this.max = new Float64Array(units).fill(-Infinity);
-    this.lo = new Float64Array(units);
-    this.hi = new Float64Array(units);
-    this.above = new Float64Array(units);
-    this.hist = new Float64Array(units * bins);
+    this.#hist = new Float64Array(units * BUCKETS);
+    this.#bucket = new Int32Array(units);
+    this.#above = new Float64Array(units);
+    this.#maxKey = new Uint32Array(units);
   }
 
-  /** Pass 1: the values of unit u in one image (or several). */
-  observeRange(u: number, values: Float32Array, start: number, length: number): void {
-    let mn = this.min[u], mx = this.max[u];
-    for (let i = start; i < start + length; i++) {
-      const v = values[i];
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    this.min[u] = mn;
-    this.max[u] = mx;
-    if (u === 0) this.total += length;
+  get pass(): number {
+    return this.#pass;
   }
 
-  /** Between passes 1 and 2: the first bracket is the whole range. */
-  beginRefine(): void {
-    for (let u = 0; u < this.units; u++) {
-      const span = this.max[u] - this.min[u];
-      this.lo[u] = this.min[u] - Math.max(span * 1e-9, 1e-12);
-      this.hi[u] = this.max[u];
-      this.above[u] = 0;
-    }
-    this.hist.fill(0);
-  }
-
-  /** Passes 2 and 3: histogram of the values inside each unit's bracket. */
-  observeRefine(u: number, values: Float32Array, start: number, length: number): void {
-    const lo = this.lo[u], hi = this.hi[u];
-    const width = (hi - lo) / this.bins;
-    if (!(width > 0)) return; // a constant unit: nothing to refine
-    const base = u * this.bins;
-    let above = 0;
-    for (let i = start; i < start + length; i++) {
-      const v = values[i];
-      if (v <= lo) continue;
-      if (v > hi) {
-        above++;
-        continue;
+  /** One batch of activations laid out [images][units][positions]. */
+  observe(values: Float32Array, images: number): void {
+    const bits = new Uint32Array(
+      values.buffer,
+      values.byteOffset,
+      images * this.units * this.positions,
+    );
+    const m = this.positions, hist = this.#hist;
+    for (let i = 0; i < images; i++) {
+      for (let u = 0; u < this.units; u++) {
+        const start = (i * this.units + u) * m, base = u * BUCKETS;
+        if (this.#pass === 1) {
+          let mx = this.#maxKey[u];
+          for (let j = start; j < start + m; j++) {
+            const k = keyOf(bits[j]);
+            if (k > mx) mx = k;
+            hist[base + (k >>> 20)]++;
+          }
+          this.#maxKey[u] = mx;
+        } else {
+          const b = this.#bucket[u];
+          let above = 0;
+          for (let j = start; j < start + m; j++) {
+            const k = keyOf(bits[j]), top = k >>> 20;
+            if (top === b) hist[base + ((k >>> 8) & 0xfff)]++;
+            else if (top > b) above++;
+          }
+          this.#above[u] += above;
+        }
       }
-      // (edge b, edge b+1] -> b; ceil keeps bins left-open, and the two
-      // corrections make membership agree exactly with the edges' arithmetic.
-      let b = Math.ceil((v - lo) / width) - 1;
-      if (b < 0) b = 0;
-      else if (b >= this.bins) b = this.bins - 1;
-      while (b > 0 && v <= lo + b * width) b--;
-      while (b < this.bins - 1 && v > lo + (b + 1) * width) b++;
-      this.hist[base + b]++;
     }
-    this.above[u] += above;
+    if (this.#pass === 1) this.total += images * m;
   }
 
-  /** After a refine pass: narrow each bracket to the bin holding the target rank. */
-  narrow(): void {
+  /** Ends pass 1: each unit's threshold is inside one bucket, refined by pass 2. */
+  nextPass(): void {
+    if (this.#pass !== 1) throw new Error("TopQuantile has two passes");
     const target = this.q * this.total;
     for (let u = 0; u < this.units; u++) {
-      const lo = this.lo[u], width = (this.hi[u] - lo) / this.bins;
-      if (!(width > 0)) continue;
-      const base = u * this.bins;
-      let cum = this.above[u];
-      for (let b = this.bins - 1; b >= 0; b--) {
-        const next = cum + this.hist[base + b]; // = count strictly above edge b
-        if (next >= target || b === 0) {
-          this.lo[u] = lo + b * width;
-          this.hi[u] = lo + (b + 1) * width;
-          this.above[u] = 0; // the next pass counts what lies above the new hi
-          this.hist.fill(0, base, base + this.bins);
-          break;
-        }
-        cum = next;
+      const base = u * BUCKETS;
+      let nonFinite = 0;
+      for (let b = 0; b < FIRST_FINITE; b++) nonFinite += this.#hist[base + b];
+      for (let b = LAST_FINITE + 1; b < BUCKETS; b++) nonFinite += this.#hist[base + b];
+      if (nonFinite > 0) {
+        throw new DissectError(
+          "DATA",
+          `${this.name}: unit ${u} has ${nonFinite} activation(s) that are NaN or infinite`,
+          "dissection needs finite activations; check the model",
+        );
       }
+      // From the top: the first bucket that brings the count to the target.
+      let cum = 0, b = LAST_FINITE;
+      for (; b > FIRST_FINITE; b--) {
+        if (cum + this.#hist[base + b] >= target) break;
+        cum += this.#hist[base + b];
+      }
+      this.#bucket[u] = b;
+      this.#above[u] = 0; // pass 2 counts what lies above the bucket
     }
+    this.#hist.fill(0);
+    this.#pass = 2;
   }
 
-  /**
-   * After the last refine pass (before narrow): the threshold of each unit.
-   * Uses the histogram of the last pass, so call it instead of narrow().
-   */
+  /** After pass 2: the threshold of each unit. */
   thresholds(): UnitThreshold[] {
+    if (this.#pass !== 2) throw new Error("TopQuantile.thresholds() needs both passes");
     const target = this.q * this.total;
     const out: UnitThreshold[] = [];
     for (let u = 0; u < this.units; u++) {
-      const lo = this.lo[u], width = (this.hi[u] - lo) / this.bins;
-      if (!(width > 0)) {
-        out.push({ threshold: this.max[u], fractionAbove: 0 });
-        continue;
-      }
-      const base = u * this.bins;
-      // Edges from the top: count strictly above edge b is above + sum of bins >= b.
-      let best = { threshold: this.hi[u], count: this.above[u] };
-      let cum = this.above[u];
-      for (let b = this.bins - 1; b >= 0; b--) {
-        cum += this.hist[base + b];
-        const edge = lo + b * width;
+      const base = u * BUCKETS, b = this.#bucket[u];
+      // Edges from the top: the top of sub-bucket s has `above` plus the counts of the
+      // sub-buckets over s above it; s = -1 is the top of the bucket below.
+      const edge = (s: number) => ((b << 20) + (s << 8) + 0xff) >>> 0;
+      let cum = this.#above[u];
+      let best = { key: edge(BUCKETS - 1), count: cum };
+      for (let s = BUCKETS - 2; s >= -1 && cum < target; s--) {
+        cum += this.#hist[base + s + 1];
         if (Math.abs(cum - target) < Math.abs(best.count - target)) {
-          best = { threshold: edge, count: cum };
+          best = { key: edge(s), count: cum };
         }
-        if (cum >= target) break;
       }
-      out.push({ threshold: best.threshold, fractionAbove: best.count / this.total });
+      // Above the largest value nothing lies: the largest value is the tighter threshold.
+      const key = Math.min(best.key, this.#maxKey[u]);
+      out.push({ threshold: floatOf(key), fractionAbove: best.count / this.total });
     }
     return out;
   }
+}
+
+/** The order-preserving key of float32 bits; -0 gets +0's key, as the two compare equal. */
+function keyOf(bits: number): number {
+  const k = (bits ^ ((bits >> 31) | ZERO)) >>> 0;
+  return k === MINUS_ZERO ? ZERO : k;
+}
+
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** The float32 of a key (no value has -0's key, so that one means the float just below it). */
+function floatOf(key: number): number {
+  if (key === MINUS_ZERO) key--;
+  scratchBits[0] = key & ZERO ? (key ^ ZERO) >>> 0 : ~key >>> 0;
+  return scratch[0];
+}
+
+/** Both passes over one layer's stored activations, `batch` images at a time. */
+export function layerThresholds(
+  acts: ActivationReader,
+  layer: string,
+  q: number,
+  opts: { batch?: number; name?: string; tick?: (images: number) => void } = {},
+): UnitThreshold[] {
+  const { units, height, width } = acts.shape(layer);
+  const tq = new TopQuantile(units, height * width, q, opts.name ?? `layer "${layer}"`);
+  for (const pass of [1, 2]) {
+    for (const [start, end] of batches(acts.meta.count, opts.batch ?? 64)) {
+      tq.observe(acts.read(layer, start, end), end - start);
+      opts.tick?.(end - start);
+    }
+    if (pass === 1) tq.nextPass();
+  }
+  return tq.thresholds();
 }

@@ -35,13 +35,17 @@ export class SegmentationReader {
     return new SegmentationReader(dir, meta, await Deno.open(join(dir, "planes.u8")));
   }
 
-  /** PLANES.length planes of H*W bytes per image, image after image. */
-  async read(start: number, end: number): Promise<Uint8Array> {
+  /**
+   * PLANES.length planes of H*W bytes per image, image after image. Read
+   * synchronously: a batch is a few hundred kilobytes, and an async read per
+   * batch cost more than the reading itself.
+   */
+  read(start: number, end: number): Uint8Array {
     const per = PLANES.length * this.px;
     const buf = new Uint8Array((end - start) * per);
-    await this.file.seek(start * per, Deno.SeekMode.Start);
+    this.file.seekSync(start * per, Deno.SeekMode.Start);
     for (let got = 0; got < buf.length;) {
-      const r = await this.file.read(buf.subarray(got));
+      const r = this.file.readSync(buf.subarray(got));
       if (!r) throw new DissectError("DATA", `${this.dir}/planes.u8 is truncated`);
       got += r;
     }

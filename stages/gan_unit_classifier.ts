@@ -57,7 +57,7 @@ export default defineStage({
     }[] = [];
     for (const [start, end] of batches(acts.meta.count, p.batch)) {
       const a = acts.read(p.layer, start, end);
-      const buf = await segmentation.read(start, end);
+      const buf = segmentation.read(start, end);
       for (let i = 0; i < end - start; i++) {
         const peak = peakOf(a, (i * shape.units + best.unit) * hw, hw);
         let on = 0;

@@ -9,12 +9,11 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { batches, openDataset } from "../data/open.ts";
+import { openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { buildVocabulary, PlaneConcepts, planesOf } from "../dissection/concepts.ts";
-import { IouCounter } from "../dissection/iou.ts";
-import { TopK } from "../dissection/topk.ts";
+import { buildVocabulary } from "../dissection/concepts.ts";
+import { countConcepts } from "../dissection/count_concepts.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
@@ -44,7 +43,7 @@ export default defineStage({
           `(${data.count}) must describe the same images`,
       );
     }
-    const H = seg.height, W = seg.width, px = H * W;
+    const H = seg.height, W = seg.width;
     if (data.meta.height !== H || data.meta.width !== W || H !== W) {
       throw new DissectError(
         "DATA",
@@ -74,7 +73,7 @@ export default defineStage({
       }) ORDER BY layer, unit`,
     );
     const layers = acts.meta.layers;
-    const counters = layers.map(({ layer, units, height, width }) => {
+    const thresholds = layers.map(({ layer, units }) => {
       const t = new Float64Array(units).fill(NaN);
       for (const r of thresholdRows) if (r.layer === layer) t[r.unit] = r.threshold;
       if (t.some((v) => Number.isNaN(v))) {
@@ -83,41 +82,35 @@ export default defineStage({
           `${ctx.node}: the thresholds lack units of layer "${layer}"`,
         );
       }
-      return new IouCounter(units, C, height, width, H, W, t);
+      return t;
     });
     // Concept areas do not depend on the units: the segment stage counted them.
-    const areas = seg.conceptPixels;
-    if (areas?.length !== C) {
+    const conceptArea = seg.conceptPixels;
+    if (conceptArea?.length !== C) {
       throw new DissectError(
         "DATA",
         `${ctx.node}: the segmentation in ${ctx.inputs.segmentation.dir} has no concept areas ` +
           `for its ${C} concepts (made by an older segment stage?)`,
       );
     }
-    for (const c of counters) c.conceptArea.set(areas);
-    const tops = layers.map((l) => new TopK(l.units, ctx.params.topk));
-    const pixels = new PlaneConcepts(vocab);
     const bar = ctx.progress("counting", count);
+    let counted;
     try {
-      for (const [start, end] of batches(count, ctx.params.batch)) {
-        const n = end - start;
-        const planes = await segmentation.read(start, end);
-        const batchActs = layers.map((l) => acts.read(l.layer, start, end));
-        for (let i = 0; i < n; i++) {
-          pixels.use(planesOf(planes, i, px));
-          layers.forEach((l, k) => {
-            const per = l.units * l.height * l.width;
-            counters[k].addImage(batchActs[k], i * per, pixels);
-            // The counter found each unit's peak on the way.
-            for (let u = 0; u < l.units; u++) tops[k].offer(u, start + i, counters[k].peaks[u]);
-          });
-        }
-        bar.tick(n);
-      }
+      counted = countConcepts({
+        acts,
+        segmentation,
+        vocab,
+        thresholds,
+        conceptArea,
+        topk: ctx.params.topk,
+        batch: ctx.params.batch,
+        tick: (n) => bar.tick(n),
+      });
     } finally {
       segmentation.close();
     }
     bar.done();
+    const counters = counted.map((c) => c.counter), tops = counted.map((c) => c.top);
 
     const pairs = await ctx.table("unit_concept", {
       layer: "VARCHAR",

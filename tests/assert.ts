@@ -32,3 +32,22 @@ export async function assertRejects(
   }
   throw new nodeAssert.AssertionError({ message: "expected the promise to reject" });
 }
+
+/** `fn` throws an error of class `type` whose message includes `includes`. */
+export function assertThrows(
+  fn: () => unknown,
+  type: new (...args: never[]) => Error,
+  includes: string,
+): Error {
+  try {
+    fn();
+  } catch (e) {
+    nodeAssert.ok(e instanceof type, `expected a ${type.name}, got ${e}`);
+    nodeAssert.ok(
+      (e as Error).message.includes(includes),
+      `"${(e as Error).message}" does not include "${includes}"`,
+    );
+    return e as Error;
+  }
+  throw new nodeAssert.AssertionError({ message: "expected the call to throw" });
+}
