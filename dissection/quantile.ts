@@ -60,10 +60,6 @@ export class TopQuantile {
     this.#maxKey = new Uint32Array(units);
   }
 
-  get pass(): number {
-    return this.#pass;
-  }
-
   /** One batch of activations laid out [images][units][positions]. */
   observe(values: Float32Array, images: number): void {
     const bits = new Uint32Array(

@@ -16,6 +16,22 @@ function thresholdsOf(data: Float32Array, n: number, units: number, m: number, q
   return tq.thresholds();
 }
 
+/** The exact fraction of unit u's values above t, by brute force. */
+function fractionAbove(
+  data: Float32Array,
+  n: number,
+  units: number,
+  m: number,
+  u: number,
+  t: number,
+) {
+  let above = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < m; k++) if (data[(i * units + u) * m + k] > t) above++;
+  }
+  return above / (n * m);
+}
+
 Deno.test("the top-q threshold leaves q of the values above it, within 3% (relative)", () => {
   const rand = seededRandom(5);
   const n = 300, units = 4, m = 49;
@@ -39,12 +55,7 @@ Deno.test("the top-q threshold leaves q of the values above it, within 3% (relat
   for (const q of [0.01, 0.005, 0.05]) {
     const ts = thresholdsOf(data, n, units, m, q);
     for (let u = 0; u < units; u++) {
-      // exact fraction by brute force
-      let above = 0;
-      for (let i = 0; i < n; i++) {
-        for (let k = 0; k < m; k++) if (data[(i * units + u) * m + k] > ts[u].threshold) above++;
-      }
-      const frac = above / (n * m);
+      const frac = fractionAbove(data, n, units, m, u, ts[u].threshold);
       assertEquals(
         frac,
         ts[u].fractionAbove,
@@ -77,11 +88,8 @@ Deno.test("negative values, both zeros and ties: the reported fraction is exact"
   for (const q of [0.01, 0.3, 0.6]) {
     const ts = thresholdsOf(data, n, units, m, q);
     for (let u = 0; u < units; u++) {
-      let above = 0;
-      for (let i = 0; i < n; i++) {
-        for (let k = 0; k < m; k++) if (data[(i * units + u) * m + k] > ts[u].threshold) above++;
-      }
-      assertEquals(above / (n * m), ts[u].fractionAbove, `unit ${u}, q ${q}`);
+      const frac = fractionAbove(data, n, units, m, u, ts[u].threshold);
+      assertEquals(frac, ts[u].fractionAbove, `unit ${u}, q ${q}`);
     }
   }
 });
