@@ -20,8 +20,7 @@ import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { SegmentationReader } from "../dissection/segmentation.ts";
-import { buildVocabulary } from "../dissection/concepts.ts";
+import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { layerThresholds } from "../dissection/quantile.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
 
@@ -116,18 +115,12 @@ async function dissectLayer(acts: ActivationReader, segmentDir: string) {
   const thresholds = layerThresholds(acts, LAYER_NAME, 0.01);
   const segmentation = await SegmentationReader.open(segmentDir);
   try {
-    const { labels, conceptPixels } = segmentation.meta;
     countConcepts({
       acts,
       segmentation,
-      vocab: buildVocabulary({
-        objects: labels.object,
-        parts: labels.part,
-        materials: labels.material,
-        colors: labels.color,
-      }),
+      vocab: vocabularyOf(segmentation.meta),
       thresholds: [Float64Array.from(thresholds, (t) => t.threshold)],
-      conceptArea: conceptPixels!,
+      conceptArea: segmentation.meta.conceptPixels!,
       topk: 5,
       batch: 32,
     });

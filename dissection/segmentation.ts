@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
-import { PLANES } from "./concepts.ts";
+import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
 
 export interface SegmentationMeta {
   count: number;
@@ -13,6 +13,12 @@ export interface SegmentationMeta {
   labels: { object: string[]; part: string[]; material: string[]; color: string[] };
   /** Pixels of each concept of the vocabulary the labels make, over all images. */
   conceptPixels?: number[];
+}
+
+/** The concept vocabulary of a stored segmentation's labels. */
+export function vocabularyOf(meta: SegmentationMeta): Vocabulary {
+  const { object, part, material, color } = meta.labels;
+  return buildVocabulary({ objects: object, parts: part, materials: material, colors: color });
 }
 
 export class SegmentationReader {

@@ -12,9 +12,8 @@ import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { buildVocabulary } from "../dissection/concepts.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
-import { SegmentationReader } from "../dissection/segmentation.ts";
+import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
 
@@ -51,12 +50,7 @@ export default defineStage({
           "must be square and of one size",
       );
     }
-    const vocab = buildVocabulary({
-      objects: seg.labels.object,
-      parts: seg.labels.part,
-      materials: seg.labels.material,
-      colors: seg.labels.color,
-    });
+    const vocab = vocabularyOf(seg);
     const C = vocab.concepts.length;
     const concepts = await ctx.table("concepts", {
       concept: "INTEGER",
