@@ -12,17 +12,28 @@
  * or below t_u has no pixel in the mask and one whose corners are all above
  * has every pixel in it. In a block straddling t_u, each row is linear in x:
  * a row whose two ends are clearly below t_u (by more than float32 rounding
- * can bend the line) is skipped, one clearly above is taken whole, and only
- * the rows left are interpolated pixel by pixel, with the same float32
- * arithmetic as `Upsampler` (a test compares the two). The counts are exact.
+ * can bend the line) is skipped, one clearly above is taken whole; in the
+ * rows left, the line decides every pixel clearly on one side, and only
+ * pixels within rounding distance of t_u are interpolated with the same
+ * float32 arithmetic as `Upsampler` (a test compares the two). The counts
+ * are exact.
  */
 import { axis } from "./upsample.ts";
 import { peakOf } from "./topk.ts";
 
-/** The concepts at the pixels of one image. */
+/**
+ * The concepts at the pixels of one image, counted in two steps: pixels are
+ * tallied in a layout of the implementation's choosing (labels, say), and a
+ * tally is turned into concept counts once, at the end. Every PixelConcepts
+ * given to one counter must share one layout.
+ */
 export interface PixelConcepts {
-  /** Adds 1 to counts[base + c] for every concept c at each of pixels[0..n). */
-  countPixels(pixels: Int32Array, n: number, counts: Float64Array, base: number): void;
+  /** Entries of one tally. */
+  readonly tallySize: number;
+  /** Tallies each of pixels[0..n) into tally[base .. base + tallySize). */
+  tally(pixels: Int32Array, n: number, tally: Int32Array, base: number): void;
+  /** Adds the concept counts that tally[base ..] stands for to counts[countsBase + c]. */
+  addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void;
 }
 
 /**
@@ -57,18 +68,23 @@ function runs(src: number, dst: number): Runs {
 }
 
 export class IouCounter {
-  readonly intersection: Float64Array;
   readonly unitArea: Float64Array;
   readonly conceptArea: Float64Array;
   /** Each unit's peak activation in the image added last. */
   readonly peaks: Float64Array;
   #rows: Runs;
   #cols: Runs;
-  /** Interpolated values along x of one block's two input rows. */
-  #top: Float32Array;
-  #bottom: Float32Array;
-  /** The pixels in one unit's mask, collected before their concepts are counted. */
+  /** The pixels in one unit's mask, collected before they are tallied. */
   #mask: Int32Array;
+  /**
+   * Each unit's tally of mask pixels, in the layout of #concepts, since it was
+   * last settled into #intersection: 32-bit counts, settled before any entry
+   * could pass 2^31 - 1.
+   */
+  #tally = new Int32Array(0);
+  #concepts?: PixelConcepts;
+  #intersection: Float64Array;
+  #tallied = 0;
 
   constructor(
     readonly units: number,
@@ -79,19 +95,29 @@ export class IouCounter {
     readonly W: number,
     readonly thresholds: Float64Array,
   ) {
-    this.intersection = new Float64Array(units * concepts);
+    this.#intersection = new Float64Array(units * concepts);
     this.unitArea = new Float64Array(units);
     this.conceptArea = new Float64Array(concepts);
     this.peaks = new Float64Array(units);
     this.#rows = runs(h, H);
     this.#cols = runs(w, W);
-    this.#top = new Float32Array(W);
-    this.#bottom = new Float32Array(W);
     this.#mask = new Int32Array(H * W);
   }
 
   /** Count one image: `acts` holds units x h x w values starting at `offset`. */
   addImage(acts: Float32Array, offset: number, concepts: PixelConcepts): void {
+    const size = concepts.tallySize;
+    if (!this.#concepts) {
+      this.#concepts = concepts;
+      this.#tally = new Int32Array(this.units * size);
+    } else if (size !== this.#concepts.tallySize) {
+      throw new Error(
+        `a tally of ${size} entries where the counter has ${this.#concepts.tallySize}`,
+      );
+    }
+    // An image adds at most H * W to an entry.
+    if (this.#tallied + this.H * this.W > 2 ** 31 - 1) this.#settle();
+    this.#tallied += this.H * this.W;
     const hw = this.h * this.w;
     for (let u = 0; u < this.units; u++) {
       const t = this.thresholds[u];
@@ -100,14 +126,14 @@ export class IouCounter {
       if (!(peak > t)) continue; // no input above t: no output above t
       const n = this.#maskOf(acts, base, t);
       this.unitArea[u] += n;
-      concepts.countPixels(this.#mask, n, this.intersection, u * this.concepts);
+      concepts.tally(this.#mask, n, this.#tally, u * size);
     }
   }
 
   /** Collects the pixels of one unit's mask into #mask; returns how many. */
   #maskOf(acts: Float32Array, base: number, t: number): number {
     const W = this.W, w = this.w, mask = this.#mask;
-    const R = this.#rows, C = this.#cols, top = this.#top, bottom = this.#bottom;
+    const R = this.#rows, C = this.#cols;
     let n = 0;
     for (let r = 0; r < R.start.length; r++) {
       const y0 = R.start[r], y1 = R.end[r];
@@ -121,26 +147,27 @@ export class IouCounter {
           for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask[n++] = y * W + x;
           continue;
         }
-        // Along x first, then along y, rounding to float32 at each step as Upsampler does.
-        for (let x = x0; x < x1; x++) {
-          top[x] = a + (b - a) * C.w1[x];
-          bottom[x] = d + (e - d) * C.w1[x];
-        }
-        // Rounding bends a row off its line by a few float32 ulps at most.
+        // Row y of the block lies on the line P + Q * w1[x] (exact bilinear
+        // interpolation with the same weights). Upsampler's float32 roundings
+        // move a value off it by at most 2^-23 of the largest corner, so a pixel
+        // farther than eps from t is decided by the line, and only the few
+        // within eps by the float32 arithmetic itself (1e-44: a few subnormal steps).
         const eps = 1e-6 *
-          Math.max(Math.abs(a), Math.abs(b), Math.abs(d), Math.abs(e), Math.abs(t));
-        const last = x1 - 1;
+            Math.max(Math.abs(a), Math.abs(b), Math.abs(d), Math.abs(e), Math.abs(t)) + 1e-44;
+        const lo = t - eps, hi = t + eps, wx = C.w1;
         for (let y = y0; y < y1; y++) {
           const f = R.w1[y];
-          const v0 = Math.fround(top[x0] + (bottom[x0] - top[x0]) * f);
-          const v1 = Math.fround(top[last] + (bottom[last] - top[last]) * f);
-          if (v0 <= t - eps && v1 <= t - eps) continue;
-          if (v0 > t + eps && v1 > t + eps) {
+          const P = a + (d - a) * f, Q = b - a + (e - d - (b - a)) * f;
+          // The line is monotone along the row: its ends bound it.
+          const v0 = P + Q * wx[x0], v1 = P + Q * wx[x1 - 1];
+          if (v0 <= lo && v1 <= lo) continue;
+          if (v0 > hi && v1 > hi) {
             for (let x = x0; x < x1; x++) mask[n++] = y * W + x;
             continue;
           }
           for (let x = x0; x < x1; x++) {
-            if (Math.fround(top[x] + (bottom[x] - top[x]) * f) > t) mask[n++] = y * W + x;
+            const v = P + Q * wx[x];
+            if (v > hi || (v > lo && upsampledAt(a, b, d, e, wx[x], f) > t)) mask[n++] = y * W + x;
           }
         }
       }
@@ -148,9 +175,32 @@ export class IouCounter {
     return n;
   }
 
+  /** Pixels in both unit u's mask and concept c, at [u * concepts + c]. */
+  get intersection(): Float64Array {
+    this.#settle();
+    return this.#intersection;
+  }
+
+  /** Adds the tallies to #intersection as concept counts, and empties them. */
+  #settle(): void {
+    if (this.#tallied === 0 || !this.#concepts) return;
+    const size = this.#concepts.tallySize;
+    for (let u = 0; u < this.units; u++) {
+      this.#concepts.addTallied(this.#tally, u * size, this.#intersection, u * this.concepts);
+    }
+    this.#tally.fill(0);
+    this.#tallied = 0;
+  }
+
   iou(u: number, c: number): number {
     const i = this.intersection[u * this.concepts + c];
     const union = this.unitArea[u] + this.conceptArea[c] - i;
     return union > 0 ? i / union : 0;
   }
+}
+
+/** Upsampler's value at one pixel of a block: along x first, then y, rounding to float32 at each step. */
+function upsampledAt(a: number, b: number, d: number, e: number, wx: number, wy: number): number {
+  const top = Math.fround(a + (b - a) * wx), bottom = Math.fround(d + (e - d) * wx);
+  return Math.fround(top + (bottom - top) * wy);
 }

@@ -10,23 +10,29 @@ import { seededRandom } from "../stats/random.ts";
 
 const CONCEPT_SLOTS = 6;
 
-/** Concepts per pixel as CONCEPT_SLOTS ids each (-1 = none). */
+/** Concepts per pixel as CONCEPT_SLOTS ids each (-1 = none); tallies are concept counts. */
 class SlotConcepts implements PixelConcepts {
-  constructor(readonly slots: Int32Array) {}
-  countPixels(pixels: Int32Array, n: number, counts: Float64Array, base: number): void {
+  /** The tally has one entry per concept. */
+  constructor(readonly slots: Int32Array, readonly tallySize: number) {}
+  tally(pixels: Int32Array, n: number, tally: Int32Array, base: number): void {
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < CONCEPT_SLOTS; k++) {
         const c = this.slots[pixels[i] * CONCEPT_SLOTS + k];
-        if (c >= 0) counts[base + c]++;
+        if (c >= 0) tally[base + c]++;
       }
     }
+  }
+  addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void {
+    for (let c = 0; c < this.tallySize; c++) counts[countsBase + c] += tally[base + c];
   }
 }
 
 /** Every pixel's concepts into the counter's concept areas, as the segment stage counts them. */
 function addConcepts(counter: IouCounter, concepts: PixelConcepts) {
   const all = Int32Array.from({ length: counter.H * counter.W }, (_, p) => p);
-  concepts.countPixels(all, all.length, counter.conceptArea, 0);
+  const tally = new Int32Array(concepts.tallySize);
+  concepts.tally(all, all.length, tally, 0);
+  concepts.addTallied(tally, 0, counter.conceptArea, 0);
 }
 
 /** Straightforward bilinear interpolation of one pixel, for the reference. */
@@ -72,8 +78,10 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
         for (let j = 0; j < k; j++) chosen.add(Math.floor(rand() * concepts));
         [...chosen].forEach((c, j) => (pc[p * CONCEPT_SLOTS + j] = c));
       }
-      addConcepts(counter, new SlotConcepts(pc));
-      counter.addImage(acts, 0, new SlotConcepts(pc));
+      addConcepts(counter, new SlotConcepts(pc, concepts));
+      counter.addImage(acts, 0, new SlotConcepts(pc, concepts));
+      // Reading the counts midway settles the tallies; counting goes on after.
+      if (i === 2) assert(counter.intersection.length === units * concepts);
       for (let p = 0; p < H * W; p++) {
         for (let j = 0; j < CONCEPT_SLOTS; j++) {
           const c = pc[p * CONCEPT_SLOTS + j];
@@ -122,7 +130,7 @@ Deno.test("sparse block counting equals thresholding the whole upsampled map, ex
       (_, i) => i % CONCEPT_SLOTS < 2 ? Math.floor(rand() * concepts) : -1,
     );
     const counter = new IouCounter(units, concepts, h, w, H, W, thresholds);
-    counter.addImage(acts, 0, new SlotConcepts(slots));
+    counter.addImage(acts, 0, new SlotConcepts(slots, concepts));
     const up = new Upsampler(h, w, H, W), map = new Float32Array(H * W);
     const inter = new Float64Array(units * concepts), area = new Float64Array(units);
     let full = 0;
@@ -175,8 +183,8 @@ Deno.test("a planted unit is labeled with its concept at IoU >= 0.95; a noise un
   // Thresholds: 0.5 for the planted unit (between its two levels), the top 1% for noise.
   const counter = new IouCounter(2, concepts, h, w, H, W, Float64Array.from([0.5, 0.99]));
   for (let i = 0; i < images; i++) {
-    addConcepts(counter, new SlotConcepts(pcs[i]));
-    counter.addImage(acts[i], 0, new SlotConcepts(pcs[i]));
+    addConcepts(counter, new SlotConcepts(pcs[i], concepts));
+    counter.addImage(acts[i], 0, new SlotConcepts(pcs[i], concepts));
   }
   const best = (u: number) =>
     [0, 1, 2].map((c) => counter.iou(u, c)).reduce((a, b) => Math.max(a, b));
