@@ -47,12 +47,17 @@ export class ActivationReader {
     return s;
   }
 
-  /** Activations of images [start, end) of one layer. */
-  read(layer: string, start: number, end: number): Float32Array {
+  /**
+   * Activations of images [start, end) of one layer; into the front of `into`
+   * when given (passes over a layer reuse one buffer instead of allocating
+   * and zeroing a new one per batch).
+   */
+  read(layer: string, start: number, end: number, into?: Float32Array): Float32Array {
     const s = this.shape(layer);
     const per = s.units * s.height * s.width;
-    const out = new Float32Array((end - start) * per);
-    const bytes = new Uint8Array(out.buffer);
+    const length = (end - start) * per;
+    const out = into && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     const f = Deno.openSync(join(this.dir, `${layer}.f32`), { read: true });
     try {
       f.seekSync(start * per * 4, Deno.SeekMode.Start);

@@ -114,18 +114,23 @@ export class PlaneConcepts {
     return this;
   }
 
-  /** Tallies the labels at each of pixels[0..n) into tally[base .. base + tallySize). */
-  tally(pixels: Int32Array, n: number, tally: Int32Array, base: number): void {
+  /**
+   * Tallies the labels of the pixels of n runs into tally[base .. base +
+   * tallySize): run k is pixels runs[2k] up to (not including) runs[2k + 1].
+   */
+  tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void {
     const { object, part, material, color, halfbox } = this.#planes!;
     const p0 = base + TALLY.part, m0 = base + TALLY.material, c0 = base + TALLY.color;
     const h0 = base + TALLY.half;
-    for (let i = 0; i < n; i++) {
-      const p = pixels[i], o = object[p];
-      tally[base + o]++;
-      tally[p0 + part[p]]++;
-      tally[m0 + material[p]]++;
-      tally[c0 + color[p]]++;
-      tally[h0 + o * 16 + (halfbox[p] & 15)]++;
+    for (let k = 0; k < 2 * n; k += 2) {
+      for (let p = runs[k], end = runs[k + 1]; p < end; p++) {
+        const o = object[p];
+        tally[base + o]++;
+        tally[p0 + part[p]]++;
+        tally[m0 + material[p]]++;
+        tally[c0 + color[p]]++;
+        tally[h0 + o * 16 + (halfbox[p] & 15)]++;
+      }
     }
   }
 
@@ -148,9 +153,9 @@ export class PlaneConcepts {
     }
   }
 
-  /** Adds 1 to counts[base + c] for every concept c at each of pixels[0..n). */
-  countPixels(pixels: Int32Array, n: number, counts: Float64Array, base: number): void {
-    this.tally(pixels, n, this.#scratch, 0);
+  /** Adds 1 to counts[base + c] for every concept c at each pixel of n runs (as `tally`). */
+  countRuns(runs: Int32Array, n: number, counts: Float64Array, base: number): void {
+    this.tally(runs, n, this.#scratch, 0);
     this.addTallied(this.#scratch, 0, counts, base);
     this.#scratch.fill(0);
   }

@@ -19,7 +19,7 @@ function conceptsAt(planes: Record<string, Uint8Array>, p: number): number[] {
   return out.filter((c) => c >= 0);
 }
 
-Deno.test("PlaneConcepts counts every concept at the given pixels, halves included", () => {
+Deno.test("PlaneConcepts counts every concept in the given runs of pixels, halves included", () => {
   const rand = seededRandom(4);
   const px = 400;
   for (let round = 0; round < 20; round++) {
@@ -40,13 +40,27 @@ Deno.test("PlaneConcepts counts every concept at the given pixels, halves includ
       color: plane(2),
       halfbox: plane(16),
     };
-    // A random subset of the pixels, the last one included.
-    const pixels = Int32Array.from({ length: px }, (_, p) => p)
-      .filter((p) => rand() < 0.4 || p === px - 1);
+    // Random runs of pixels, single pixels and the last pixel included.
+    const runs: number[] = [];
+    for (let p = Math.floor(rand() * 3); p < px;) {
+      const end = Math.min(px, p + 1 + Math.floor(rand() * 20));
+      runs.push(p, end);
+      p = end + Math.floor(rand() * 10);
+    }
+    if (runs.at(-1) !== px) runs.push(px - 1, px);
     const counted = new Float64Array(2 * 3 + vocab.concepts.length).fill(7);
-    new PlaneConcepts(vocab).use(planes).countPixels(pixels, pixels.length, counted, 3);
+    new PlaneConcepts(vocab).use(planes).countRuns(
+      Int32Array.from(runs),
+      runs.length / 2,
+      counted,
+      3,
+    );
     const expected = new Float64Array(counted.length).fill(7);
-    for (const p of pixels) for (const c of conceptsAt(planes, p)) expected[3 + c]++;
+    for (let k = 0; k < runs.length; k += 2) {
+      for (let p = runs[k]; p < runs[k + 1]; p++) {
+        for (const c of conceptsAt(planes, p)) expected[3 + c]++;
+      }
+    }
     assertEquals(counted, expected);
   }
 });

@@ -6,7 +6,7 @@
  */
 import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
-import { PlaneConcepts, planesOf, type Vocabulary } from "./concepts.ts";
+import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
 import type { SegmentationReader } from "./segmentation.ts";
 import { TopK } from "./topk.ts";
@@ -45,9 +45,12 @@ export function countConcepts(opts: {
     return { counter, top: new TopK(units, opts.topk) };
   });
   const pixels = new PlaneConcepts(opts.vocab);
+  const batch = Math.min(opts.batch, acts.meta.count);
+  const planeBuffer = new Uint8Array(batch * PLANES.length * H * W);
+  const actBuffers = layers.map((l) => new Float32Array(batch * l.units * l.height * l.width));
   for (const [start, end] of batches(acts.meta.count, opts.batch)) {
-    const planes = segmentation.read(start, end);
-    const batchActs = layers.map((l) => acts.read(l.layer, start, end));
+    const planes = segmentation.read(start, end, planeBuffer);
+    const batchActs = layers.map((l, k) => acts.read(l.layer, start, end, actBuffers[k]));
     for (let i = 0; i < end - start; i++) {
       pixels.use(planesOf(planes, i, H * W));
       layers.forEach((l, k) => {

@@ -30,8 +30,11 @@ import { peakOf } from "./topk.ts";
 export interface PixelConcepts {
   /** Entries of one tally. */
   readonly tallySize: number;
-  /** Tallies each of pixels[0..n) into tally[base .. base + tallySize). */
-  tally(pixels: Int32Array, n: number, tally: Int32Array, base: number): void;
+  /**
+   * Tallies the pixels of n runs into tally[base .. base + tallySize): run k
+   * is pixels runs[2k] up to (not including) runs[2k + 1].
+   */
+  tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void;
   /** Adds the concept counts that tally[base ..] stands for to counts[countsBase + c]. */
   addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void;
 }
@@ -46,6 +49,29 @@ interface Runs {
   i0: Int32Array;
   i1: Int32Array;
   w1: Float32Array;
+  /** How much the weight rises per pixel along run k. */
+  step: Float64Array;
+}
+
+/**
+ * The first x of column run c (from x0 to x1) whose weight wx[x] is above w,
+ * or x1: guessed from the run's slope (weights rise evenly along a run), then
+ * corrected by comparing the weights themselves.
+ */
+function firstAbove(
+  wx: Float32Array,
+  x0: number,
+  x1: number,
+  w: number,
+  c: number,
+  C: Runs,
+): number {
+  let x = x0 + Math.ceil((w - wx[x0]) / C.step[c]);
+  if (!(x >= x0)) x = x0;
+  if (!(x <= x1)) x = x1;
+  while (x > x0 && wx[x - 1] > w) x--;
+  while (x < x1 && !(wx[x] > w)) x++;
+  return x;
 }
 
 function runs(src: number, dst: number): Runs {
@@ -64,6 +90,10 @@ function runs(src: number, dst: number): Runs {
     i0: Int32Array.from(out, (r) => r.i0),
     i1: Int32Array.from(out, (r) => r.i1),
     w1: a.w1,
+    step: Float64Array.from(
+      out,
+      (r) => r.end - r.start > 1 ? (a.w1[r.end - 1] - a.w1[r.start]) / (r.end - 1 - r.start) : 1,
+    ),
   };
 }
 
@@ -74,8 +104,9 @@ export class IouCounter {
   readonly peaks: Float64Array;
   #rows: Runs;
   #cols: Runs;
-  /** The pixels in one unit's mask, collected before they are tallied. */
-  #mask: Int32Array;
+  /** One unit's mask as runs [start, end) of pixels, before they are tallied. */
+  #runs: Int32Array;
+  #runCount = 0;
   /**
    * Each unit's tally of mask pixels, in the layout of #concepts, since it was
    * last settled into #intersection: 32-bit counts, settled before any entry
@@ -101,7 +132,8 @@ export class IouCounter {
     this.peaks = new Float64Array(units);
     this.#rows = runs(h, H);
     this.#cols = runs(w, W);
-    this.#mask = new Int32Array(H * W);
+    // Runs never touch (they would be joined), so there are at most H * W / 2 + 1.
+    this.#runs = new Int32Array(H * W + 2);
   }
 
   /** Count one image: `acts` holds units x h x w values starting at `offset`. */
@@ -124,17 +156,19 @@ export class IouCounter {
       const base = offset + u * hw;
       const peak = this.peaks[u] = peakOf(acts, base, hw);
       if (!(peak > t)) continue; // no input above t: no output above t
-      const n = this.#maskOf(acts, base, t);
-      this.unitArea[u] += n;
-      concepts.tally(this.#mask, n, this.#tally, u * size);
+      this.unitArea[u] += this.#maskOf(acts, base, t);
+      concepts.tally(this.#runs, this.#runCount, this.#tally, u * size);
     }
   }
 
-  /** Collects the pixels of one unit's mask into #mask; returns how many. */
+  /**
+   * Collects one unit's mask as runs of pixels into #runs (#runCount of them)
+   * and returns how many pixels it has.
+   */
   #maskOf(acts: Float32Array, base: number, t: number): number {
-    const W = this.W, w = this.w, mask = this.#mask;
-    const R = this.#rows, C = this.#cols;
-    let n = 0;
+    const W = this.W, w = this.w, R = this.#rows, C = this.#cols, wx = C.w1;
+    this.#runCount = 0;
+    let area = 0;
     for (let r = 0; r < R.start.length; r++) {
       const y0 = R.start[r], y1 = R.end[r];
       const rowA = base + R.i0[r] * w, rowB = base + R.i1[r] * w;
@@ -144,7 +178,8 @@ export class IouCounter {
         const d = acts[rowB + C.i0[c]], e = acts[rowB + C.i1[c]];
         if (!(a > t || b > t || d > t || e > t)) continue;
         if (a > t && b > t && d > t && e > t) {
-          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask[n++] = y * W + x;
+          for (let y = y0; y < y1; y++) this.#push(y * W + x0, y * W + x1);
+          area += (y1 - y0) * (x1 - x0);
           continue;
         }
         // Row y of the block lies on the line P + Q * w1[x] (exact bilinear
@@ -154,25 +189,53 @@ export class IouCounter {
         // within eps by the float32 arithmetic itself (1e-44: a few subnormal steps).
         const eps = 1e-6 *
             Math.max(Math.abs(a), Math.abs(b), Math.abs(d), Math.abs(e), Math.abs(t)) + 1e-44;
-        const lo = t - eps, hi = t + eps, wx = C.w1;
+        const lo = t - eps, hi = t + eps;
         for (let y = y0; y < y1; y++) {
-          const f = R.w1[y];
+          const f = R.w1[y], row = y * W;
           const P = a + (d - a) * f, Q = b - a + (e - d - (b - a)) * f;
           // The line is monotone along the row: its ends bound it.
           const v0 = P + Q * wx[x0], v1 = P + Q * wx[x1 - 1];
           if (v0 <= lo && v1 <= lo) continue;
           if (v0 > hi && v1 > hi) {
-            for (let x = x0; x < x1; x++) mask[n++] = y * W + x;
+            this.#push(row + x0, row + x1);
+            area += x1 - x0;
             continue;
           }
-          for (let x = x0; x < x1; x++) {
-            const v = P + Q * wx[x];
-            if (v > hi || (v > lo && upsampledAt(a, b, d, e, wx[x], f) > t)) mask[n++] = y * W + x;
+          // Where the line crosses the band [lo, hi] (w1 rises along x): clearly
+          // above on one side, clearly below on the other, in doubt between.
+          let xIn0 = x0, xIn1 = x0, xDoubt0 = x0, xDoubt1 = x1;
+          if (Q > 0) {
+            xDoubt0 = firstAbove(wx, x0, x1, (lo - P) / Q, c, C);
+            xDoubt1 = xIn0 = firstAbove(wx, x0, x1, (hi - P) / Q, c, C);
+            xIn1 = x1;
+          } else if (Q < 0) {
+            xIn1 = xDoubt0 = firstAbove(wx, x0, x1, (hi - P) / Q, c, C);
+            xDoubt1 = firstAbove(wx, x0, x1, (lo - P) / Q, c, C);
           }
+          if (xIn1 > xIn0 && Q < 0) this.#push(row + xIn0, row + xIn1);
+          for (let x = xDoubt0; x < xDoubt1; x++) {
+            if (upsampledAt(a, b, d, e, wx[x], f) > t) {
+              this.#push(row + x, row + x + 1);
+              area++;
+            }
+          }
+          if (xIn1 > xIn0 && Q > 0) this.#push(row + xIn0, row + xIn1);
+          area += xIn1 - xIn0;
         }
       }
     }
-    return n;
+    return area;
+  }
+
+  /** Appends pixels [start, end) to #runs, joining a run that ends at start. */
+  #push(start: number, end: number): void {
+    const runs = this.#runs, k = 2 * this.#runCount;
+    if (k > 0 && runs[k - 1] === start) runs[k - 1] = end;
+    else {
+      runs[k] = start;
+      runs[k + 1] = end;
+      this.#runCount++;
+    }
   }
 
   /** Pixels in both unit u's mask and concept c, at [u * concepts + c]. */

@@ -14,11 +14,13 @@ const CONCEPT_SLOTS = 6;
 class SlotConcepts implements PixelConcepts {
   /** The tally has one entry per concept. */
   constructor(readonly slots: Int32Array, readonly tallySize: number) {}
-  tally(pixels: Int32Array, n: number, tally: Int32Array, base: number): void {
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < CONCEPT_SLOTS; k++) {
-        const c = this.slots[pixels[i] * CONCEPT_SLOTS + k];
-        if (c >= 0) tally[base + c]++;
+  tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void {
+    for (let i = 0; i < 2 * n; i += 2) {
+      for (let p = runs[i]; p < runs[i + 1]; p++) {
+        for (let k = 0; k < CONCEPT_SLOTS; k++) {
+          const c = this.slots[p * CONCEPT_SLOTS + k];
+          if (c >= 0) tally[base + c]++;
+        }
       }
     }
   }
@@ -29,9 +31,8 @@ class SlotConcepts implements PixelConcepts {
 
 /** Every pixel's concepts into the counter's concept areas, as the segment stage counts them. */
 function addConcepts(counter: IouCounter, concepts: PixelConcepts) {
-  const all = Int32Array.from({ length: counter.H * counter.W }, (_, p) => p);
   const tally = new Int32Array(concepts.tallySize);
-  concepts.tally(all, all.length, tally, 0);
+  concepts.tally(Int32Array.of(0, counter.H * counter.W), 1, tally, 0);
   concepts.addTallied(tally, 0, counter.conceptArea, 0);
 }
 
@@ -115,23 +116,26 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
 Deno.test("sparse block counting equals thresholding the whole upsampled map, exactly", () => {
   const rand = seededRandom(5);
   for (const [h, w, H, W] of [[4, 4, 64, 64], [3, 5, 17, 40], [7, 7, 7, 7], [1, 2, 6, 6]]) {
-    const units = 6, concepts = 5;
+    const units = 9, concepts = 5;
     // Blobs over a low floor: blocks entirely above, entirely below and straddling t.
     const acts = Float32Array.from({ length: units * h * w }, () => {
       const r = rand();
       return r < 0.3 ? 0.9 + rand() * 0.1 : r * 0.5;
     });
-    const thresholds = Float64Array.from(
-      { length: units },
-      (_, u) => [0.2, 0.45, 0.6, 0.89][u % 4],
-    );
+    const up = new Upsampler(h, w, H, W), map = new Float32Array(H * W);
+    // Units 6 to 8 get the upsampled value of one of their own pixels as t, so
+    // some pixels sit exactly on t (out) and others within rounding of it.
+    const thresholds = Float64Array.from({ length: units }, (_, u) => {
+      if (u < 6) return [0.2, 0.45, 0.6, 0.89][u % 4];
+      up.run(acts, u * h * w, map);
+      return map[Math.floor(rand() * H * W)];
+    });
     const slots = Int32Array.from(
       { length: H * W * CONCEPT_SLOTS },
       (_, i) => i % CONCEPT_SLOTS < 2 ? Math.floor(rand() * concepts) : -1,
     );
     const counter = new IouCounter(units, concepts, h, w, H, W, thresholds);
     counter.addImage(acts, 0, new SlotConcepts(slots, concepts));
-    const up = new Upsampler(h, w, H, W), map = new Float32Array(H * W);
     const inter = new Float64Array(units * concepts), area = new Float64Array(units);
     let full = 0;
     for (let u = 0; u < units; u++) {

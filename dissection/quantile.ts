@@ -174,9 +174,11 @@ export function layerThresholds(
 ): UnitThreshold[] {
   const { units, height, width } = acts.shape(layer);
   const tq = new TopQuantile(units, height * width, q, opts.name ?? `layer "${layer}"`);
+  const batch = opts.batch ?? 64;
+  const buffer = new Float32Array(Math.min(batch, acts.meta.count) * units * height * width);
   for (const pass of [1, 2]) {
-    for (const [start, end] of batches(acts.meta.count, opts.batch ?? 64)) {
-      tq.observe(acts.read(layer, start, end), end - start);
+    for (const [start, end] of batches(acts.meta.count, batch)) {
+      tq.observe(acts.read(layer, start, end, buffer), end - start);
       opts.tick?.(end - start);
     }
     if (pass === 1) tq.nextPass();

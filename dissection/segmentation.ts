@@ -44,11 +44,13 @@ export class SegmentationReader {
   /**
    * PLANES.length planes of H*W bytes per image, image after image. Read
    * synchronously: a batch is a few hundred kilobytes, and an async read per
-   * batch cost more than the reading itself.
+   * batch cost more than the reading itself. Into the front of `into` when
+   * given, as ActivationReader.read.
    */
-  read(start: number, end: number): Uint8Array {
+  read(start: number, end: number, into?: Uint8Array): Uint8Array {
     const per = PLANES.length * this.px;
-    const buf = new Uint8Array((end - start) * per);
+    const length = (end - start) * per;
+    const buf = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
     this.file.seekSync(start * per, Deno.SeekMode.Start);
     for (let got = 0; got < buf.length;) {
       const r = this.file.readSync(buf.subarray(got));

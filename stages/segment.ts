@@ -70,7 +70,7 @@ export default defineStage({
     const conceptImages = new Float64Array(vocab.concepts.length);
     const inImage = new Float64Array(vocab.concepts.length);
     const pixels = new PlaneConcepts(vocab);
-    const everyPixel = Int32Array.from({ length: px }, (_, p) => p);
+    const everyPixel = Int32Array.of(0, px); // one run
 
     using out = await Deno.open(join(ctx.outDir, "planes.u8"), { write: true, create: true });
     const bar = ctx.progress("segmenting", count);
@@ -81,7 +81,7 @@ export default defineStage({
       for (let i = 0; i < n; i++) {
         pixels.use(planesOf(planes, i, px));
         inImage.fill(0);
-        pixels.countPixels(everyPixel, px, inImage, 0);
+        pixels.countRuns(everyPixel, 1, inImage, 0);
         for (let c = 0; c < inImage.length; c++) {
           conceptPixels[c] += inImage[c];
           if (inImage[c] > 0) conceptImages[c]++;
