@@ -67,28 +67,14 @@ export class TopQuantile {
       values.byteOffset,
       images * this.units * this.positions,
     );
-    const m = this.positions, hist = this.#hist;
+    const m = this.positions, hist = this.#hist, first = this.#pass === 1;
     for (let i = 0; i < images; i++) {
       for (let u = 0; u < this.units; u++) {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
-        if (this.#pass === 1) {
-          let mx = this.#maxKey[u];
-          for (let j = start; j < start + m; j++) {
-            const k = keyOf(bits[j]);
-            if (k > mx) mx = k;
-            hist[base + (k >>> 20)]++;
-          }
-          this.#maxKey[u] = mx;
-        } else {
-          const b = this.#bucket[u];
-          let above = 0;
-          for (let j = start; j < start + m; j++) {
-            const k = keyOf(bits[j]), top = k >>> 20;
-            if (top === b) hist[base + ((k >>> 8) & 0xfff)]++;
-            else if (top > b) above++;
-          }
-          this.#above[u] += above;
-        }
+        // The loops are small functions of their own: optimized whole, and inlined.
+        if (first) {
+          this.#maxKey[u] = countBuckets(bits, start, start + m, hist, base, this.#maxKey[u]);
+        } else this.#above[u] += countInBucket(bits, start, start + m, hist, base, this.#bucket[u]);
       }
     }
     if (this.#pass === 1) this.total += images * m;
@@ -98,11 +84,12 @@ export class TopQuantile {
   nextPass(): void {
     if (this.#pass !== 1) throw new Error("TopQuantile has two passes");
     const target = this.q * this.total;
+    const hist = this.#hist;
     for (let u = 0; u < this.units; u++) {
       const base = u * BUCKETS;
       let nonFinite = 0;
-      for (let b = 0; b < FIRST_FINITE; b++) nonFinite += this.#hist[base + b];
-      for (let b = LAST_FINITE + 1; b < BUCKETS; b++) nonFinite += this.#hist[base + b];
+      for (let b = 0; b < FIRST_FINITE; b++) nonFinite += hist[base + b];
+      for (let b = LAST_FINITE + 1; b < BUCKETS; b++) nonFinite += hist[base + b];
       if (nonFinite > 0) {
         throw new DissectError(
           "DATA",
@@ -113,8 +100,8 @@ export class TopQuantile {
       // From the top: the first bucket that brings the count to the target.
       let cum = 0, b = LAST_FINITE;
       for (; b > FIRST_FINITE; b--) {
-        if (cum + this.#hist[base + b] >= target) break;
-        cum += this.#hist[base + b];
+        if (cum + hist[base + b] >= target) break;
+        cum += hist[base + b];
       }
       this.#bucket[u] = b;
       this.#above[u] = 0; // pass 2 counts what lies above the bucket
@@ -126,27 +113,62 @@ export class TopQuantile {
   /** After pass 2: the threshold of each unit. */
   thresholds(): UnitThreshold[] {
     if (this.#pass !== 2) throw new Error("TopQuantile.thresholds() needs both passes");
-    const target = this.q * this.total;
+    const target = this.q * this.total, hist = this.#hist;
     const out: UnitThreshold[] = [];
     for (let u = 0; u < this.units; u++) {
       const base = u * BUCKETS, b = this.#bucket[u];
       // Edges from the top: the top of sub-bucket s has `above` plus the counts of the
       // sub-buckets over s above it; s = -1 is the top of the bucket below.
       const edge = (s: number) => ((b << 20) + (s << 8) + 0xff) >>> 0;
-      let cum = this.#above[u];
-      let best = { key: edge(BUCKETS - 1), count: cum };
+      let cum = this.#above[u], bestKey = edge(BUCKETS - 1), bestCount = cum;
       for (let s = BUCKETS - 2; s >= -1 && cum < target; s--) {
-        cum += this.#hist[base + s + 1];
-        if (Math.abs(cum - target) < Math.abs(best.count - target)) {
-          best = { key: edge(s), count: cum };
+        cum += hist[base + s + 1];
+        if (Math.abs(cum - target) < Math.abs(bestCount - target)) {
+          bestKey = edge(s);
+          bestCount = cum;
         }
       }
       // Above the largest value nothing lies: the largest value is the tighter threshold.
-      const key = Math.min(best.key, this.#maxKey[u]);
-      out.push({ threshold: floatOf(key), fractionAbove: best.count / this.total });
+      const key = Math.min(bestKey, this.#maxKey[u]);
+      out.push({ threshold: floatOf(key), fractionAbove: bestCount / this.total });
     }
     return out;
   }
+}
+
+/** Pass 1: bits[start..end) by bucket into hist[base + bucket]; returns the largest key. */
+function countBuckets(
+  bits: Uint32Array,
+  start: number,
+  end: number,
+  hist: Float64Array,
+  base: number,
+  maxKey: number,
+): number {
+  for (let j = start; j < end; j++) {
+    const k = keyOf(bits[j]);
+    if (k > maxKey) maxKey = k;
+    hist[base + (k >>> 20)]++;
+  }
+  return maxKey;
+}
+
+/** Pass 2: the values of bucket b by their next 12 bits into hist[base ..]; returns how many lie above b. */
+function countInBucket(
+  bits: Uint32Array,
+  start: number,
+  end: number,
+  hist: Float64Array,
+  base: number,
+  b: number,
+): number {
+  let above = 0;
+  for (let j = start; j < end; j++) {
+    const k = keyOf(bits[j]), top = k >>> 20;
+    if (top === b) hist[base + ((k >>> 8) & 0xfff)]++;
+    else if (top > b) above++;
+  }
+  return above;
 }
 
 /** The order-preserving key of float32 bits; -0 gets +0's key, as the two compare equal. */
