@@ -83,30 +83,36 @@ export function planesOf(batch: Uint8Array, i: number, px: number): LabelPlanes 
  * its object, part, material and color, and the half-box parts of its object.
  * One object serves image after image (`use`), so counting loops stay monomorphic.
  *
- * Pixels are tallied by label, not by concept: one 32-bit increment per
- * plane, the half-box flags counted together with the pixel's object, with
- * no lookups or branches (about 3 times faster than counting concepts pixel
- * by pixel). Labels become concepts only when a tally is read (`addTallied`).
+ * Pixels are tallied by label, not by concept: four 32-bit increments a pixel,
+ * one for its object and half-box flags together and one for each other
+ * plane, with no lookups or branches (about 3 times faster than counting
+ * concepts pixel by pixel). Labels become concepts only when a tally is read
+ * (`addTallied`).
  */
 export class PlaneConcepts {
   readonly tallySize = TALLY.size;
   #planes?: LabelPlanes;
-  /** The concept of each label entry of a tally, -1 where none (label 0, unused bytes). */
+  /** The concept of each part, material and color entry of a tally (from TALLY.part), -1 where none. */
   #conceptOf: Int32Array;
+  /** The concept of object o, -1 where none (label 0, unused bytes). */
+  #object: Int32Array;
   /** The concept of half h of object o at [o * 4 + h], -1 where none. */
   #half: Int32Array;
-  /** A tally for countPixels, kept all zero between calls. */
+  /** A tally for countRuns, kept all zero between calls. */
   #scratch = new Int32Array(TALLY.size);
 
   constructor(readonly vocab: Vocabulary) {
-    const conceptOf = new Int32Array(TALLY.half).fill(-1);
-    conceptOf.set(vocab.object.subarray(0, 256), TALLY.object);
-    conceptOf.set(vocab.part.subarray(0, 256), TALLY.part);
-    conceptOf.set(vocab.material.subarray(0, 256), TALLY.material);
-    conceptOf.set(vocab.color.subarray(0, 256), TALLY.color);
-    this.#conceptOf = conceptOf;
-    this.#half = new Int32Array(256 * 4).fill(-1);
-    this.#half.set(vocab.half.subarray(0, 256 * 4));
+    const table = (ids: Int32Array, n: number) => {
+      const out = new Int32Array(n).fill(-1);
+      out.set(ids.subarray(0, n));
+      return out;
+    };
+    this.#object = table(vocab.object, 256);
+    this.#half = table(vocab.half, 256 * 4);
+    this.#conceptOf = new Int32Array(TALLY.size - TALLY.part).fill(-1);
+    this.#conceptOf.set(table(vocab.part, 256), TALLY.part - TALLY.part);
+    this.#conceptOf.set(table(vocab.material, 256), TALLY.material - TALLY.part);
+    this.#conceptOf.set(table(vocab.color, 256), TALLY.color - TALLY.part);
   }
 
   use(planes: LabelPlanes): this {
@@ -121,35 +127,33 @@ export class PlaneConcepts {
   tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void {
     const { object, part, material, color, halfbox } = this.#planes!;
     const p0 = base + TALLY.part, m0 = base + TALLY.material, c0 = base + TALLY.color;
-    const h0 = base + TALLY.half;
     for (let k = 0; k < 2 * n; k += 2) {
       for (let p = runs[k], end = runs[k + 1]; p < end; p++) {
-        const o = object[p];
-        tally[base + o]++;
+        tally[base + object[p] * 16 + (halfbox[p] & 15)]++;
         tally[p0 + part[p]]++;
         tally[m0 + material[p]]++;
         tally[c0 + color[p]]++;
-        tally[h0 + o * 16 + (halfbox[p] & 15)]++;
       }
     }
   }
 
   /** Adds the concept counts that tally[base ..] stands for to counts[countsBase + c]. */
   addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void {
-    const conceptOf = this.#conceptOf;
-    for (let k = 0; k < TALLY.half; k++) {
-      const n = tally[base + k], c = conceptOf[k];
-      if (n !== 0 && c >= 0) counts[countsBase + c] += n;
-    }
     for (let o = 0; o < 256; o++) {
-      for (let flags = 1; flags < 16; flags++) {
-        const n = tally[base + TALLY.half + o * 16 + flags];
+      for (let flags = 0; flags < 16; flags++) {
+        const n = tally[base + o * 16 + flags];
         if (n === 0) continue;
+        if (this.#object[o] >= 0) counts[countsBase + this.#object[o]] += n;
         for (let h = 0; h < 4; h++) {
           const c = this.#half[o * 4 + h];
           if (flags & (1 << h) && c >= 0) counts[countsBase + c] += n;
         }
       }
+    }
+    const conceptOf = this.#conceptOf;
+    for (let k = 0; k < conceptOf.length; k++) {
+      const n = tally[base + TALLY.part + k], c = conceptOf[k];
+      if (n !== 0 && c >= 0) counts[countsBase + c] += n;
     }
   }
 
@@ -162,14 +166,12 @@ export class PlaneConcepts {
 }
 
 /**
- * Where each plane's labels start in a PlaneConcepts tally: 256 entries a
- * plane (one per label byte), then 16 per object for its half-box flags.
+ * The layout of a PlaneConcepts tally: 16 entries per object label (one per
+ * combination of half-box flags), then 256 per plane (one per label byte).
  */
 const TALLY = {
-  object: 0,
-  part: 256,
-  material: 512,
-  color: 768,
-  half: 1024,
-  size: 1024 + 256 * 16,
+  part: 256 * 16,
+  material: 256 * 16 + 256,
+  color: 256 * 16 + 512,
+  size: 256 * 16 + 768,
 } as const;
