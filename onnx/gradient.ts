@@ -9,9 +9,9 @@
  */
 import { DissectError } from "../engine/errors.ts";
 import { inspectBytes } from "./model.ts";
-import { encodeModel, onnx } from "./proto.ts";
+import { dimsOf, encodeModel, onnx } from "./proto.ts";
 import { Emitter } from "./gradient_emit.ts";
-import { type Node, RULES, Unsupported, ZERO_GRADIENT } from "./gradient_rules.ts";
+import { type Node, poolTiles, RULES, Unsupported, ZERO_GRADIENT } from "./gradient_rules.ts";
 
 export interface VjpModel {
   bytes: Uint8Array;
@@ -98,10 +98,24 @@ export function vjpModel(
     );
   }
 
-  // MaxPool gradients need the argmax indices: have those nodes output them.
+  // Spatial sizes the model declares (inputs, value_info, outputs), where all are known.
+  const declared = new Map<string, (number | string)[]>();
+  for (const v of [...(g.input ?? []), ...(g.valueInfo ?? []), ...(g.output ?? [])]) {
+    declared.set(v.name ?? "", dimsOf(v));
+  }
+  const spatialDims = (t: string) => {
+    const spatial = declared.get(t)?.slice(2);
+    return spatial?.length && spatial.every((d) => typeof d === "number" && d > 0)
+      ? spatial as number[]
+      : undefined;
+  };
+
+  // MaxPool gradients need the argmax indices, unless the windows tile the
+  // input: have those nodes output them.
   const e = new Emitter();
   for (const { node } of plan) {
-    if (node.opType === "MaxPool" && !node.output[1]) node.output[1] = e.fresh("maxpool_indices");
+    if (node.opType !== "MaxPool" || node.output[1]) continue;
+    if (!poolTiles(node, spatialDims(node.input[0]))) node.output[1] = e.fresh("maxpool_indices");
   }
 
   // A Relu whose only reader is a MaxPool: its mask is applied to the pooled
@@ -139,6 +153,7 @@ export function vjpModel(
           wants,
           reluBefore: reluIntoPool.has(producerOf.get(node.input[0])!),
           constantDims: (t) => constants.get(t),
+          spatialDims,
           constantValues: (t) => floatValues(g.initializer?.find((i) => i.name === t)),
         });}
     } catch (err) {

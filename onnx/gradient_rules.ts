@@ -22,6 +22,8 @@ export interface RuleArgs {
   constantValues: (name: string) => Float32Array | undefined;
   /** The input comes from a Relu whose gradient mask this rule must apply (MaxPool). */
   reluBefore?: boolean;
+  /** Spatial dims (after batch and channels) the model declares for a tensor, if all known. */
+  spatialDims: (name: string) => number[] | undefined;
 }
 
 export interface Rule {
@@ -268,16 +270,20 @@ export const RULES: Record<string, Rule> = {
     },
   },
 
-  // The pooled gradient goes to the cell each window picked (the node is made
-  // to output its argmax indices); overlapping windows add up.
+  // The pooled gradient goes to the cell each window picked; overlapping
+  // windows add up. Windows that tile the input find their cells by comparing
+  // each cell with its window's maximum; others use the argmax indices (the
+  // node is made to output them), which onnxruntime computes several times
+  // slower than the pooling itself.
   MaxPool: {
     differentiable: [0],
-    grad: ({ e, node, gy: [g], reluBefore }) => {
+    grad: ({ e, node, gy: [g], reluBefore, spatialDims }) => {
+      const X = node.input[0];
+      const gp = reluBefore ? e.op("Mul", [g!, positiveMask(e, node.output[0])]) : g!;
+      if (poolTiles(node, spatialDims(X))) return [tiledPoolGradient(e, node, gp)];
       if (attrs(node).int("storage_order", 0) !== 0) {
         throw new Unsupported("storage_order 1 (column-major indices) is not supported");
       }
-      const X = node.input[0];
-      const gp = reluBefore ? e.op("Mul", [g!, positiveMask(e, node.output[0])]) : g!;
       const same = attrs(node).str("auto_pad", "NOTSET").startsWith("SAME");
       const w = same ? null : windowOf(node, undefined);
       if (w && w.strides.every((s, i) => s >= w.dilations[i] * (w.k[i] - 1) + 1)) {
@@ -370,6 +376,45 @@ export const RULES: Record<string, Rule> = {
     },
   },
 };
+
+/**
+ * Whether a MaxPool's windows tile its input exactly: as large as their
+ * stride, no padding or dilation, and (from the model's declared shape)
+ * input sizes that are multiples of the window.
+ */
+export function poolTiles(node: Node, spatial: number[] | undefined): boolean {
+  const a = attrs(node);
+  const autoPad = a.str("auto_pad", "NOTSET");
+  if (autoPad !== "NOTSET" && autoPad !== "VALID") return false;
+  const k = a.ints("kernel_shape", []);
+  const strides = a.ints("strides", k.map(() => 1));
+  const pads = a.ints("pads", []), dilations = a.ints("dilations", k.map(() => 1));
+  return k.length > 0 && spatial?.length === k.length &&
+    k.every((size, i) => strides[i] === size && dilations[i] === 1 && spatial[i] % size === 0) &&
+    (autoPad === "VALID" || pads.every((p) => p === 0));
+}
+
+/**
+ * A tiling MaxPool's input gradient: each window's gradient goes to the cells
+ * equal to the window's maximum, shared equally where several are (a valid
+ * subgradient at ties, where onnxruntime's indices would pick the first).
+ */
+function tiledPoolGradient(e: Emitter, node: Node, gp: string): string {
+  const k = attrs(node).ints("kernel_shape", []);
+  const up = (t: string) =>
+    e.op("Resize", [t, "", e.f32([1, 1, ...k], [2 + k.length])], {
+      mode: "nearest",
+      coordinate_transformation_mode: "asymmetric",
+      nearest_mode: "floor",
+    });
+  const atMax = e.op("Cast", [e.op("Equal", [node.input[0], up(node.output[0])])], { to: 1 });
+  // The fraction of each window at its maximum, times the window's size: how many share it.
+  const sharing = e.op("Mul", [
+    e.op("AveragePool", [atMax], { kernel_shape: k, strides: k }),
+    e.f32([k.reduce((p, q) => p * q, 1)]),
+  ]);
+  return e.op("Mul", [up(e.op("Div", [gp, sharing])), atMax]);
+}
 
 /**
  * 1 where a Relu output is positive, 0 where it is zero. HardSigmoid clamps

@@ -3,6 +3,7 @@ import { assert, assertEquals, assertMatch, assertNotEquals } from "../tests/ass
 import { seededRandom } from "../stats/random.ts";
 import { type Attr, GraphBuilder } from "./build.ts";
 import { vjpModel } from "./gradient.ts";
+import { decodeModel } from "./proto.ts";
 import { directionalCheck, freezePiece } from "./gradient_check.ts";
 
 /** Uniform weights scaled by fan-in, from a fixed seed. */
@@ -55,6 +56,11 @@ Deno.test("gradient: linear and piecewise-linear ops match finite differences", 
     ],
     ["Conv grouped", oneOp("Conv", { group: 3, strides: [3, 3] }, [[6, 1, 2, 2]])],
     ["MaxPool", oneOp("MaxPool", { kernel_shape: [2, 2], strides: [2, 2] })],
+    [
+      "MaxPool, input not a multiple of the window",
+      oneOp("MaxPool", { kernel_shape: [2, 2], strides: [2, 2] }, [], ["N", 3, 7, 7]),
+      [2, 3, 7, 7],
+    ],
     [
       "MaxPool overlapping, padded",
       oneOp("MaxPool", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
@@ -279,4 +285,55 @@ Deno.test("gradient: a Relu passes the whole gradient for any positive output, h
   });
   // Zero where the output is zero, the seed unchanged everywhere else.
   assertEquals([...(out[v.grad].data as Float32Array)], [0, 0, 3, 4, 5, 6, 7, 8]);
+});
+
+/** The input gradient of a MaxPool 2x2 / 2 over one 4x4 map, seeds 1 to 4 on its four windows. */
+async function poolGradient(dims: (number | string)[], x: number[]) {
+  const g = new GraphBuilder();
+  g.node("MaxPool", [g.input("x", dims)], "y", { kernel_shape: [2, 2], strides: [2, 2] });
+  g.output("y");
+  const v = vjpModel(g.toBytes());
+  const session = await ort.InferenceSession.create(v.bytes);
+  const out = await session.run({
+    [v.input]: new ort.Tensor("float32", Float32Array.from(x), [1, 1, 4, 4]),
+    [v.seed]: new ort.Tensor("float32", Float32Array.of(1, 2, 3, 4), [1, 1, 2, 2]),
+  });
+  const ops = decodeModel(v.bytes).graph!.node!.map((n) => n.opType);
+  return { grad: [...(out[v.grad].data as Float32Array)], byIndices: ops.includes("MaxUnpool") };
+}
+
+// Windows: 5 alone; 7 twice; four zeros (one of them -0); -1 twice.
+const TIED = [
+  [5, 1, 2, 7],
+  [1, 0, 7, 3],
+  [0, -0, -1, -2],
+  [0, 0, -2, -1],
+].flat();
+
+Deno.test("gradient: MaxPool windows that tile the input share the gradient among tied maxima", async () => {
+  const { grad, byIndices } = await poolGradient(["N", 1, 4, 4], TIED);
+  assert(!byIndices, "a pool whose windows tile a declared 4x4 input needs no indices");
+  assertEquals(
+    grad,
+    [
+      [1, 0, 0, 1],
+      [0, 0, 1, 0],
+      [0.75, 0.75, 2, 0],
+      [0.75, 0.75, 0, 2],
+    ].flat(),
+  );
+});
+
+Deno.test("gradient: MaxPool over an input of unknown size routes by indices, to the first maximum", async () => {
+  const { grad, byIndices } = await poolGradient(["N", 1, "H", "W"], TIED);
+  assert(byIndices, "without declared sizes the pool uses indices");
+  assertEquals(
+    grad,
+    [
+      [1, 0, 0, 2],
+      [0, 0, 0, 0],
+      [3, 0, 4, 0],
+      [0, 0, 0, 0],
+    ].flat(),
+  );
 });
