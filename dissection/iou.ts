@@ -132,8 +132,9 @@ export class IouCounter {
     this.peaks = new Float64Array(units);
     this.#rows = runs(h, H);
     this.#cols = runs(w, W);
-    // Runs never touch (they would be joined), so there are at most H * W / 2 + 1.
-    this.#runs = new Int32Array(H * W + 2);
+    // At most a run per pixel: runs of neighbouring blocks in one row are
+    // pushed apart (block by block) and so are not joined.
+    this.#runs = new Int32Array(2 * H * W);
   }
 
   /** Count one image: `acts` holds units x h x w values starting at `offset`. */

@@ -115,7 +115,14 @@ Deno.test("IoU counts equal a brute-force reference on random cases", () => {
 
 Deno.test("sparse block counting equals thresholding the whole upsampled map, exactly", () => {
   const rand = seededRandom(5);
-  for (const [h, w, H, W] of [[4, 4, 64, 64], [3, 5, 17, 40], [7, 7, 7, 7], [1, 2, 6, 6]]) {
+  for (
+    const [h, w, H, W] of [[4, 4, 64, 64], [3, 5, 17, 40], [7, 7, 7, 7], [1, 2, 6, 6], [
+      4,
+      5,
+      32,
+      6,
+    ]]
+  ) {
     const units = 9, concepts = 5;
     // Blobs over a low floor: blocks entirely above, entirely below and straddling t.
     const acts = Float32Array.from({ length: units * h * w }, () => {
