@@ -96,3 +96,37 @@ export function toTensorData(
   }
   return out;
 }
+
+/** n images of planar RGB in [0, 1] ([n, 3, h, w] float) -> the model's input, normalized. */
+export function planarToInput(
+  pixels: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  p: Preprocess,
+): Float32Array {
+  const out = new Float32Array(n * 3 * h * w);
+  const px = h * w;
+  for (let c = 0; c < 3; c++) {
+    const a = inputScale(p, c), b = (p.range[0] - p.mean[c]) / p.std[c];
+    for (let i = 0; i < n; i++) {
+      const at = (i * 3 + c) * px;
+      for (let k = at; k < at + px; k++) out[k] = pixels[k] * a + b;
+    }
+  }
+  return out;
+}
+
+/** d input / d pixel for channel c, pixels in [0, 1]. */
+export function inputScale(p: Preprocess, c: number): number {
+  return (p.range[1] - p.range[0]) / p.std[c];
+}
+
+/** A gradient with respect to the model's input [n, 3, h, w], taken back to pixels, in place. */
+export function gradientToPixels(grad: Float32Array, h: number, w: number, p: Preprocess): void {
+  const px = h * w;
+  for (let plane = 0; plane * px < grad.length; plane++) {
+    const a = inputScale(p, plane % 3);
+    for (let k = plane * px; k < (plane + 1) * px; k++) grad[k] *= a;
+  }
+}

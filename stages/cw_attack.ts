@@ -14,9 +14,10 @@ import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import {
+  gradientToPixels,
   labelsByName,
   PLAIN,
-  type Preprocess,
+  planarToInput,
   preprocessOf,
   toTensorData,
 } from "../onnx/preprocess.ts";
@@ -69,9 +70,11 @@ export default defineStage({
     const vjp = vjpModel(bytes, { input: input.name, output }, p.model);
     const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes);
     const dims = (n: number) => [n, 3, height, width];
+    const modelInput = (pixels: Float32Array, n: number) =>
+      planarToInput(pixels, n, height, width, pre);
     const run = async (pixels: Float32Array, n: number) => {
       const out = await forward.run(
-        { [input.name]: new ort.Tensor("float32", toInput(pixels, pre), dims(n)) },
+        { [input.name]: new ort.Tensor("float32", modelInput(pixels, n), dims(n)) },
         [output, p.layer],
       );
       return { logits: out[output].data as Float32Array, layer: out[p.layer] };
@@ -105,13 +108,11 @@ export default defineStage({
 
     const differentiable: Differentiable = async (pixels, seed, n) => {
       const out = await backward.run({
-        [input.name]: new ort.Tensor("float32", toInput(pixels, pre), dims(n)),
+        [input.name]: new ort.Tensor("float32", modelInput(pixels, n), dims(n)),
         [vjp.seed]: new ort.Tensor("float32", seed, [n, K]),
       });
-      // Back from the model's input to pixels: input = pixel * scale_c + shift_c.
       const grad = out[vjp.grad].data as Float32Array;
-      const plane = height * width;
-      for (let k = 0; k < grad.length; k++) grad[k] *= inputScale(pre, Math.floor(k / plane) % 3);
+      gradientToPixels(grad, height, width, pre);
       return { logits: out[vjp.output].data as Float32Array, grad };
     };
 
@@ -230,22 +231,6 @@ async function topUnits(table: string, layer: string, k: number): Promise<Map<nu
   const out = new Map<number, number[]>();
   for (const r of rows) out.set(r.label, [...(out.get(r.label) ?? []), r.unit]);
   return out;
-}
-
-/** The model's input for planar pixels in [0, 1]: range, then mean and std per channel. */
-function toInput(pixels: Float32Array, pre: Preprocess): Float32Array {
-  const out = new Float32Array(pixels.length);
-  const plane = out.length / 3;
-  for (let k = 0; k < out.length; k++) {
-    const c = Math.floor(k / plane) % 3;
-    out[k] = pixels[k] * inputScale(pre, c) + (pre.range[0] - pre.mean[c]) / pre.std[c];
-  }
-  return out;
-}
-
-/** d input / d pixel for channel c. */
-function inputScale(pre: Preprocess, c: number): number {
-  return (pre.range[1] - pre.range[0]) / pre.std[c];
 }
 
 function argmax(logits: Float32Array, i: number, K: number): number {
