@@ -4,15 +4,26 @@
  * so it stays a valid image whatever w is; Adam minimises
  *   |x - x0|^2 + c * max(max_{i != t} Z_i - Z_t, -confidence)
  * over w, and a binary search per image looks for the smallest c that still
- * succeeds. The model is anything that returns logits and the gradient of
- * seed . logits with respect to the pixels.
+ * succeeds. The model is anything that returns the logits and the gradient of
+ * that margin term at the same pixels.
  */
 
-/** Logits [n, K] at pixels [n, D], and d(seed . logits)/d pixels [n, D] for a seed [n, K]. */
-export type Differentiable = (
+/** What the margin term of each image of a batch is taken toward. */
+export interface MarginTerm {
+  targets: ArrayLike<number>;
+  c: Float64Array;
+  confidence: number;
+}
+
+/**
+ * Logits [n, K] at pixels [n, D], and d/d pixels of
+ * sum_i c_i * max(max_{j != t_i} Z_ij - Z_it, -confidence) [n, D], both from
+ * the same evaluation (`marginHead` builds it into a VJP graph).
+ */
+export type MarginGradient = (
   pixels: Float32Array,
-  seed: Float32Array,
   n: number,
+  term: MarginTerm,
 ) => Promise<{ logits: Float32Array; grad: Float32Array }>;
 
 export interface AttackOptions {
@@ -34,14 +45,14 @@ export interface AttackResult {
   c: Float64Array;
   /** The best adversarial images (the originals where none succeeded). */
   adversarial: Float32Array;
-  /** Calls to the model (a partial batch counts as one). */
+  /** Calls to the model: one per Adam step. */
   evaluations: number;
 }
 
 const BIG = 1e10;
 
 export async function carliniWagner(
-  model: Differentiable,
+  model: MarginGradient,
   x0: Float32Array,
   n: number,
   classes: number,
@@ -57,49 +68,16 @@ export async function carliniWagner(
   let evaluations = 0;
 
   const x = new Float32Array(x0.length);
-  const seed = new Float32Array(n * classes);
   for (let search = 0; search < opts.searchSteps; search++) {
     const w = w0.slice();
     const adam = new Adam(w.length, opts.learningRate);
     const succeeded = new Uint8Array(n);
     let lastLoss = Infinity;
-    let logits: Float32Array | null = null;
     for (let step = 0; step < opts.steps; step++) {
       for (let k = 0; k < w.length; k++) x[k] = (Math.tanh(w[k]) + 1) / 2;
-      // The seed picks the strongest other class from the latest logits. If
-      // the logits at x say otherwise for an image, its gradient is wrong:
-      // where the margin is now reached the true gradient is zero (set here);
-      // where the strongest other class changed, the gradient is taken again.
-      const out = await model(x, seedFor(logits, targets, c, classes, opts.confidence, seed), n);
+      const out = await model(x, n, { targets, c, confidence: opts.confidence });
       evaluations++;
-      const fresh = seedFor(
-        out.logits,
-        targets,
-        c,
-        classes,
-        opts.confidence,
-        new Float32Array(seed.length),
-      );
-      const again: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const row = (s: Float32Array) => s.subarray(i * classes, (i + 1) * classes);
-        if (row(fresh).every((v, k) => v === row(seed)[k])) continue;
-        if (row(fresh).every((v) => v === 0)) out.grad.fill(0, i * D, (i + 1) * D);
-        else again.push(i);
-      }
-      if (again.length) {
-        // Only those images again, as a smaller batch.
-        const sub = new Float32Array(again.length * D),
-          subSeed = new Float32Array(again.length * classes);
-        again.forEach((i, j) => {
-          sub.set(x.subarray(i * D, (i + 1) * D), j * D);
-          subSeed.set(fresh.subarray(i * classes, (i + 1) * classes), j * classes);
-        });
-        const redo = await model(sub, subSeed, again.length);
-        evaluations++;
-        again.forEach((i, j) => out.grad.set(redo.grad.subarray(j * D, (j + 1) * D), i * D));
-      }
-      logits = out.logits;
+      const logits = out.logits;
 
       let loss = 0;
       for (let i = 0; i < n; i++) {
@@ -158,31 +136,25 @@ export function targetMargin(logits: Float32Array, i: number, t: number, K: numb
 }
 
 /**
- * The seed c * d/dZ max(max_{j != t} Z_j - Z_t, -confidence): +c on the
- * strongest other class, -c on the target, zero once the margin is reached.
+ * The seed [n, K] whose vector-Jacobian product is the margin term's gradient:
+ * c * d/dZ max(max_{j != t} Z_j - Z_t, -confidence), that is +c on the
+ * strongest other class (the first, where several tie), -c on the target,
+ * and zero once the target leads by the confidence.
  */
-function seedFor(
-  logits: Float32Array | null,
-  targets: ArrayLike<number>,
-  c: Float64Array,
-  K: number,
-  confidence: number,
-  out: Float32Array,
-): Float32Array {
-  out.fill(0);
-  const n = c.length;
+export function marginSeed(logits: Float32Array, K: number, term: MarginTerm): Float32Array {
+  const n = term.c.length;
+  const seed = new Float32Array(n * K);
   for (let i = 0; i < n; i++) {
-    const t = targets[i];
-    // No logits yet (first step): a zero seed; the caller recomputes with the logits it gets.
-    if (!logits || targetMargin(logits, i, t, K) >= confidence) continue;
+    const t = term.targets[i];
+    if (targetMargin(logits, i, t, K) >= term.confidence) continue;
     let best = -1;
     for (let j = 0; j < K; j++) {
       if (j !== t && (best < 0 || logits[i * K + j] > logits[i * K + best])) best = j;
     }
-    out[i * K + best] = c[i];
-    out[i * K + t] = -c[i];
+    seed[i * K + best] = term.c[i];
+    seed[i * K + t] = -term.c[i];
   }
-  return out;
+  return seed;
 }
 
 /** Adam (Kingma & Ba 2015) on a flat parameter vector. */

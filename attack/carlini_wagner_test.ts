@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
-import { carliniWagner, type Differentiable, targetMargin } from "./carlini_wagner.ts";
+import { carliniWagner, type MarginGradient, marginSeed, targetMargin } from "./carlini_wagner.ts";
 
 /**
  * A linear classifier Z = W x, where the smallest L2 change that makes class
@@ -21,7 +21,9 @@ function linearModel(K: number, D: number, seed: number) {
     }
     return z;
   };
-  const model: Differentiable = (x, seed, n) => {
+  const model: MarginGradient = (x, n, term) => {
+    const z = logits(x, n);
+    const seed = marginSeed(z, K, term);
     const grad = new Float32Array(n * D);
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < K; k++) {
@@ -29,7 +31,7 @@ function linearModel(K: number, D: number, seed: number) {
         if (s) { for (let d = 0; d < D; d++) grad[i * D + d] += s * W[k * D + d]; }
       }
     }
-    return Promise.resolve({ logits: logits(x, n), grad });
+    return Promise.resolve({ logits: z, grad });
   };
   /** The smallest L2 change giving t the lead over every other class (a lower bound). */
   const bound = (x: Float32Array, i: number, t: number) => {

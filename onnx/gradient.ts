@@ -19,10 +19,25 @@ export interface VjpModel {
   input: string;
   /** The model output the seed is applied to. */
   output: string;
-  /** The extra input: a tensor shaped like `output`. */
+  /**
+   * The seed, a tensor shaped like `output`: an extra input, unless a head
+   * computes it in the graph (then the head's inputs are the extra ones).
+   */
   seed: string;
   /** The extra output: a tensor shaped like `input`. */
   grad: string;
+}
+
+/**
+ * Computes the seed inside the graph from the output of the same run, when
+ * the seed depends on it (the derivative of a loss on the logits): one
+ * evaluation then gives the output and the loss's gradient together.
+ */
+export interface SeedHead {
+  /** The graph inputs the head reads besides the output. */
+  inputs: { name: string; elemType: number; dims: (number | string)[] }[];
+  /** Writes the nodes that compute the seed from `output`; returns the seed's name. */
+  emit(e: Emitter, output: string): string;
 }
 
 /** Operators the backward pass can go through. */
@@ -33,7 +48,7 @@ const OPSET = 16;
 
 export function vjpModel(
   bytes: Uint8Array,
-  opts: { input?: string; output?: string } = {},
+  opts: { input?: string; output?: string; head?: SeedHead } = {},
   path = "model",
 ): VjpModel {
   const info = inspectBytes(path, bytes);
@@ -133,7 +148,7 @@ export function vjpModel(
     ) reluIntoPool.add(before);
   }
 
-  const seed = `${output}:seed`;
+  const seed = opts.head ? seedFromHead(opts.head, e, output, nodes, path) : `${output}:seed`;
   const grad = `${input}:grad`;
   const contributions = new Map<string, string[]>([[output, [seed]]]);
   for (const { node, wants } of plan) {
@@ -197,12 +212,39 @@ export function vjpModel(
       ...g,
       node: [...kept, ...e.nodes],
       initializer: [...(g.initializer ?? []).filter((t) => used.has(t.name!)), ...e.initializers],
-      input: [inputInfo, renamed(outputInfo, seed)],
+      input: [
+        inputInfo,
+        ...(opts.head ? opts.head.inputs.map(valueInfo) : [renamed(outputInfo, seed)]),
+      ],
       output: [outputInfo, renamed(inputInfo, grad)],
       valueInfo: (g.valueInfo ?? []).filter((v) => v.name !== output),
     },
   });
   return { bytes: bytesOut, input, output, seed, grad };
+}
+
+/** The head's seed; its inputs must not reuse a name the model has. */
+function seedFromHead(head: SeedHead, e: Emitter, output: string, nodes: Node[], path: string) {
+  const taken = new Set(nodes.flatMap((n) => [...n.input, ...n.output]));
+  const clash = head.inputs.find((i) => taken.has(i.name));
+  if (clash) {
+    throw new DissectError("MODEL", `${path} already has a tensor named "${clash.name}"`);
+  }
+  return head.emit(e, output);
+}
+
+function valueInfo(v: SeedHead["inputs"][number]) {
+  return {
+    name: v.name,
+    type: {
+      tensorType: {
+        elemType: v.elemType,
+        shape: {
+          dim: v.dims.map((d) => typeof d === "number" ? { dimValue: d } : { dimParam: d }),
+        },
+      },
+    },
+  };
 }
 
 /** The values of a float32 initializer (raw bytes or float_data). */

@@ -26,7 +26,8 @@ import { vjpModel } from "../onnx/gradient.ts";
 import { peakOf } from "../dissection/topk.ts";
 import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
-import { carliniWagner, type Differentiable } from "../attack/carlini_wagner.ts";
+import { carliniWagner, type MarginGradient } from "../attack/carlini_wagner.ts";
+import { MARGIN_INPUTS, marginHead } from "../attack/margin_head.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
 
 export default defineStage({
@@ -67,7 +68,7 @@ export default defineStage({
     const output = info.outputs[0].name;
     const pre = preprocessOf(info);
     const forward = await createSession(p.model, exposeOutputs(bytes, [p.layer], p.model));
-    const vjp = vjpModel(bytes, { input: input.name, output }, p.model);
+    const vjp = vjpModel(bytes, { input: input.name, output, head: marginHead(K) }, p.model);
     const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes);
     const dims = (n: number) => [n, 3, height, width];
     const modelInput = (pixels: Float32Array, n: number) =>
@@ -106,10 +107,16 @@ export default defineStage({
       return r >= s ? r + 1 : r;
     });
 
-    const differentiable: Differentiable = async (pixels, seed, n) => {
+    const marginGradient: MarginGradient = async (pixels, n, term) => {
       const out = await backward.run({
         [input.name]: new ort.Tensor("float32", modelInput(pixels, n), dims(n)),
-        [vjp.seed]: new ort.Tensor("float32", seed, [n, K]),
+        [MARGIN_INPUTS.targets]: new ort.Tensor(
+          "int64",
+          BigInt64Array.from(Array.from(term.targets, BigInt)),
+          [n],
+        ),
+        [MARGIN_INPUTS.c]: new ort.Tensor("float32", Float32Array.from(term.c), [n]),
+        [MARGIN_INPUTS.confidence]: new ort.Tensor("float32", Float32Array.of(term.confidence), []),
       });
       const grad = out[vjp.grad].data as Float32Array;
       gradientToPixels(grad, height, width, pre);
@@ -150,7 +157,7 @@ export default defineStage({
       // Planar pixels in [0, 1]: the space the attack works in.
       const x0 = toTensorData(rgb, n, height, width, PLAIN);
       const result = await carliniWagner(
-        differentiable,
+        marginGradient,
         x0,
         n,
         K,
