@@ -72,7 +72,7 @@ async function main(args: string[]): Promise<number> {
       });
       if (values.json) out({ ...r, peakRssBytes: peakRssBytes() });
       else if (!r.run) printPlan(r.plan);
-      else printRun(r.run, r.report, r.catalog, performance.now() - t0);
+      else printRun(r.run, r.ran ?? [], r.report, r.catalog, performance.now() - t0);
       return r.run && !r.run.ok ? 1 : 0;
     }
     case "status": {
@@ -112,15 +112,17 @@ function printPlan(plan: PlannedNode[]) {
   console.log(`${stale} of ${plan.length} stage(s) would run`);
 }
 
+/** The summary counts only what this command ran (with --only, the record keeps the rest too). */
 function printRun(
   run: RunRecord,
+  ran: RunRecord["nodes"],
   report: string | undefined,
   catalog: string | undefined,
   ms: number,
 ) {
-  const executed = run.nodes.filter((n) => n.status === "executed").length;
-  const cached = run.nodes.filter((n) => n.status === "cached").length;
-  for (const n of run.nodes.filter((n) => n.status === "failed" || n.status === "skipped")) {
+  const executed = ran.filter((n) => n.status === "executed").length;
+  const cached = ran.filter((n) => n.status === "cached").length;
+  for (const n of ran.filter((n) => n.status === "failed" || n.status === "skipped")) {
     console.log(`${n.status}: ${n.node}${n.error ? `: ${n.error.split("\n")[0]}` : ""}`);
   }
   console.log(

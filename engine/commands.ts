@@ -30,8 +30,10 @@ export interface ReproduceOptions extends SessionOptions {
 
 export interface ReproduceResult {
   plan: PlannedNode[];
-  /** Absent for --dry-run. */
+  /** Absent for --dry-run. With --only it also keeps the other stages' last results. */
   run?: RunRecord;
+  /** What this command itself ran or reused. Absent for --dry-run. */
+  ran?: NodeResult[];
   /** Stable path of the report's index.html, when the pipeline has a report node. */
   report?: string;
   catalog?: string;
@@ -89,7 +91,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     await store.writeRun(record);
     await rebuildCatalog(store, record);
     const report = await linkReport(store.root, results);
-    return { plan: planned, run: record, report, catalog: store.catalogPath };
+    return { plan: planned, run: record, ran: results, report, catalog: store.catalogPath };
   } finally {
     lock.release();
   }

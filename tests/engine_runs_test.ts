@@ -207,7 +207,10 @@ Deno.test("bad input gets an error naming the field or path, and a non-zero exit
 Deno.test("a run with --only keeps the other stages' last results: gc removes none of them", async () => {
   const store = await tempDir();
   assertEquals((await runCli(toy(store))).code, 0);
-  assertEquals((await runCli(toy(store, "--only", "numbers", "--set", "other.count=4"))).code, 0);
+  const only = await runCli(toy(store, "--only", "numbers", "--set", "other.count=4"));
+  assertEquals(only.code, 0, only.stderr);
+  // The summary speaks of this command only: numbers reused, nothing else run.
+  assertMatch(only.stdout, /ok: 0 stage\(s\) executed, 1 reused/);
   const r = await runCli(["gc", "--json", "--store", store]);
   assertEquals(JSON.parse(r.stdout).removed, []);
   const plan = await runCli(toy(store, "--dry-run"));
