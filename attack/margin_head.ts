@@ -4,9 +4,11 @@
  * JavaScript). Each Adam step is then one evaluation: no guessing the
  * strongest other class from the previous step's logits.
  */
+import * as ort from "onnxruntime-node";
 import type { SeedHead } from "../onnx/gradient.ts";
 import type { Emitter } from "../onnx/gradient_emit.ts";
 import { onnx } from "../onnx/proto.ts";
+import type { MarginTerm } from "./carlini_wagner.ts";
 
 /** Graph inputs: each image's target class, its c, and the confidence. */
 export const MARGIN_INPUTS = {
@@ -26,6 +28,19 @@ export function marginHead(classes: number): SeedHead {
       { name: MARGIN_INPUTS.confidence, elemType: FLOAT, dims: [] },
     ],
     emit: (e, logits) => emitMarginSeed(e, logits, classes),
+  };
+}
+
+/** The head's inputs for a batch of n images. */
+export function marginFeeds(term: MarginTerm, n: number): Record<string, ort.Tensor> {
+  return {
+    [MARGIN_INPUTS.targets]: new ort.Tensor(
+      "int64",
+      BigInt64Array.from(Array.from(term.targets, BigInt)),
+      [n],
+    ),
+    [MARGIN_INPUTS.c]: new ort.Tensor("float32", Float32Array.from(term.c), [n]),
+    [MARGIN_INPUTS.confidence]: new ort.Tensor("float32", Float32Array.of(term.confidence), []),
   };
 }
 

@@ -3,22 +3,10 @@ import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { vjpModel } from "../onnx/gradient.ts";
-import { marginSeed, type MarginTerm } from "./carlini_wagner.ts";
-import { MARGIN_INPUTS, marginHead } from "./margin_head.ts";
+import { marginSeed } from "./carlini_wagner.ts";
+import { MARGIN_INPUTS, marginFeeds, marginHead } from "./margin_head.ts";
 
 const K = 5, N = 6, D = 3 * 8 * 8;
-
-function feeds(term: MarginTerm, n: number) {
-  return {
-    [MARGIN_INPUTS.targets]: new ort.Tensor(
-      "int64",
-      BigInt64Array.from(Array.from(term.targets, BigInt)),
-      [n],
-    ),
-    [MARGIN_INPUTS.c]: new ort.Tensor("float32", Float32Array.from(term.c), [n]),
-    [MARGIN_INPUTS.confidence]: new ort.Tensor("float32", Float32Array.of(term.confidence), []),
-  };
-}
 
 Deno.test("margin head: on logits given directly, the gradient is marginSeed's seed", async () => {
   const g = new GraphBuilder();
@@ -40,7 +28,7 @@ Deno.test("margin head: on logits given directly, the gradient is marginSeed's s
     const term = { targets, c, confidence };
     const out = await session.run({
       z: new ort.Tensor("float32", logits, [n, 4]),
-      ...feeds(term, n),
+      ...marginFeeds(term, n),
     });
     const got = [...(out[v.grad].data as Float32Array)].map((x) => x + 0); // -0 as 0
     assertEquals(
@@ -99,7 +87,7 @@ Deno.test("margin head: through a classifier, the same gradient as an explicit s
     const term = { targets, c, confidence };
     const seed = new ort.Tensor("float32", marginSeed(logits, K, term), [N, K]);
     const want = (await p.run({ image, [plain.seed]: seed }))[plain.grad].data as Float32Array;
-    const out = await h.run({ image, ...feeds(term, N) });
+    const out = await h.run({ image, ...marginFeeds(term, N) });
     assertEquals([...(out[headed.output].data as Float32Array)], [...logits]);
     const got = out[headed.grad].data as Float32Array;
     let scale = 0, worst = 0;

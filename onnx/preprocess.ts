@@ -97,22 +97,18 @@ export function toTensorData(
   return out;
 }
 
-/** n images of planar RGB in [0, 1] ([n, 3, h, w] float) -> the model's input, normalized. */
+/** Planar RGB pixels in [0, 1] ([n, 3, h, w] float) -> the model's input, normalized. */
 export function planarToInput(
   pixels: Float32Array,
-  n: number,
   h: number,
   w: number,
   p: Preprocess,
 ): Float32Array {
-  const out = new Float32Array(n * 3 * h * w);
+  const out = new Float32Array(pixels.length);
   const px = h * w;
-  for (let c = 0; c < 3; c++) {
-    const a = inputScale(p, c), b = (p.range[0] - p.mean[c]) / p.std[c];
-    for (let i = 0; i < n; i++) {
-      const at = (i * 3 + c) * px;
-      for (let k = at; k < at + px; k++) out[k] = pixels[k] * a + b;
-    }
+  for (let plane = 0; plane * px < out.length; plane++) {
+    const c = plane % 3, a = inputScale(p, c), b = (p.range[0] - p.mean[c]) / p.std[c];
+    for (let k = plane * px; k < (plane + 1) * px; k++) out[k] = pixels[k] * a + b;
   }
   return out;
 }

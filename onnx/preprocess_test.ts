@@ -61,7 +61,7 @@ Deno.test("planar pixels in [0, 1] become the same model input as the bytes they
     }
   }
   const want = toTensorData(rgb, n, h, w, IMAGENET);
-  const got = planarToInput(planar, n, h, w, IMAGENET);
+  const got = planarToInput(planar, h, w, IMAGENET);
   for (let k = 0; k < want.length; k++) {
     assert(Math.abs(got[k] - want[k]) < 1e-5, `entry ${k}: ${got[k]} vs ${want[k]}`);
   }
@@ -74,7 +74,7 @@ Deno.test("a gradient on the model input goes back to pixels by each channel's s
   const grad = new Float32Array(n * 3 * px).fill(1);
   gradientToPixels(grad, h, w, IMAGENET);
   // d(sum of the input)/d pixel, by finite differences, pixel by pixel.
-  const sum = (x: Float32Array) => planarToInput(x, n, h, w, IMAGENET).reduce((a, b) => a + b, 0);
+  const sum = (x: Float32Array) => planarToInput(x, h, w, IMAGENET).reduce((a, b) => a + b, 0);
   for (let k = 0; k < pixels.length; k++) {
     const up = pixels.slice(), down = pixels.slice();
     up[k] += step;

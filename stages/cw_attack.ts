@@ -27,7 +27,7 @@ import { peakOf } from "../dissection/topk.ts";
 import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
 import { carliniWagner, type MarginGradient } from "../attack/carlini_wagner.ts";
-import { MARGIN_INPUTS, marginHead } from "../attack/margin_head.ts";
+import { marginFeeds, marginHead } from "../attack/margin_head.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
 
 export default defineStage({
@@ -71,11 +71,10 @@ export default defineStage({
     const vjp = vjpModel(bytes, { input: input.name, output, head: marginHead(K) }, p.model);
     const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes);
     const dims = (n: number) => [n, 3, height, width];
-    const modelInput = (pixels: Float32Array, n: number) =>
-      planarToInput(pixels, n, height, width, pre);
+    const modelInput = (pixels: Float32Array) => planarToInput(pixels, height, width, pre);
     const run = async (pixels: Float32Array, n: number) => {
       const out = await forward.run(
-        { [input.name]: new ort.Tensor("float32", modelInput(pixels, n), dims(n)) },
+        { [input.name]: new ort.Tensor("float32", modelInput(pixels), dims(n)) },
         [output, p.layer],
       );
       return { logits: out[output].data as Float32Array, layer: out[p.layer] };
@@ -109,14 +108,8 @@ export default defineStage({
 
     const marginGradient: MarginGradient = async (pixels, n, term) => {
       const out = await backward.run({
-        [input.name]: new ort.Tensor("float32", modelInput(pixels, n), dims(n)),
-        [MARGIN_INPUTS.targets]: new ort.Tensor(
-          "int64",
-          BigInt64Array.from(Array.from(term.targets, BigInt)),
-          [n],
-        ),
-        [MARGIN_INPUTS.c]: new ort.Tensor("float32", Float32Array.from(term.c), [n]),
-        [MARGIN_INPUTS.confidence]: new ort.Tensor("float32", Float32Array.of(term.confidence), []),
+        [input.name]: new ort.Tensor("float32", modelInput(pixels), dims(n)),
+        ...marginFeeds(term, n),
       });
       const grad = out[vjp.grad].data as Float32Array;
       gradientToPixels(grad, height, width, pre);
