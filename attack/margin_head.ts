@@ -52,7 +52,8 @@ export function marginFeeds(term: MarginTerm, n: number): Record<string, ort.Ten
 function emitMarginSeed(e: Emitter, Z: string, classes: number): string {
   const column = e.i64([-1, 1]);
   const t = e.op("Reshape", [MARGIN_INPUTS.targets, column]);
-  const isTarget = e.op("Equal", [e.i64([...Array(classes).keys()], [1, classes]), t]);
+  const classIds = e.i64([...Array(classes).keys()], [1, classes]);
+  const isTarget = e.op("Equal", [classIds, t]);
   const others = e.op("Where", [isTarget, e.f32([-Infinity]), Z]);
   const strongest = e.op("ArgMax", [others], { axis: 1, keepdims: 1 });
   const lead = e.op("Sub", [
@@ -61,7 +62,7 @@ function emitMarginSeed(e: Emitter, Z: string, classes: number): string {
   ]);
   const pushing = e.op("Cast", [e.op("Less", [lead, MARGIN_INPUTS.confidence])], { to: FLOAT });
   const weight = e.op("Mul", [e.op("Reshape", [MARGIN_INPUTS.c, column]), pushing]);
-  const isStrongest = e.op("Equal", [e.i64([...Array(classes).keys()], [1, classes]), strongest]);
+  const isStrongest = e.op("Equal", [classIds, strongest]);
   const direction = e.op("Sub", [
     e.op("Cast", [isStrongest], { to: FLOAT }),
     e.op("Cast", [isTarget], { to: FLOAT }),

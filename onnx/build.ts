@@ -29,12 +29,17 @@ export function attribute(name: string, v: Attr) {
   return { name, type: AttrType.FLOATS, floats: v.floats };
 }
 
-function valueInfo(name: string, dims: Dims) {
+/** A tensor's name, element type (float32 unless given) and dims, as a graph input or output. */
+export function valueInfo(
+  name: string,
+  dims: Dims,
+  elemType: number = onnx.TensorProto.DataType.FLOAT,
+) {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: {
           dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })),
         },

@@ -11,6 +11,7 @@ import { DissectError } from "../engine/errors.ts";
 import { inspectBytes } from "./model.ts";
 import { dimsOf, encodeModel, onnx } from "./proto.ts";
 import { Emitter } from "./gradient_emit.ts";
+import { valueInfo } from "./build.ts";
 import { type Node, poolTiles, RULES, Unsupported, ZERO_GRADIENT } from "./gradient_rules.ts";
 
 export interface VjpModel {
@@ -214,7 +215,9 @@ export function vjpModel(
       initializer: [...(g.initializer ?? []).filter((t) => used.has(t.name!)), ...e.initializers],
       input: [
         inputInfo,
-        ...(opts.head ? opts.head.inputs.map(valueInfo) : [renamed(outputInfo, seed)]),
+        ...(opts.head
+          ? opts.head.inputs.map((i) => valueInfo(i.name, i.dims, i.elemType))
+          : [renamed(outputInfo, seed)]),
       ],
       output: [outputInfo, renamed(inputInfo, grad)],
       valueInfo: (g.valueInfo ?? []).filter((v) => v.name !== output),
@@ -231,20 +234,6 @@ function seedFromHead(head: SeedHead, e: Emitter, output: string, nodes: Node[],
     throw new DissectError("MODEL", `${path} already has a tensor named "${clash.name}"`);
   }
   return head.emit(e, output);
-}
-
-function valueInfo(v: SeedHead["inputs"][number]) {
-  return {
-    name: v.name,
-    type: {
-      tensorType: {
-        elemType: v.elemType,
-        shape: {
-          dim: v.dims.map((d) => typeof d === "number" ? { dimValue: d } : { dimParam: d }),
-        },
-      },
-    },
-  };
 }
 
 /** The values of a float32 initializer (raw bytes or float_data). */
