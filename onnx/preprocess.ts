@@ -83,11 +83,9 @@ export function toTensorData(
 ): Float32Array {
   const out = new Float32Array(n * 3 * h * w);
   const px = h * w;
-  const [lo, hi] = p.range;
-  const scale = (hi - lo) / 255;
+  const scale = (p.range[1] - p.range[0]) / 255;
   for (let c = 0; c < 3; c++) {
-    const a = scale / p.std[c];
-    const b = (lo - p.mean[c]) / p.std[c];
+    const a = scale / p.std[c], b = inputShift(p, c);
     for (let i = 0; i < n; i++) {
       const src = i * px * 3 + c;
       const dst = (i * 3 + c) * px;
@@ -107,7 +105,7 @@ export function planarToInput(
   const out = new Float32Array(pixels.length);
   const px = h * w;
   for (let plane = 0; plane * px < out.length; plane++) {
-    const c = plane % 3, a = inputScale(p, c), b = (p.range[0] - p.mean[c]) / p.std[c];
+    const c = plane % 3, a = inputScale(p, c), b = inputShift(p, c);
     for (let k = plane * px; k < (plane + 1) * px; k++) out[k] = pixels[k] * a + b;
   }
   return out;
@@ -116,6 +114,11 @@ export function planarToInput(
 /** d input / d pixel for channel c, pixels in [0, 1]. */
 export function inputScale(p: Preprocess, c: number): number {
   return (p.range[1] - p.range[0]) / p.std[c];
+}
+
+/** The model's input for a pixel of 0 in channel c. */
+function inputShift(p: Preprocess, c: number): number {
+  return (p.range[0] - p.mean[c]) / p.std[c];
 }
 
 /** A gradient with respect to the model's input [n, 3, h, w], taken back to pixels, in place. */
