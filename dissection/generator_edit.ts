@@ -7,7 +7,9 @@
 import * as ort from "onnxruntime-node";
 import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
 import { LatentReader } from "../data/latents.ts";
+import { batches } from "../data/open.ts";
 import { splitAt } from "../onnx/surgery.ts";
+import { Segmenter } from "./segmenter.ts";
 
 export interface LayerBatch {
   /** Activations of the layer, [n, units, h, w]. */
@@ -119,4 +121,71 @@ export async function openGeneratorEdit(
     latents: new LatentReader(latentsFile, Number(input.dims[1])),
     input: input.name,
   };
+}
+
+/** An editing run: which generator, layer and samples, and what each copy does to the layer. */
+export interface EditRun {
+  generator: string;
+  generatorFile: string;
+  latents: string;
+  layer: string;
+  segmenter: string;
+  segmenterFile: string;
+  /** At most this many samples (fewer when there are fewer latents). */
+  samples: number;
+  batch: number;
+  /** How many copies of each batch's layer to render. */
+  copies(base: LayerBatch): number;
+  /** Edit copy `copy` in place; it starts as the unedited activations, [n, units, h, w]. */
+  edit(layer: Float32Array, copy: number, base: LayerBatch): void;
+}
+
+/** One batch of samples rendered as edited copies of its layer. */
+export interface EditedBatch {
+  /** The batch's first sample. */
+  start: number;
+  /** Samples in the whole run. */
+  count: number;
+  /** The unedited layer of the batch's samples. */
+  base: LayerBatch;
+  /** Interleaved RGB bytes, size x size each; copy c of sample i is image c * n + i. */
+  rgb: Uint8Array;
+  size: number;
+  /** The segmenter, opened for images of this size. */
+  segmenter: Segmenter;
+}
+
+/**
+ * Streams a generator's samples through an edit, a batch at a time: the head
+ * runs once per batch and the tail renders all of its copies at once. The
+ * sessions are released when the loop ends, however it ends.
+ */
+export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> {
+  const { editor, latents, input } = await openGeneratorEdit(
+    run.generator,
+    run.generatorFile,
+    run.latents,
+    run.layer,
+  );
+  let segmenter: Segmenter | null = null;
+  try {
+    const segmenterBytes = await readModelBytes(run.segmenterFile);
+    const count = Math.min(run.samples, latents.count);
+    for (const [start, end] of batches(count, run.batch)) {
+      const base = await editor.layer(input, latents.read(start, end), end - start);
+      const copies = run.copies(base), size = base.data.length;
+      const stacked = new Float32Array(copies * size);
+      for (let c = 0; c < copies; c++) {
+        const layer = stacked.subarray(c * size, (c + 1) * size);
+        layer.set(base.data);
+        run.edit(layer, c, base);
+      }
+      const rendered = await editor.render(base, stacked, copies);
+      segmenter ??= await Segmenter.open(run.segmenter, segmenterBytes, rendered.size);
+      yield { start, count, base, ...rendered, segmenter };
+    }
+  } finally {
+    await editor.release();
+    await segmenter?.release();
+  }
 }

@@ -10,11 +10,10 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { batches } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
-import { readModelBytes } from "../onnx/model.ts";
-import { openGeneratorEdit } from "../dissection/generator_edit.ts";
-import { type Head, Segmenter } from "../dissection/segmenter.ts";
+import type { Progress } from "../engine/progress.ts";
+import { editedBatches } from "../dissection/generator_edit.ts";
+import type { Head } from "../dissection/segmenter.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 
@@ -64,23 +63,11 @@ export default defineStage({
       iou: "DOUBLE",
       value: "DOUBLE",
     });
+    const value = (unit: number) => p.boost * (thresholds.get(unit) ?? 0);
     chosen.forEach((u, rank) =>
-      unitsTable.append({
-        rank,
-        unit: u.unit,
-        iou: u.iou,
-        value: p.boost * (thresholds.get(u.unit) ?? 0),
-      })
+      unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: value(u.unit) })
     );
 
-    const { editor, latents, input } = await openGeneratorEdit(
-      p.generator,
-      ctx.files.generator,
-      ctx.inputs.gan.file("latents.f32"),
-      p.layer,
-    );
-    const segBytes = await readModelBytes(ctx.files.segmenter);
-    let seg: Segmenter | null = null;
     const table = await ctx.table("insertions", {
       image: "INTEGER",
       row: "INTEGER",
@@ -89,35 +76,35 @@ export default defineStage({
       before: "INTEGER",
       after: "INTEGER",
     });
-    const count = Math.min(p.samples, latents.count);
     const examples: Uint8Array[][] = [];
     let size = 0;
-    const bar = ctx.progress(
-      `forcing ${chosen.length} ${p.concept} units on, location by location`,
-      count,
-    );
-    for (const [start, end] of batches(count, p.batch)) {
-      const n = end - start;
-      const base = await editor.layer(input, latents.read(start, end), n);
-      const { units, h, w } = base;
-      const per = units * h * w, hw = h * w;
+    let bar: Progress | undefined;
+    const edits = editedBatches({
+      generator: p.generator,
+      generatorFile: ctx.files.generator,
+      latents: ctx.inputs.gan.file("latents.f32"),
+      layer: p.layer,
+      segmenter: p.segmenter,
+      segmenterFile: ctx.files.segmenter,
+      samples: p.samples,
+      batch: p.batch,
       // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
-      const copies = 1 + hw;
-      const stacked = new Float32Array(copies * base.data.length);
-      for (let c = 0; c < copies; c++) {
-        const off = c * base.data.length;
-        stacked.set(base.data, off);
-        if (c === 0) continue;
+      copies: ({ h, w }) => 1 + h * w,
+      edit: (layer, c, { n, units, h, w }) => {
+        if (c === 0) return;
         for (let i = 0; i < n; i++) {
-          for (const u of chosen) {
-            stacked[off + i * per + u.unit * hw + (c - 1)] = p.boost *
-              (thresholds.get(u.unit) ?? 0);
-          }
+          for (const u of chosen) layer[(i * units + u.unit) * h * w + (c - 1)] = value(u.unit);
         }
-      }
-      const { rgb, size: S } = await editor.render(base, stacked, copies);
+      },
+    });
+    for await (const { start, count, base, rgb, size: S, segmenter: seg } of edits) {
+      bar ??= ctx.progress(
+        `forcing ${chosen.length} ${p.concept} units on, location by location`,
+        count,
+      );
+      const { n, h, w } = base;
+      const copies = 1 + h * w;
       size = S;
-      seg ??= await Segmenter.open(p.segmenter, segBytes, S);
       const px = S * S;
       const head = p.head as Head;
       const target = seg.classId(head, p.concept);
@@ -159,9 +146,7 @@ export default defineStage({
       }
       bar.tick(n);
     }
-    bar.done();
-    await editor.release();
-    await seg?.release();
+    bar?.done();
     if (examples.length) {
       await Deno.writeFile(join(ctx.outDir, "examples.png"), beforeAfterPng(examples, size));
     }

@@ -8,10 +8,8 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { batches } from "../data/open.ts";
-import { readModelBytes } from "../onnx/model.ts";
-import { openGeneratorEdit } from "../dissection/generator_edit.ts";
-import { Segmenter } from "../dissection/segmenter.ts";
+import type { Progress } from "../engine/progress.ts";
+import { editedBatches } from "../dissection/generator_edit.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 
@@ -48,41 +46,38 @@ export default defineStage({
     ranked.forEach((u, rank) => units.append({ rank, unit: u.unit, iou: u.iou }));
     const usable = steps.filter((n) => n <= ranked.length);
 
-    const { editor, latents, input } = await openGeneratorEdit(
-      p.generator,
-      ctx.files.generator,
-      ctx.inputs.gan.file("latents.f32"),
-      p.layer,
-    );
-    const segBytes = await readModelBytes(ctx.files.segmenter);
-    let seg: Segmenter | null = null;
     const pixels = await ctx.table("pixels", {
       n: "INTEGER",
       image: "INTEGER",
       object: "VARCHAR",
       pixels: "INTEGER",
     });
-    const count = Math.min(p.samples, latents.count);
     const examples: Uint8Array[][] = [];
     let size = 0;
-    const bar = ctx.progress(`removing up to ${Math.max(...usable)} ${p.concept} units`, count);
-    for (const [start, end] of batches(count, p.batch)) {
-      const n = end - start;
-      const base = await editor.layer(input, latents.read(start, end), n);
-      const per = base.units * base.h * base.w, hw = base.h * base.w;
-      const stacked = new Float32Array(usable.length * base.data.length);
-      usable.forEach((k, s) => {
-        const off = s * base.data.length;
-        stacked.set(base.data, off);
+    let bar: Progress | undefined;
+    const edits = editedBatches({
+      generator: p.generator,
+      generatorFile: ctx.files.generator,
+      latents: ctx.inputs.gan.file("latents.f32"),
+      layer: p.layer,
+      segmenter: p.segmenter,
+      segmenterFile: ctx.files.segmenter,
+      samples: p.samples,
+      batch: p.batch,
+      // Copy s has the top usable[s] units zeroed.
+      copies: () => usable.length,
+      edit: (layer, s, { n, units, h, w }) => {
+        const hw = h * w;
         for (let i = 0; i < n; i++) {
-          for (const { unit } of ranked.slice(0, k)) {
-            stacked.fill(0, off + i * per + unit * hw, off + i * per + (unit + 1) * hw);
+          for (const { unit } of ranked.slice(0, usable[s])) {
+            layer.fill(0, (i * units + unit) * hw, (i * units + unit + 1) * hw);
           }
         }
-      });
-      const { rgb, size: S } = await editor.render(base, stacked, usable.length);
+      },
+    });
+    for await (const { start, count, base: { n }, rgb, size: S, segmenter: seg } of edits) {
+      bar ??= ctx.progress(`removing up to ${Math.max(...usable)} ${p.concept} units`, count);
       size = S;
-      seg ??= await Segmenter.open(p.segmenter, segBytes, S);
       const px = S * S;
       const { maps } = await seg.segment(rgb, usable.length * n);
       const conceptId = seg.labels.object.indexOf(p.concept);
@@ -95,7 +90,7 @@ export default defineStage({
           }
           for (const [cls, c] of counts) {
             if (cls === 0) continue;
-            pixels.append({ n: k, image: start + i, object: seg!.labels.object[cls], pixels: c });
+            pixels.append({ n: k, image: start + i, object: seg.labels.object[cls], pixels: c });
           }
         }
       });
@@ -112,9 +107,7 @@ export default defineStage({
       }
       bar.tick(n);
     }
-    bar.done();
-    await editor.release();
-    await seg?.release();
+    bar?.done();
     if (examples.length) {
       await Deno.writeFile(join(ctx.outDir, "examples.png"), beforeAfterPng(examples, size));
     }

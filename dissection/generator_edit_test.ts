@@ -1,0 +1,72 @@
+/**
+ * The editing loop on the toy generator (an 8x8 layer of 3 units, upsampled
+ * and squashed by a sigmoid, so a layer of zeros renders as mid-gray).
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
+import { normalLatents } from "../stats/normal.ts";
+import { type EditedBatch, editedBatches, type EditRun } from "./generator_edit.ts";
+
+async function toyRun(latents: number, overrides: Partial<EditRun>): Promise<EditRun> {
+  const dir = await Deno.makeTempDir({ prefix: "dissect-edit-" });
+  const files = {
+    generatorFile: join(dir, "generator.onnx"),
+    segmenterFile: join(dir, "segmenter.onnx"),
+    latents: join(dir, "latents.f32"),
+  };
+  await Deno.writeFile(files.generatorFile, tinyGenerator());
+  await Deno.writeFile(files.segmenterFile, tinySegmenter());
+  await Deno.writeFile(files.latents, new Uint8Array(normalLatents(1, 0, latents, 16).buffer));
+  return {
+    generator: "toy generator",
+    segmenter: "toy segmenter",
+    ...files,
+    layer: "layer1",
+    samples: 100,
+    batch: 2,
+    copies: () => 2,
+    edit: () => {},
+    ...overrides,
+  };
+}
+
+async function collect(run: EditRun): Promise<EditedBatch[]> {
+  const out: EditedBatch[] = [];
+  for await (const b of editedBatches(run)) out.push(b);
+  return out;
+}
+
+Deno.test("each copy starts as the unedited layer; the edits of one copy render in it alone", async () => {
+  const startedUnedited: boolean[] = [];
+  const got = await collect(
+    await toyRun(5, {
+      edit: (layer, copy, base) => {
+        startedUnedited.push(layer.every((v, i) => v === base.data[i]));
+        if (copy === 1) layer.fill(0);
+      },
+    }),
+  );
+  // 5 latents in batches of 2, all of them (samples asks for more than there are).
+  assertEquals(got.map((b) => [b.start, b.base.n, b.count]), [[0, 2, 5], [2, 2, 5], [4, 1, 5]]);
+  assertEquals(startedUnedited, new Array(6).fill(true)); // 3 batches x 2 copies
+  for (const { base: { n }, rgb, size } of got) {
+    const image = size * size * 3;
+    assertEquals(rgb.length, 2 * n * image);
+    // Copy 1 (images n..2n-1) is zeroed: sigmoid(0) everywhere; copy 0 is not.
+    assert(rgb.subarray(n * image).every((v) => v === 128));
+    assert(rgb.subarray(0, n * image).some((v) => v !== 128));
+  }
+  assertEquals(got[0].segmenter.labels.object.includes("tree"), true);
+});
+
+Deno.test("samples caps the run; an edit that fails ends it with its error", async () => {
+  const capped = await collect(await toyRun(5, { samples: 3 }));
+  assertEquals(capped.map((b) => [b.start, b.base.n, b.count]), [[0, 2, 3], [2, 1, 3]]);
+  const failing = await toyRun(5, {
+    edit: (_layer, copy) => {
+      if (copy === 1) throw new Error("this edit broke");
+    },
+  });
+  await assertRejects(() => collect(failing), (e) => assertMatch(e.message, /this edit broke/));
+});
