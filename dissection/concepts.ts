@@ -4,6 +4,7 @@
  * half-box parts (top, bottom, left and right halves of the bounding box of
  * each connected component). Ids are dense so counts fit in flat arrays.
  */
+import type { StageContext } from "../engine/stage.ts";
 
 export type Category = "object" | "part" | "material" | "color";
 
@@ -27,6 +28,24 @@ export interface Vocabulary {
   color: Int32Array;
   /** Concept id of half h of object class i: half[i * 4 + h]. */
   half: Int32Array;
+}
+
+/**
+ * Writes the vocabulary as the table "concepts" (id, name, category), so that
+ * a stage's tables keyed by concept id read on their own.
+ */
+export async function writeConcepts(
+  ctx: Pick<StageContext<unknown, string>, "table">,
+  vocab: Vocabulary,
+): Promise<void> {
+  const table = await ctx.table("concepts", {
+    concept: "INTEGER",
+    name: "VARCHAR",
+    category: "VARCHAR",
+  });
+  for (const c of vocab.concepts) {
+    table.append({ concept: c.id, name: c.name, category: c.category });
+  }
 }
 
 export function buildVocabulary(labels: {

@@ -13,6 +13,7 @@ import { openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
+import { writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
@@ -52,14 +53,7 @@ export default defineStage({
     }
     const vocab = vocabularyOf(seg);
     const C = vocab.concepts.length;
-    const concepts = await ctx.table("concepts", {
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-    });
-    for (const c of vocab.concepts) {
-      concepts.append({ concept: c.id, name: c.name, category: c.category });
-    }
+    await writeConcepts(ctx, vocab);
 
     const thresholdRows = await queryRows<{ layer: string; unit: number; threshold: number }>(
       `SELECT layer, unit, threshold FROM read_parquet(${

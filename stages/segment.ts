@@ -13,7 +13,7 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
-import { PlaneConcepts, PLANES, planesOf } from "../dissection/concepts.ts";
+import { PlaneConcepts, PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../world/vocabulary.ts";
 
@@ -44,14 +44,7 @@ export default defineStage({
       height,
     );
     const { labels, vocab } = seg;
-    const concepts = await ctx.table("concepts", {
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-    });
-    for (const c of vocab.concepts) {
-      concepts.append({ concept: c.id, name: c.name, category: c.category });
-    }
+    await writeConcepts(ctx, vocab);
 
     // Ground truth is comparable only when the data set uses the same label lists.
     const meta = data.meta;
