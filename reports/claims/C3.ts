@@ -9,6 +9,7 @@
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
+import { peakStrip } from "./unit_detector.ts";
 
 const PEAKS = "unit_classifier__peaks";
 const UNIT = "unit_classifier__unit";
@@ -54,9 +55,6 @@ export const C3: ClaimMeasure = {
       );
     }
     const ci = bootstrap(rows.length, acc, { resamples: 1000, seed: 1 });
-    const peaks = await q.rows<{ present: boolean; peak: number; image: number }>(
-      `SELECT present, peak, image FROM ${PEAKS} WHERE half = 'test' ORDER BY image`,
-    );
     const values = [
       await q.value(
         `${u.layer} unit ${u.unit}: IoU with ${u.concept} (val dissection)`,
@@ -80,9 +78,7 @@ export const C3: ClaimMeasure = {
         `SELECT count(*) AS value FROM ${PEAKS} WHERE half = 'test' AND present`,
       ),
     ];
-    // Jittered strip plot: x is the group (0 absent, 1 present) plus a small offset per image.
     const t = u.threshold;
-    const jitter = (i: number) => ((i * 2654435761) % 1000) / 1000 * 0.5 - 0.25;
     return {
       values,
       verdict: {
@@ -92,20 +88,16 @@ export const C3: ClaimMeasure = {
             (100 * ci.hi).toFixed(1)
           }%).`,
       },
-      figures: [{
-        kind: "points",
-        title:
-          `Peak activation of unit ${u.unit} on test images without (left) and with (right) ${u.concept}; threshold ${
-            t.toFixed(3)
-          }`,
-        xLabel: `${u.concept} present (0 = no, 1 = yes), jittered`,
-        yLabel: "peak activation",
-        x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
-        series: [
-          { label: "peak activation", values: peaks.map((p) => p.peak) },
-          { label: "threshold", values: peaks.map(() => t) },
-        ],
-      }],
+      figures: [
+        await peakStrip(q, PEAKS, {
+          concept: u.concept,
+          threshold: t,
+          title:
+            `Peak activation of unit ${u.unit} on test images without (left) and with (right) ${u.concept}; threshold ${
+              t.toFixed(3)
+            }`,
+        }),
+      ],
     };
   },
 };

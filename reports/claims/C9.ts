@@ -7,6 +7,7 @@
  */
 import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
+import { peakStrip } from "./unit_detector.ts";
 
 const PEAKS = "gan_unit_classifier__peaks";
 const UNIT = "gan_unit_classifier__unit";
@@ -61,10 +62,6 @@ export const C9: ClaimMeasure = {
       sql,
       tables: q.tablesIn(sql),
     });
-    const peaks = await q.rows<{ present: boolean; peak: number; image: number }>(
-      `SELECT present, peak, image FROM ${PEAKS} WHERE half = 'test' ORDER BY image`,
-    );
-    const jitter = (i: number) => ((i * 2654435761) % 1000) / 1000 * 0.5 - 0.25;
     return {
       values: [
         await q.value(
@@ -88,19 +85,15 @@ export const C9: ClaimMeasure = {
             (100 * gain.hi).toFixed(1)
           }).`,
       },
-      figures: [{
-        kind: "points",
-        title:
-          `Peak activation of unit ${u.unit}: samples without (left) and with (right) ${u.concept} over ` +
-          `${100 * u.min_fraction}% of the image; threshold ${t.toFixed(3)}`,
-        xLabel: `${u.concept} present (0 = no, 1 = yes), jittered`,
-        yLabel: "peak activation",
-        x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
-        series: [
-          { label: "peak activation", values: peaks.map((p) => p.peak) },
-          { label: "threshold", values: peaks.map(() => t) },
-        ],
-      }],
+      figures: [
+        await peakStrip(q, PEAKS, {
+          concept: u.concept,
+          threshold: t,
+          title:
+            `Peak activation of unit ${u.unit}: samples without (left) and with (right) ${u.concept} over ` +
+            `${100 * u.min_fraction}% of the image; threshold ${t.toFixed(3)}`,
+        }),
+      ],
     };
   },
 };
