@@ -9,6 +9,7 @@
 import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
+  baselineAndModesSql,
   evaluableClasses,
   interval,
   measuredInterval,
@@ -16,7 +17,6 @@ import {
   outcomes,
   requireIntervals,
   SETTINGS,
-  settingsSql,
   sizeAtMost,
   weightedBalanced,
 } from "./ablation.ts";
@@ -55,12 +55,7 @@ export const C5: ClaimMeasure = {
     const descK = interval(n, (w) => meanDrop(desc[at], w));
     const ascK = interval(n, (w) => meanDrop(asc[at], w));
     const diff = interval(n, (w) => meanDrop(desc[at], w) - meanDrop(asc[at], w));
-    const modeSql = (modes: string[]) =>
-      settingsSql(
-        `(s.mode = 'none' AND s.label = -1) OR (s.k = ${sizes[at]} AND s.mode IN (${
-          modes.map((m) => `'${m}'`).join(", ")
-        }))`,
-      );
+    const modeSql = (modes: string[]) => baselineAndModesSql(sizes[at], modes);
     const m = (label: string, ci: Interval, sql: string) => measuredInterval(q, label, ci, sql);
     requireIntervals("mean over classes", descK, ascK, diff);
     const ones = new Uint32Array(n).fill(1);

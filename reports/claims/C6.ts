@@ -10,6 +10,7 @@
 import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
+  baselineAndModesSql,
   evaluableClasses,
   interval,
   measuredInterval,
@@ -17,7 +18,6 @@ import {
   outcomes,
   requireIntervals,
   settingSql,
-  settingsSql,
   sizeAtMost,
   weightedBalanced,
 } from "./ablation.ts";
@@ -47,12 +47,7 @@ export const C6: ClaimMeasure = {
     const orig = (w: Uint32Array) => mean((j) => weightedBalanced(base, classes[j].label, w));
     const rem = (w: Uint32Array) => mean((j) => weightedBalanced(removed[j], classes[j].label, w));
     const kep = (w: Uint32Array) => mean((j) => weightedBalanced(kept[j], classes[j].label, w));
-    const sqlOf = (modes: string[]) =>
-      settingsSql(
-        `(s.mode = 'none' AND s.label = -1) OR (s.k = ${K} AND s.mode IN (${
-          modes.map((m) => `'${m}'`).join(", ")
-        }))`,
-      );
+    const sqlOf = (modes: string[]) => baselineAndModesSql(K, modes);
     const m = (label: string, ci: Interval, sql: string) => measuredInterval(q, label, ci, sql);
     const o = interval(n, orig), r = interval(n, rem), k = interval(n, kep);
     const drop = interval(n, (w) => orig(w) - rem(w));

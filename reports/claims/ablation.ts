@@ -31,6 +31,15 @@ export function settingsSql(where: string): string {
     WHERE ${where} ORDER BY s.setting, p.image`;
 }
 
+/** SQL: the baseline (nothing removed) and every class's setting of size k in the given modes. */
+export function baselineAndModesSql(k: number, modes: string[]): string {
+  return settingsSql(
+    `(s.mode = 'none' AND s.label = -1) OR (s.k = ${k} AND s.mode IN (${
+      modes.map((m) => `'${m}'`).join(", ")
+    }))`,
+  );
+}
+
 /** The classes the ablation covers that have images in the held-out set. */
 export async function evaluableClasses(q: ReportQuery): Promise<{ label: number; name: string }[]> {
   return await q.rows<{ label: number; name: string }>(
