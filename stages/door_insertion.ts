@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import type { Progress } from "../engine/progress.ts";
 import { editedBatches } from "../dissection/generator_edit.ts";
@@ -57,13 +58,22 @@ export default defineStage({
          WHERE layer = ${sqlString(p.layer)}`,
       )).map((r) => [r.unit, r.threshold]),
     );
+    for (const u of chosen) {
+      if (!thresholds.has(u.unit)) {
+        throw new DissectError(
+          "DATA",
+          `${ctx.inputs.thresholds.node} has no threshold for unit ${u.unit} of ${p.layer}`,
+          "were the thresholds and the dissection made from the same activations?",
+        );
+      }
+    }
     const unitsTable = await ctx.table("units", {
       rank: "INTEGER",
       unit: "INTEGER",
       iou: "DOUBLE",
       value: "DOUBLE",
     });
-    const value = (unit: number) => p.boost * (thresholds.get(unit) ?? 0);
+    const value = (unit: number) => p.boost * thresholds.get(unit)!;
     chosen.forEach((u, rank) =>
       unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: value(u.unit) })
     );

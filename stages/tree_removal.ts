@@ -27,6 +27,7 @@ export default defineStage({
     batch: z.int().min(1).default(8),
     /** Before/after examples to draw: the first samples whose unedited image shows the concept. */
     examples: z.int().min(0).default(6),
+    /** Examples show the largest step run that does not exceed this one. */
     exampleStep: z.int().min(1).default(20),
   }),
   inputs: ["gan", "dissection"],
@@ -45,6 +46,8 @@ export default defineStage({
     const units = await ctx.table("units", { rank: "INTEGER", unit: "INTEGER", iou: "DOUBLE" });
     ranked.forEach((u, rank) => units.append({ rank, unit: u.unit, iou: u.iou }));
     const usable = steps.filter((n) => n <= ranked.length);
+    // The copy drawn as "after" in the examples (usable is ascending and starts at 0).
+    const after = usable.findLastIndex((n) => n <= p.exampleStep);
 
     const pixels = await ctx.table("pixels", {
       n: "INTEGER",
@@ -95,7 +98,6 @@ export default defineStage({
         }
       });
       // Examples: samples whose unedited image has the concept on at least 5% of its pixels.
-      const after = usable.indexOf(Math.min(p.exampleStep, Math.max(...usable)));
       for (let i = 0; i < n && examples.length < p.examples; i++) {
         let c = 0;
         for (let q = 0; q < px; q++) if (maps.object[i * px + q] === conceptId) c++;

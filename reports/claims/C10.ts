@@ -1,10 +1,11 @@
 /**
  * C10: removing tree units removes trees and leaves the rest of the scene intact.
  * Rule (fixed before any run): with the top 20 tree units of the layer
- * removed (or all it has, if fewer), holds when the 95% bootstrap interval
- * (over samples) of the relative change of tree pixels lies below -20%, and
- * every other object class covering at least 1% of the unedited pixels keeps
- * at least 90% of its pixels; does not hold otherwise.
+ * removed (or, if the run has no step of 20, its largest step below 20),
+ * holds when the 95% bootstrap interval (over samples) of the relative change
+ * of tree pixels lies below -20%, and every other object class covering at
+ * least 1% of the unedited pixels keeps at least 90% of its pixels; does not
+ * hold otherwise.
  */
 import type { ClaimMeasure, Measured } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";

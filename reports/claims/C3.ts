@@ -8,8 +8,7 @@
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
-import { balancedAccuracy } from "../../dissection/ablation.ts";
-import { peakStrip } from "./unit_detector.ts";
+import { detectionAccuracy, peakStrip, requireBothOutcomes } from "./unit_detector.ts";
 
 const PEAKS = "unit_classifier__peaks";
 const UNIT = "unit_classifier__unit";
@@ -35,26 +34,11 @@ export const C3: ClaimMeasure = {
     const testSql = `SELECT p.present, p.peak > u.threshold AS fired FROM ${PEAKS} p, ${UNIT} u
       WHERE p.half = 'test' ORDER BY p.image`;
     const rows = await q.rows<{ present: boolean; fired: boolean }>(testSql);
-    const acc = (w: Uint32Array) => {
-      let pos = 0, tp = 0, all = 0, fp = 0;
-      rows.forEach((r, i) => {
-        all += w[i];
-        if (r.present) {
-          pos += w[i];
-          if (r.fired) tp += w[i];
-        } else if (r.fired) fp += w[i];
-      });
-      return balancedAccuracy(tp, fp, pos, all);
-    };
-    const positives = rows.filter((r) => r.present).length;
-    if (positives === 0 || positives === rows.length) {
-      throw new InsufficientData(
-        `the test half has ${
-          positives ? "only" : "no"
-        } images with ${u.concept}: no balanced accuracy`,
-      );
-    }
-    const ci = bootstrap(rows.length, acc, { resamples: 1000, seed: 1 });
+    requireBothOutcomes(rows, u.concept, "images");
+    const ci = bootstrap(rows.length, (w) => detectionAccuracy(rows, w), {
+      resamples: 1000,
+      seed: 1,
+    });
     const values = [
       await q.value(
         `${u.layer} unit ${u.unit}: IoU with ${u.concept} (val dissection)`,

@@ -2,8 +2,44 @@
  * Shared by the claims that use one unit as a detector (C3 on the classifier,
  * C9 on the generator): the test half's peak activations as a strip plot.
  */
-import type { ReportQuery } from "../measure.ts";
+import { InsufficientData, type ReportQuery } from "../measure.ts";
 import type { Figure } from "../figures.ts";
+import { balancedAccuracy } from "../../dissection/ablation.ts";
+
+/** A test image: whether it shows the concept, and whether the unit fired (peak above threshold). */
+export interface Detection {
+  present: boolean;
+  fired: boolean;
+}
+
+/**
+ * Balanced accuracy of the detections, each counted w[i] times (a bootstrap
+ * resample's weights): the mean of the hit rates with and without the concept,
+ * so 0.5 is chance however unbalanced the images are.
+ */
+export function detectionAccuracy(rows: Detection[], w: Uint32Array): number {
+  let pos = 0, tp = 0, all = 0, fp = 0;
+  rows.forEach((r, i) => {
+    all += w[i];
+    if (r.present) {
+      pos += w[i];
+      if (r.fired) tp += w[i];
+    } else if (r.fired) fp += w[i];
+  });
+  return balancedAccuracy(tp, fp, pos, all);
+}
+
+/** Balanced accuracy needs test images both with and without the concept. */
+export function requireBothOutcomes(rows: Detection[], concept: string, images: string): void {
+  const positives = rows.filter((r) => r.present).length;
+  if (positives === 0 || positives === rows.length) {
+    throw new InsufficientData(
+      `the test half has ${
+        positives ? "only" : "no"
+      } ${images} with ${concept}: no balanced accuracy`,
+    );
+  }
+}
 
 /**
  * Peaks of the test half, absent at x = 0 and present at x = 1, each moved by
