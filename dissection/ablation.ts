@@ -48,6 +48,22 @@ export class Ablator {
    * the units to zero. Returns predictions[s][i].
    */
   async predict(boundary: ort.Tensor[], settings: Uint8Array[]): Promise<Int32Array[]> {
+    return (await this.run(boundary, settings, false)).predicted;
+  }
+
+  /**
+   * As predict, with each image's class probabilities beside its prediction:
+   * probabilities[s][i * K + k].
+   */
+  async predictWithProbabilities(
+    boundary: ort.Tensor[],
+    settings: Uint8Array[],
+  ): Promise<{ predicted: Int32Array[]; probabilities: Float32Array[] }> {
+    const { predicted, probabilities } = await this.run(boundary, settings, true);
+    return { predicted, probabilities: probabilities! };
+  }
+
+  private async run(boundary: ort.Tensor[], settings: Uint8Array[], withProbabilities: boolean) {
     const [n, units] = boundary[0].dims as number[];
     const S = settings.length;
     const keep = new Float32Array(S * units).fill(1);
@@ -56,12 +72,19 @@ export class Ablator {
       [this.masked.keep]: new ort.Tensor("float32", keep, [S, units]),
     };
     boundary.forEach((t, b) => (feeds[this.masked.inputs[b]] = t));
-    const out = await this.tail.run(feeds, [this.masked.predicted]);
-    const predicted = out[this.masked.predicted].data as BigInt64Array;
-    return Array.from(
-      { length: S },
-      (_, s) => Int32Array.from(predicted.subarray(s * n, (s + 1) * n), Number),
-    );
+    const { predicted: p, probabilities: q } = this.masked;
+    const out = await this.tail.run(feeds, withProbabilities ? [p, q] : [p]);
+    const predicted = out[p].data as BigInt64Array;
+    const perSetting = <T>(f: (s: number) => T) => Array.from({ length: S }, (_, s) => f(s));
+    return {
+      predicted: perSetting((s) => Int32Array.from(predicted.subarray(s * n, (s + 1) * n), Number)),
+      probabilities: withProbabilities
+        ? perSetting((s) => {
+          const all = out[q].data as Float32Array, per = all.length / S;
+          return all.subarray(s * per, (s + 1) * per);
+        })
+        : undefined,
+    };
   }
 
   async release(): Promise<void> {
@@ -78,4 +101,41 @@ export class Ablator {
 export function balancedAccuracy(tp: number, fp: number, positives: number, total: number): number {
   const negatives = total - positives;
   return 0.5 * (tp / positives + (negatives - fp) / negatives);
+}
+
+/**
+ * Soft balanced accuracy of class c: the mean probability the model gives c on
+ * images of c, averaged with the mean probability it withholds from c on the
+ * other images. Unlike balanced accuracy it moves with every image, not only
+ * when a prediction flips.
+ */
+export function softBalancedAccuracy(
+  probabilityOnPositives: number,
+  probabilityOnAll: number,
+  positives: number,
+  total: number,
+): number {
+  const negatives = total - positives;
+  return 0.5 *
+    (probabilityOnPositives / positives +
+      1 - (probabilityOnAll - probabilityOnPositives) / negatives);
+}
+
+/** What removing one unit costs a class. */
+export interface UnitDrop {
+  unit: number;
+  /** Drop in the class's balanced accuracy (the paper's measure). */
+  drop: number;
+  /** Drop in its soft balanced accuracy. */
+  softDrop: number;
+}
+
+/**
+ * Units from most to least important to a class: by the drop in balanced
+ * accuracy, as the paper ranks them. A model that gets nearly every image
+ * right leaves most units tied there (removing one flips no prediction), so
+ * ties go by the drop in soft balanced accuracy, and only then by unit index.
+ */
+export function rankByImportance(drops: UnitDrop[]): UnitDrop[] {
+  return drops.toSorted((a, b) => b.drop - a.drop || b.softDrop - a.softDrop || a.unit - b.unit);
 }

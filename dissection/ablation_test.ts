@@ -1,9 +1,9 @@
 import * as ort from "onnxruntime-node";
-import { assertEquals, assertNotEquals } from "../tests/assert.ts";
+import { assert, assertEquals, assertNotEquals } from "../tests/assert.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { seededRandom } from "../stats/random.ts";
 import { maskPoint } from "../onnx/masked_tail.ts";
-import { Ablator } from "./ablation.ts";
+import { Ablator, rankByImportance, softBalancedAccuracy } from "./ablation.ts";
 
 const C = 6, K = 5;
 
@@ -72,4 +72,57 @@ Deno.test("removing units through the masked tail equals zeroing them in the gra
     });
     assertEquals(Array.from(got[s]), want, `units ${zero}`);
   }
+});
+
+Deno.test("the masked tail's class probabilities are the softmax of the zeroed model's logits", async () => {
+  const n = 12;
+  const rand = seededRandom(9);
+  const image = new ort.Tensor(
+    "float32",
+    Float32Array.from({ length: n * 3 * 64 }, () => rand() * 2 - 1),
+    [n, 3, 8, 8],
+  );
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
+  const settings = [[], [2], [0, 4, 5]];
+  const boundary = await ablator.forwardHead({ image });
+  const got = await ablator.predictWithProbabilities(
+    boundary,
+    settings.map((zero) => Uint8Array.from({ length: C }, (_, c) => (zero.includes(c) ? 1 : 0))),
+  );
+  for (const [s, zero] of settings.entries()) {
+    const session = await ort.InferenceSession.create(model(zero));
+    const logits = (await session.run({ image })).logits.data as Float32Array;
+    assertEquals(got.probabilities[s].length, n * K);
+    for (let i = 0; i < n; i++) {
+      const row = logits.subarray(i * K, (i + 1) * K);
+      const top = Math.max(...row);
+      const sum = row.reduce((t, v) => t + Math.exp(v - top), 0);
+      for (let k = 0; k < K; k++) {
+        const want = Math.exp(row[k] - top) / sum;
+        const p = got.probabilities[s][i * K + k];
+        assert(Math.abs(p - want) < 1e-5, `units ${zero}, image ${i}, class ${k}: ${p} vs ${want}`);
+      }
+      assertEquals(got.predicted[s][i], row.indexOf(top));
+    }
+  }
+  await ablator.release();
+});
+
+Deno.test("soft balanced accuracy averages the probability given on positives and withheld on negatives", () => {
+  // 2 images of the class (probabilities 0.9, 0.7 for it), 3 others (0.1, 0.2, 0.3 for it).
+  const soft = softBalancedAccuracy(0.9 + 0.7, 0.9 + 0.7 + 0.1 + 0.2 + 0.3, 2, 5);
+  assertEquals(soft.toFixed(12), (0.5 * (0.8 + (1 - 0.2))).toFixed(12));
+  // A model certain and right everywhere scores 1, like balanced accuracy.
+  assertEquals(softBalancedAccuracy(2, 2, 2, 5), 1);
+});
+
+Deno.test("units rank by balanced-accuracy drop; ties by soft drop, then by index", () => {
+  const ranked = rankByImportance([
+    { unit: 0, drop: 0, softDrop: 0.001 },
+    { unit: 1, drop: 0.01, softDrop: -0.5 },
+    { unit: 2, drop: 0, softDrop: 0.02 },
+    { unit: 3, drop: 0, softDrop: 0.001 },
+    { unit: 4, drop: -0.01, softDrop: 0.9 },
+  ]);
+  assertEquals(ranked.map((d) => d.unit), [1, 2, 0, 3, 4]);
 });

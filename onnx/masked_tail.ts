@@ -4,7 +4,8 @@
  * ([N, C, ...]) and a keep-mask per setting ([S, C], 1 keeps a unit, 0
  * zeroes it), forms the S masked copies inside the graph (a broadcast Mul),
  * runs the original tail on all S x N rows, and returns the argmax class of
- * each row. Other tensors crossing the cut (skip connections) are repeated S
+ * each row and its class probabilities (the softmax of the output, taken to be
+ * logits). Other tensors crossing the cut (skip connections) are repeated S
  * times, unmasked. Only opset-10 operators are added, so any model works.
  */
 import { attribute } from "./build.ts";
@@ -19,6 +20,8 @@ export interface MaskedTail {
   keep: string;
   /** The output: argmax class per row, int64 [S * N], setting-major. */
   predicted: string;
+  /** The output: class probabilities per row, float [S * N, K], setting-major. */
+  probabilities: string;
 }
 
 export function maskedTail(tail: Uint8Array, boundary: string[], output: string): MaskedTail {
@@ -60,7 +63,7 @@ export function maskedTail(tail: Uint8Array, boundary: string[], output: string)
       output: [b],
     });
   });
-  const predicted = "masked/predicted";
+  const predicted = "masked/predicted", probabilities = "masked/probabilities";
   const info = (name: string, elemType: number) => ({ name, type: { tensorType: { elemType } } });
   const float = onnx.TensorProto.DataType.FLOAT;
   const described = new Map(g.input!.map((i) => [i.name, i]));
@@ -79,6 +82,20 @@ export function maskedTail(tail: Uint8Array, boundary: string[], output: string)
             output: [predicted],
             attribute: [attribute("axis", 1), attribute("keepdims", 0)],
           },
+          {
+            opType: "Flatten",
+            name: "masked/rows",
+            input: [output],
+            output: ["masked/scores"],
+            attribute: [attribute("axis", 1)],
+          },
+          {
+            opType: "Softmax",
+            name: "masked/softmax",
+            input: ["masked/scores"],
+            output: [probabilities],
+            attribute: [attribute("axis", 1)],
+          },
         ],
         initializer: [...(g.initializer ?? []), ...e.initializers],
         input: [
@@ -89,13 +106,14 @@ export function maskedTail(tail: Uint8Array, boundary: string[], output: string)
           info(keep, float),
           ...g.input!.filter((i) => !boundary.includes(i.name!)),
         ],
-        output: [info(predicted, onnx.TensorProto.DataType.INT64)],
+        output: [info(predicted, onnx.TensorProto.DataType.INT64), info(probabilities, float)],
         valueInfo: [...(g.valueInfo ?? []), ...g.output!],
       },
     }),
     inputs,
     keep,
     predicted,
+    probabilities,
   };
 }
 

@@ -2,8 +2,11 @@
  * rank-units: how much each unit of a layer matters to each class. Each unit
  * is removed alone (forced to zero, no retraining) and every class's balanced
  * accuracy is measured on the training split; the drop from the unablated
- * model ranks the units of each class. The head runs once per batch; only
- * the tail reruns, for all units at once.
+ * model ranks the units of each class. Ties (a model that is right on nearly
+ * every training image often flips no prediction when one unit goes) are
+ * broken by the drop in soft balanced accuracy, from the same runs' class
+ * probabilities. The head runs once per batch; only the tail reruns, for all
+ * units at once.
  */
 import { z } from "zod";
 import * as ort from "onnxruntime-node";
@@ -12,7 +15,12 @@ import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
-import { Ablator, balancedAccuracy } from "../dissection/ablation.ts";
+import {
+  Ablator,
+  balancedAccuracy,
+  rankByImportance,
+  softBalancedAccuracy,
+} from "../dissection/ablation.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -44,7 +52,9 @@ export default defineStage({
     const K = classes.length;
     let units = 0;
     // tp[s][c], fp[s][c]: setting s = 0 is the unablated model, s = u + 1 removes unit u.
+    // pPos[s][c], pAll[s][c]: summed probability of class c over its images, over all images.
     let tp: Float64Array[] = [], fp: Float64Array[] = [];
+    let pPos: Float64Array[] = [], pAll: Float64Array[] = [];
     const positives = new Float64Array(K);
     const bar = ctx.progress(`removing each unit of ${layer}`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
@@ -58,6 +68,8 @@ export default defineStage({
         units = boundary[0].dims[1] as number;
         tp = Array.from({ length: units + 1 }, () => new Float64Array(K));
         fp = Array.from({ length: units + 1 }, () => new Float64Array(K));
+        pPos = Array.from({ length: units + 1 }, () => new Float64Array(K));
+        pAll = Array.from({ length: units + 1 }, () => new Float64Array(K));
       }
       for (let i = 0; i < n; i++) positives[batch.labels[i]]++;
       for (let s0 = 0; s0 <= units; s0 += ctx.params.chunk) {
@@ -67,11 +79,14 @@ export default defineStage({
           if (s > 0) zero[s - 1] = 1;
           settings.push(zero);
         }
-        const preds = await ablator.predict(boundary, settings);
-        preds.forEach((pred, j) => {
+        const out = await ablator.predictWithProbabilities(boundary, settings);
+        out.predicted.forEach((pred, j) => {
+          const prob = out.probabilities[j], s = s0 + j;
           for (let i = 0; i < n; i++) {
-            if (pred[i] === batch.labels[i]) tp[s0 + j][pred[i]]++;
-            else fp[s0 + j][pred[i]]++;
+            if (pred[i] === batch.labels[i]) tp[s][pred[i]]++;
+            else fp[s][pred[i]]++;
+            pPos[s][batch.labels[i]] += prob[i * K + batch.labels[i]];
+            for (let c = 0; c < K; c++) pAll[s][c] += prob[i * K + c];
           }
         });
       }
@@ -86,6 +101,9 @@ export default defineStage({
       class: "VARCHAR",
       tp: "INTEGER",
       fp: "INTEGER",
+      /** Summed probability of the class over its images, and over all images. */
+      p_positives: "DOUBLE",
+      p_all: "DOUBLE",
       positives: "INTEGER",
       images: "INTEGER",
     });
@@ -97,6 +115,8 @@ export default defineStage({
           class: classes[c],
           tp: tp[s][c],
           fp: fp[s][c],
+          p_positives: pPos[s][c],
+          p_all: pAll[s][c],
           positives: positives[c],
           images: count,
         });
@@ -109,18 +129,28 @@ export default defineStage({
       rank: "INTEGER",
       unit: "INTEGER",
       drop: "DOUBLE",
+      soft_drop: "DOUBLE",
     });
     for (let c = 0; c < K; c++) {
       if (!positives[c]) continue;
       const base = balancedAccuracy(tp[0][c], fp[0][c], positives[c], count);
+      const softBase = softBalancedAccuracy(pPos[0][c], pAll[0][c], positives[c], count);
       const drops = Array.from({ length: units }, (_, u) => ({
         unit: u,
         drop: base - balancedAccuracy(tp[u + 1][c], fp[u + 1][c], positives[c], count),
+        softDrop: softBase -
+          softBalancedAccuracy(pPos[u + 1][c], pAll[u + 1][c], positives[c], count),
       }));
-      // Ties (common with few images) break by unit index, so the order is deterministic.
-      drops.sort((a, b) => b.drop - a.drop || a.unit - b.unit);
-      drops.forEach((d, rank) =>
-        importance.append({ layer, label: c, class: classes[c], rank, unit: d.unit, drop: d.drop })
+      rankByImportance(drops).forEach((d, rank) =>
+        importance.append({
+          layer,
+          label: c,
+          class: classes[c],
+          rank,
+          unit: d.unit,
+          drop: d.drop,
+          soft_drop: d.softDrop,
+        })
       );
     }
   },

@@ -68,6 +68,15 @@ export const C5: ClaimMeasure = {
           diff,
           modeSql(["remove-top", "remove-bottom"]),
         ),
+        // How much of the order rests on rank-units' tie-break (the soft drop), not on the
+        // balanced-accuracy drop itself.
+        await q.value(
+          `share of the top ${sizes[at]} ranks tied with another unit of the class on the ` +
+            "balanced-accuracy drop (ordered by the drop in soft balanced accuracy)",
+          `SELECT avg(tied::INT) AS value FROM (
+             SELECT rank, count(*) OVER (PARTITION BY label, drop) > 1 AS tied
+             FROM rank_units__importance) WHERE rank < ${sizes[at]}`,
+        ),
       ],
       verdict: {
         outcome: diff.lo > 0 && ascK.hi < 0.05 ? "holds" : "fails",
