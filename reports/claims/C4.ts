@@ -149,8 +149,8 @@ export const C4: ClaimMeasure = {
       verdict: {
         outcome: a && b && cc ? "holds" : "fails",
         detail:
-          `class ${chosen.class}: (a) top-4 removal drop > 0: ${a}; (b) overall drop with top 20 ` +
-          `removed < 2 points: ${b}; (c) only top 20 kept within 10 points: ${cc}.`,
+          `class ${chosen.class}: (a) top-${k4} removal drop > 0: ${a}; (b) overall drop with top ` +
+          `${k20} removed < 2 points: ${b}; (c) only top ${k20} kept within 10 points: ${cc}.`,
       },
       figures: [{
         kind: "bars",
