@@ -10,6 +10,7 @@ import { LatentReader } from "../data/latents.ts";
 import { batches } from "../data/open.ts";
 import { splitAt } from "../onnx/surgery.ts";
 import { Segmenter } from "./segmenter.ts";
+import type { ArtifactRef } from "../engine/stage.ts";
 
 export interface LayerBatch {
   /** Activations of the layer, [n, units, h, w]. */
@@ -123,8 +124,8 @@ export async function openGeneratorEdit(
   };
 }
 
-/** An editing run: which generator, layer and samples, and what each copy does to the layer. */
-export interface EditRun {
+/** Which generator, layer, samples and segmenter an editing run uses. */
+export interface EditSource {
   generator: string;
   generatorFile: string;
   latents: string;
@@ -134,6 +135,27 @@ export interface EditRun {
   /** At most this many samples (fewer when there are fewer latents). */
   samples: number;
   batch: number;
+}
+
+/** An editing stage's source, from the parameters and inputs such stages share. */
+export function editSource(
+  p: { generator: string; segmenter: string; layer: string; samples: number; batch: number },
+  ctx: { files: Record<string, string>; inputs: { gan: ArtifactRef } },
+): EditSource {
+  return {
+    generator: p.generator,
+    generatorFile: ctx.files.generator,
+    latents: ctx.inputs.gan.file("latents.f32"),
+    layer: p.layer,
+    segmenter: p.segmenter,
+    segmenterFile: ctx.files.segmenter,
+    samples: p.samples,
+    batch: p.batch,
+  };
+}
+
+/** An editing run: its source, and what each copy does to the layer. */
+export interface EditRun extends EditSource {
   /** How many copies of each batch's layer to render. */
   copies(base: LayerBatch): number;
   /** Edit copy `copy` in place; it starts as the unedited activations, [n, units, h, w]. */

@@ -13,7 +13,7 @@ import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import type { Progress } from "../engine/progress.ts";
-import { editedBatches } from "../dissection/generator_edit.ts";
+import { editedBatches, editSource } from "../dissection/generator_edit.ts";
 import type { Head } from "../dissection/segmenter.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
@@ -90,14 +90,7 @@ export default defineStage({
     let size = 0;
     let bar: Progress | undefined;
     const edits = editedBatches({
-      generator: p.generator,
-      generatorFile: ctx.files.generator,
-      latents: ctx.inputs.gan.file("latents.f32"),
-      layer: p.layer,
-      segmenter: p.segmenter,
-      segmenterFile: ctx.files.segmenter,
-      samples: p.samples,
-      batch: p.batch,
+      ...editSource(p, ctx),
       // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
       copies: ({ h, w }) => 1 + h * w,
       edit: (layer, c, { n, units, h, w }) => {

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import type { Progress } from "../engine/progress.ts";
-import { editedBatches } from "../dissection/generator_edit.ts";
+import { editedBatches, editSource } from "../dissection/generator_edit.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 
@@ -59,14 +59,7 @@ export default defineStage({
     let size = 0;
     let bar: Progress | undefined;
     const edits = editedBatches({
-      generator: p.generator,
-      generatorFile: ctx.files.generator,
-      latents: ctx.inputs.gan.file("latents.f32"),
-      layer: p.layer,
-      segmenter: p.segmenter,
-      segmenterFile: ctx.files.segmenter,
-      samples: p.samples,
-      batch: p.batch,
+      ...editSource(p, ctx),
       // Copy s has the top usable[s] units zeroed.
       copies: () => usable.length,
       edit: (layer, s, { n, units, h, w }) => {
