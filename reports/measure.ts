@@ -109,10 +109,11 @@ export class ReportQuery {
     sql: string,
     opts: { unit?: string; seed?: number; scale?: number; level?: number } = {},
   ): Promise<Measured> {
-    const rows = await this.rows<{ x: number | boolean }>(sql);
-    if (rows.length === 0) throw new Error(`measure "${label}": no rows`);
-    const scale = opts.scale ?? 1;
-    const xs = rows.map((r) => Number(r.x) * scale);
+    const rows = await this.rows<{ x: number | boolean | null }>(sql);
+    // A row without a value (SQL NULL) is left out and counted, never averaged as 0.
+    const xs = rows.filter((r) => r.x !== null).map((r) => Number(r.x) * (opts.scale ?? 1));
+    const missing = rows.length - xs.length;
+    if (xs.length === 0) throw new Error(`measure "${label}": no rows with a value`);
     const level = opts.level ?? 0.95;
     const ci = bootstrapMean(xs, { seed: opts.seed ?? 1, resamples: 1000, level });
     return {
@@ -120,9 +121,11 @@ export class ReportQuery {
       value: ci.estimate,
       ci: [ci.lo, ci.hi],
       ciLevel: level,
-      ciMethod: `mean over ${xs.length} rows; ${
-        Math.round(level * 100)
-      }% percentile bootstrap over rows, 1000 resamples, seed ${opts.seed ?? 1}`,
+      ciMethod: `mean over ${xs.length} rows${
+        missing ? ` (${missing} without a value left out)` : ""
+      }; ${Math.round(level * 100)}% percentile bootstrap over rows, 1000 resamples, seed ${
+        opts.seed ?? 1
+      }`,
       unit: opts.unit,
       sql: sql.trim(),
       tables: this.tablesIn(sql),

@@ -59,6 +59,15 @@ export default defineStage({
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width, labels } = data.meta;
+    // C12 reads the same ranking for the units this stage measures: they must be one layer.
+    const ranking = await topUnits(ctx.inputs.ranking.table("importance"), p.layer, p.figureUnits);
+    if (ranking.size === 0) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the ranking has no units of layer "${p.layer}"`,
+        "give rank-units and cw-attack the same layer",
+      );
+    }
     const bytes = await readModelBytes(ctx.files.model);
     const info = inspectBytes(p.model, bytes);
     const input = requireInput(info, { dims: [null, 3, height, width] });
@@ -139,7 +148,6 @@ export default defineStage({
       before: "DOUBLE",
       after: "DOUBLE",
     });
-    const ranking = await topUnits(ctx.inputs.ranking.table("importance"), p.layer, p.figureUnits);
     const examples: AttackExample[] = [];
     const bar = ctx.progress(`attacking ${chosen.length} images`, chosen.length);
     let successes = 0, evaluations = 0;

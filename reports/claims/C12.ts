@@ -18,7 +18,8 @@ const TOP = 4;
 /**
  * One row per successfully attacked image: mean |change of peak| in each
  * group of units. `scaled` divides each unit's change by its mean peak on the
- * attacked originals (context: do important units move more than their size?).
+ * originals of all attacked images, successful or not (context: do important
+ * units move more than their size?).
  */
 function perImage(scaled: boolean): string {
   const change = scaled
