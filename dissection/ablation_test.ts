@@ -38,6 +38,20 @@ function model(zero: number[] = []): Uint8Array {
   return g.toBytes();
 }
 
+/** n random 3x8x8 images, seeded. */
+function images(n: number, seed: number): ort.Tensor {
+  const rand = seededRandom(seed);
+  return new ort.Tensor(
+    "float32",
+    Float32Array.from({ length: n * 3 * 64 }, () => rand() * 2 - 1),
+    [n, 3, 8, 8],
+  );
+}
+
+/** The setting that zeroes the listed units of the layer. */
+const zeroMask = (zero: number[]) =>
+  Uint8Array.from({ length: C }, (_, c) => (zero.includes(c) ? 1 : 0));
+
 Deno.test("the mask moves past the ReLU and pool that follow a layer, not past a conv", () => {
   const bytes = model();
   assertEquals(maskPoint(bytes, "first"), "first"); // read by two nodes: stays
@@ -47,18 +61,13 @@ Deno.test("the mask moves past the ReLU and pool that follow a layer, not past a
 
 Deno.test("removing units through the masked tail equals zeroing them in the graph", async () => {
   const n = 40;
-  const rand = seededRandom(8);
-  const image = new ort.Tensor(
-    "float32",
-    Float32Array.from({ length: n * 3 * 64 }, () => rand() * 2 - 1),
-    [n, 3, 8, 8],
-  );
+  const image = images(n, 8);
   const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
   const settings = [[], [0], [3], [1, 2, 5], [0, 1, 2, 3, 4, 5]];
   const boundary = await ablator.forwardHead({ image });
   const got = await ablator.predict(
     boundary,
-    settings.map((zero) => Uint8Array.from({ length: C }, (_, c) => (zero.includes(c) ? 1 : 0))),
+    settings.map(zeroMask),
   );
   // Removing units must change some prediction, or the comparison shows nothing.
   assertNotEquals(Array.from(got[0]), Array.from(got[4]));
@@ -76,18 +85,13 @@ Deno.test("removing units through the masked tail equals zeroing them in the gra
 
 Deno.test("the masked tail's class probabilities are the softmax of the zeroed model's logits", async () => {
   const n = 12;
-  const rand = seededRandom(9);
-  const image = new ort.Tensor(
-    "float32",
-    Float32Array.from({ length: n * 3 * 64 }, () => rand() * 2 - 1),
-    [n, 3, 8, 8],
-  );
+  const image = images(n, 9);
   const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
   const settings = [[], [2], [0, 4, 5]];
   const boundary = await ablator.forwardHead({ image });
   const got = await ablator.predictWithProbabilities(
     boundary,
-    settings.map((zero) => Uint8Array.from({ length: C }, (_, c) => (zero.includes(c) ? 1 : 0))),
+    settings.map(zeroMask),
   );
   for (const [s, zero] of settings.entries()) {
     const session = await ort.InferenceSession.create(model(zero));
