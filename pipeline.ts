@@ -26,7 +26,7 @@ import report from "./stages/report.ts";
 
 export default function pipeline(config: RunConfig): Pipeline {
   const p = new Pipeline();
-  const { seed, size, counts } = config.world;
+  const { seed, size, counts, version } = config.world;
   const { classifier, segmenter, generator } = config.models;
 
   // Data. The paper uses Places365 (train to rank units, val held out for
@@ -34,7 +34,9 @@ export default function pipeline(config: RunConfig): Pipeline {
   // synthetic world, rendered with exact ground truth; a config may replace
   // the held-out set with a folder of its own images.
   const world = (split: "train" | "val" | "objects" | "church") =>
-    p.add(`world-${split}`, render, { params: { split, count: counts[split], seed, size } });
+    p.add(`world-${split}`, render, {
+      params: { split, count: counts[split], seed, size, version },
+    });
   const train = world("train");
   const objects = world("objects");
   const church = world("church");

@@ -6,6 +6,8 @@
 import { z } from "zod";
 
 export const WorldConfig = z.strictObject({
+  /** The world's generation: 1 (14 classes) or 2 (40 classes, close-framed churches). */
+  version: z.union([z.literal(1), z.literal(2)]).default(1),
   seed: z.int().min(0).default(1),
   /** Image side in pixels. */
   size: z.int().min(16).max(512).default(64),

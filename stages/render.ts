@@ -9,7 +9,7 @@ import { defineStage } from "../engine/stage.ts";
 import { SplitWriter } from "../world/format.ts";
 import { renderItem } from "../world/render.ts";
 import { labelSpace, splitItem, SPLITS } from "../world/splits.ts";
-import { MATERIALS, OBJECTS, PART_NAMES } from "../world/vocabulary.ts";
+import { MATERIALS, OBJECTS, PART_NAMES, WORLD_VERSIONS } from "../world/vocabulary.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -20,12 +20,14 @@ export default defineStage({
     count: z.int().min(1),
     seed: z.int().min(0).default(1),
     size: z.int().min(16).max(512).default(64),
+    /** The world's generation (world/vocabulary.ts). */
+    version: z.union(WORLD_VERSIONS.map((v) => z.literal(v))).default(1),
   }),
   inputs: [],
   outputs: ["items", "concept_frequency"],
   async run(ctx) {
-    const { split, count, seed, size } = ctx.params;
-    const labels = labelSpace(split);
+    const { split, count, seed, size, version } = ctx.params;
+    const labels = labelSpace(split, version);
     const writer = new SplitWriter(ctx.outDir, { split, height: size, width: size, seed, labels });
     const items = await ctx.table("items", {
       image: "INTEGER",
@@ -43,8 +45,8 @@ export default defineStage({
     );
     const bar = ctx.progress(`rendering ${split}`, count);
     for (let i = 0; i < count; i++) {
-      const item = splitItem(split, i, seed);
-      const r = renderItem(split, item, size);
+      const item = splitItem(split, i, seed, version);
+      const r = renderItem(split, item, size, version);
       writer.append(r);
       items.append({ image: i, label: r.label, label_name: labels[r.label], seed: item.seed });
       for (const cat of Object.keys(categories) as (keyof typeof categories)[]) {

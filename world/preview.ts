@@ -8,6 +8,7 @@ import { encodePng } from "./png.ts";
 import { renderItem } from "./render.ts";
 import { hash } from "./rng.ts";
 import { labelSpace, splitItem, type SplitName, SPLITS } from "./splits.ts";
+import type { WorldVersion } from "./vocabulary.ts";
 
 type MapName = "object" | "part" | "material" | "halfbox" | "color";
 
@@ -26,8 +27,9 @@ export function contactSheet(
   map: MapName,
   scale = 2,
   only: readonly string[] = [],
+  version: WorldVersion = 1,
 ): [Uint8Array, number, number] {
-  const all = split === "church" ? ["church"] : labelSpace(split);
+  const all = split === "church" ? ["church"] : labelSpace(split, version);
   // Rows shown: all labels, or just those named in `only`.
   const labels = only.length ? all.filter((l) => only.includes(l)) : all;
   const cell = size * scale, gap = 2;
@@ -35,10 +37,10 @@ export function contactSheet(
   const out = new Uint8Array(W * H * 3).fill(255);
   const found = labels.map(() => 0);
   for (let i = 0; found.some((f) => f < per) && i < per * labels.length * 20; i++) {
-    const item = splitItem(split, i, seed);
+    const item = splitItem(split, i, seed, version);
     const row = labels.indexOf(all[split === "church" ? 0 : item.label]);
     if (row < 0 || found[row] >= per) continue;
-    const r = renderItem(split, item, size);
+    const r = renderItem(split, item, size, version);
     const mapData = map === "color" ? colorMap(r.rgb) : r[map];
     const ox = gap + found[row] * (2 * cell + gap), oy = gap + row * (cell + gap);
     for (let y = 0; y < cell; y++) {
@@ -65,6 +67,7 @@ if (import.meta.main) {
       scale: { type: "string", default: "2" },
       out: { type: "string", default: "/tmp/world_sheet.png" },
       only: { type: "string", default: "" },
+      world: { type: "string", default: "1" },
     },
   });
   const split = values.split as SplitName;
@@ -77,6 +80,7 @@ if (import.meta.main) {
     values.map as MapName,
     Number(values.scale),
     values.only ? values.only.split(",") : [],
+    Number(values.world) as WorldVersion,
   );
   Deno.writeFileSync(values.out!, encodePng(rgb, w, h));
   console.log(`wrote ${values.out} (${w}x${h})`);

@@ -8,7 +8,14 @@ import type { Ctx } from "./objects/common.ts";
 import { hash2, Rng } from "./rng.ts";
 import { churchFamily, SCENE_DRAWERS } from "./scenes.ts";
 import type { SplitItem, SplitName } from "./splits.ts";
-import { FOCAL_OBJECTS, SCENES } from "./vocabulary.ts";
+import { churchFamilyV2, SCENE_DRAWERS_V2 } from "./scenes_v2.ts";
+import {
+  FOCAL_OBJECTS,
+  SCENES,
+  scenesOf,
+  type SceneV2Extra,
+  type WorldVersion,
+} from "./vocabulary.ts";
 
 export interface Rendered {
   width: number;
@@ -39,15 +46,23 @@ function photometric(rgb: Uint8Array, rng: Rng): void {
   }
 }
 
-/** Render one item of a split at size x size pixels. */
-export function renderItem(split: SplitName, item: SplitItem, size = 64): Rendered {
+/** Render one item of a split of a world generation at size x size pixels. */
+export function renderItem(
+  split: SplitName,
+  item: SplitItem,
+  size = 64,
+  version: WorldVersion = 1,
+): Rendered {
   if (!Number.isInteger(size) || size < 16) throw new Error(`bad image size ${size}`);
   const c = new Canvas(size, size);
   const rng = new Rng(item.seed);
   const ctx: Ctx = { c, rng: rng.fork(1), u: size / 64, S: size };
   if (split === "objects") focalScene(ctx, FOCAL_OBJECTS[item.label]);
-  else if (split === "church") churchFamily(ctx);
-  else SCENE_DRAWERS[SCENES[item.label]](ctx);
+  else if (split === "church") (version === 1 ? churchFamily : churchFamilyV2)(ctx);
+  else if (item.label < SCENES.length) SCENE_DRAWERS[SCENES[item.label]](ctx);
+  else if (version === 2 && item.label < scenesOf(2).length) {
+    SCENE_DRAWERS_V2[scenesOf(2)[item.label] as SceneV2Extra](ctx);
+  } else throw new Error(`scene label ${item.label} is not a class of world v${version}`);
   photometric(c.rgb, rng.fork(2));
   return {
     width: size,

@@ -1,12 +1,12 @@
 import { renderItem } from "./render.ts";
-import { splitItem, splitItems, type SplitName } from "./splits.ts";
+import { labelSpace, splitItem, splitItems, type SplitName } from "./splits.ts";
 import { halfBoxFlags } from "./half_parts.ts";
 import { assertEquals, sha256 } from "./test_util.ts";
 import { FOCAL_OBJECTS, MATERIALS, objectId, OBJECTS, PARTS, SCENES } from "./vocabulary.ts";
 
 function digest(split: SplitName, n: number, seed: number, size = 64): string {
   const parts: Uint8Array[] = [];
-  for (const it of splitItems(split, n, seed)) {
+  for (const it of splitItems(split, n, seed, 1)) {
     const r = renderItem(split, it, size);
     parts.push(r.rgb, r.object, r.part, r.material, r.halfbox, new Uint8Array([r.label]));
   }
@@ -121,4 +121,64 @@ Deno.test("church split: trees in most images, doors on most", () => {
   if (trees < 0.7 * n || doors < 0.7 * n || buildings < 0.95 * n) {
     throw new Error(`church split: trees ${trees}, doors ${doors}, buildings ${buildings} of ${n}`);
   }
+});
+
+Deno.test("world v1 renders byte for byte as it did before v2 existed", () => {
+  // Digests of 60 items per split (seed 7, 64 px), taken from the renderer before world v2 was
+  // added: v2 shares v1's drawers, so any change to them must not move v1's images.
+  const pinned: Record<SplitName, string> = {
+    train: "1f8c57fc9017aed0888e7acc7eec27daaa566d653f1bfdc873092beffbe0988c",
+    val: "d2efd2ba24fff2befc46f848cc2da1a3176b15199c030f9834a3999b97655146",
+    objects: "2ad5aedab44cfe835f7f695fdf97e86d80e10f01383850325a9065c227d66f2f",
+    church: "05cd6db92ab8fc055c8cc83caff2b0dda6a87b6c4076c6117566eda4c10c29bb",
+  };
+  for (const split of ["train", "val", "objects", "church"] as const) {
+    assertEquals(digest(split, 60, 7), pinned[split], split);
+  }
+});
+
+Deno.test("world v2: 40 classes, v1's ids first, every class renders valid ground truth", () => {
+  const v2 = labelSpace("train", 2);
+  assertEquals(v2.length, 40);
+  assertEquals(v2.slice(0, SCENES.length), [...SCENES]);
+  assertEquals(new Set(v2).size, 40);
+  const seen = new Set<number>();
+  for (const it of splitItems("train", 120, 3, 2)) {
+    const r = renderItem("train", it, 112, 2);
+    checkInvariants(r);
+    seen.add(r.label);
+  }
+  assertEquals(seen.size, 40);
+});
+
+Deno.test("world v2 churches are framed close: the building fills much of the frame", () => {
+  const building = objectId("building");
+  const door = PARTS.findIndex((p) => p.name === "door");
+  const window = PARTS.findIndex((p) => p.name === "window");
+  const n = 100, S = 112;
+  let covered = 0, doors = 0, bigWindows = 0;
+  for (const it of splitItems("church", n, 1, 2)) {
+    const r = renderItem("church", it, S, 2);
+    checkInvariants(r);
+    covered += r.object.filter((o) => o === building).length / (S * S);
+    if (r.part.includes(door)) doors++;
+    if (r.part.filter((p) => p === window).length > 0.05 * S * S) bigWindows++;
+  }
+  // v1's churches cover about a tenth of the frame and never show windows on 5% of it.
+  if (covered / n < 0.3 || doors < 0.7 * n || bigWindows === 0) {
+    throw new Error(
+      `v2 church: building covers ${(covered / n).toFixed(2)} on average, doors in ${doors}, ` +
+        `windows over 5% in ${bigWindows} of ${n}`,
+    );
+  }
+});
+
+Deno.test("a label outside the world's classes is an error naming the version", () => {
+  let message = "";
+  try {
+    renderItem("train", { index: 0, seed: 1, label: 20 }, 32, 1);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assertEquals(message, "scene label 20 is not a class of world v1");
 });

@@ -17,9 +17,11 @@ import { clouds, mountains, rock, sky, tree } from "./objects/nature.ts";
 import { airplaneBelow, airplaneSide, boat, car, person } from "./objects/vehicles.ts";
 import type { MaterialName, SceneName } from "./vocabulary.ts";
 
-type Draw = (ctx: Ctx) => void;
+/** Draws one scene into a context. */
+export type Draw = (ctx: Ctx) => void;
 
-function outdoor(ctx: Ctx, lo: number, hi: number, cloudMax: number): number {
+/** Sky and clouds above a horizon drawn between fractions lo and hi of the height; returns its y. */
+export function outdoor(ctx: Ctx, lo: number, hi: number, cloudMax: number): number {
   const hz = ctx.S * ctx.rng.range(lo, hi);
   sky(ctx, hz);
   clouds(ctx, ctx.rng.int(0, cloudMax), hz * 0.8);
@@ -27,24 +29,28 @@ function outdoor(ctx: Ctx, lo: number, hi: number, cloudMax: number): number {
 }
 
 /** A y between fractions a and b of the way from the horizon to the bottom. */
-function yIn(ctx: Ctx, hz: number, a: number, b: number): number {
+export function yIn(ctx: Ctx, hz: number, a: number, b: number): number {
   return hz + (ctx.S - hz) * ctx.rng.range(a, b);
 }
 
-function dir(ctx: Ctx): number {
+/** A random facing: 1 or -1. */
+export function dir(ctx: Ctx): number {
   return ctx.rng.chance(0.5) ? 1 : -1;
 }
 
-function count(ctx: Ctx, p: number, lo: number, hi: number): number {
+/** With probability p, an integer in [lo, hi]; else 0. */
+export function count(ctx: Ctx, p: number, lo: number, hi: number): number {
   return ctx.rng.chance(p) ? ctx.rng.int(lo, hi) : 0;
 }
 
-interface Span {
+/** A range of fractions of the way from the horizon to the bottom. */
+export interface Span {
   a: number;
   b: number;
 }
 
-function trees(
+/** n trees standing between ys.a and ys.b, pines with probability pineP. */
+export function trees(
   ctx: Ctx,
   q: Queue,
   hz: number,
@@ -63,7 +69,8 @@ function trees(
   }
 }
 
-function people(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
+/** n people standing between ys.a and ys.b. */
+export function people(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(0.05, 0.95) * ctx.S;
     const h = ctx.S * 0.32 * depth(ctx, hz, y) * ctx.rng.range(0.85, 1.15);
@@ -71,7 +78,8 @@ function people(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   }
 }
 
-function cars(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
+/** n cars between ys.a and ys.b, facing either way. */
+export function cars(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(0, 1) * ctx.S;
     const w = ctx.S * 0.4 * depth(ctx, hz, y) * ctx.rng.range(0.85, 1.15);
@@ -80,7 +88,8 @@ function cars(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   }
 }
 
-function rocks(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
+/** n rocks between ys.a and ys.b. */
+export function rocks(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(0, 1) * ctx.S;
     const w = ctx.S * 0.2 * depth(ctx, hz, y) * ctx.rng.range(0.5, 1.5);
@@ -88,7 +97,8 @@ function rocks(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   }
 }
 
-function boats(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span, size = 1): void {
+/** n boats on water between ys.a and ys.b. */
+export function boats(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span, size = 1): void {
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(0.05, 0.95) * ctx.S;
     const w = ctx.S * 0.45 * size * depth(ctx, hz, y) * ctx.rng.range(0.7, 1.3);
@@ -97,7 +107,8 @@ function boats(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span, size = 1): v
   }
 }
 
-function flyingPlanes(ctx: Ctx, hz: number, p: number): void {
+/** With probability p, an airplane in the sky above the horizon. */
+export function flyingPlanes(ctx: Ctx, hz: number, p: number): void {
   if (!ctx.rng.chance(p)) return;
   const { S, rng } = ctx;
   const x = rng.range(0.2, 0.8) * S, y = rng.range(0.1, 0.7) * hz;
@@ -106,7 +117,8 @@ function flyingPlanes(ctx: Ctx, hz: number, p: number): void {
   else airplaneSide(ctx, x, y, w, dir(ctx), false);
 }
 
-function buildingsRow(
+/** Buildings side by side from x0 to x1, standing on y. */
+export function buildingsRow(
   ctx: Ctx,
   q: Queue,
   y: number,
@@ -127,14 +139,16 @@ function buildingsRow(
   }
 }
 
-function fenceAt(ctx: Ctx, q: Queue, hz: number, ys: Span): void {
+/** One fence standing between ys.a and ys.b. */
+export function fenceAt(ctx: Ctx, q: Queue, hz: number, ys: Span): void {
   const y = yIn(ctx, hz, ys.a, ys.b), { S, rng } = ctx;
   const x0 = rng.range(-0.1, 0.5) * S, x1 = x0 + rng.range(0.3, 1) * S;
   const h = S * 0.12 * depth(ctx, hz, y);
   q.add(y, () => fence(ctx, x0, x1, y, h));
 }
 
-function lights(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
+/** n street lights between ys.a and ys.b. */
+export function lights(ctx: Ctx, q: Queue, hz: number, n: number, ys: Span): void {
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(0, 1) * ctx.S;
     const h = ctx.S * 0.45 * depth(ctx, hz, y);
@@ -507,12 +521,13 @@ const airfield: Draw = (ctx) => {
 // ---- indoor ----
 
 /** Floor position for furniture in a room: y and its depth scale. */
-function floorAt(ctx: Ctx, r: Room, a: number, b: number): { y: number; s: number } {
+export function floorAt(ctx: Ctx, r: Room, a: number, b: number): { y: number; s: number } {
   const y = r.floor + (ctx.S - r.floor) * ctx.rng.range(a, b);
   return { y, s: roomDepth(ctx, r, y) };
 }
 
-function wallThings(ctx: Ctx, r: Room, windows: number, paintings: number): void {
+/** Windows and paintings hung on a room's back wall. */
+export function wallThings(ctx: Ctx, r: Room, windows: number, paintings: number): void {
   const { S, rng } = ctx;
   const wt = Math.max(0, r.top), wh = r.floor - wt;
   for (let i = 0; i < windows; i++) {
@@ -525,7 +540,8 @@ function wallThings(ctx: Ctx, r: Room, windows: number, paintings: number): void
   }
 }
 
-function hangingLamps(ctx: Ctx, r: Room, n: number): void {
+/** n lamps hanging from the ceiling. */
+export function hangingLamps(ctx: Ctx, r: Room, n: number): void {
   const { S, rng } = ctx;
   for (let i = 0; i < n; i++) {
     F.hangingLamp(
@@ -584,7 +600,8 @@ const hangar: Draw = (ctx) => {
   q.flush();
 };
 
-interface RoomMix {
+/** How often each thing appears in an indoor class (probabilities). */
+export interface RoomMix {
   wall: MaterialName[];
   floor: MaterialName[];
   bed: number;
@@ -601,10 +618,13 @@ interface RoomMix {
   plant: number;
   person: number;
   hanging: number;
+  /** Most tables and chairs (defaults 1 and 3); the draw sequence is the same either way. */
+  tablesMax?: number;
+  chairsMax?: number;
 }
 
 /** Shared indoor composer; classes differ only by their RoomMix. */
-function indoor(ctx: Ctx, m: RoomMix): void {
+export function indoor(ctx: Ctx, m: RoomMix): void {
   const { rng, S } = ctx;
   const r = room(ctx, rng.pick(m.wall), rng.pick(m.floor), 0.5);
   wallThings(ctx, r, count(ctx, m.window, 1, 2), count(ctx, m.painting, 1, 2));
@@ -650,12 +670,12 @@ function indoor(ctx: Ctx, m: RoomMix): void {
     const { y, s } = floorAt(ctx, r, 0.05, 0.6), x = rng.range(0.3, 0.7) * S;
     q.add(y, () => F.sofa(ctx, x, y, S * 0.6 * s));
   }
-  for (let i = count(ctx, m.table, 1, 1); i > 0; i--) {
+  for (let i = count(ctx, m.table, 1, m.tablesMax ?? 1); i > 0; i--) {
     const { y, s } = floorAt(ctx, r, 0.1, 0.9), x = rng.range(0.2, 0.8) * S;
     const small = rng.chance(0.4);
     q.add(y, () => F.table(ctx, x, y, S * (small ? 0.18 : 0.4) * s, S * (small ? 0.2 : 0.24) * s));
   }
-  for (let i = count(ctx, m.chairs, 1, 3); i > 0; i--) {
+  for (let i = count(ctx, m.chairs, 1, m.chairsMax ?? 3); i > 0; i--) {
     const { y, s } = floorAt(ctx, r, 0.1, 1), x = rng.range(0.05, 0.95) * S;
     q.add(y, () => F.chair(ctx, x, y, S * 0.38 * s));
   }
@@ -680,7 +700,8 @@ function indoor(ctx: Ctx, m: RoomMix): void {
   hangingLamps(ctx, r, count(ctx, m.hanging, 1, 2));
 }
 
-const ROOM_BASE: RoomMix = {
+/** A room with nothing in it: classes override what they have. */
+export const ROOM_BASE: RoomMix = {
   wall: ["painted", "painted", "brick", "wood"],
   floor: ["wood", "carpet", "tile"],
   bed: 0,

@@ -4,7 +4,7 @@
 // the four splits can never share a seed.
 
 import { hash, Rng } from "./rng.ts";
-import { FOCAL_OBJECTS, sceneId, SCENES } from "./vocabulary.ts";
+import { FOCAL_OBJECTS, sceneId, scenesOf, type WorldVersion } from "./vocabulary.ts";
 
 export const SPLITS = ["train", "val", "objects", "church"] as const;
 export type SplitName = typeof SPLITS[number];
@@ -20,9 +20,9 @@ export interface SplitItem {
 const TAG: Record<SplitName, number> = { train: 0, val: 1, objects: 2, church: 3 };
 const M30 = 0x3fffffff;
 
-/** Label names of a split: scene classes, or focal objects for "objects". */
-export function labelSpace(split: SplitName): readonly string[] {
-  return split === "objects" ? FOCAL_OBJECTS : SCENES;
+/** Label names of a split: the world's scene classes, or focal objects for "objects". */
+export function labelSpace(split: SplitName, version: WorldVersion = 1): readonly string[] {
+  return split === "objects" ? FOCAL_OBJECTS : scenesOf(version);
 }
 
 /** Keyed bijection on [0, 2^30): adds, odd multiplies and xor-shifts only. */
@@ -39,9 +39,14 @@ function permute30(x: number, key: number): number {
 }
 
 /** Label of item `index`: each block of K consecutive items holds every label once. */
-function balancedLabel(split: SplitName, index: number, seed: number): number {
+function balancedLabel(
+  split: SplitName,
+  index: number,
+  seed: number,
+  version: WorldVersion,
+): number {
   if (split === "church") return sceneId("church_outdoor");
-  const k = labelSpace(split).length;
+  const k = labelSpace(split, version).length;
   const block = Math.floor(index / k);
   const perm = new Rng(hash(seed, TAG[split], block, 0x51)).shuffle(
     Array.from({ length: k }, (_, i) => i),
@@ -50,15 +55,25 @@ function balancedLabel(split: SplitName, index: number, seed: number): number {
 }
 
 /** The item at one index (random access; no need to enumerate). */
-export function splitItem(split: SplitName, index: number, seed: number): SplitItem {
+export function splitItem(
+  split: SplitName,
+  index: number,
+  seed: number,
+  version: WorldVersion = 1,
+): SplitItem {
   if (!Number.isInteger(index) || index < 0 || index > M30) {
     throw new Error(`split index out of range: ${index}`);
   }
   const itemSeed = ((TAG[split] << 30) | permute30(index, hash(seed, 0xd155))) >>> 0;
-  return { index, seed: itemSeed, label: balancedLabel(split, index, seed) };
+  return { index, seed: itemSeed, label: balancedLabel(split, index, seed, version) };
 }
 
 /** Items [0, count) of a split, balanced over labels. */
-export function splitItems(split: SplitName, count: number, seed: number): SplitItem[] {
-  return Array.from({ length: count }, (_, i) => splitItem(split, i, seed));
+export function splitItems(
+  split: SplitName,
+  count: number,
+  seed: number,
+  version: WorldVersion = 1,
+): SplitItem[] {
+  return Array.from({ length: count }, (_, i) => splitItem(split, i, seed, version));
 }

@@ -18,7 +18,52 @@ export const SCENES = [
   "kitchen",
   "living_room",
 ] as const;
+
+/** The classes world v2 adds after v1's (ids 14..39); v1's ids are unchanged. */
+export const SCENES_V2_EXTRA = [
+  "river",
+  "coast",
+  "marina",
+  "field",
+  "farm",
+  "pine_forest",
+  "snowfield",
+  "plaza",
+  "alley",
+  "residential_street",
+  "village",
+  "parking_lot",
+  "runway",
+  "garage",
+  "hotel_room",
+  "dorm_room",
+  "dining_room",
+  "kitchenette",
+  "office",
+  "conference_room",
+  "waiting_room",
+  "lobby",
+  "art_gallery",
+  "restaurant",
+  "storage_room",
+  "church_facade",
+] as const;
+/** A v1 scene class name. */
 export type SceneName = typeof SCENES[number];
+/** A class name that only world v2 has. */
+export type SceneV2Extra = typeof SCENES_V2_EXTRA[number];
+
+/** Generations of the synthetic world: 1 (14 classes, 64 px), 2 (40 classes, LSUN-framed churches). */
+export const WORLD_VERSIONS = [1, 2] as const;
+/** A world generation. */
+export type WorldVersion = typeof WORLD_VERSIONS[number];
+
+const SCENES_V2: readonly string[] = [...SCENES, ...SCENES_V2_EXTRA];
+
+/** Scene classes of a world generation, in id order. */
+export function scenesOf(version: WorldVersion): readonly string[] {
+  return version === 1 ? SCENES : SCENES_V2;
+}
 
 export const OBJECTS = [
   "none",

@@ -17,6 +17,10 @@ export interface BuildingOpts {
   arched: boolean;
   /** Roof kind weights: gable, flat, none. */
   roof: [number, number, number];
+  /** Window width as a fraction of the wall's width (default 0.08 to 0.16). */
+  windowWidth?: [number, number];
+  /** Grid pitch in window sizes (default 1.8 to 3); smaller packs windows closer. */
+  windowPitch?: [number, number];
 }
 
 export const HOUSE: BuildingOpts = {
@@ -113,10 +117,11 @@ export function building(
   const dh = Math.min(h * 0.8, Math.max(2.5 * u, dw * rng.range(1.5, 2.2)));
   const dx = o.arched || rng.chance(0.5) ? x - dw / 2 : left + rng.range(0.05, 0.95) * (w - dw);
   if (o.windows > 0 && rng.chance(o.windows)) {
-    const ww = Math.max(u, w * rng.range(0.08, 0.16));
+    const [wlo, whi] = o.windowWidth ?? [0.08, 0.16], [plo, phi] = o.windowPitch ?? [1.8, 3];
+    const ww = Math.max(u, w * rng.range(wlo, whi));
     const wh = ww * rng.range(1, 1.8);
-    const cols = Math.max(1, Math.floor(w / (ww * rng.range(1.8, 3))));
-    const rows = Math.max(1, Math.floor(h / (wh * rng.range(1.8, 3))));
+    const cols = Math.max(1, Math.floor(w / (ww * rng.range(plo, phi))));
+    const rows = Math.max(1, Math.floor(h / (wh * rng.range(plo, phi))));
     const gx = w / cols, gy = h / rows;
     const wc = T.jitter(rng, rng.pick([0x8fb8d8, 0x304050, 0xd8c890, 0x6f97b5]), 8);
     for (let i = 0; i < cols; i++) {

@@ -9,6 +9,11 @@ conv; it is folded into the conv before export, so the ONNX graph is plain Conv+
 Augmentation: random horizontal flip and a random crop of the image padded by --pad pixels
 (reflect). SGD with momentum, cosine learning rate; the epoch with the best val accuracy is kept.
 
+Resumable: OUT/NAME.work/checkpoint.pt is written after every epoch and every --ckpt-minutes
+inside one (weights, optimizer, schedule, every RNG state, the epoch's order and position);
+--resume continues from it, and a resumed run gives the same weights as an uninterrupted one.
+OUT/NAME.work/history.csv holds the per-epoch loss and accuracy.
+
 Writes OUT/NAME.onnx (input "image" float32 NCHW, normalized as in common.PREPROCESS; output
 "logits"; the ReLU output of every conv layer is the tensor conv1_1..conv5_3 and the fc outputs
 are fc6, fc7, fc8, all also graph outputs), OUT/NAME.json (metrics), OUT/NAME.pt (folded torch
@@ -53,7 +58,8 @@ class VGG(nn.Module):
                 cin = w
             layers[f"pool{s}"] = nn.MaxPool2d(2)
         self.features = nn.Sequential(layers)
-        flat = cin * (size[0] // 32) * (size[1] // 32)
+        # Five 2x2 pools, each flooring as VGG's do: 112 px gives conv5 at 7x7 and pool5 at 3x3.
+        flat = cin * (size[0] // 16 // 2) * (size[1] // 16 // 2)
         self.fc6 = nn.Sequential(nn.Linear(flat, fc), nn.ReLU(inplace=True), nn.Dropout(dropout))
         self.fc7 = nn.Sequential(nn.Linear(fc, fc), nn.ReLU(inplace=True), nn.Dropout(dropout))
         self.fc8 = nn.Linear(fc, n_classes)
@@ -113,6 +119,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0,
+                    help="write OUT/NAME.work/checkpoint.pt at least this often (and after every epoch)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
     a = ap.parse_args()
     common.seed_everything(a.seed, a.threads)
     gen = torch.Generator().manual_seed(a.seed)
@@ -135,8 +144,8 @@ def main():
     if a.val and val.labels != labels:
         raise SystemExit("train and val splits have different label lists")
     size = (train.height, train.width)
-    if size[0] % 32 or size[1] % 32:
-        raise SystemExit(f"image size {size} must be a multiple of 32 (five 2x2 poolings)")
+    if size[0] % 16 or size[1] % 16 or min(size) < 32:
+        raise SystemExit(f"image size {size} must be a multiple of 16 and at least 32 (four exact 2x2 poolings)")
     widths = [int(w) for w in a.widths.split(",")]
     model = VGG(widths, len(labels), size, fc=a.fc).to(a.device)
     params = sum(p.numel() for p in model.parameters())
@@ -148,14 +157,56 @@ def main():
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
                                                 pct_start=0.15, anneal_strategy="cos")
     history, best, best_state = [], -1.0, None
-    for epoch in range(1, a.epochs + 1):
+    work = os.path.join(a.out, a.name + ".work")
+    os.makedirs(work, exist_ok=True)
+    ckpt_path = os.path.join(work, "checkpoint.pt")
+    config = {"widths": widths, "fc": a.fc, "classes": len(labels), "size": list(size), "epochs": a.epochs,
+              "batch": a.batch, "lr": a.lr, "train": len(train_idx), "seed": a.seed}
+    # Position inside training: the epoch under way, its permutation and the next batch.
+    epoch, order, b0, seen, correct, loss_sum, train_time, seconds_before = 1, None, 0, 0, 0, 0.0, 0.0, 0.0
+    if a.resume:
+        if not os.path.isfile(ckpt_path):
+            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}")
+        ck = torch.load(ckpt_path, map_location="cpu")  # RNG states must stay on the CPU
+        if ck["config"] != config:
+            raise SystemExit(f"--resume: checkpoint config {ck['config']} differs from {config}")
+        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
+        gen.set_state(ck["gen"]), torch.set_rng_state(ck["torch_rng"])
+        rng.bit_generator.state = ck["rng"]
+        history, best, best_state = ck["history"], ck["best"], ck["best_state"]
+        epoch, order, b0 = ck["epoch"], ck["order"], ck["batch"]
+        seen, correct, loss_sum, train_time = ck["seen"], ck["correct"], ck["loss_sum"], ck["train_time"]
+        seconds_before = ck["seconds"]
+        print(f"resumed at epoch {epoch}, batch {b0}/{steps_per_epoch} from {ckpt_path}", flush=True)
+    t_start = time.time()
+
+    def seconds():  # training wall time over all runs (resumes included)
+        return seconds_before + time.time() - t_start
+
+    def save_checkpoint(next_epoch, next_order, next_batch):
+        ck = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+              "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "rng": rng.bit_generator.state,
+              "history": history, "best": best, "best_state": best_state, "epoch": next_epoch,
+              "order": next_order, "batch": next_batch, "seen": seen, "correct": correct, "loss_sum": loss_sum,
+              "train_time": train_time, "seconds": seconds()}
+        torch.save(ck, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+
+    def write_history_csv():
+        cols = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "train_img_per_s"]
+        with open(os.path.join(work, "history.csv"), "w") as f:
+            f.write(",".join(cols) + "\n")
+            for r in history:
+                f.write(",".join(str(r[c]) for c in cols) + "\n")
+
+    last_ckpt = time.time()
+    while epoch <= a.epochs:
         model.train()
-        te = time.time()
-        order = rng.permutation(train_idx)
-        prog = common.Progress(len(order), "img")
-        seen = correct = 0
-        loss_sum = 0.0
-        for b in range(steps_per_epoch):
+        if order is None:
+            order = rng.permutation(train_idx)
+        prog = common.Progress(len(order) - b0 * a.batch, "img")
+        for b in range(b0, steps_per_epoch):
+            te = time.time()
             idx = order[b * a.batch:(b + 1) * a.batch]
             x = common.augment(common.to_input(train.take("images", idx), a.device), a.pad, gen)
             y = torch.from_numpy(train.take("labels", idx).astype(np.int64)).to(a.device)
@@ -168,19 +219,26 @@ def main():
             seen += len(idx)
             correct += (logits.argmax(1) == y).sum().item()
             loss_sum += loss.item() * len(idx)
+            train_time += time.time() - te
             prog.step(len(idx), f"epoch {epoch}/{a.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.3f}")
-        train_time = time.time() - te
+            if time.time() - last_ckpt > a.ckpt_minutes * 60 and b + 1 < steps_per_epoch:
+                save_checkpoint(epoch, order, b + 1)
+                last_ckpt = time.time()
         ev = evaluate(model, val_view, 256, a.device, len(labels))
         row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                "val_loss": ev["loss"], "val_acc": ev["acc"], "lr": sched.get_last_lr()[0],
-               "seconds": time.time() - te, "train_img_per_s": seen / train_time}
+               "seconds": seconds(), "train_img_per_s": seen / train_time}
         history.append(row)
         if ev["acc"] > best:
             best, best_state = ev["acc"], copy.deepcopy(model.state_dict())
         print(f"epoch {epoch}/{a.epochs}: train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f} | "
               f"val loss {ev['loss']:.3f} acc {ev['acc']:.3f} (best {best:.3f}) | "
-              f"{row['train_img_per_s']:.0f} img/s, epoch {row['seconds']:.0f}s, "
-              f"ETA {common.fmt_time((time.time() - t0) / epoch * (a.epochs - epoch))}", flush=True)
+              f"{row['train_img_per_s']:.0f} img/s, {common.fmt_time(row['seconds'])} so far, "
+              f"ETA {common.fmt_time(seconds() / epoch * (a.epochs - epoch))}", flush=True)
+        epoch, order, b0, seen, correct, loss_sum, train_time = epoch + 1, None, 0, 0, 0, 0.0, 0.0
+        write_history_csv()
+        save_checkpoint(epoch, order, b0)
+        last_ckpt = time.time()
 
     model.load_state_dict(best_state)
     model = model.cpu().eval()
@@ -212,7 +270,7 @@ def main():
                                + ["fc6", "fc7", "fc8"])
     metrics = {
         "model": "classifier", "name": a.name, "command": common.command_line(),
-        "seconds": time.time() - t0, "torch": torch.__version__, "threads": a.threads, "device": a.device,
+        "seconds": seconds(), "torch": torch.__version__, "threads": a.threads, "device": a.device,
         "seed": a.seed,
         "data": {"train": {**train.describe(), "used": int(len(train_idx))},
                  "val": val_desc or val.describe()},
@@ -233,7 +291,7 @@ def main():
     }
     common.write_json(base + ".json", metrics)
     model_card.write(base + ".json")
-    print(f"wrote {base}.onnx / .json / .md / .pt in {common.fmt_time(time.time() - t0)}", flush=True)
+    print(f"wrote {base}.onnx / .json / .md / .pt; training took {common.fmt_time(seconds())}", flush=True)
 
 
 if __name__ == "__main__":
