@@ -98,12 +98,17 @@ export default function pipeline(config: RunConfig): Pipeline {
 
   // Dissection of the classifier (Fig. 1): every conv layer on held-out data.
   // The forward pass runs once; thresholds and IoU read its stored output.
+  // t_u is the top 1% of the activation upsampled to the segmentation's
+  // pixels (zero-padded at the edges, as the paper's code); a unit's mask is
+  // where that upsampled activation exceeds t_u.
   if (classifier && segmenter) {
     const acts = p.add("activations-val", activations, {
       params: { model: classifier.path, layers: classifier.layers ?? VGG16_CONV_LAYERS },
       inputs: { data: val },
     });
-    const thresholds = p.add("quantile-val", quantile, { inputs: { activations: acts } });
+    const thresholds = p.add("quantile-val", quantile, {
+      inputs: { activations: acts, segmentation: "segment-val" },
+    });
     p.add("iou-val", iou, {
       inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
       claims: ["C1", "C2"],
@@ -158,7 +163,9 @@ export default function pipeline(config: RunConfig): Pipeline {
       params: { model: generator!.path, layers },
       inputs: { data: gan },
     });
-    const thresholds = p.add("quantile-gan", quantile, { inputs: { activations: acts } });
+    const thresholds = p.add("quantile-gan", quantile, {
+      inputs: { activations: acts, segmentation: "segment-gan-church" },
+    });
     p.add("iou-gan", iou, {
       params: { visualize: ["layer4", "layer5"].filter((l) => layers.includes(l)) },
       inputs: { activations: acts, thresholds, segmentation: "segment-gan-church", data: gan },

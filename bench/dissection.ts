@@ -3,10 +3,13 @@
  * of the zoo classifier over the val split, bare onnxruntime forward passes
  * against what dissection adds for that layer: the quantile passes, the IoU
  * counting and the top-k images (reading the stored activations and label
- * planes included; tables, catalog and unit pictures not). Target: at most 25%
- * of the forward time. The two are timed alternately in one process, five
- * times (the first dissection round also compiles its code), and compared by
- * their medians.
+ * planes included; tables, catalog and unit pictures not). Thresholds are
+ * the paper's: over the activation upsampled to the segmentation's pixels,
+ * which is 256 times as many values as the layer's own 4x4 grid. Target: at
+ * most 50% of the forward time (25% held when thresholds were over the
+ * layer's grid; that definition is timed beside it as a metric). The two are
+ * timed alternately in one process, five times (the first dissection round
+ * also compiles its code), and compared by their medians.
  *
  * The same stages' wall times as the pipeline runs them (with their tables
  * and pictures) are reported beside it, and the peak memory of the dissection
@@ -22,7 +25,7 @@ import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
-import { layerThresholds } from "../dissection/quantile.ts";
+import { layerThresholds, type QuantileOver } from "../dissection/quantile.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
 
 const SIZES = [1200, 2400];
@@ -40,7 +43,7 @@ export const dissection: Benchmark = {
   async run() {
     const metrics: Record<string, number> = {};
     const memory: number[] = [];
-    let kernels = { forward: NaN, dissect: NaN };
+    let kernels = { forward: NaN, dissect: NaN, dissectLayerGrid: NaN };
     for (const images of SIZES) {
       const inspect = async ([all]: PipelineRun[]) => {
         if (images === SIZES.at(-1)) kernels = await kernelSeconds(all.dirs);
@@ -59,13 +62,14 @@ export const dissection: Benchmark = {
     const images = SIZES.at(-1)!;
     metrics.forward_images_per_s = images / kernels.forward;
     metrics.dissection_images_per_s = images / kernels.dissect;
+    metrics.layer_grid_thresholds_ratio = kernels.dissectLayerGrid / kernels.forward;
     return {
       metrics,
       ratios: [
         {
           name: `dissection / bare forward (${images} images)`,
           value: kernels.dissect / kernels.forward,
-          max: 0.25,
+          max: 0.5,
         },
         {
           name: `peak memory ${SIZES[1]} / ${SIZES[0]} images`,
@@ -86,7 +90,7 @@ async function kernelSeconds(dirs: Record<string, string>) {
   const data = openDataset(dirs["world-val"], "bench val split");
   const { height, width } = data.meta;
   const acts = new ActivationReader(dirs["activations-val"]);
-  const forward: number[] = [], dissect: number[] = [];
+  const forward: number[] = [], dissect: number[] = [], dissectLayerGrid: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       let seconds = 0;
@@ -101,22 +105,31 @@ async function kernelSeconds(dirs: Record<string, string>) {
         seconds += (performance.now() - t0) / 1000;
       }
       forward.push(seconds);
-      const t0 = performance.now();
-      await dissectLayer(acts, dirs["segment-val"]);
-      dissect.push((performance.now() - t0) / 1000);
+      for (const [over, times] of [["upsampled", dissect], ["layer", dissectLayerGrid]] as const) {
+        const t0 = performance.now();
+        await dissectLayer(acts, dirs["segment-val"], over);
+        times.push((performance.now() - t0) / 1000);
+      }
     }
   } finally {
     await session.release();
   }
-  return { forward: median(forward), dissect: median(dissect) };
+  return {
+    forward: median(forward),
+    dissect: median(dissect),
+    dissectLayerGrid: median(dissectLayerGrid),
+  };
 }
 
 /** What the quantile and iou stages compute for one layer, without their tables. */
-async function dissectLayer(acts: ActivationReader, segmentDir: string) {
-  const thresholds = layerThresholds(acts, LAYER_NAME, 0.01);
+async function dissectLayer(acts: ActivationReader, segmentDir: string, over: QuantileOver) {
   const segmentation = await SegmentationReader.open(segmentDir);
+  const { height, width } = segmentation.meta;
+  const border = "zeros";
+  const thresholds = layerThresholds(acts, LAYER_NAME, { q: 0.01, over, border, height, width });
   try {
     countConcepts({
+      border,
       acts,
       segmentation,
       vocab: vocabularyOf(segmentation.meta),

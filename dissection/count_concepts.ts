@@ -10,6 +10,7 @@ import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts"
 import { IouCounter } from "./iou.ts";
 import type { SegmentationReader } from "./segmentation.ts";
 import { TopK } from "./topk.ts";
+import type { Border } from "./upsample.ts";
 
 export interface LayerCounts {
   counter: IouCounter;
@@ -22,6 +23,8 @@ export function countConcepts(opts: {
   vocab: Vocabulary;
   /** Each layer's unit thresholds, in the order of the activations' layers. */
   thresholds: Float64Array[];
+  /** Edge handling of the upsampling: the one the thresholds were taken with. */
+  border: Border;
   /** Each concept's pixels over the data set (the segment stage counts them). */
   conceptArea: ArrayLike<number>;
   topk: number;
@@ -40,6 +43,7 @@ export function countConcepts(opts: {
       H,
       W,
       opts.thresholds[k],
+      opts.border,
     );
     counter.conceptArea.set(opts.conceptArea);
     return { counter, top: new TopK(units, opts.topk) };

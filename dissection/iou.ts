@@ -18,7 +18,7 @@
  * float32 arithmetic as `Upsampler` (a test compares the two). The counts
  * are exact.
  */
-import { axis } from "./upsample.ts";
+import { type Border, type Runs, SourceGrid, upsampledAt } from "./upsample.ts";
 import { peakOf } from "./topk.ts";
 
 /**
@@ -37,20 +37,6 @@ export interface PixelConcepts {
   tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void;
   /** Adds the concept counts that tally[base ..] stands for to counts[countsBase + c]. */
   addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void;
-}
-
-/**
- * Runs of output coordinates that interpolate the same two input samples:
- * run k covers [start[k], end[k]) from samples i0[k] and i1[k].
- */
-interface Runs {
-  start: Int32Array;
-  end: Int32Array;
-  i0: Int32Array;
-  i1: Int32Array;
-  w1: Float32Array;
-  /** How much the weight rises per pixel along run k. */
-  step: Float64Array;
 }
 
 /**
@@ -74,34 +60,12 @@ function firstAbove(
   return x;
 }
 
-function runs(src: number, dst: number): Runs {
-  const a = axis(src, dst);
-  const out: { start: number; end: number; i0: number; i1: number }[] = [];
-  for (let d = 0; d < dst; d++) {
-    // At weight 0 (the clamped border) the value is the i0 sample alone.
-    const i1 = a.w1[d] === 0 ? a.i0[d] : a.i1[d];
-    const last = out.at(-1);
-    if (last && last.i0 === a.i0[d] && last.i1 === i1) last.end = d + 1;
-    else out.push({ start: d, end: d + 1, i0: a.i0[d], i1 });
-  }
-  return {
-    start: Int32Array.from(out, (r) => r.start),
-    end: Int32Array.from(out, (r) => r.end),
-    i0: Int32Array.from(out, (r) => r.i0),
-    i1: Int32Array.from(out, (r) => r.i1),
-    w1: a.w1,
-    step: Float64Array.from(
-      out,
-      (r) => r.end - r.start > 1 ? (a.w1[r.end - 1] - a.w1[r.start]) / (r.end - 1 - r.start) : 1,
-    ),
-  };
-}
-
 export class IouCounter {
   readonly unitArea: Float64Array;
   readonly conceptArea: Float64Array;
   /** Each unit's peak activation in the image added last. */
   readonly peaks: Float64Array;
+  readonly grid: SourceGrid;
   #rows: Runs;
   #cols: Runs;
   /** One unit's mask as runs [start, end) of pixels, before they are tallied. */
@@ -125,13 +89,15 @@ export class IouCounter {
     readonly H: number,
     readonly W: number,
     readonly thresholds: Float64Array,
+    readonly border: Border = "zeros",
   ) {
     this.#intersection = new Float64Array(units * concepts);
     this.unitArea = new Float64Array(units);
     this.conceptArea = new Float64Array(concepts);
     this.peaks = new Float64Array(units);
-    this.#rows = runs(h, H);
-    this.#cols = runs(w, W);
+    this.grid = new SourceGrid(h, w, H, W, border);
+    this.#rows = this.grid.rowRuns;
+    this.#cols = this.grid.colRuns;
     // At most a run per pixel: runs of neighbouring blocks in one row are
     // pushed apart (block by block) and so are not joined.
     this.#runs = new Int32Array(2 * H * W);
@@ -156,8 +122,10 @@ export class IouCounter {
       const t = this.thresholds[u];
       const base = offset + u * hw;
       const peak = this.peaks[u] = peakOf(acts, base, hw);
-      if (!(peak > t)) continue; // no input above t: no output above t
-      this.unitArea[u] += this.#maskOf(acts, base, t);
+      // Nothing upsampled exceeds the bound: no mask.
+      if (!(this.grid.peakBound(peak) > t)) continue;
+      this.grid.load(acts, base);
+      this.unitArea[u] += this.#maskOf(this.grid.data, this.grid.base, t);
       concepts.tally(this.#runs, this.#runCount, this.#tally, u * size);
     }
   }
@@ -167,7 +135,7 @@ export class IouCounter {
    * and returns how many pixels it has.
    */
   #maskOf(acts: Float32Array, base: number, t: number): number {
-    const W = this.W, w = this.w, R = this.#rows, C = this.#cols, wx = C.w1;
+    const W = this.W, w = this.grid.stride, R = this.#rows, C = this.#cols, wx = C.w1;
     this.#runCount = 0;
     let area = 0;
     for (let r = 0; r < R.start.length; r++) {
@@ -261,10 +229,4 @@ export class IouCounter {
     const union = this.unitArea[u] + this.conceptArea[c] - i;
     return union > 0 ? i / union : 0;
   }
-}
-
-/** Upsampler's value at one pixel of a block: along x first, then y, rounding to float32 at each step. */
-function upsampledAt(a: number, b: number, d: number, e: number, wx: number, wy: number): number {
-  const top = Math.fround(a + (b - a) * wx), bottom = Math.fround(d + (e - d) * wx);
-  return Math.fround(top + (bottom - top) * wy);
 }

@@ -3,6 +3,17 @@
  * streaming passes whose counts merge by addition, with memory of units x 4096
  * counts whatever the number of images.
  *
+ * The positions are, as the paper defines them, those of the activation
+ * bilinearly upsampled to the segmentation's resolution ("Denote by t_u the
+ * top 1% quantile level for a_u ... sampled over all positions and images",
+ * where a_u is the upsampled map; the paper's code takes the quantile of the
+ * upsampled samples). The layer's own grid is the other definition
+ * (`over: "layer"`). Upsampled values are counted by blocks (see
+ * upsample.ts): a block whose four corners fall into one bucket lies wholly
+ * in it and is counted at once; only blocks straddling a bucket's edge are
+ * interpolated pixel by pixel, with the Upsampler's own arithmetic, so the
+ * counts are exactly those of the upsampled maps.
+ *
  * A float32 orders like the unsigned key made from its bits (all bits flipped
  * for a negative number, the sign bit set for a positive one), so a quantile
  * can be found digit by digit, as in a radix select:
@@ -19,6 +30,12 @@
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
+import { type Border, SourceGrid } from "./upsample.ts";
+
+/** Where a threshold's values are taken: the upsampled map (the paper's) or the layer's grid. */
+export const QUANTILE_OVER = ["upsampled", "layer"] as const;
+/** The positions a threshold is a quantile over. */
+export type QuantileOver = typeof QUANTILE_OVER[number];
 
 export interface UnitThreshold {
   threshold: number;
@@ -43,21 +60,39 @@ export class TopQuantile {
   /** Values seen per unit (counted in pass 1). */
   total = 0;
 
+  /** Upsampling of each map, when the quantile is over upsampled values (not at equal sizes). */
+  readonly #grid: SourceGrid | null;
+  /** One block's upsampled values, and their bits. */
+  readonly #block: Float32Array;
+  readonly #blockBits: Uint32Array;
+  /** Values per unit per image that the quantile is over. */
+  readonly perImage: number;
+
   /**
-   * `positions`: values per unit per image (the feature map's height x width);
-   * `name`: what errors call the layer.
+   * `positions`: values per unit per image as stored (the feature map's
+   * height x width); `name`: what errors call the layer; `upsample`: count
+   * the map's bilinear upsampling (to a grid of the map's size) instead.
    */
   constructor(
     readonly units: number,
     readonly positions: number,
     readonly q: number,
     readonly name = "layer",
+    upsample?: SourceGrid,
   ) {
     if (!(q > 0 && q < 1)) throw new RangeError(`quantile q must be in (0, 1), got ${q}`);
+    if (upsample && upsample.h * upsample.w !== positions) {
+      throw new RangeError(`an upsampling of ${upsample.h}x${upsample.w} maps, not ${positions}`);
+    }
     this.#hist = new Float64Array(units * BUCKETS);
     this.#bucket = new Int32Array(units);
     this.#above = new Float64Array(units);
     this.#maxKey = new Uint32Array(units);
+    this.#grid = upsample && !upsample.identity ? upsample : null;
+    const g = this.#grid;
+    this.#block = new Float32Array(g ? g.rowRuns.longest * g.colRuns.longest : 0);
+    this.#blockBits = new Uint32Array(this.#block.buffer);
+    this.perImage = upsample ? upsample.H * upsample.W : positions;
   }
 
   /** One batch of activations laid out [images][units][positions]. */
@@ -68,16 +103,94 @@ export class TopQuantile {
       images * this.units * this.positions,
     );
     const m = this.positions, hist = this.#hist, first = this.#pass === 1;
+    const grid = this.#grid;
     for (let i = 0; i < images; i++) {
       for (let u = 0; u < this.units; u++) {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
+        if (grid) {
+          grid.load(values, start);
+          if (first) this.#maxKey[u] = this.#countBlocks(base, this.#maxKey[u]);
+          else this.#above[u] += this.#countBlocksInBucket(base, this.#bucket[u]);
+          continue;
+        }
         // The loops are small functions of their own: measured faster than inline here.
         if (first) {
           this.#maxKey[u] = countBuckets(bits, start, start + m, hist, base, this.#maxKey[u]);
         } else this.#above[u] += countInBucket(bits, start, start + m, hist, base, this.#bucket[u]);
       }
     }
-    if (this.#pass === 1) this.total += images * m;
+    if (this.#pass === 1) this.total += images * this.perImage;
+  }
+
+  /** Pass 1 over the loaded map's upsampling, block by block; returns the largest key. */
+  #countBlocks(base: number, maxKey: number): number {
+    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
+    for (let r = 0; r < R.start.length; r++) {
+      const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
+      const ny = R.end[r] - R.start[r];
+      for (let c = 0; c < C.start.length; c++) {
+        const a = data[rowA + C.i0[c]], b = data[rowA + C.i1[c]];
+        const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
+        const lo = keyOfValue(Math.min(a, b, d, e)), hi = keyOfValue(Math.max(a, b, d, e));
+        // Wholly inside one bucket, and no new maximum to find: counted at once.
+        if (lo >>> 20 === hi >>> 20 && hi <= maxKey) {
+          hist[base + (lo >>> 20)] += ny * (C.end[c] - C.start[c]);
+          continue;
+        }
+        const n = this.#fillBlock(r, c, a, b, d, e);
+        maxKey = countBuckets(this.#blockBits, 0, n, hist, base, maxKey);
+      }
+    }
+    return maxKey;
+  }
+
+  /** Pass 2 over the loaded map's upsampling; returns how many values lie above bucket b. */
+  #countBlocksInBucket(base: number, b: number): number {
+    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
+    let above = 0;
+    for (let r = 0; r < R.start.length; r++) {
+      const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
+      const ny = R.end[r] - R.start[r];
+      for (let c = 0; c < C.start.length; c++) {
+        const a = data[rowA + C.i0[c]], bb = data[rowA + C.i1[c]];
+        const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
+        const lo = keyOfValue(Math.min(a, bb, d, e)), hi = keyOfValue(Math.max(a, bb, d, e));
+        if (hi >>> 20 < b) continue;
+        const n = ny * (C.end[c] - C.start[c]);
+        if (lo >>> 20 > b) above += n;
+        else if (lo >>> 20 === b && hi >>> 20 === b && lo >>> 8 === hi >>> 8) {
+          hist[base + ((lo >>> 8) & 0xfff)] += n;
+        } else {
+          const k = this.#fillBlock(r, c, a, bb, d, e);
+          above += countInBucket(this.#blockBits, 0, k, hist, base, b);
+        }
+      }
+    }
+    return above;
+  }
+
+  /** The upsampled values of block (row run r, column run c) into #block; returns how many. */
+  #fillBlock(r: number, c: number, a: number, b: number, d: number, e: number): number {
+    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, wx = C.w1, wy = R.w1, out = this.#block;
+    const x0 = C.start[c], x1 = C.end[c];
+    let k = 0;
+    for (let y = R.start[r]; y < R.end[r]; y++) {
+      const f = wy[y];
+      for (let x = x0; x < x1; x++) {
+        // The Upsampler's arithmetic: x first, each step rounded to float32.
+        const top = Math.fround(a + (b - a) * wx[x]), bottom = Math.fround(d + (e - d) * wx[x]);
+        out[k++] = top + (bottom - top) * f;
+      }
+    }
+    return k;
+  }
+
+  /**
+   * A copy of the current pass's counts (units x 4096) and, in pass 2, of how
+   * many values lie above each unit's bucket: what the thresholds are read from.
+   */
+  counts(): { hist: Float64Array; above: Float64Array } {
+    return { hist: this.#hist.slice(), above: this.#above.slice() };
   }
 
   /** Ends pass 1: each unit's threshold is inside one bucket, refined by pass 2. */
@@ -180,6 +293,12 @@ function keyOf(bits: number): number {
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
+/** The key of a float32 value. */
+function keyOfValue(v: number): number {
+  scratch[0] = v;
+  return keyOf(scratchBits[0]);
+}
+
 /** The float32 of a key (no value has -0's key, so that one means the float just below it). */
 function floatOf(key: number): number {
   if (key === MINUS_ZERO) key--;
@@ -187,15 +306,28 @@ function floatOf(key: number): number {
   return scratch[0];
 }
 
+/** How a layer's thresholds are defined: the positions they are over, and the upsampling's. */
+export interface ThresholdDefinition {
+  q: number;
+  over: QuantileOver;
+  /** The resolution maps are upsampled to (the segmentation's). */
+  height: number;
+  width: number;
+  border: Border;
+}
+
 /** Both passes over one layer's stored activations, `batch` images at a time. */
 export function layerThresholds(
   acts: ActivationReader,
   layer: string,
-  q: number,
+  def: ThresholdDefinition,
   opts: { batch?: number; name?: string; tick?: (images: number) => void } = {},
 ): UnitThreshold[] {
   const { units, height, width } = acts.shape(layer);
-  const tq = new TopQuantile(units, height * width, q, opts.name ?? `layer "${layer}"`);
+  const grid = def.over === "upsampled"
+    ? new SourceGrid(height, width, def.height, def.width, def.border)
+    : undefined;
+  const tq = new TopQuantile(units, height * width, def.q, opts.name ?? `layer "${layer}"`, grid);
   const batch = opts.batch ?? 64;
   const buffer = new Float32Array(Math.min(batch, acts.meta.count) * units * height * width);
   for (const pass of [1, 2]) {

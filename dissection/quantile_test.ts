@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { TopQuantile } from "./quantile.ts";
+import { type Border, BORDERS, SourceGrid, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
 
 /** Run the two passes over `data` laid out [n][units][m], in batches of 7 images. */
@@ -110,4 +111,133 @@ Deno.test("NaN or infinite activations are refused, naming the unit", () => {
   assertThrows(() => thresholdsOf(data, 2, 2, 4, 0.01), DissectError, "unit 1 has 1 activation");
   data[13] = Infinity;
   assertThrows(() => thresholdsOf(data, 2, 2, 4, 0.01), DissectError, "NaN or infinite");
+});
+
+/**
+ * The reference for thresholds over upsampled maps: upsample every map with
+ * the Upsampler, then count above each threshold. Maps are laid out
+ * [n][units][h*w].
+ */
+function upsampledValues(
+  data: Float32Array,
+  n: number,
+  units: number,
+  grid: { h: number; w: number; H: number; W: number; border: Border },
+): Float32Array[] {
+  const { h, w, H, W, border } = grid;
+  const up = new Upsampler(h, w, H, W, border);
+  return Array.from({ length: units }, (_, u) => {
+    const all = new Float32Array(n * H * W);
+    for (let i = 0; i < n; i++) up.run(data, (i * units + u) * h * w, all.subarray(i * H * W));
+    return all;
+  });
+}
+
+Deno.test("thresholds over upsampled maps equal brute force: upsample everything, sort, pick", () => {
+  const rand = seededRandom(17);
+  const cases: [number, number, number, number][] = [
+    [3, 5, 17, 23], // odd sizes, odd ratios
+    [4, 4, 64, 64], // conv5_3 of the zoo at 64 px
+    [7, 7, 56, 56], // VGG's 14 -> 56 at half scale
+    [5, 3, 5, 3], // already at the segmentation's size: both definitions agree
+    [1, 1, 9, 9],
+  ];
+  for (const [h, w, H, W] of cases) {
+    for (const border of BORDERS) {
+      const n = 30, units = 6, m = h * w;
+      const data = new Float32Array(n * units * m);
+      for (let i = 0; i < data.length; i++) {
+        const u = Math.floor(i / m) % units, r = rand(), p = i % m, img = Math.floor(i / m / units);
+        // ReLU-like with many exact zeros; all-positive; signed; few distinct values; smooth
+        // ramps whose blocks span one or two buckets; near-constant maps whose blocks fall
+        // within one or two final buckets (256 floats)
+        data[i] = u === 0
+          ? Math.max(0, r * 2 - 1.4)
+          : u === 1
+          ? 0.5 + r
+          : u === 2
+          ? (r - 0.5) * 8
+          : u === 3
+          ? Math.floor(r * 3)
+          : u === 4
+          ? 1 + (p + img) * 0.03 + r * 0.01
+          : 1 + (3 + (p % 3)) * 2 ** -17 + img * 2 ** -14;
+      }
+      const grid = new SourceGrid(h, w, H, W, border);
+      const ref = upsampledValues(data, n, units, { h, w, H, W, border });
+      for (const q of [0.01, 0.2]) {
+        // Counting by blocks finds exactly the counts of every upsampled pixel, pass by pass.
+        const pixels = new Float32Array(n * units * H * W);
+        for (let i = 0; i < n; i++) {
+          for (let u = 0; u < units; u++) {
+            pixels.set(ref[u].subarray(i * H * W, (i + 1) * H * W), (i * units + u) * H * W);
+          }
+        }
+        const tq = new TopQuantile(units, m, q, "test", grid);
+        const each = new TopQuantile(units, H * W, q, "reference");
+        for (const pass of [1, 2]) {
+          for (let start = 0; start < n; start += 7) {
+            const end = Math.min(n, start + 7);
+            tq.observe(data.subarray(start * units * m, end * units * m), end - start);
+            each.observe(pixels.subarray(start * units * H * W, end * units * H * W), end - start);
+          }
+          assertEquals(tq.counts(), each.counts(), `pass ${pass}, ${h}x${w}->${H}x${W} ${border}`);
+          if (pass === 1) {
+            tq.nextPass();
+            each.nextPass();
+          }
+        }
+        const ts = tq.thresholds();
+        assertEquals(tq.total, n * H * W);
+        for (let u = 0; u < units; u++) {
+          const values = ref[u];
+          const above = values.reduce((s, v) => s + (v > ts[u].threshold ? 1 : 0), 0);
+          const where = `${h}x${w}->${H}x${W} ${border} q ${q} unit ${u}`;
+          assertEquals(ts[u].fractionAbove, above / values.length, where);
+          // No threshold between the values does better than one final bucket away: the
+          // sorted values' own (q * N)-th largest leaves as close a count above, within
+          // the values that share its final bucket.
+          const sorted = values.toSorted((a, b) => b - a);
+          const k = Math.min(values.length - 1, Math.ceil(q * values.length));
+          const pick = sorted[k];
+          const pickAbove = values.reduce((s, v) => s + (v > pick ? 1 : 0), 0);
+          const sameBucket = values.reduce(
+            (s, v) => s + (Math.abs(v - pick) <= Math.abs(pick) * 2 ** -15 + 1e-38 ? 1 : 0),
+            0,
+          );
+          assert(
+            Math.abs(above - q * values.length) <=
+              Math.abs(pickAbove - q * values.length) + sameBucket,
+            `${where}: ${above} above t=${
+              ts[u].threshold
+            }, sorting gives ${pickAbove} above ${pick}`,
+          );
+        }
+        assertEquals(ts, each.thresholds(), `${h}x${w}->${H}x${W} ${border}`);
+        if (h === H && w === W) {
+          // At equal sizes the upsampled maps are the maps: the layer definition's thresholds.
+          const plain = thresholdsOf(data, n, units, m, q);
+          assertEquals(ts, plain, `${h}x${w} ${border}`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("over the upsampled map, thresholds are lower than over the layer's grid near the top", () => {
+  // A single bright cell in a 4x4 map: 1/16 of the layer's positions, but its
+  // upsampling spreads a falling slope over many pixels, so the two definitions differ.
+  const m = 16, n = 10;
+  const data = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) data[i * m + 5 + (i % 2)] = 1 + i / 10;
+  const grid = new SourceGrid(4, 4, 64, 64, "zeros");
+  const up = new TopQuantile(1, m, 0.01, "up", grid), layer = new TopQuantile(1, m, 0.01);
+  for (const tq of [up, layer]) {
+    tq.observe(data, n);
+    tq.nextPass();
+    tq.observe(data, n);
+  }
+  const [tu] = up.thresholds(), [tl] = layer.thresholds();
+  assert(tu.threshold < tl.threshold, `upsampled ${tu.threshold}, layer grid ${tl.threshold}`);
+  assert(Math.abs(tu.fractionAbove - 0.01) < 0.002, `fraction above ${tu.fractionAbove}`);
 });

@@ -3,7 +3,7 @@
  * unit's upsampled activation exceeds t_u shown as is, the rest dimmed, and
  * the region's border drawn.
  */
-import { Upsampler } from "./upsample.ts";
+import { type Border, Upsampler } from "./upsample.ts";
 import { encodePng } from "../world/png.ts";
 
 export function highlight(
@@ -14,9 +14,10 @@ export function highlight(
   h: number,
   w: number,
   threshold: number,
+  border: Border = "zeros",
 ): Uint8Array {
   const up = new Float32Array(size * size);
-  new Upsampler(h, w, size, size).run(acts, offset, up);
+  new Upsampler(h, w, size, size, border).run(acts, offset, up);
   const on = new Uint8Array(size * size);
   for (let p = 0; p < on.length; p++) on[p] = up[p] > threshold ? 1 : 0;
   const out = new Uint8Array(rgb.length);

@@ -17,6 +17,47 @@ import { writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../world/png.ts";
+import type { ArtifactRef } from "../engine/stage.ts";
+import { type Border, BORDERS } from "../dissection/upsample.ts";
+
+/**
+ * The edge mode the thresholds were taken with, which the masks must share;
+ * thresholds over upsampled values must be over this segmentation's pixels.
+ */
+async function thresholdBorder(
+  thresholds: ArtifactRef,
+  node: string,
+  layers: readonly { layer: string }[],
+  H: number,
+  W: number,
+): Promise<Border> {
+  const rows = await queryRows<
+    { layer: string; over: string; border: string; height: number; width: number }
+  >(
+    `SELECT layer, over, border, height, width FROM read_parquet(${
+      sqlString(thresholds.table("threshold_definition"))
+    })`,
+  );
+  const borders = new Set(rows.map((r) => r.border));
+  for (const { layer } of layers) {
+    const r = rows.find((r) => r.layer === layer);
+    if (!r) {
+      throw new DissectError("DATA", `${node}: the thresholds do not define layer "${layer}"`);
+    }
+    if (r.over === "upsampled" && (r.height !== H || r.width !== W)) {
+      throw new DissectError(
+        "DATA",
+        `${node}: thresholds of "${layer}" are over ${r.width}x${r.height} upsampled maps, ` +
+          `the segmentation is ${W}x${H}`,
+      );
+    }
+  }
+  const [border] = borders;
+  if (borders.size !== 1 || !BORDERS.includes(border as Border)) {
+    throw new DissectError("DATA", `${node}: thresholds with edge modes ${[...borders]}`);
+  }
+  return border as Border;
+}
 
 export default defineStage({
   module: import.meta.url,
@@ -61,6 +102,7 @@ export default defineStage({
       }) ORDER BY layer, unit`,
     );
     const layers = acts.meta.layers;
+    const border = await thresholdBorder(ctx.inputs.thresholds, ctx.node, layers, H, W);
     const thresholds = layers.map(({ layer, units }) => {
       const t = new Float64Array(units).fill(NaN);
       for (const r of thresholdRows) if (r.layer === layer) t[r.unit] = r.threshold;
@@ -89,6 +131,7 @@ export default defineStage({
         segmentation,
         vocab,
         thresholds,
+        border,
         conceptArea,
         topk: ctx.params.topk,
         batch: ctx.params.batch,
@@ -170,7 +213,8 @@ export default defineStage({
         const images = tops[k].best[u].map((t) => {
           const a = acts.read(layer, t.image, t.image + 1);
           const rgb = data.readImages(t.image, t.image + 1);
-          return highlight(rgb, H, a, u * height * width, height, width, counters[k].thresholds[u]);
+          const tu = counters[k].thresholds[u];
+          return highlight(rgb, H, a, u * height * width, height, width, tu, border);
         });
         const s = strip(images, H);
         await Deno.writeFile(
