@@ -12,7 +12,10 @@
  * upsample.ts): a block whose four corners fall into one bucket lies wholly
  * in it and is counted at once; only blocks straddling a bucket's edge are
  * interpolated pixel by pixel, with the Upsampler's own arithmetic, so the
- * counts are exactly those of the upsampled maps.
+ * counts are exactly those of the upsampled maps. A first pass bounds each
+ * threshold from below (by the blocks' smallest corners, which no pixel of
+ * the block is under), so that the histogram pass skips the many blocks
+ * wholly below the bound instead of upsampling them.
  *
  * A float32 orders like the unsigned key made from its bits (all bits flipped
  * for a negative number, the sign bit set for a positive one), so a quantile
@@ -56,8 +59,19 @@ export class TopQuantile {
   readonly #above: Float64Array;
   /** The largest key of each unit (pass 1). */
   readonly #maxKey: Uint32Array;
-  #pass = 1;
-  /** Values seen per unit (counted in pass 1). */
+  /**
+   * Over upsampled maps, a bucket below which no unit's threshold can lie
+   * (pass 0): pass 1 skips blocks wholly below it.
+   */
+  readonly #floor: Int32Array;
+  /** The smallest float of each unit's floor bucket (pass 1) and of its bucket (pass 2), and the largest. */
+  readonly #lowValue: Float64Array;
+  readonly #highValue: Float64Array;
+  #pass: number;
+  readonly #firstPass: number;
+  /** Passes over the data: 2, and 3 over upsampled maps (a first one bounds each threshold). */
+  readonly passes: number;
+  /** Values seen per unit (counted in the first pass). */
   total = 0;
 
   /** Upsampling of each map, when the quantile is over upsampled values (not at equal sizes). */
@@ -65,6 +79,9 @@ export class TopQuantile {
   /** One block's upsampled values, and their bits. */
   readonly #block: Float32Array;
   readonly #blockBits: Uint32Array;
+  /** The keys #rowKeys found. */
+  #rowLo = 0;
+  #rowHi = 0;
   /** Values per unit per image that the quantile is over. */
   readonly perImage: number;
 
@@ -93,6 +110,11 @@ export class TopQuantile {
     this.#block = new Float32Array(g ? g.rowRuns.longest * g.colRuns.longest : 0);
     this.#blockBits = new Uint32Array(this.#block.buffer);
     this.perImage = upsample ? upsample.H * upsample.W : positions;
+    this.#floor = new Int32Array(units);
+    this.#lowValue = new Float64Array(units);
+    this.#highValue = new Float64Array(units);
+    this.passes = g ? 3 : 2;
+    this.#pass = this.#firstPass = g ? 0 : 1;
   }
 
   /** One batch of activations laid out [images][units][positions]. */
@@ -102,15 +124,16 @@ export class TopQuantile {
       values.byteOffset,
       images * this.units * this.positions,
     );
-    const m = this.positions, hist = this.#hist, first = this.#pass === 1;
+    const m = this.positions, hist = this.#hist, pass = this.#pass, first = pass === 1;
     const grid = this.#grid;
     for (let i = 0; i < images; i++) {
       for (let u = 0; u < this.units; u++) {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
         if (grid) {
           grid.load(values, start);
-          if (first) this.#maxKey[u] = this.#countBlocks(base, this.#maxKey[u]);
-          else this.#above[u] += this.#countBlocksInBucket(base, this.#bucket[u]);
+          if (pass === 0) this.#countBounds(base);
+          else if (first) this.#maxKey[u] = this.#countBlocks(u, base, this.#maxKey[u]);
+          else this.#above[u] += this.#countBlocksInBucket(u, base);
           continue;
         }
         // The loops are small functions of their own: measured faster than inline here.
@@ -119,34 +142,99 @@ export class TopQuantile {
         } else this.#above[u] += countInBucket(bits, start, start + m, hist, base, this.#bucket[u]);
       }
     }
-    if (this.#pass === 1) this.total += images * this.perImage;
+    if (this.#pass === this.#firstPass) this.total += images * this.perImage;
   }
 
-  /** Pass 1 over the loaded map's upsampling, block by block; returns the largest key. */
-  #countBlocks(base: number, maxKey: number): number {
+  /**
+   * Pass 0 over the loaded map's upsampling: each block's pixels counted in
+   * the bucket of its smallest corner, below every value the block holds.
+   */
+  #countBounds(base: number): void {
     const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
+    for (let r = 0; r < R.start.length; r++) {
+      const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
+      const ny = R.end[r] - R.start[r];
+      for (let c = 0; c < C.start.length; c++) {
+        const lo = keyOfValue(
+          Math.min(
+            data[rowA + C.i0[c]],
+            data[rowA + C.i1[c]],
+            data[rowB + C.i0[c]],
+            data[rowB + C.i1[c]],
+          ),
+        );
+        hist[base + (lo >>> 20)] += ny * (C.end[c] - C.start[c]);
+      }
+    }
+  }
+
+  /**
+   * Pass 1 over the loaded map's upsampling, block by block, leaving out
+   * blocks wholly below bucket `floor`; returns the largest key.
+   */
+  #countBlocks(u: number, base: number, maxKey: number): number {
+    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
+    const floor = this.#floor[u], floorValue = this.#lowValue[u];
     for (let r = 0; r < R.start.length; r++) {
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
       const ny = R.end[r] - R.start[r];
       for (let c = 0; c < C.start.length; c++) {
         const a = data[rowA + C.i0[c]], b = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
+        // Most blocks lie wholly below the floor: compared as floats, no key needed.
+        if (a < floorValue && b < floorValue && d < floorValue && e < floorValue) continue;
         const lo = keyOfValue(Math.min(a, b, d, e)), hi = keyOfValue(Math.max(a, b, d, e));
+        if (hi >>> 20 < floor) continue;
         // Wholly inside one bucket, and no new maximum to find: counted at once.
         if (lo >>> 20 === hi >>> 20 && hi <= maxKey) {
           hist[base + (lo >>> 20)] += ny * (C.end[c] - C.start[c]);
           continue;
         }
-        const n = this.#fillBlock(r, c, a, b, d, e);
-        maxKey = countBuckets(this.#blockBits, 0, n, hist, base, maxKey);
+        // Row by row: each row is a line in x, bounded by its two ends.
+        const eps = roundingBound(a, b, d, e), x0 = C.start[c], x1 = C.end[c];
+        for (let y = R.start[r]; y < R.end[r]; y++) {
+          this.#rowKeys(a, b, d, e, y, x0, x1, eps);
+          const rlo = this.#rowLo, rhi = this.#rowHi;
+          if (rhi >>> 20 < floor) continue;
+          if (rlo >>> 20 === rhi >>> 20 && rhi <= maxKey) {
+            hist[base + (rlo >>> 20)] += x1 - x0;
+            continue;
+          }
+          const n = this.#fillRow(a, b, d, e, y, x0, x1);
+          maxKey = countBuckets(this.#blockBits, 0, n, hist, base, maxKey);
+        }
       }
     }
     return maxKey;
   }
 
+  /**
+   * Keys below and above every upsampled value of row y between x0 and x1 of
+   * a block: the row lies on a line in the column weight (exact bilinear
+   * interpolation), whose ends bound it; the Upsampler's float32 roundings
+   * move a value off the line by less than `eps`. Sets #rowLo and #rowHi.
+   */
+  #rowKeys(
+    a: number,
+    b: number,
+    d: number,
+    e: number,
+    y: number,
+    x0: number,
+    x1: number,
+    eps: number,
+  ): void {
+    const g = this.#grid!, wx = g.colRuns.w1, f = g.rowRuns.w1[y];
+    const P = a + (d - a) * f, Q = b - a + (e - d - (b - a)) * f;
+    const v0 = P + Q * wx[x0], v1 = P + Q * wx[x1 - 1];
+    this.#rowLo = keyOfValue(Math.min(v0, v1) - eps);
+    this.#rowHi = keyOfValue(Math.max(v0, v1) + eps);
+  }
+
   /** Pass 2 over the loaded map's upsampling; returns how many values lie above bucket b. */
-  #countBlocksInBucket(base: number, b: number): number {
+  #countBlocksInBucket(u: number, base: number): number {
     const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
+    const b = this.#bucket[u], low = this.#lowValue[u], high = this.#highValue[u];
     let above = 0;
     for (let r = 0; r < R.start.length; r++) {
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
@@ -154,33 +242,46 @@ export class TopQuantile {
       for (let c = 0; c < C.start.length; c++) {
         const a = data[rowA + C.i0[c]], bb = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
+        const n = ny * (C.end[c] - C.start[c]);
+        // Wholly below or above the bucket, compared as floats.
+        if (a < low && bb < low && d < low && e < low) continue;
+        if (a > high && bb > high && d > high && e > high) {
+          above += n;
+          continue;
+        }
         const lo = keyOfValue(Math.min(a, bb, d, e)), hi = keyOfValue(Math.max(a, bb, d, e));
         if (hi >>> 20 < b) continue;
-        const n = ny * (C.end[c] - C.start[c]);
         if (lo >>> 20 > b) above += n;
         else if (lo >>> 20 === b && hi >>> 20 === b && lo >>> 8 === hi >>> 8) {
           hist[base + ((lo >>> 8) & 0xfff)] += n;
         } else {
-          const k = this.#fillBlock(r, c, a, bb, d, e);
-          above += countInBucket(this.#blockBits, 0, k, hist, base, b);
+          const eps = roundingBound(a, bb, d, e), x0 = C.start[c], x1 = C.end[c];
+          for (let y = R.start[r]; y < R.end[r]; y++) {
+            this.#rowKeys(a, bb, d, e, y, x0, x1, eps);
+            const rlo = this.#rowLo, rhi = this.#rowHi;
+            if (rhi >>> 20 < b) continue;
+            if (rlo >>> 20 > b) above += x1 - x0;
+            else if (rlo >>> 20 === b && rhi >>> 20 === b && rlo >>> 8 === rhi >>> 8) {
+              hist[base + ((rlo >>> 8) & 0xfff)] += x1 - x0;
+            } else {
+              const k = this.#fillRow(a, bb, d, e, y, x0, x1);
+              above += countInBucket(this.#blockBits, 0, k, hist, base, b);
+            }
+          }
         }
       }
     }
     return above;
   }
 
-  /** The upsampled values of block (row run r, column run c) into #block; returns how many. */
-  #fillBlock(r: number, c: number, a: number, b: number, d: number, e: number): number {
-    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, wx = C.w1, wy = R.w1, out = this.#block;
-    const x0 = C.start[c], x1 = C.end[c];
+  /** The upsampled values of row y, x0 to x1, of a block into #block; returns how many. */
+  #fillRow(a: number, b: number, d: number, e: number, y: number, x0: number, x1: number): number {
+    const g = this.#grid!, wx = g.colRuns.w1, f = g.rowRuns.w1[y], out = this.#block;
     let k = 0;
-    for (let y = R.start[r]; y < R.end[r]; y++) {
-      const f = wy[y];
-      for (let x = x0; x < x1; x++) {
-        // The Upsampler's arithmetic: x first, each step rounded to float32.
-        const top = Math.fround(a + (b - a) * wx[x]), bottom = Math.fround(d + (e - d) * wx[x]);
-        out[k++] = top + (bottom - top) * f;
-      }
+    for (let x = x0; x < x1; x++) {
+      // The Upsampler's arithmetic: x first, each step rounded to float32.
+      const top = Math.fround(a + (b - a) * wx[x]), bottom = Math.fround(d + (e - d) * wx[x]);
+      out[k++] = top + (bottom - top) * f;
     }
     return k;
   }
@@ -189,14 +290,34 @@ export class TopQuantile {
    * A copy of the current pass's counts (units x 4096) and, in pass 2, of how
    * many values lie above each unit's bucket: what the thresholds are read from.
    */
-  counts(): { hist: Float64Array; above: Float64Array } {
-    return { hist: this.#hist.slice(), above: this.#above.slice() };
+  counts(): { hist: Float64Array; above: Float64Array; floor: Int32Array } {
+    return { hist: this.#hist.slice(), above: this.#above.slice(), floor: this.#floor.slice() };
   }
 
-  /** Ends pass 1: each unit's threshold is inside one bucket, refined by pass 2. */
+  /**
+   * Ends a pass. After pass 0 (upsampled maps), each unit's threshold lies in
+   * or above the highest bucket where the blocks' smallest corners already
+   * reach the target count (all their pixels are at least that large); after
+   * pass 1, it is inside one bucket, refined by pass 2.
+   */
   nextPass(): void {
-    if (this.#pass !== 1) throw new Error("TopQuantile has two passes");
     const target = this.q * this.total;
+    if (this.#pass === 0) {
+      for (let u = 0; u < this.units; u++) {
+        const base = u * BUCKETS;
+        let cum = 0, b = BUCKETS - 1;
+        for (; b > 0; b--) {
+          cum += this.#hist[base + b];
+          if (cum >= target) break;
+        }
+        this.#floor[u] = b;
+        this.#lowValue[u] = floatOf(b << 20 >>> 0);
+      }
+      this.#hist.fill(0);
+      this.#pass = 1;
+      return;
+    }
+    if (this.#pass !== 1) throw new Error(`TopQuantile has ${this.passes} passes`);
     const hist = this.#hist;
     for (let u = 0; u < this.units; u++) {
       const base = u * BUCKETS;
@@ -217,6 +338,8 @@ export class TopQuantile {
         cum += hist[base + b];
       }
       this.#bucket[u] = b;
+      this.#lowValue[u] = floatOf(b << 20 >>> 0);
+      this.#highValue[u] = floatOf(((b + 1) << 20 >>> 0) - 1);
       this.#above[u] = 0; // pass 2 counts what lies above the bucket
     }
     this.#hist.fill(0);
@@ -293,7 +416,16 @@ function keyOf(bits: number): number {
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
-/** The key of a float32 value. */
+/**
+ * How far the Upsampler's float32 roundings can move a value of a block off
+ * the exact bilinear interpolation of its corners: a few float32 steps of the
+ * largest corner (2^-23 each), bounded generously; 1e-44 covers subnormals.
+ */
+function roundingBound(a: number, b: number, d: number, e: number): number {
+  return 1e-6 * Math.max(Math.abs(a), Math.abs(b), Math.abs(d), Math.abs(e)) + 1e-44;
+}
+
+/** The key of a float32 value (a wider number is rounded to float32 first). */
 function keyOfValue(v: number): number {
   scratch[0] = v;
   return keyOf(scratchBits[0]);
@@ -316,7 +448,12 @@ export interface ThresholdDefinition {
   border: Border;
 }
 
-/** Both passes over one layer's stored activations, `batch` images at a time. */
+/** How many passes over the data `layerThresholds` makes for a layer of h x w maps. */
+export function passesOver(h: number, w: number, def: ThresholdDefinition): number {
+  return def.over === "upsampled" && (h !== def.height || w !== def.width) ? 3 : 2;
+}
+
+/** All passes over one layer's stored activations, `batch` images at a time. */
 export function layerThresholds(
   acts: ActivationReader,
   layer: string,
@@ -330,12 +467,12 @@ export function layerThresholds(
   const tq = new TopQuantile(units, height * width, def.q, opts.name ?? `layer "${layer}"`, grid);
   const batch = opts.batch ?? 64;
   const buffer = new Float32Array(Math.min(batch, acts.meta.count) * units * height * width);
-  for (const pass of [1, 2]) {
+  for (let pass = 1; pass <= tq.passes; pass++) {
     for (const [start, end] of batches(acts.meta.count, batch)) {
       tq.observe(acts.read(layer, start, end, buffer), end - start);
       opts.tick?.(end - start);
     }
-    if (pass === 1) tq.nextPass();
+    if (pass < tq.passes) tq.nextPass();
   }
   return tq.thresholds();
 }

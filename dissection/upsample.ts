@@ -142,7 +142,8 @@ export class SourceGrid {
     }
     const { h, w } = this, s = w + 2;
     for (let y = 0; y < h; y++) {
-      pad.set(src.subarray(offset + y * w, offset + (y + 1) * w), (y + 1) * s + 1);
+      const from = offset + y * w, to = (y + 1) * s + 1;
+      for (let x = 0; x < w; x++) pad[to + x] = src[from + x];
     }
     this.data = pad;
     this.base = 0;

@@ -2,6 +2,7 @@
  * Builds the HTML report: an index of claims and artifacts, one page per
  * claim. Pages of claims that are not measured yet say so plainly.
  */
+import { thresholdDefinition } from "./claims/dissection.ts";
 import { join } from "node:path";
 import type { ArtifactRef } from "../engine/stage.ts";
 import type { Claim } from "./claims_table.ts";
@@ -49,7 +50,11 @@ export async function measureClaims(
       continue;
     }
     try {
-      out.push({ claim, measure, result: await measure.measure(q, ctx) });
+      const result = await measure.measure(q, ctx);
+      if (measure.thresholds && available.has(`quantile-${measure.thresholds}`)) {
+        result.values.push(await thresholdDefinition(q, measure.thresholds));
+      }
+      out.push({ claim, measure, result });
     } catch (e) {
       if (e instanceof InsufficientData) {
         const verdict = { outcome: "inconclusive" as const, detail: e.message };

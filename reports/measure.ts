@@ -54,6 +54,8 @@ export interface ClaimMeasure {
   needs: string[];
   /** The verdict rule, in words, matching the code. */
   rule: string;
+  /** The dissection whose thresholds t_u its numbers rest on, if any: its page says how they were defined. */
+  thresholds?: "val" | "gan";
   measure(q: ReportQuery, ctx: PageContext): Promise<ClaimResult>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * quantile: each unit's threshold t_u, the top-q quantile of its activation
- * over all images and positions (q = 0.01 in the paper), in two streaming
- * passes over the stored activations with memory independent of the number
+ * over all images and positions (q = 0.01 in the paper), in two or three
+ * streaming passes over the stored activations with memory independent of the number
  * of images (see dissection/quantile.ts for the error bound). By default the
  * positions are the paper's: the activation bilinearly upsampled to the
  * segmentation's resolution, with the paper's zero padding at the edges.
@@ -10,7 +10,7 @@ import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { layerThresholds, QUANTILE_OVER } from "../dissection/quantile.ts";
+import { layerThresholds, passesOver, QUANTILE_OVER } from "../dissection/quantile.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { BORDERS } from "../dissection/upsample.ts";
 
@@ -56,9 +56,10 @@ export default defineStage({
       height: "INTEGER",
       width: "INTEGER",
     });
-    const bar = ctx.progress("quantile passes", layers.length * 2 * count);
+    const def = { q, over, border, height, width };
+    const passes = layers.map((l) => passesOver(l.height, l.width, def));
+    const bar = ctx.progress("quantile passes", passes.reduce((a, b) => a + b, 0) * count);
     for (const { layer } of layers) {
-      const def = { q, over, border, height, width };
       const thresholds = layerThresholds(acts, layer, def, {
         batch: ctx.params.batch,
         name: `${ctx.node}: layer "${layer}"`,

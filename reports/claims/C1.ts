@@ -11,6 +11,7 @@ import { table } from "../html.ts";
 
 export const C1: ClaimMeasure = {
   id: "C1",
+  thresholds: "val",
   needs: ["activations-val", "iou-val"],
   rule: `holds when the units of the last conv layer with IoU >= ${IOU_BAR} match at least 10 ` +
     "distinct concepts spanning at least 3 of the 4 categories; does not hold otherwise",

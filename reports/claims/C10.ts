@@ -16,6 +16,7 @@ const K = 20;
 
 export const C10: ClaimMeasure = {
   id: "C10",
+  thresholds: "gan",
   needs: ["tree-removal"],
   rule:
     `with the top ${K} tree units removed: holds when the 95% interval of the relative change ` +

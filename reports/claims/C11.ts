@@ -13,6 +13,7 @@ const INS = "door_insertion__insertions";
 
 export const C11: ClaimMeasure = {
   id: "C11",
+  thresholds: "gan",
   needs: ["door-insertion"],
   rule:
     "door pixels added (after minus before), by the context at the edited location: holds when " +

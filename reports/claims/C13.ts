@@ -27,6 +27,7 @@ function increaseSql(concept: string): string {
 
 export const C13: ClaimMeasure = {
   id: "C13",
+  thresholds: "gan",
   needs: ["paint"],
   rule: "each palette concept painted into one fixed region of every sample: the concept's share " +
     "of the region's pixels after minus before, averaged over samples; a concept is painted when " +

@@ -11,6 +11,7 @@ import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
 
 export const C2: ClaimMeasure = {
   id: "C2",
+  thresholds: "val",
   needs: ["activations-val", "iou-val"],
   rule: `per layer, distinct concepts matched by units with IoU >= ${IOU_BAR}: holds when the ` +
     "last conv layer has the most object concepts (ties included) and the (earliest) layer with " +

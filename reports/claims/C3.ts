@@ -15,6 +15,7 @@ const UNIT = "unit_classifier__unit";
 
 export const C3: ClaimMeasure = {
   id: "C3",
+  thresholds: "val",
   needs: ["unit-classifier"],
   rule:
     "holds when the lower end of the 95% bootstrap interval of the unit's balanced accuracy on " +

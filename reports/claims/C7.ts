@@ -17,6 +17,7 @@ const SQL = `SELECT l.unit, l.iou, count(i.unit) AS classes
 
 export const C7: ClaimMeasure = {
   id: "C7",
+  thresholds: "val",
   needs: ["rank-units", "iou-val"],
   rule: "holds when the 95% bootstrap interval over units of Spearman's correlation between the " +
     "number of classes a unit is top-4 for and its best IoU is above 0; does not hold when below 0; " +

@@ -10,6 +10,7 @@ import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./disse
 
 export const C8: ClaimMeasure = {
   id: "C8",
+  thresholds: "gan",
   needs: ["activations-gan", "iou-gan"],
   rule: `per generator layer, units whose best object or part concept has IoU >= ${IOU_BAR}: ` +
     "holds when the layer with the most such units is in the middle half of the layers " +

@@ -22,6 +22,7 @@ const UNIT = "gan_unit_classifier__unit";
 
 export const C9: ClaimMeasure = {
   id: "C9",
+  thresholds: "gan",
   needs: ["gan-unit-classifier"],
   rule: "on the test half of generated samples: holds when the 95% bootstrap interval of the " +
     "unit's balanced accuracy lies above 0.5 (chance); does not hold when it lies below 0.5; " +

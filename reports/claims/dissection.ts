@@ -3,7 +3,7 @@
  * labeled units and distinct concepts per layer and category, and unit images.
  */
 import { join } from "node:path";
-import type { PageContext, ReportQuery } from "../measure.ts";
+import type { Measured, PageContext, ReportQuery } from "../measure.ts";
 import { esc } from "../html.ts";
 
 /** The paper's bar for calling a unit a detector of its best concept. */
@@ -68,4 +68,24 @@ export async function unitImages(
       rows.join("\n")
     }</tbody></table>`
     : "";
+}
+
+/**
+ * How the thresholds t_u of one dissection were defined, as one row of its
+ * quantile node's `threshold_definition` table turned into words: every page
+ * whose numbers rest on those thresholds shows it.
+ */
+export async function thresholdDefinition(
+  q: ReportQuery,
+  which: "val" | "gan",
+): Promise<Measured> {
+  const sql = `SELECT 'top ' || round(100 * q, 2) || '% of '
+       || CASE over WHEN 'upsampled'
+            THEN 'the activation upsampled to ' || width || 'x' || height || ' pixels'
+            ELSE 'the activation on the layer''s own grid' END
+       || ', ' || CASE border WHEN 'zeros' THEN 'zeros around the map (the paper''s code)'
+            ELSE 'edges clamped' END AS value
+     FROM quantile_${which}__threshold_definition
+     GROUP BY ALL ORDER BY count(*) DESC LIMIT 1`;
+  return await q.value(`thresholds t_u (quantile-${which})`, sql);
 }
