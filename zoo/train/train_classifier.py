@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=5.0,
                     help="write OUT/NAME.work/checkpoint.pt at least this often (and after every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="checkpoint and exit after this many batches of this run (tests of --resume)")
     a = ap.parse_args()
     common.seed_everything(a.seed, a.threads)
     gen = torch.Generator().manual_seed(a.seed)
@@ -199,7 +201,7 @@ def main():
             for r in history:
                 f.write(",".join(str(r[c]) for c in cols) + "\n")
 
-    last_ckpt = time.time()
+    last_ckpt, batches_run = time.time(), 0
     while epoch <= a.epochs:
         model.train()
         if order is None:
@@ -224,6 +226,11 @@ def main():
             if time.time() - last_ckpt > a.ckpt_minutes * 60 and b + 1 < steps_per_epoch:
                 save_checkpoint(epoch, order, b + 1)
                 last_ckpt = time.time()
+            batches_run += 1
+            if a.stop_after and batches_run >= a.stop_after and b + 1 < steps_per_epoch:
+                save_checkpoint(epoch, order, b + 1)
+                print(f"stopped after {batches_run} batches (--stop-after); continue with --resume", flush=True)
+                return
         ev = evaluate(model, val_view, 256, a.device, len(labels))
         row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                "val_loss": ev["loss"], "val_acc": ev["acc"], "lr": sched.get_last_lr()[0],
