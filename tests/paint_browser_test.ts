@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
-import { launchBrowser, watchPage } from "./browser.ts";
+import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import { tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import { brushMask } from "../paint/brush.ts";
@@ -76,6 +76,7 @@ async function startServer(store: string, config: string) {
 
 Deno.test({
   name: "paint page: a mouse stroke changes the image under it, undo restores it",
+  ignore: skipBrowserTests,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -5,12 +5,13 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
-import { launchBrowser, watchPage } from "./browser.ts";
+import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import { parseClaims } from "../reports/claims_table.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 
 Deno.test({
   name: "report pages load offline with no console errors and draw their figures",
+  ignore: skipBrowserTests,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
