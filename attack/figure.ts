@@ -33,7 +33,8 @@ export function attackFigure(examples: AttackExample[], height: number, width: n
         diff[k] = ex.after[u * diff.length + k] - ex.before[u * diff.length + k];
       }
       const up = new Float32Array(plane);
-      new Upsampler(ex.h, ex.w, size, size).run(diff, 0, up);
+      // Clamped edges: a change at the border is drawn at full strength, not faded.
+      new Upsampler(ex.h, ex.w, size, size, "border").run(diff, 0, up);
       return up;
     });
     const scale = Math.max(1e-12, ...maps.flatMap((m) => Array.from(m, Math.abs)));

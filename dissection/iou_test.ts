@@ -67,7 +67,7 @@ function bilinearAt(
 }
 
 Deno.test("the upsampling axis matches the reference sampling positions", () => {
-  const a = axis(4, 16);
+  const a = axis(4, 16, "border");
   assertEquals([a.i0[0], a.i1[0], a.w1[0]], [0, 1, 0]);
   assertEquals([a.i0[15], a.i1[15]], [3, 3]);
   // Zeros: indices into the map inside a ring of zeros; pixel 0 samples -0.375 (index 0.625).

@@ -1,6 +1,6 @@
 /**
  * The top-q quantile t_u of every unit, over all images and positions, in two
- * streaming passes whose counts merge by addition, with memory of units x 4096
+ * streaming passes (three over upsampled maps) whose counts merge by addition, with memory of units x 4096
  * counts whatever the number of images.
  *
  * The positions are, as the paper defines them, those of the activation
@@ -64,6 +64,8 @@ export class TopQuantile {
    * (pass 0): pass 1 skips blocks wholly below it.
    */
   readonly #floor: Int32Array;
+  /** Non-finite activations per unit (pass 0). */
+  readonly #nonFinite: Float64Array;
   /** The smallest float of each unit's floor bucket (pass 1) and of its bucket (pass 2), and the largest. */
   readonly #lowValue: Float64Array;
   readonly #highValue: Float64Array;
@@ -111,6 +113,7 @@ export class TopQuantile {
     this.#blockBits = new Uint32Array(this.#block.buffer);
     this.perImage = upsample ? upsample.H * upsample.W : positions;
     this.#floor = new Int32Array(units);
+    this.#nonFinite = new Float64Array(units);
     this.#lowValue = new Float64Array(units);
     this.#highValue = new Float64Array(units);
     this.passes = g ? 3 : 2;
@@ -131,8 +134,13 @@ export class TopQuantile {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
         if (grid) {
           grid.load(values, start);
-          if (pass === 0) this.#countBounds(base);
-          else if (first) this.#maxKey[u] = this.#countBlocks(u, base, this.#maxKey[u]);
+          if (pass === 0) {
+            // Non-finite values would hide below the floor: counted here, refused at the pass's end.
+            for (let k = start; k < start + m; k++) {
+              if (!Number.isFinite(values[k])) this.#nonFinite[u]++;
+            }
+            this.#countBounds(base);
+          } else if (first) this.#maxKey[u] = this.#countBlocks(u, base, this.#maxKey[u]);
           else this.#above[u] += this.#countBlocksInBucket(u, base);
           continue;
         }
@@ -304,6 +312,7 @@ export class TopQuantile {
     const target = this.q * this.total;
     if (this.#pass === 0) {
       for (let u = 0; u < this.units; u++) {
+        if (this.#nonFinite[u] > 0) throw this.#nonFiniteError(u, this.#nonFinite[u]);
         const base = u * BUCKETS;
         let cum = 0, b = BUCKETS - 1;
         for (; b > 0; b--) {
@@ -324,13 +333,7 @@ export class TopQuantile {
       let nonFinite = 0;
       for (let b = 0; b < FIRST_FINITE; b++) nonFinite += hist[base + b];
       for (let b = LAST_FINITE + 1; b < BUCKETS; b++) nonFinite += hist[base + b];
-      if (nonFinite > 0) {
-        throw new DissectError(
-          "DATA",
-          `${this.name}: unit ${u} has ${nonFinite} activation(s) that are NaN or infinite`,
-          "dissection needs finite activations; check the model",
-        );
-      }
+      if (nonFinite > 0) throw this.#nonFiniteError(u, nonFinite);
       // From the top: the first bucket that brings the count to the target.
       let cum = 0, b = LAST_FINITE;
       for (; b > FIRST_FINITE; b--) {
@@ -344,6 +347,14 @@ export class TopQuantile {
     }
     this.#hist.fill(0);
     this.#pass = 2;
+  }
+
+  #nonFiniteError(u: number, count: number): DissectError {
+    return new DissectError(
+      "DATA",
+      `${this.name}: unit ${u} has ${count} activation(s) that are NaN or infinite`,
+      "dissection needs finite activations; check the model",
+    );
   }
 
   /** After pass 2: the threshold of each unit. */

@@ -105,6 +105,27 @@ Deno.test("distinct values: the count above is within a final bucket of q * N", 
   assert(Math.abs(above - 200) <= 2, `${above} values above, 200 wanted`);
 });
 
+Deno.test("NaN or infinite activations are refused over upsampled maps too", () => {
+  for (const bad of [NaN, -NaN, -Infinity, Infinity]) {
+    for (const border of BORDERS) {
+      const units = 2, m = 16, n = 3;
+      const data = new Float32Array(n * units * m).fill(0.5);
+      data[(1 * units + 1) * m + 5] = bad; // image 1, unit 1
+      const tq = new TopQuantile(units, m, 0.01, "up", new SourceGrid(4, 4, 16, 12, border));
+      assertThrows(
+        () => {
+          for (let pass = 1; pass <= tq.passes; pass++) {
+            tq.observe(data, n);
+            if (pass < tq.passes) tq.nextPass();
+          }
+        },
+        DissectError,
+        "unit 1 has 1 activation(s) that are NaN or infinite",
+      );
+    }
+  }
+});
+
 Deno.test("NaN or infinite activations are refused, naming the unit", () => {
   const data = new Float32Array(2 * 2 * 4);
   data[13] = NaN; // image 1, unit 1

@@ -34,7 +34,7 @@ export interface Axis {
  * map (0 .. src-1); in "zeros" mode they address the map inside a ring of
  * zeros (0 .. src+1, the map at 1 .. src), so no position needs clamping.
  */
-export function axis(src: number, dst: number, border: Border = "border"): Axis {
+export function axis(src: number, dst: number, border: Border): Axis {
   const i0 = new Int32Array(dst), i1 = new Int32Array(dst), w1 = new Float32Array(dst);
   const scale = src / dst;
   for (let d = 0; d < dst; d++) {

@@ -58,7 +58,10 @@ export async function measureClaims(
     } catch (e) {
       if (e instanceof InsufficientData) {
         const verdict = { outcome: "inconclusive" as const, detail: e.message };
-        out.push({ claim, measure, result: { values: [], verdict, figures: [] } });
+        const values = measure.thresholds && available.has(`quantile-${measure.thresholds}`)
+          ? [await thresholdDefinition(q, measure.thresholds)]
+          : [];
+        out.push({ claim, measure, result: { values, verdict, figures: [] } });
         continue;
       }
       // A measure that breaks is reported as such, never as a verdict.

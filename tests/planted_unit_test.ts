@@ -50,8 +50,23 @@ for (const over of ["upsampled", "layer"]) {
       store,
       "SELECT unit, name, iou FROM iou__unit_labels WHERE layer = 'probe_half' ORDER BY unit",
     );
-    console.log(over, half);
     assertEquals(half[0].name, "square");
+    assert(half[0].iou >= 0.6, `half-resolution planted unit IoU ${half[0].iou}`);
     assert(half[1].iou < 0.05, `half-resolution noise unit best IoU ${half[1].iou}`);
+    // The definition asked for is the one the thresholds record, and it covers q of the pixels.
+    const defs = await catalogRows<{ over: string; border: string }>(
+      store,
+      "SELECT DISTINCT over, border FROM quantile__threshold_definition",
+    );
+    assertEquals(defs, [{ over, border: "zeros" }]);
+    if (over === "upsampled") {
+      const [area] = await catalogRows<{ gap: number }>(
+        store,
+        `SELECT max(abs(l.unit_area / (40 * 64 * 64) - t.fraction_above)) AS gap
+         FROM (SELECT DISTINCT layer, unit, unit_area FROM iou__unit_concept) l
+         JOIN quantile__thresholds t USING (layer, unit)`,
+      );
+      assertEquals(area.gap, 0, "a unit's mask area over all pixels is its fraction above t_u");
+    }
   });
 }

@@ -29,6 +29,7 @@ import { unitImages } from "./dissection.ts";
 
 export const C4: ClaimMeasure = {
   id: "C4",
+  thresholds: "val",
   needs: ["rank-units", "ablate-class", "classify-val"],
   rule:
     "class chosen as the one (with held-out images) whose top-4 units have the highest mean IoU " +

@@ -83,8 +83,8 @@ export async function thresholdDefinition(
        || CASE over WHEN 'upsampled'
             THEN 'the activation upsampled to ' || width || 'x' || height || ' pixels'
             ELSE 'the activation on the layer''s own grid' END
-       || ', ' || CASE border WHEN 'zeros' THEN 'zeros around the map (the paper''s code)'
-            ELSE 'edges clamped' END AS value
+       || '; masks upsampled with ' || CASE border WHEN 'zeros'
+            THEN 'zeros around the map (the paper''s code)' ELSE 'edges clamped' END AS value
      FROM quantile_${which}__threshold_definition
      GROUP BY ALL ORDER BY count(*) DESC LIMIT 1`;
   return await q.value(`thresholds t_u (quantile-${which})`, sql);
