@@ -24,6 +24,9 @@ import ganUnitClassifier from "./stages/gan_unit_classifier.ts";
 import paint from "./stages/paint_check.ts";
 import report from "./stages/report.ts";
 
+/** The run configuration this pipeline is built from (validated by the engine). */
+export { RunConfig as config } from "./schemas/config.ts";
+
 export default function pipeline(config: RunConfig): Pipeline {
   const p = new Pipeline();
   const { seed, size, counts, version } = config.world;

@@ -13,7 +13,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { type Benchmark, timeIt } from "./harness.ts";
-import { createSession, setSessionThreads } from "../onnx/model.ts";
+import { createSession } from "../onnx/model.ts";
 import { vjpModel } from "../onnx/gradient.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -30,15 +30,13 @@ export const gradient: Benchmark = {
     const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
     const pairs = [];
     for (const threads of [cores, 1]) {
-      setSessionThreads(threads);
       pairs.push({
-        forward: await createSession("classifier.onnx", bytes),
-        backward: await createSession("classifier.onnx (gradient)", v.bytes),
+        forward: await createSession("classifier.onnx", bytes, threads),
+        backward: await createSession("classifier.onnx (gradient)", v.bytes, threads),
         forwardTimes: [] as number[],
         gradientTimes: [] as number[],
       });
     }
-    setSessionThreads(cores);
 
     const next = seededRandom(1);
     const image = new ort.Tensor(

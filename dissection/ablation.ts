@@ -24,14 +24,15 @@ export class Ablator {
     bytes: Uint8Array,
     layer: string,
     output: string,
+    threads?: number,
   ): Promise<Ablator> {
     // Zeroing a channel commutes with the ReLUs and pools right after the
     // layer, so the cut goes after them: same results, a smaller repeated tail.
     const split = splitAt(bytes, maskPoint(bytes, layer), path);
     const masked = maskedTail(split.tail, split.boundary, output);
     return new Ablator(
-      await createSession(`${path} (head to ${layer})`, split.head),
-      await createSession(`${path} (tail from ${layer})`, masked.bytes),
+      await createSession(`${path} (head to ${layer})`, split.head, threads),
+      await createSession(`${path} (tail from ${layer})`, masked.bytes, threads),
       split.boundary,
       masked,
     );

@@ -31,11 +31,17 @@ export class GeneratorEditor {
     readonly output: string,
   ) {}
 
-  static async open(path: string, bytes: Uint8Array, layer: string, output: string) {
+  static async open(
+    path: string,
+    bytes: Uint8Array,
+    layer: string,
+    output: string,
+    threads?: number,
+  ) {
     const split = splitAt(bytes, layer, path);
     return new GeneratorEditor(
-      await createSession(`${path} (head to ${layer})`, split.head),
-      await createSession(`${path} (tail from ${layer})`, split.tail),
+      await createSession(`${path} (head to ${layer})`, split.head, threads),
+      await createSession(`${path} (tail from ${layer})`, split.tail, threads),
       split.boundary,
       output,
     );
@@ -113,12 +119,13 @@ export async function openGeneratorEdit(
   file: string,
   latentsFile: string,
   layer: string,
+  threads?: number,
 ): Promise<{ editor: GeneratorEditor; latents: LatentReader; input: string }> {
   const bytes = await readModelBytes(file);
   const info = inspectBytes(path, bytes);
   const input = info.inputs[0];
   return {
-    editor: await GeneratorEditor.open(path, bytes, layer, info.outputs[0].name),
+    editor: await GeneratorEditor.open(path, bytes, layer, info.outputs[0].name, threads),
     latents: new LatentReader(latentsFile, Number(input.dims[1])),
     input: input.name,
   };
@@ -135,12 +142,14 @@ export interface EditSource {
   /** At most this many samples (fewer when there are fewer latents). */
   samples: number;
   batch: number;
+  /** Threads for its sessions. */
+  threads?: number;
 }
 
 /** An editing stage's source, from the parameters and inputs such stages share. */
 export function editSource(
   p: { generator: string; segmenter: string; layer: string; samples: number; batch: number },
-  ctx: { files: Record<string, string>; inputs: { gan: ArtifactRef } },
+  ctx: { files: Record<string, string>; inputs: { gan: ArtifactRef }; threads: number },
 ): EditSource {
   return {
     generator: p.generator,
@@ -151,6 +160,7 @@ export function editSource(
     segmenterFile: ctx.files.segmenter,
     samples: p.samples,
     batch: p.batch,
+    threads: ctx.threads,
   };
 }
 
@@ -188,6 +198,7 @@ export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> 
     run.generatorFile,
     run.latents,
     run.layer,
+    run.threads,
   );
   let segmenter: Segmenter | null = null;
   try {
@@ -203,7 +214,12 @@ export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> 
         run.edit(layer, c, base);
       }
       const rendered = await editor.render(base, stacked, copies);
-      segmenter ??= await Segmenter.open(run.segmenter, segmenterBytes, rendered.size);
+      segmenter ??= await Segmenter.open(
+        run.segmenter,
+        segmenterBytes,
+        rendered.size,
+        run.threads,
+      );
       yield { start, count, base, ...rendered, segmenter };
     }
   } finally {

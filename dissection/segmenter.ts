@@ -41,7 +41,12 @@ export class Segmenter {
     private pre: Preprocess,
   ) {}
 
-  static async open(path: string, bytes: Uint8Array, size: number): Promise<Segmenter> {
+  static async open(
+    path: string,
+    bytes: Uint8Array,
+    size: number,
+    threads?: number,
+  ): Promise<Segmenter> {
     const info = inspectBytes(path, bytes);
     const input = requireInput(info, { dims: [null, 3, size, size] });
     const labels = Object.fromEntries(
@@ -76,7 +81,7 @@ export class Segmenter {
       colors: COLORS,
     });
     // Per-pixel argmax runs in the graph: only byte class maps come out.
-    const session = await createSession(path, withClassMaps(bytes, [...HEADS], path));
+    const session = await createSession(path, withClassMaps(bytes, [...HEADS], path), threads);
     return new Segmenter(path, info, labels, vocab, size, session, input.name, preprocessOf(info));
   }
 

@@ -12,7 +12,6 @@ import { rebuildCatalog } from "./catalog.ts";
 import { diskUsage, exists } from "./fs_atomic.ts";
 import { DissectError } from "./errors.ts";
 import { Store } from "./store.ts";
-import { setSessionThreads } from "../onnx/model.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { ProgressOptions } from "./progress.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
@@ -64,11 +63,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     const planned = await planSession(session);
     const started = new Date();
     const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
-    setSessionThreads(availableParallelism() / concurrency);
     const results = await execute(pipeline, planned, store, {
       selected,
       force,
       concurrency,
+      // Concurrent stages share the cores instead of oversubscribing them.
+      threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
       log,
       progress: opts.progress,
     });

@@ -24,6 +24,8 @@ export interface ExecuteOptions {
   /** Node ids to rerun even when fresh. */
   force: Set<string>;
   concurrency: number;
+  /** Threads each running stage may use (its share of the cores). */
+  threads: number;
   log: (message: string) => void;
   progress?: ProgressOptions;
 }
@@ -128,6 +130,7 @@ async function runNode(
       },
       progress: (label, total) => startProgress(`  ${p.id}: ${label}`, total, opts.progress),
       log: (m) => opts.log(`  ${p.id}: ${m}`),
+      threads: opts.threads,
     };
     await node.stage.run(ctx);
     const rows: Record<string, number> = {};

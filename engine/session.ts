@@ -3,7 +3,7 @@
  * pipeline built from it, final parameters, the store and the hashers.
  */
 import { resolve } from "node:path";
-import { RunConfig } from "../schemas/config.ts";
+import type { z } from "zod";
 import type { Pipeline } from "./dag.ts";
 import { CodeHasher } from "./code_hash.ts";
 import { DigestCache } from "./file_digest.ts";
@@ -25,8 +25,27 @@ export interface SessionOptions {
   pipelineModule?: string;
 }
 
+/** What the engine needs of any run configuration: its name and per-node parameter overrides. */
+export interface EngineConfig {
+  name: string;
+  stages: Record<string, Record<string, unknown>>;
+}
+
+/** A schema that validates a config file's JSON into a config the engine can run. */
+export type ConfigSchema<C extends EngineConfig = EngineConfig> = z.ZodType<C>;
+
+/**
+ * What a pipeline module exports: the schema of its run configuration
+ * (`config`) and, as default, the function that builds its DAG from a
+ * validated one.
+ */
+export interface PipelineModule<C extends EngineConfig = EngineConfig> {
+  config: ConfigSchema<C>;
+  default: (config: C) => Pipeline;
+}
+
 export interface Session {
-  config: RunConfig;
+  config: EngineConfig;
   pipeline: Pipeline;
   params: Map<string, Record<string, unknown>>;
   store: Store;
@@ -35,10 +54,12 @@ export interface Session {
   previous: RunRecord | null;
 }
 
-export type PipelineFactory = (config: RunConfig) => Pipeline;
-
-export async function loadConfig(path?: string): Promise<RunConfig> {
-  if (!path) return RunConfig.parse({});
+/** A config file validated by `schema`; no file means the schema's defaults. */
+export async function loadConfig<C extends EngineConfig>(
+  path: string | undefined,
+  schema: ConfigSchema<C>,
+): Promise<C> {
+  if (!path) return schema.parse({});
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -54,7 +75,7 @@ export async function loadConfig(path?: string): Promise<RunConfig> {
   } catch (e) {
     throw new DissectError("CONFIG", `${path}: not valid JSON: ${(e as Error).message}`);
   }
-  const parsed = RunConfig.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? (issue as { keys: string[] }).keys : [];
@@ -64,10 +85,18 @@ export async function loadConfig(path?: string): Promise<RunConfig> {
   return parsed.data;
 }
 
+/** Loads the pipeline module, validates the config with its schema, and builds the DAG. */
 export async function openSession(opts: SessionOptions): Promise<Session> {
-  const config = await loadConfig(opts.configPath);
   const modulePath = resolve(opts.pipelineModule ?? `${PROJECT_ROOT}/pipeline.ts`);
-  const mod = await import(toFileUrl(modulePath)) as { default: PipelineFactory };
+  const mod = await import(toFileUrl(modulePath)) as Partial<PipelineModule>;
+  if (typeof mod.default !== "function" || !mod.config) {
+    throw new DissectError(
+      "CONFIG",
+      `${modulePath} is not a pipeline module: it must export its config schema as "config" ` +
+        "and the function that builds the pipeline as default",
+    );
+  }
+  const config = await loadConfig(opts.configPath, mod.config);
   const pipeline = mod.default(config);
   const overrides = [
     ...configOverrides(config.stages),

@@ -39,6 +39,8 @@ export interface StageContext<P, I extends string> {
   table(name: string, schema: TableSchema): Promise<TableSink>;
   progress(label: string, total: number): Progress;
   log(message: string): void;
+  /** The threads this stage may compute on: its share of the cores while others run beside it. */
+  threads: number;
 }
 
 export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string = string> {

@@ -114,26 +114,26 @@ export function requireInput(
   return input;
 }
 
-let intraOpThreads = Math.max(1, navigator.hardwareConcurrency ?? 1);
-
-/**
- * Threads each new session may use. The runner divides the cores among the
- * stages it runs at once, so concurrent stages do not oversubscribe the CPU.
- */
-export function setSessionThreads(n: number): void {
-  intraOpThreads = Math.max(1, Math.floor(n));
+/** Every core of this machine: the thread count of a session nobody gave one. */
+export function allCores(): number {
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
 }
 
-/** An onnxruntime session on the CPU, from bytes (possibly edited). */
+/**
+ * An onnxruntime session on the CPU, from bytes (possibly edited), running on
+ * `threads` intra-op threads. A stage passes its context's share of the cores
+ * (the runner divides them among the stages it runs at once).
+ */
 export async function createSession(
   path: string,
   bytes: Uint8Array,
+  threads: number = allCores(),
 ): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
-      intraOpNumThreads: intraOpThreads,
+      intraOpNumThreads: Math.max(1, Math.floor(threads)),
       // Idle worker threads must not spin: a stage often holds several
       // sessions (a head and a tail), and one session's spinning threads
       // would take the cores from the one that is running.

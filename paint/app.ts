@@ -6,6 +6,7 @@
  */
 import { DissectError } from "../engine/errors.ts";
 import { loadConfig } from "../engine/session.ts";
+import { RunConfig } from "../schemas/config.ts";
 import { Store } from "../engine/store.ts";
 import { DigestCache } from "../engine/file_digest.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
@@ -33,7 +34,7 @@ export async function openPaintApp(opts: {
   configPath?: string;
   boost?: number;
 }): Promise<PaintApp> {
-  const config = await loadConfig(opts.configPath);
+  const config = await loadConfig(opts.configPath, RunConfig);
   const store = new Store(opts.store ?? "artifacts");
   const run = await store.latestRun(config.name);
   if (!run) {

@@ -93,7 +93,13 @@ export default defineStage({
     const info = inspectBytes(ctx.params.model, bytes);
     const input = requireInput(info, { dims: [null, 3, height, width] });
     const pre = preprocessOf(info);
-    const ablator = await Ablator.open(ctx.params.model, bytes, layer, info.outputs[0].name);
+    const ablator = await Ablator.open(
+      ctx.params.model,
+      bytes,
+      layer,
+      info.outputs[0].name,
+      ctx.threads,
+    );
     const preds = await ctx.table("predictions", {
       setting: "INTEGER",
       image: "INTEGER",

@@ -57,7 +57,7 @@ export default defineStage({
           width,
         ]);
     }
-    const session = await createSession(ctx.params.model, bytes);
+    const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const files = await Promise.all(
       layers.map((l) => Deno.open(join(ctx.outDir, `${l}.f32`), { write: true, create: true })),
     );

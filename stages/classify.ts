@@ -32,7 +32,7 @@ export default defineStage({
     // of a few classes can be scored by a model that knows more.
     const { modelLabels, toModel } = labelsByName(info, labels);
     const pre = preprocessOf(info);
-    const session = await createSession(ctx.params.model, bytes);
+    const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const output = info.outputs[0].name;
     const classes = await ctx.table("classes", { label: "INTEGER", name: "VARCHAR" });
     modelLabels.forEach((name, label) => classes.append({ label, name }));

@@ -76,9 +76,13 @@ export default defineStage({
     const K = classes.length;
     const output = info.outputs[0].name;
     const pre = preprocessOf(info);
-    const forward = await createSession(p.model, exposeOutputs(bytes, [p.layer], p.model));
+    const forward = await createSession(
+      p.model,
+      exposeOutputs(bytes, [p.layer], p.model),
+      ctx.threads,
+    );
     const vjp = vjpModel(bytes, { input: input.name, output, head: marginHead(K) }, p.model);
-    const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes);
+    const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes, ctx.threads);
     const dims = (n: number) => [n, 3, height, width];
     const modelInput = (pixels: Float32Array) => planarToInput(pixels, height, width, pre);
     const run = async (pixels: Float32Array, n: number) => {

@@ -35,7 +35,7 @@ export default defineStage({
     const original = await readModelBytes(ctx.files.model);
     const bytes = exposeOutputs(original, [ctx.params.layer], ctx.params.model);
     const info = inspectBytes(ctx.params.model, bytes);
-    const session = await createSession(ctx.params.model, bytes);
+    const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const embed = async (data: SplitReader, label: string): Promise<Features> => {
       const { count, height, width } = data.meta;
       const input = requireInput(info, { dims: [null, 3, height, width] });

@@ -46,7 +46,7 @@ export default defineStage({
       );
     }
     const output = info.outputs[0].name;
-    const session = await createSession(ctx.params.model, bytes);
+    const session = await createSession(ctx.params.model, bytes, ctx.threads);
     using latents = await Deno.open(join(ctx.outDir, "latents.f32"), { write: true, create: true });
     let writer: SplitWriter | null = null;
     const samples = await ctx.table("samples", { image: "INTEGER", z_norm: "DOUBLE" });

@@ -103,7 +103,12 @@ export default defineStage({
     const inside = cellPixels(cells, h, w, size);
     const px = size * size;
     const regionPixels = inside.reduce((s, v) => s + v, 0);
-    const seg = await Segmenter.open(p.segmenter, await readModelBytes(ctx.files.segmenter), size);
+    const seg = await Segmenter.open(
+      p.segmenter,
+      await readModelBytes(ctx.files.segmenter),
+      size,
+      ctx.threads,
+    );
     const classes = palette.map((c) => seg.classId(c.category, c.name));
     // Copy 0 is unedited; copy 1 + k has concept k drawn over the region.
     const copies: Stroke[][] = [

@@ -48,7 +48,13 @@ export default defineStage({
       throw new DissectError("MODEL", `${ctx.params.model}: labels differ from the data set's`);
     }
     const pre = preprocessOf(info);
-    const ablator = await Ablator.open(ctx.params.model, bytes, layer, info.outputs[0].name);
+    const ablator = await Ablator.open(
+      ctx.params.model,
+      bytes,
+      layer,
+      info.outputs[0].name,
+      ctx.threads,
+    );
     const K = classes.length;
     let units = 0;
     // tp[s][c], fp[s][c]: setting s = 0 is the unablated model, s = u + 1 removes unit u.

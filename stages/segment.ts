@@ -42,6 +42,7 @@ export default defineStage({
       ctx.params.model,
       await readModelBytes(ctx.files.model),
       height,
+      ctx.threads,
     );
     const { labels, vocab } = seg;
     await writeConcepts(ctx, vocab);
