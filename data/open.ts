@@ -3,7 +3,7 @@
  * it: missing or half-written (no meta.json), or empty.
  */
 import { DissectError } from "../engine/errors.ts";
-import { SplitReader } from "../world/format.ts";
+import { SplitReader } from "./split_format.ts";
 
 export function openDataset(dir: string, what: string): SplitReader {
   let reader: SplitReader;

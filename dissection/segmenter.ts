@@ -11,9 +11,9 @@ import { createSession, inspectBytes, type ModelInfo, requireInput } from "../on
 import { classMapOf, withClassMaps } from "../onnx/surgery.ts";
 import { type Preprocess, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
-import { halfBoxFlags } from "../world/half_parts.ts";
-import { colorMap } from "../world/colors.ts";
-import { COLORS } from "../world/vocabulary.ts";
+import { halfBoxFlags } from "./half_parts.ts";
+import { colorMap } from "./colors.ts";
+import { COLORS } from "./colors.ts";
 
 export const HEADS = ["object", "part", "material"] as const;
 export type Head = typeof HEADS[number];

@@ -4,7 +4,7 @@
  * the region's border drawn.
  */
 import { type Border, Upsampler } from "./upsample.ts";
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 
 export function highlight(
   rgb: Uint8Array,

@@ -7,7 +7,7 @@
  * 500 for the rest; the handler never throws, so one bad request cannot take
  * the server down.
  */
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 import type { Painter } from "./painter.ts";
 import { LIMITS, parsePaintRequest, RequestError } from "./request.ts";
 

@@ -11,7 +11,7 @@ import { batches, openDataset } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
-import type { SplitReader } from "../world/format.ts";
+import type { SplitReader } from "../data/split_format.ts";
 import { type Features, kid } from "../stats/kid.ts";
 
 export default defineStage({

@@ -12,8 +12,8 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
-import { SplitWriter } from "../world/format.ts";
-import { encodePng } from "../world/png.ts";
+import { SplitWriter } from "../data/split_format.ts";
+import { encodePng } from "../data/png.ts";
 import { normalLatents } from "../stats/normal.ts";
 
 export default defineStage({

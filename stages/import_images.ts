@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { join, relative } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { SplitWriter } from "../world/format.ts";
+import { SplitWriter } from "../data/split_format.ts";
 
 const IMAGE = /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i;
 

@@ -16,7 +16,7 @@ import { countConcepts } from "../dissection/count_concepts.ts";
 import { writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { type Border, BORDERS } from "../dissection/upsample.ts";
 

@@ -13,7 +13,7 @@ import { batches } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { strip } from "../dissection/unit_image.ts";
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
 import { PAINT_DEFAULTS, Painter, type Stroke } from "../paint/painter.ts";
 import { cellPixels, regionCells } from "../paint/brush.ts";

@@ -6,10 +6,16 @@
  */
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
-import { SplitWriter } from "../world/format.ts";
+import { SplitWriter } from "../data/split_format.ts";
 import { renderItem } from "../world/render.ts";
 import { labelSpace, splitItem, SPLITS } from "../world/splits.ts";
-import { MATERIALS, OBJECTS, PART_NAMES, WORLD_VERSIONS } from "../world/vocabulary.ts";
+import {
+  GROUND_TRUTH_LABELS,
+  MATERIALS,
+  OBJECTS,
+  PART_NAMES,
+  WORLD_VERSIONS,
+} from "../world/vocabulary.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -28,7 +34,14 @@ export default defineStage({
   async run(ctx) {
     const { split, count, seed, size, version } = ctx.params;
     const labels = labelSpace(split, version);
-    const writer = new SplitWriter(ctx.outDir, { split, height: size, width: size, seed, labels });
+    const writer = new SplitWriter(ctx.outDir, {
+      split,
+      height: size,
+      width: size,
+      seed,
+      labels,
+      groundTruth: GROUND_TRUTH_LABELS,
+    });
     const items = await ctx.table("items", {
       image: "INTEGER",
       label: "INTEGER",

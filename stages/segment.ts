@@ -15,7 +15,7 @@ import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
 import { PlaneConcepts, PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
-import { COLORS } from "../world/vocabulary.ts";
+import { COLORS } from "../dissection/colors.ts";
 
 export default defineStage({
   module: import.meta.url,

@@ -9,7 +9,7 @@ import { catalogRows, runCli, tempDir } from "./helpers.ts";
 import { renderItem } from "../world/render.ts";
 import { splitItem } from "../world/splits.ts";
 import { SCENES } from "../world/vocabulary.ts";
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 
 async function folderOfScenes(root: string, classes: string[], per: number) {
   let index = 0;

@@ -2,10 +2,10 @@
 // deno run -A world/export.ts --split train --count 24000 --seed 1 --size 64 [--world 2] --out DIR
 
 import { parseArgs } from "node:util";
-import { SplitWriter } from "./format.ts";
+import { SplitWriter } from "../data/split_format.ts";
 import { renderItem } from "./render.ts";
 import { labelSpace, splitItem, type SplitName, SPLITS } from "./splits.ts";
-import { WORLD_VERSIONS, type WorldVersion } from "./vocabulary.ts";
+import { GROUND_TRUTH_LABELS, WORLD_VERSIONS, type WorldVersion } from "./vocabulary.ts";
 
 function intArg(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -30,6 +30,7 @@ export function exportSplit(
     width: size,
     seed,
     labels: labelSpace(split, version),
+    groundTruth: GROUND_TRUTH_LABELS,
   });
   const t0 = performance.now();
   const every = Math.max(1, Math.floor(count / 20));

@@ -3,8 +3,8 @@
 // Usage: deno run -A world/preview.ts --split train --per 6 --map object --out /tmp/sheet.png
 
 import { parseArgs } from "node:util";
-import { colorMap } from "./colors.ts";
-import { encodePng } from "./png.ts";
+import { colorMap } from "../dissection/colors.ts";
+import { encodePng } from "../data/png.ts";
 import { renderItem } from "./render.ts";
 import { hash } from "./rng.ts";
 import { labelSpace, splitItem, type SplitName, SPLITS } from "./splits.ts";

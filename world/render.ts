@@ -3,7 +3,7 @@
 
 import { Canvas } from "./canvas.ts";
 import { focalScene } from "./focal.ts";
-import { halfBoxFlags } from "./half_parts.ts";
+import { halfBoxFlags } from "../dissection/half_parts.ts";
 import type { Ctx } from "./objects/common.ts";
 import { hash2, Rng } from "./rng.ts";
 import { churchFamily, SCENE_DRAWERS } from "./scenes.ts";

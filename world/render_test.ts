@@ -1,6 +1,6 @@
 import { renderItem } from "./render.ts";
 import { labelSpace, splitItem, splitItems, type SplitName } from "./splits.ts";
-import { halfBoxFlags } from "./half_parts.ts";
+import { halfBoxFlags } from "../dissection/half_parts.ts";
 import { assertEquals, sha256 } from "./test_util.ts";
 import { FOCAL_OBJECTS, MATERIALS, objectId, OBJECTS, PARTS, SCENES } from "./vocabulary.ts";
 

@@ -174,21 +174,9 @@ export const MATERIALS = [
 ] as const;
 export type MaterialName = typeof MATERIALS[number];
 
-// Color names have no "none": every pixel has a color (see colors.ts).
-export const COLORS = [
-  "black",
-  "white",
-  "gray",
-  "red",
-  "orange",
-  "yellow",
-  "green",
-  "blue",
-  "purple",
-  "pink",
-  "brown",
-] as const;
-export type ColorName = typeof COLORS[number];
+// Colors are the method's concept category, named from pixels alone (dissection/colors.ts).
+import { COLORS } from "../dissection/colors.ts";
+export { type ColorName, COLORS } from "../dissection/colors.ts";
 
 // Focal objects of the object-centric split: things, not stuff.
 export const FOCAL_OBJECTS = [
@@ -229,3 +217,11 @@ export const materialId: (name: MaterialName) => number = indexer(
   "material",
 );
 export const sceneId: (name: SceneName) => number = indexer(SCENES, "scene");
+
+/** The label lists of the world's ground-truth maps, as a split records them. */
+export const GROUND_TRUTH_LABELS = {
+  objects: OBJECTS,
+  parts: PART_NAMES,
+  materials: MATERIALS,
+  colors: COLORS,
+} as const;

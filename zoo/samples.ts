@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { renderItem } from "../world/render.ts";
 import { splitItem } from "../world/splits.ts";
 import { SCENES } from "../world/vocabulary.ts";
-import { encodePng } from "../world/png.ts";
+import { encodePng } from "../data/png.ts";
 import { falseColor } from "../world/preview.ts";
 import { createSession, inspectBytes } from "../onnx/model.ts";
 import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { exportSplit } from "./export.ts";
-import { FORMAT, SplitReader, SplitWriter } from "./format.ts";
+import { FORMAT, SplitReader, SplitWriter } from "../data/split_format.ts";
 import { renderItem } from "./render.ts";
 import { labelSpace, splitItem } from "./splits.ts";
 import { assertEquals } from "./test_util.ts";
-import { OBJECTS } from "./vocabulary.ts";
+import { GROUND_TRUTH_LABELS, OBJECTS } from "./vocabulary.ts";
 
 Deno.test("format round trip: batches read back byte for byte", () => {
   const dir = Deno.makeTempDirSync({ prefix: "world_fmt_" });
@@ -50,6 +50,7 @@ Deno.test("a split without meta.json is refused with an error naming it", () => 
       width: 32,
       seed: 1,
       labels: labelSpace("train"),
+      groundTruth: GROUND_TRUTH_LABELS,
     });
     w.append(renderItem("train", splitItem("train", 0, 1), 32));
     // Not finalized: data files exist, meta.json does not.

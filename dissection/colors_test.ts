@@ -1,6 +1,6 @@
-import { assertEquals } from "./test_util.ts";
+import { assertEquals } from "../tests/assert.ts";
 import { colorName } from "./colors.ts";
-import { COLORS } from "./vocabulary.ts";
+import { COLORS } from "./colors.ts";
 
 const CASES: [number, number, number, string][] = [
   [0, 0, 0, "black"],

@@ -1,3 +1,20 @@
+/** The 11 basic color terms; no "none": every pixel has a color. */
+export const COLORS = [
+  "black",
+  "white",
+  "gray",
+  "red",
+  "orange",
+  "yellow",
+  "green",
+  "blue",
+  "purple",
+  "pink",
+  "brown",
+] as const;
+/** A color term. */
+export type ColorName = typeof COLORS[number];
+
 // Names a pixel color with one of the 11 basic color terms (index into COLORS)
 // by hand-set rules in HSV: achromatic by saturation/value first, then hue
 // sectors, with dark oranges/yellows as brown and light low-saturation reds
@@ -15,7 +32,7 @@ export const BLACK = 0,
   PINK = 9,
   BROWN = 10;
 
-/** Color name index (see COLORS in vocabulary.ts) of an RGB triple 0..255. */
+/** Color name index (see COLORS above) of an RGB triple 0..255. */
 export function colorName(r: number, g: number, b: number): number {
   const max = Math.max(r, g, b), min = Math.min(r, g, b);
   const v = max / 255;

@@ -1,5 +1,6 @@
 import { halfBoxFlags } from "./half_parts.ts";
-import { assertEquals, fromRows } from "./test_util.ts";
+import { assertEquals } from "../tests/assert.ts";
+import { fromRows } from "../tests/label_maps.ts";
 
 // Flags as letters: top-left a (5), top-right b (9), bottom-left c (6), bottom-right d (10).
 const LETTER: Record<number, string> = { 0: ".", 5: "a", 9: "b", 6: "c", 10: "d" };

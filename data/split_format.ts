@@ -1,10 +1,19 @@
-// The on-disk split format "dissect-world-split/1": a directory of raw byte
-// files (one record per image, fixed size) plus meta.json written last, so a
-// split without meta.json is known to be incomplete and is refused.
-
+/**
+ * The on-disk split format "dissect-world-split/1": a directory of raw byte
+ * files (one record per image, fixed size) plus meta.json written last, so a
+ * split without meta.json is known to be incomplete and is refused. Any image
+ * source writes it (the world's renderer, generated samples, imported
+ * folders); ground-truth maps and their label lists come from the writer.
+ */
 import { join } from "node:path";
-import type { Rendered } from "./render.ts";
-import { COLORS, MATERIALS, OBJECTS, PART_NAMES } from "./vocabulary.ts";
+
+/** The label lists of a split's ground-truth maps (indices are the map's bytes). */
+export interface GroundTruthLabels {
+  objects: readonly string[];
+  parts: readonly string[];
+  materials: readonly string[];
+  colors: readonly string[];
+}
 
 export const FORMAT = "dissect-world-split/1";
 
@@ -16,10 +25,11 @@ export interface SplitMeta {
   width: number;
   seed: number;
   labels: string[];
-  objects: string[];
-  parts: string[];
-  materials: string[];
-  colors: string[];
+  /** Label lists of the ground-truth maps, when the split has them. */
+  objects?: string[];
+  parts?: string[];
+  materials?: string[];
+  colors?: string[];
   /** Ground-truth maps present (absent for images without ground truth, e.g. generated). */
   maps?: string[];
 }
@@ -44,8 +54,8 @@ export interface Batch {
 
 /** What a writer needs of an image: pixels and label, and ground truth if the split has it. */
 export type Item =
-  & Pick<Rendered, "width" | "height" | "rgb" | "label">
-  & Partial<Pick<Rendered, MapName>>;
+  & { width: number; height: number; rgb: Uint8Array; label: number }
+  & Partial<Record<MapName, Uint8Array>>;
 
 function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
@@ -66,8 +76,8 @@ export class SplitWriter {
       width: number;
       seed: number;
       labels: readonly string[];
-      /** Write ground-truth maps (default true); false for images without them. */
-      groundTruth?: boolean;
+      /** The ground-truth maps' labels, or false for images without ground truth. */
+      groundTruth: GroundTruthLabels | false;
     },
   ) {
     Deno.mkdirSync(dir, { recursive: true });
@@ -121,10 +131,12 @@ export class SplitWriter {
       width: this.info.width,
       seed: this.info.seed,
       labels: [...this.info.labels],
-      objects: [...OBJECTS],
-      parts: [...PART_NAMES],
-      materials: [...MATERIALS],
-      colors: [...COLORS],
+      ...(this.info.groundTruth && {
+        objects: [...this.info.groundTruth.objects],
+        parts: [...this.info.groundTruth.parts],
+        materials: [...this.info.groundTruth.materials],
+        colors: [...this.info.groundTruth.colors],
+      }),
       maps: [...this.maps],
     };
     const tmp = join(this.dir, "meta.json.tmp");
