@@ -1,7 +1,8 @@
 /**
  * The reproduction, as a DAG of stages. Read top to bottom, it is the
- * methods section of the paper: which data, which models, which measurements,
- * feeding which claims. Node ids are what --set, --only and --force name.
+ * methods section of the paper: which data, which models, which measurements.
+ * Which claims read which nodes is declared once, by each claim's measure
+ * (`needs` in reports/claims/). Node ids are what --set, --only and --force name.
  */
 import { Pipeline } from "./engine/dag.ts";
 import { GAN_LAYERS, type RunConfig, VGG16_CONV_LAYERS } from "./schemas/config.ts";
@@ -59,7 +60,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("classify-val", classify, {
       params: { model: classifier.path },
       inputs: { data: val },
-      claims: ["M1"],
     });
   }
 
@@ -70,7 +70,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("segment-val", segment, {
       params: { model: segmenter.path },
       inputs: { data: val },
-      claims: ["M2"],
     });
   }
 
@@ -114,7 +113,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
     p.add("iou-val", iou, {
       inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
-      claims: ["C1", "C2"],
     });
   }
 
@@ -126,20 +124,17 @@ export default function pipeline(config: RunConfig): Pipeline {
     const ranking = p.add("rank-units", rankUnits, {
       params: { model: classifier.path, layer: unitLayer },
       inputs: { data: train },
-      claims: ["C4", "C5", "C6", "C7"],
     });
     if (labeled) {
       p.add("ablate-class", ablateClass, {
         params: { model: classifier.path, layer: unitLayer },
         inputs: { data: val, ranking },
-        claims: ["C4", "C5", "C6"],
       });
       // Adversarial attacks (Fig. 5), read through the same units: does an
       // attack work by moving the units that matter to the source and target?
       p.add("cw-attack", cwAttack, {
         params: { model: classifier.path, layer: unitLayer },
         inputs: { data: val, ranking },
-        claims: ["C12"],
       });
     }
   }
@@ -154,7 +149,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("unit-classifier", unitClassifier, {
       params: { concept, layer: unitLayer },
       inputs: { activations: acts, dissection: "iou-val", data: objects },
-      claims: ["C3"],
     });
   }
 
@@ -172,7 +166,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("iou-gan", iou, {
       params: { visualize: ["layer4", "layer5"].filter((l) => layers.includes(l)) },
       inputs: { activations: acts, thresholds, segmentation: "segment-gan-church", data: gan },
-      claims: ["C8"],
     });
 
     // Causal units in the generator (Figs. 3f and 4), at one layer: a window
@@ -186,17 +179,14 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("gan-unit-classifier", ganUnitClassifier, {
       params: { layer: config.gan.editLayer },
       inputs: { activations: acts, dissection: "iou-gan", segmentation: "segment-gan-church" },
-      claims: ["C9"],
     });
     p.add("tree-removal", treeRemoval, {
       params: { ...edit, samples: config.gan.samples },
       inputs: { gan, dissection: "iou-gan" },
-      claims: ["C10"],
     });
     p.add("door-insertion", doorInsertion, {
       params: { ...edit, samples: config.gan.doorSamples },
       inputs: { gan, dissection: "iou-gan", thresholds },
-      claims: ["C11"],
     });
 
     // Painting with units (Fig. 6): every concept of the paint page's palette
@@ -204,7 +194,6 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.add("paint", paint, {
       params: edit,
       inputs: { gan, dissection: "iou-gan", thresholds },
-      claims: ["C13"],
     });
   }
 

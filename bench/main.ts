@@ -10,6 +10,7 @@ import { dissection } from "./dissection.ts";
 import { rankUnits } from "./rank_units.ts";
 import { doorSweep } from "./door_sweep.ts";
 import { gradient } from "./gradient.ts";
+import { exposeOutputsBench } from "./expose_outputs.ts";
 
 const BENCHMARKS: Benchmark[] = [
   digestCache,
@@ -18,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   rankUnits,
   doorSweep,
   gradient,
+  exposeOutputsBench,
 ];
 
 const { values } = parseArgs({

@@ -14,14 +14,11 @@ export interface NodeSpec {
   params: Record<string, unknown>;
   /** input slot -> upstream node id */
   inputs: Record<string, string>;
-  /** Paper claim ids this node feeds (documentation and report links). */
-  claims: string[];
 }
 
 export interface AddOptions {
   params?: Record<string, unknown>;
   inputs?: Record<string, string>;
-  claims?: string[];
 }
 
 export class Pipeline {
@@ -59,7 +56,6 @@ export class Pipeline {
       stage,
       params: opts.params ?? {},
       inputs,
-      claims: opts.claims ?? [],
     });
     return id;
   }

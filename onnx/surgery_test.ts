@@ -375,33 +375,6 @@ Deno.test("unknown layer names are errors listing the layers that exist", () => 
   }
 });
 
-Deno.test("timing: 50 forward passes of a VGG-16-shaped model, ReLU outputs exposed or not", async () => {
-  const stages = [[16, 16], [32, 32], [64, 64, 64], [128, 128, 128], [256, 256, 256]];
-  const bytes = vgg({ stages, size: 64, classes: 10 });
-  const relus = listLayers(bytes).filter((l) => l.op === "Relu").map((l) => l.name);
-  assertEquals(relus.length, 13);
-  const exposed = exposeOutputs(bytes, relus);
-  const feeds = image(4, 64);
-  const time = async (model: Uint8Array, fetch?: string[]) => {
-    const session = await createSession("timing.onnx", model);
-    const runOnce = () => fetch ? session.run(feeds, fetch) : session.run(feeds);
-    for (let i = 0; i < 3; i++) await runOnce();
-    const t0 = performance.now();
-    for (let i = 0; i < 50; i++) await runOnce();
-    const ms = performance.now() - t0;
-    await session.release();
-    return ms;
-  };
-  const base = await time(bytes);
-  const all = await time(exposed);
-  const some = await time(exposed, ["logits"]);
-  console.log(
-    `    50 passes, batch 4 of 3x64x64: final output only ${base.toFixed(0)} ms; ` +
-      `13 ReLU outputs exposed ${all.toFixed(0)} ms (x${(all / base).toFixed(2)}); ` +
-      `exposed but fetching logits only ${some.toFixed(0)} ms (x${(some / base).toFixed(2)})`,
-  );
-});
-
 Deno.test("selectOutputs keeps the named outputs and leaves the rest exposable", () => {
   const g = new GraphBuilder();
   g.input("x", ["N", 2]);

@@ -17,7 +17,7 @@ export const WorldConfig = z.strictObject({
     val: z.int().min(1).default(1200),
     objects: z.int().min(1).default(600),
     church: z.int().min(1).default(600),
-  }).default({ train: 2400, val: 1200, objects: 600, church: 600 }),
+  }).prefault({}),
 });
 
 export const ModelRef = z.strictObject({
@@ -66,7 +66,7 @@ export const GAN_LAYERS = Array.from({ length: 10 }, (_, i) => `layer${i + 1}`);
 export const RunConfig = z.strictObject({
   /** Names the run in the store; gc keeps the latest run of every name. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default("default"),
-  world: WorldConfig.default(WorldConfig.parse({})),
+  world: WorldConfig.prefault({}),
   /**
    * The models to dissect. Each defaults to the zoo's model trained on the
    * synthetic world; null leaves that model (and the stages needing it) out.
@@ -75,7 +75,7 @@ export const RunConfig = z.strictObject({
     classifier: ModelRef.nullable().default(ZOO.classifier),
     segmenter: ModelRef.nullable().default(ZOO.segmenter),
     generator: ModelRef.nullable().default(ZOO.generator),
-  }).default({ classifier: ZOO.classifier, segmenter: ZOO.segmenter, generator: ZOO.generator }),
+  }).prefault({}),
   /** The user's own images, in place of a world split. */
   data: z.strictObject({
     /** Held-out images to classify and dissect (replaces world-val). */
@@ -85,7 +85,7 @@ export const RunConfig = z.strictObject({
   units: z.strictObject({
     layer: z.string().default("conv5_3"),
     concept: z.string().default("airplane"),
-  }).default({ layer: "conv5_3", concept: "airplane" }),
+  }).prefault({}),
   gan: z.strictObject({
     /** Generated images to dissect and compare with the real family. */
     samples: z.int().min(1).default(600),
@@ -95,7 +95,7 @@ export const RunConfig = z.strictObject({
     editLayer: z.string().default("layer4"),
     /** Samples for door insertion: each is regenerated once per feature-map location. */
     doorSamples: z.int().min(1).default(40),
-  }).default({ samples: 600, featureLayer: "fc7", editLayer: "layer4", doorSamples: 40 }),
+  }).prefault({}),
   /** node id -> parameter -> value; applied over the pipeline's own values. */
   stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
 });

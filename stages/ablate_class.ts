@@ -23,7 +23,7 @@ export default defineStage({
   description: "class and overall accuracy with a class's most (or least) important units removed",
   params: z.object({
     model: z.string(),
-    layer: z.string().default("conv5_3"),
+    layer: z.string().min(1),
     sizes: z.array(z.int().min(1)).min(1).default([1, 2, 3, 4, 5, 10, 20, 40, 80]),
     batch: z.int().min(1).default(16),
     /** Settings per tail run (bounds memory). */

@@ -36,7 +36,7 @@ export default defineStage({
   description: "Carlini-Wagner L2 targeted attacks, and the change they make to each unit's peak",
   params: z.object({
     model: z.string(),
-    layer: z.string().default("conv5_3"),
+    layer: z.string().min(1),
     /** Correctly classified held-out images to attack (the first ones, in order). */
     images: z.int().min(1).default(200),
     /** Far fewer steps than Carlini and Wagner's thousands, hence a larger learning rate. */

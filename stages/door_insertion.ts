@@ -25,7 +25,7 @@ export default defineStage({
   params: z.object({
     generator: z.string(),
     segmenter: z.string(),
-    layer: z.string().default("layer4"),
+    layer: z.string().min(1),
     concept: z.string().default("door"),
     /** Segmenter head the concept belongs to (door is a part of buildings). */
     head: z.enum(["object", "part", "material"]).default("part"),

@@ -20,7 +20,7 @@ export default defineStage({
   description: "KID between two image sets in a classifier's feature space",
   params: z.object({
     model: z.string(),
-    layer: z.string().default("fc7"),
+    layer: z.string().min(1),
     batch: z.int().min(1).max(1024).default(64),
     /** KID is averaged over this many disjoint parts of the sets (its interval comes from them). */
     blocks: z.int().min(2).default(10),

@@ -25,7 +25,7 @@ export default defineStage({
   params: z.object({
     concept: z.string().default("window"),
     head: z.enum(["object", "part", "material"]).default("part"),
-    layer: z.string().default("layer4"),
+    layer: z.string().min(1),
     /** Present means the concept covers more than this fraction of the image. */
     minFraction: z.number().gt(0).lt(1).default(0.05),
     seed: z.int().default(1),

@@ -27,7 +27,7 @@ export default defineStage({
   params: z.object({
     generator: z.string(),
     segmenter: z.string(),
-    layer: z.string().default("layer4"),
+    layer: z.string().min(1),
     /** Palette size: the most frequent concepts of the segmenter with units at the layer. */
     concepts: z.int().min(1).default(PALETTE_DEFAULTS.concepts),
     units: z.int().min(1).default(PALETTE_DEFAULTS.units),

@@ -28,7 +28,7 @@ export default defineStage({
   description: "importance of every unit of a layer to every class, by single-unit removal",
   params: z.object({
     model: z.string(),
-    layer: z.string().default("conv5_3"),
+    layer: z.string().min(1),
     batch: z.int().min(1).default(64),
     /** Units ablated per tail run (bounds memory: chunk x batch copies of the layer). */
     chunk: z.int().min(1).default(65),

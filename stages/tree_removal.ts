@@ -20,7 +20,7 @@ export default defineStage({
   params: z.object({
     generator: z.string(),
     segmenter: z.string(),
-    layer: z.string().default("layer4"),
+    layer: z.string().min(1),
     concept: z.string().default("tree"),
     steps: z.array(z.int().min(0)).min(2).default([0, 1, 2, 3, 4, 5, 10, 15, 20, 25, 30]),
     samples: z.int().min(1).default(1000),
