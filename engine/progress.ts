@@ -1,6 +1,8 @@
 /**
  * Progress of long work: a redrawn bar on a terminal, plain periodic lines
- * otherwise (CI logs), both on stderr so --json output stays clean.
+ * otherwise (CI logs), both on stderr so --json output stays clean. Stages
+ * running at once share a `ProgressBoard`: one line per running stage, log
+ * lines printed above the block, so concurrent bars never overwrite each other.
  */
 export interface Progress {
   tick(n?: number): void;
@@ -14,6 +16,61 @@ export interface ProgressOptions {
   lineEverySeconds?: number;
   write?: (text: string) => void;
   quiet?: boolean;
+  /** On a terminal, draw on this shared block instead of redrawing one line in place. */
+  board?: ProgressBoard;
+}
+
+/**
+ * A block of lines at the bottom of a terminal, one per running task, redrawn
+ * in place; a line printed through the board goes above the block.
+ */
+export class ProgressBoard {
+  readonly #rows = new Map<number, string>();
+  #drawn = 0;
+  #next = 0;
+
+  constructor(readonly write: (text: string) => void) {}
+
+  /** A new row of the block; returns its id. */
+  open(): number {
+    return this.#next++;
+  }
+
+  /** Sets a row's text and redraws the block. */
+  set(id: number, text: string): void {
+    this.#rows.set(id, text);
+    this.#redraw();
+  }
+
+  /** Removes a row, printing its last text above the block. */
+  close(id: number, last: string): void {
+    this.#rows.delete(id);
+    this.print(last);
+  }
+
+  /** Prints a line above the block. */
+  print(line: string): void {
+    this.above(() => this.write(line + "\n"));
+  }
+
+  /** Runs `fn`, which writes whole lines to the same terminal, with the block moved below them. */
+  above(fn: () => void): void {
+    this.#clear();
+    fn();
+    this.#redraw();
+  }
+
+  #clear(): void {
+    // Up to the block's first line, then clear to the end of the screen.
+    if (this.#drawn > 0) this.write(`\x1b[${this.#drawn}A\r\x1b[J`);
+    this.#drawn = 0;
+  }
+
+  #redraw(): void {
+    this.#clear();
+    for (const text of this.#rows.values()) this.write(`${text}\x1b[K\n`);
+    this.#drawn = this.#rows.size;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -41,11 +98,14 @@ export function startProgress(
       (count < total && Number.isFinite(eta) ? ` eta ${formatSeconds(eta)}` : "") +
       (count >= total ? ` in ${formatSeconds(elapsed)}` : "");
   };
-  const bar = () => {
+  const barText = () => {
     const width = 24;
     const filled = total > 0 ? Math.round((width * count) / total) : width;
-    return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${line()}\x1b[K`;
+    return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${line()}`;
   };
+  const bar = () => `\r${barText()}\x1b[K`;
+  const board = tty ? opts.board : undefined;
+  const row = board?.open() ?? -1;
 
   return {
     tick(n = 1) {
@@ -53,7 +113,8 @@ export function startProgress(
       if (opts.quiet) return;
       const now = performance.now();
       if (tty && now - lastDraw > 100) {
-        write(bar());
+        if (board) board.set(row, barText());
+        else write(bar());
         lastDraw = now;
       } else if (!tty && now - lastDraw > every) {
         if (lastDraw > 0) write(line() + "\n");
@@ -63,7 +124,8 @@ export function startProgress(
     done() {
       if (finished || opts.quiet) return;
       finished = true;
-      write(tty ? bar() + "\n" : line() + "\n");
+      if (board) board.close(row, barText());
+      else write(tty ? bar() + "\n" : line() + "\n");
     },
   };
 }

@@ -10,7 +10,7 @@ import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
 import type { ArtifactRef, StageContext, TableSink } from "./stage.ts";
 import { type TableSchema, TableWriter } from "./table_writer.ts";
-import { type ProgressOptions, startProgress } from "./progress.ts";
+import { ProgressBoard, type ProgressOptions, startProgress } from "./progress.ts";
 import { stampOf } from "./file_digest.ts";
 import { DissectError, isDissectError } from "./errors.ts";
 import { exists } from "./fs_atomic.ts";
@@ -36,6 +36,7 @@ export async function execute(
   store: Store,
   opts: ExecuteOptions,
 ): Promise<NodeResult[]> {
+  opts = withBoard(opts);
   const byId = new Map(planned.map((p) => [p.id, p]));
   const results = new Map<string, NodeResult>();
   const pending = planned.filter((p) => opts.selected.has(p.id)).map((p) => p.id);
@@ -83,6 +84,19 @@ function result(
   error?: string,
 ): NodeResult {
   return { node: p.id, stage: p.stage, key: p.key, status, durationMs, error };
+}
+
+/**
+ * On a terminal, the stages running at once share one progress block (a line
+ * each), and log lines go above it; off a terminal nothing changes.
+ */
+function withBoard(opts: ExecuteOptions): ExecuteOptions {
+  const p = opts.progress ?? {};
+  if (p.quiet || p.board || !(p.tty ?? Deno.stderr.isTerminal())) return opts;
+  const encoder = new TextEncoder();
+  const board = new ProgressBoard(p.write ?? ((t) => Deno.stderr.writeSync(encoder.encode(t))));
+  const log = opts.log;
+  return { ...opts, progress: { ...p, board }, log: (m) => board.above(() => log(m)) };
 }
 
 async function runNode(
