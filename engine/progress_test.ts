@@ -32,6 +32,7 @@ function screen(text: string): string[] {
   const lines: string[] = [""];
   let row = 0, col = 0;
   for (let i = 0; i < text.length; i++) {
+    // deno-lint-ignore no-control-regex -- the escape sequences are what is tested
     const esc = /^\x1b\[(\d*)([AJK])/.exec(text.slice(i));
     if (esc) {
       const [all, n, op] = esc;

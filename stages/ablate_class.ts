@@ -11,8 +11,8 @@ import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
-import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { openClassifier } from "../onnx/classifier.ts";
+import { toTensorData } from "../onnx/preprocess.ts";
 import { Ablator } from "../dissection/ablation.ts";
 
 const MODES = ["remove-top", "remove-bottom", "keep-top"] as const;
@@ -36,10 +36,27 @@ export default defineStage({
     const { layer } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
-    const ranking = await queryRows<{ label: number; unit: number }>(
-      `SELECT label, unit FROM read_parquet(${sqlString(ctx.inputs.ranking.table("importance"))})
-       WHERE layer = ${sqlString(layer)} ORDER BY label, rank`,
+    // The data's labels must be classes of the model (matched by name); predictions are
+    // stored as the model's class indices, as are the ranking's labels.
+    const { bytes, input, output, pre, classes } = await openClassifier(
+      ctx.params.model,
+      ctx.files.model,
+      data.meta,
     );
+    const ranking = await queryRows<{ label: number; class: string; unit: number }>(
+      `SELECT label, class, unit FROM read_parquet(${
+        sqlString(ctx.inputs.ranking.table("importance"))
+      }) WHERE layer = ${sqlString(layer)} ORDER BY label, rank`,
+    );
+    const misnamed = ranking.find((r) => classes[r.label] !== r.class);
+    if (misnamed) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the ranking's class ${misnamed.label} is "${misnamed.class}", ` +
+          `the model's is "${classes[misnamed.label]}"`,
+        "rank the units with the same classifier",
+      );
+    }
     const order = new Map<number, number[]>();
     for (const r of ranking) order.set(r.label, [...(order.get(r.label) ?? []), r.unit]);
     const units = order.values().next().value?.length ?? 0;
@@ -89,17 +106,7 @@ export default defineStage({
       table.append({ setting, label: s.label, mode: s.mode, k: s.k })
     );
 
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = requireInput(info, { dims: [null, 3, height, width] });
-    const pre = preprocessOf(info);
-    const ablator = await Ablator.open(
-      ctx.params.model,
-      bytes,
-      layer,
-      info.outputs[0].name,
-      ctx.threads,
-    );
+    const ablator = await Ablator.open(ctx.params.model, bytes, layer, output, ctx.threads);
     const preds = await ctx.table("predictions", {
       setting: "INTEGER",
       image: "INTEGER",

@@ -6,10 +6,10 @@
 import { z } from "zod";
 import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import { labelsByName, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { createSession } from "../onnx/model.ts";
+import { checkLogits, openClassifier } from "../onnx/classifier.ts";
+import { toTensorData } from "../onnx/preprocess.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -24,16 +24,15 @@ export default defineStage({
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width, labels } = data.meta;
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = requireInput(info, { dims: [null, 3, height, width] });
+    const { count, height, width } = data.meta;
     // The data set's labels are matched to the model's by name, so a folder
     // of a few classes can be scored by a model that knows more.
-    const { modelLabels, toModel } = labelsByName(info, labels);
-    const pre = preprocessOf(info);
+    const { bytes, input, output, pre, classes: modelLabels, toModel } = await openClassifier(
+      ctx.params.model,
+      ctx.files.model,
+      data.meta,
+    );
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
-    const output = info.outputs[0].name;
     const classes = await ctx.table("classes", { label: "INTEGER", name: "VARCHAR" });
     modelLabels.forEach((name, label) => classes.append({ label, name }));
     const rows = await ctx.table("predictions", {
@@ -56,13 +55,7 @@ export default defineStage({
         width,
       ]);
       const logits = (await session.run({ [input.name]: x }))[output].data as Float32Array;
-      if (logits.length !== n * k) {
-        throw new DissectError(
-          "MODEL",
-          `${ctx.params.model}: output "${output}" has ${logits.length / n} values per image, ` +
-            `expected one per class (${k})`,
-        );
-      }
+      checkLogits(ctx.params.model, logits, n, k);
       for (let i = 0; i < n; i++) {
         const row = logits.subarray(i * k, (i + 1) * k);
         const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);

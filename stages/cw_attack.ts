@@ -12,15 +12,9 @@ import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
-import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import {
-  gradientToPixels,
-  labelsByName,
-  PLAIN,
-  planarToInput,
-  preprocessOf,
-  toTensorData,
-} from "../onnx/preprocess.ts";
+import { createSession } from "../onnx/model.ts";
+import { openClassifier } from "../onnx/classifier.ts";
+import { gradientToPixels, PLAIN, planarToInput, toTensorData } from "../onnx/preprocess.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { vjpModel } from "../onnx/gradient.ts";
 import { peakOf } from "../dissection/topk.ts";
@@ -58,7 +52,7 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width, labels } = data.meta;
+    const { count, height, width } = data.meta;
     // C12 reads the same ranking for the units this stage measures: they must be one layer.
     const ranking = await topUnits(ctx.inputs.ranking.table("importance"), p.layer, p.figureUnits);
     if (ranking.size === 0) {
@@ -68,14 +62,13 @@ export default defineStage({
         "give rank-units and cw-attack the same layer",
       );
     }
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(p.model, bytes);
-    const input = requireInput(info, { dims: [null, 3, height, width] });
     // Labels are matched by name (a user's folder may hold a few of the model's classes).
-    const { modelLabels: classes, toModel } = labelsByName(info, labels);
+    const { bytes, input, output, pre, classes, toModel } = await openClassifier(
+      p.model,
+      ctx.files.model,
+      data.meta,
+    );
     const K = classes.length;
-    const output = info.outputs[0].name;
-    const pre = preprocessOf(info);
     const forward = await createSession(
       p.model,
       exposeOutputs(bytes, [p.layer], p.model),

@@ -13,8 +13,8 @@ import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
-import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { checkLogits, openClassifier } from "../onnx/classifier.ts";
+import { toTensorData } from "../onnx/preprocess.ts";
 import {
   Ablator,
   balancedAccuracy,
@@ -40,21 +40,20 @@ export default defineStage({
     const { layer } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width, labels } = data.meta;
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = requireInput(info, { dims: [null, 3, height, width] });
-    const classes = labelsOf(info) ?? labels;
-    if (classes.join("\n") !== labels.join("\n")) {
-      throw new DissectError("MODEL", `${ctx.params.model}: labels differ from the data set's`);
-    }
-    const pre = preprocessOf(info);
-    const ablator = await Ablator.open(
+    const { bytes, input, output, pre, classes } = await openClassifier(
       ctx.params.model,
-      bytes,
-      layer,
-      info.outputs[0].name,
-      ctx.threads,
+      ctx.files.model,
+      data.meta,
     );
+    // Counts are kept per data label and read as the model's classes: one list, one order.
+    if (classes.join("\n") !== labels.join("\n")) {
+      throw new DissectError(
+        "MODEL",
+        `${ctx.params.model}: its classes are not the data set's labels in the same order`,
+        `model: ${classes.slice(0, 8).join(", ")}...; data: ${labels.slice(0, 8).join(", ")}...`,
+      );
+    }
+    const ablator = await Ablator.open(ctx.params.model, bytes, layer, output, ctx.threads);
     const K = classes.length;
     let units = 0;
     // tp[s][c], fp[s][c]: setting s = 0 is the unablated model, s = u + 1 removes unit u.
@@ -88,6 +87,7 @@ export default defineStage({
         const out = await ablator.predictWithProbabilities(boundary, settings);
         out.predicted.forEach((pred, j) => {
           const prob = out.probabilities[j], s = s0 + j;
+          checkLogits(ctx.params.model, prob, n, K);
           for (let i = 0; i < n; i++) {
             if (pred[i] === batch.labels[i]) tp[s][pred[i]]++;
             else fp[s][pred[i]]++;

@@ -1,0 +1,56 @@
+import { assertEquals, assertThrows } from "../tests/assert.ts";
+import { DissectError } from "../engine/errors.ts";
+import { GraphBuilder } from "./build.ts";
+import { checkLogits, classifierFor } from "./classifier.ts";
+
+/** Image (N x 3 x 8 x 8) -> average pool -> Gemm to `classes` logits; `dims` as declared. */
+function head(classes: number, opts: { labels?: string[]; dims?: (number | string)[] } = {}) {
+  const g = new GraphBuilder();
+  g.input("image", ["N", 3, 8, 8]);
+  const flat = g.node("Flatten", [g.node("GlobalAveragePool", ["image"], "gap")], "flat");
+  const w = g.init("w", [classes, 3], Array.from({ length: classes * 3 }, (_, i) => i % 5));
+  g.node("Gemm", [flat, w], "logits", { transB: 1 });
+  g.output("logits", opts.dims ?? ["N", classes]);
+  return g.toBytes(opts.labels ? { metadata: { labels: JSON.stringify(opts.labels) } } : {});
+}
+
+const DATA = { height: 8, width: 8, labels: ["beach", "forest", "street"] };
+
+Deno.test("a head of another width than the data's classes is refused before anything runs", () => {
+  // 365 logits and no class names in the model: the data's 3 labels cannot be its classes.
+  assertThrows(
+    () => classifierFor("places.onnx", head(365), DATA),
+    DissectError,
+    'places.onnx: output "logits" has shape Nx365, but the data set has 3 classes',
+  );
+  // Named classes that do not match the head's width.
+  assertThrows(
+    () => classifierFor("m.onnx", head(4, { labels: DATA.labels }), DATA),
+    DissectError,
+    'output "logits" has shape Nx4, but its metadata names 3 classes',
+  );
+});
+
+Deno.test("the data's labels must be classes of the model, matched by name", () => {
+  const labels = ["street", "airfield", "beach", "forest"];
+  const c = classifierFor("m.onnx", head(4, { labels }), DATA);
+  assertEquals(c.classes, labels);
+  assertEquals(c.toModel, [2, 3, 0]);
+  assertEquals([c.input.name, c.output], ["image", "logits"]);
+  assertThrows(
+    () => classifierFor("m.onnx", head(2, { labels: ["beach", "forest"] }), DATA),
+    DissectError,
+    "does not know the data set's label(s) street",
+  );
+});
+
+Deno.test("a head without a fixed width is checked on its logits", () => {
+  const c = classifierFor("m.onnx", head(3, { dims: ["N", "classes"] }), DATA);
+  assertEquals(c.classes, DATA.labels);
+  checkLogits("m.onnx", new Float32Array(6), 2, 3);
+  assertThrows(
+    () => checkLogits("m.onnx", new Float32Array(730), 2, 3),
+    DissectError,
+    "m.onnx: 365 values per image, expected one per class (3)",
+  );
+});
