@@ -6,6 +6,7 @@
  */
 import { Upsampler } from "../dissection/upsample.ts";
 import { gridPng } from "../dissection/unit_image.ts";
+import { planarToRgb } from "../data/image.ts";
 
 export interface AttackExample {
   /** Planar pixels in [0, 1], [3, h, w]. */
@@ -37,26 +38,17 @@ export function attackFigure(examples: AttackExample[], height: number, width: n
       new Upsampler(ex.h, ex.w, size, size, "border").run(diff, 0, up);
       return up;
     });
-    const scale = Math.max(1e-12, ...maps.flatMap((m) => Array.from(m, Math.abs)));
+    // A loop, not Math.max(...values): a 224 px map has too many values to spread as arguments.
+    let scale = 1e-12;
+    for (const m of maps) for (const v of m) scale = Math.max(scale, Math.abs(v));
     return [
-      interleave(ex.original, plane),
-      interleave(ex.adversarial, plane),
-      interleave(delta.map((d) => 0.5 + 0.5 * d / reach), plane),
+      planarToRgb(ex.original, 0, plane),
+      planarToRgb(ex.adversarial, 0, plane),
+      planarToRgb(delta.map((d) => 0.5 + 0.5 * d / reach), 0, plane),
       ...maps.map((m) => overlay(ex.original, m, scale, plane)),
     ];
   });
   return gridPng(rows, size);
-}
-
-/** Planar [3, plane] floats in [0, 1] -> interleaved RGB bytes. */
-function interleave(x: Float32Array, plane: number): Uint8Array {
-  const out = new Uint8Array(plane * 3);
-  for (let c = 0; c < 3; c++) {
-    for (let k = 0; k < plane; k++) {
-      out[k * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, x[c * plane + k])));
-    }
-  }
-  return out;
 }
 
 /** A dimmed grey copy of the image, tinted red where `m` > 0 and blue where < 0. */

@@ -11,6 +11,7 @@ import { batches } from "../data/open.ts";
 import { splitAt } from "../onnx/surgery.ts";
 import { Segmenter } from "./segmenter.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
+import { planarToRgb } from "../data/image.ts";
 
 export interface LayerBatch {
   /** Activations of the layer, [n, units, h, w]. */
@@ -93,14 +94,7 @@ export class GeneratorEditor {
     const data = img.data as Float32Array;
     const px = H * W;
     const rgb = new Uint8Array(N * px * 3);
-    for (let i = 0; i < N; i++) {
-      for (let c = 0; c < 3; c++) {
-        for (let p = 0; p < px; p++) {
-          const v = Math.round(data[(i * 3 + c) * px + p] * 255);
-          rgb[(i * px + p) * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-        }
-      }
-    }
+    for (let i = 0; i < N; i++) planarToRgb(data, i * 3 * px, px, rgb, i * px * 3);
     return { rgb, size: H };
   }
 

@@ -72,6 +72,16 @@ export function gridPng(rows: Uint8Array[][], size: number): Uint8Array {
   return encodePng(out, W, H);
 }
 
+/** Equal-size images in a square-ish grid as one PNG, 2-pixel gaps. */
+export function squareGrid(images: Uint8Array[], size: number): Uint8Array {
+  const cols = Math.ceil(Math.sqrt(images.length));
+  const rows = Array.from(
+    { length: Math.ceil(images.length / cols) },
+    (_, r) => images.slice(r * cols, (r + 1) * cols),
+  );
+  return gridPng(rows, size);
+}
+
 /** Pairs of images (before, after) as a two-row PNG: befores on top, afters below. */
 export function beforeAfterPng(pairs: Uint8Array[][], size: number): Uint8Array {
   return gridPng([pairs.map((e) => e[0]), pairs.map((e) => e[1])], size);

@@ -14,6 +14,7 @@ import { queryRows, sqlString } from "../engine/duck.ts";
 import { openClassifier } from "../onnx/classifier.ts";
 import { toTensorData } from "../onnx/preprocess.ts";
 import { Ablator } from "../dissection/ablation.ts";
+import { readRanking } from "../dissection/ranking.ts";
 
 const MODES = ["remove-top", "remove-bottom", "keep-top"] as const;
 
@@ -43,22 +44,7 @@ export default defineStage({
       ctx.files.model,
       data.meta,
     );
-    const ranking = await queryRows<{ label: number; class: string; unit: number }>(
-      `SELECT label, class, unit FROM read_parquet(${
-        sqlString(ctx.inputs.ranking.table("importance"))
-      }) WHERE layer = ${sqlString(layer)} ORDER BY label, rank`,
-    );
-    const misnamed = ranking.find((r) => classes[r.label] !== r.class);
-    if (misnamed) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: the ranking's class ${misnamed.label} is "${misnamed.class}", ` +
-          `the model's is "${classes[misnamed.label]}"`,
-        "rank the units with the same classifier",
-      );
-    }
-    const order = new Map<number, number[]>();
-    for (const r of ranking) order.set(r.label, [...(order.get(r.label) ?? []), r.unit]);
+    const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, classes);
     const units = order.values().next().value?.length ?? 0;
     if (units < 2) {
       const [{ layers }] = await queryRows<{ layers: string }>(

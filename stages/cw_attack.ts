@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { queryRows, sqlString } from "../engine/duck.ts";
 import { createSession } from "../onnx/model.ts";
 import { openClassifier } from "../onnx/classifier.ts";
 import { gradientToPixels, PLAIN, planarToInput, toTensorData } from "../onnx/preprocess.ts";
@@ -23,6 +22,8 @@ import { seededRandom } from "../stats/random.ts";
 import { carliniWagner, type MarginGradient } from "../attack/carlini_wagner.ts";
 import { marginFeeds, marginHead } from "../attack/margin_head.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
+import { argmax } from "../stats/argmax.ts";
+import { readRanking } from "../dissection/ranking.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -53,15 +54,6 @@ export default defineStage({
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
-    // C12 reads the same ranking for the units this stage measures: they must be one layer.
-    const ranking = await topUnits(ctx.inputs.ranking.table("importance"), p.layer, p.figureUnits);
-    if (ranking.size === 0) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: the ranking has no units of layer "${p.layer}"`,
-        "give rank-units and cw-attack the same layer",
-      );
-    }
     // Labels are matched by name (a user's folder may hold a few of the model's classes).
     const { bytes, input, output, pre, classes, toModel } = await openClassifier(
       p.model,
@@ -69,6 +61,21 @@ export default defineStage({
       data.meta,
     );
     const K = classes.length;
+    // C12 reads the same ranking for the units this stage measures: they must be one layer.
+    const ranking = await readRanking(
+      ctx.inputs.ranking.table("importance"),
+      p.layer,
+      classes,
+      p.figureUnits,
+    );
+    if (ranking.size === 0) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: the ranking has no units of layer "${p.layer}"`,
+        "give rank-units and cw-attack the same layer",
+      );
+    }
+
     const forward = await createSession(
       p.model,
       exposeOutputs(bytes, [p.layer], p.model),
@@ -94,7 +101,7 @@ export default defineStage({
       const { logits } = await run(toTensorData(batch.images, n, height, width, PLAIN), n);
       for (let i = 0; i < n && chosen.length < p.images; i++) {
         const label = toModel[batch.labels[i]];
-        if (argmax(logits, i, K) !== label) continue;
+        if (argmax(logits, i * K, K) !== label) continue;
         chosen.push(start + i);
         source.push(label);
       }
@@ -179,7 +186,7 @@ export default defineStage({
           success: result.success[i],
           l2: result.l2[i],
           c: result.c[i],
-          predicted_after: argmax(after.logits, i, K),
+          predicted_after: argmax(after.logits, i * K, K),
         });
         for (let k = 0; k < K; k++) {
           logitsTable.append({
@@ -226,20 +233,3 @@ export default defineStage({
     }
   },
 });
-
-/** The `k` most important units of each class at a layer (rank-units), by class label. */
-async function topUnits(table: string, layer: string, k: number): Promise<Map<number, number[]>> {
-  const rows = await queryRows<{ label: number; unit: number }>(
-    `SELECT label, unit FROM read_parquet(${sqlString(table)})
-     WHERE layer = ${sqlString(layer)} AND rank < ${k} ORDER BY label, rank`,
-  );
-  const out = new Map<number, number[]>();
-  for (const r of rows) out.set(r.label, [...(out.get(r.label) ?? []), r.unit]);
-  return out;
-}
-
-function argmax(logits: Float32Array, i: number, K: number): number {
-  let best = 0;
-  for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
-  return best;
-}

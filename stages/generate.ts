@@ -13,8 +13,9 @@ import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
 import { SplitWriter } from "../data/split_format.ts";
-import { encodePng } from "../data/png.ts";
+import { squareGrid } from "../dissection/unit_image.ts";
 import { normalLatents } from "../stats/normal.ts";
+import { planarToRgb } from "../data/image.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -79,7 +80,7 @@ export default defineStage({
       });
       const data = t.data as Float32Array;
       for (let i = 0; i < n; i++) {
-        const rgb = toRgbBytes(data.subarray(i * 3 * h * w, (i + 1) * 3 * h * w), h * w);
+        const rgb = planarToRgb(data, i * 3 * h * w, h * w);
         writer.append({ width: w, height: h, rgb, label: 0 });
         if (gridRgb.length < ctx.params.grid) gridRgb.push(rgb);
         let norm = 0;
@@ -91,34 +92,6 @@ export default defineStage({
     bar.done();
     writer!.finalize();
     await session.release();
-    await Deno.writeFile(join(ctx.outDir, "grid.png"), sampleGrid(gridRgb, size));
+    await Deno.writeFile(join(ctx.outDir, "grid.png"), squareGrid(gridRgb, size));
   },
 });
-
-/** NCHW floats in [0, 1] -> interleaved RGB bytes. */
-function toRgbBytes(chw: Float32Array, px: number): Uint8Array {
-  const out = new Uint8Array(px * 3);
-  for (let c = 0; c < 3; c++) {
-    for (let p = 0; p < px; p++) {
-      const v = Math.round(chw[c * px + p] * 255);
-      out[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
-  return out;
-}
-
-/** Images side by side in a square-ish grid with 2-pixel gaps, as a PNG. */
-export function sampleGrid(images: Uint8Array[], size: number): Uint8Array {
-  const cols = Math.ceil(Math.sqrt(images.length));
-  const rows = Math.ceil(images.length / cols);
-  const gap = 2;
-  const W = cols * (size + gap) + gap, H = rows * (size + gap) + gap;
-  const out = new Uint8Array(W * H * 3).fill(255);
-  images.forEach((img, k) => {
-    const x0 = gap + (k % cols) * (size + gap), y0 = gap + Math.floor(k / cols) * (size + gap);
-    for (let y = 0; y < size; y++) {
-      out.set(img.subarray(y * size * 3, (y + 1) * size * 3), ((y0 + y) * W + x0) * 3);
-    }
-  });
-  return encodePng(out, W, H);
-}

@@ -17,6 +17,7 @@ import { createSession, inspectBytes } from "../onnx/model.ts";
 import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { strip } from "../dissection/unit_image.ts";
+import { argmax } from "../stats/argmax.ts";
 
 const DIR = new URL(".", import.meta.url).pathname;
 const SIZE = 64;
@@ -42,7 +43,7 @@ const logits =
 const labels = labelsOf(info) ?? [...SCENES];
 const predicted = items.map((_, i) => {
   const row = logits.subarray(i * labels.length, (i + 1) * labels.length);
-  return labels[row.indexOf(Math.max(...row))];
+  return labels[argmax(row)];
 });
 const s = strip(items.map((r) => r.rgb), SIZE);
 await Deno.writeFile(

@@ -8,6 +8,7 @@
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
+import { argmax } from "../../stats/argmax.ts";
 
 export const C2: ClaimMeasure = {
   id: "C2",
@@ -25,7 +26,6 @@ export const C2: ClaimMeasure = {
     const of = (cat: string) =>
       layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.concepts);
     const objects = of("object"), parts = of("part");
-    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
     const lastHasMost = objects[objects.length - 1] === Math.max(...objects);
     const partsEarlier = argmax(parts) < argmax(objects);
     const sql = countsSql("val");

@@ -7,6 +7,7 @@
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
+import { argmax } from "../../stats/argmax.ts";
 
 export const C8: ClaimMeasure = {
   id: "C8",
@@ -22,7 +23,7 @@ export const C8: ClaimMeasure = {
     const units = (cat: string) =>
       layers.map((l) => counts.find((c) => c.layer === l && c.category === cat)!.units);
     const objParts = layers.map((_, i) => units("object")[i] + units("part")[i]);
-    const best = objParts.indexOf(Math.max(...objParts));
+    const best = argmax(objParts);
     const L = layers.length, p = best + 1;
     const middle = L / 4 < p && p <= (3 * L) / 4;
     const values = [

@@ -1,0 +1,41 @@
+/**
+ * Reading back the unit ranking of rank-units: for each class of the
+ * classifier, its units at one layer from most to least important, checked
+ * against the classifier's class names so that a ranking made with other
+ * classes is never read as this one's.
+ */
+import { DissectError } from "../engine/errors.ts";
+import { queryRows, sqlString } from "../engine/duck.ts";
+
+/** Units of one layer in order of importance, by class label (the model's class index). */
+export type Ranking = Map<number, number[]>;
+
+/**
+ * The ranking at `layer` in the `importance` table at `table` (a Parquet
+ * path), each class's first `top` units (all without it). `classes` are the
+ * classifier's class names: the ranking's must match them.
+ */
+export async function readRanking(
+  table: string,
+  layer: string,
+  classes: readonly string[],
+  top = Infinity,
+): Promise<Ranking> {
+  const rows = await queryRows<{ label: number; class: string; unit: number }>(
+    `SELECT label, class, unit FROM read_parquet(${sqlString(table)})
+     WHERE layer = ${sqlString(layer)}${Number.isFinite(top) ? ` AND rank < ${top}` : ""}
+     ORDER BY label, rank`,
+  );
+  const misnamed = rows.find((r) => classes[r.label] !== r.class);
+  if (misnamed) {
+    throw new DissectError(
+      "DATA",
+      `the ranking's class ${misnamed.label} is "${misnamed.class}", ` +
+        `the classifier's is "${classes[misnamed.label] ?? "(none)"}"`,
+      "rank the units with the same classifier",
+    );
+  }
+  const out: Ranking = new Map();
+  for (const r of rows) out.set(r.label, [...(out.get(r.label) ?? []), r.unit]);
+  return out;
+}

@@ -1,0 +1,37 @@
+import { join } from "node:path";
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { connect } from "../engine/duck.ts";
+import { readRanking } from "./ranking.ts";
+
+async function importanceTable(rows: [string, number, string, number, number][]): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "importance.parquet");
+  const conn = await connect();
+  const values = rows.map(([l, label, c, rank, unit]) =>
+    `('${l}', ${label}, '${c}', ${rank}, ${unit})`
+  );
+  await conn.run(
+    `COPY (SELECT * FROM (VALUES ${values.join(", ")}) t(layer, label, class, rank, unit))
+     TO '${path}' (FORMAT parquet)`,
+  );
+  conn.closeSync();
+  return path;
+}
+
+Deno.test("a ranking reads back by class in order of rank, at one layer, cut to the top", async () => {
+  const path = await importanceTable([
+    ["conv5_3", 1, "forest", 1, 7],
+    ["conv5_3", 1, "forest", 0, 3],
+    ["conv5_3", 0, "beach", 0, 5],
+    ["conv5_2", 0, "beach", 0, 9],
+    ["conv5_3", 0, "beach", 1, 2],
+  ]);
+  const classes = ["beach", "forest"];
+  assertEquals([...await readRanking(path, "conv5_3", classes)], [[0, [5, 2]], [1, [3, 7]]]);
+  assertEquals([...await readRanking(path, "conv5_3", classes, 1)], [[0, [5]], [1, [3]]]);
+  await assertRejects(
+    () => readRanking(path, "conv5_3", ["forest", "beach"]),
+    (e) =>
+      assertEquals(e.message, `the ranking's class 0 is "beach", the classifier's is "forest"`),
+  );
+});
