@@ -22,7 +22,7 @@ import unitClassifier from "./stages/unit_classifier.ts";
 import treeRemoval from "./stages/tree_removal.ts";
 import doorInsertion from "./stages/door_insertion.ts";
 import ganUnitClassifier from "./stages/gan_unit_classifier.ts";
-import paint from "./stages/paint_check.ts";
+import paintCheck from "./stages/paint_check.ts";
 import report from "./stages/report.ts";
 
 /** The run configuration this pipeline is built from (validated by the engine). */
@@ -191,7 +191,7 @@ export default function pipeline(config: RunConfig): Pipeline {
 
     // Painting with units (Fig. 6): every concept of the paint page's palette
     // painted into one region of each sample, through the page's own code.
-    p.add("paint", paint, {
+    p.add("paint-check", paintCheck, {
       params: edit,
       inputs: { gan, dissection: "iou-gan", thresholds },
     });

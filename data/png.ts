@@ -1,4 +1,4 @@
-// Minimal PNG encoder (8-bit RGB, no filtering) for previews and debugging.
+/** A small PNG encoder (8-bit RGB, no filtering): unit pictures, figures, previews. */
 
 import { deflateSync } from "node:zlib";
 import { concatBytes } from "../engine/bytes.ts";

@@ -22,7 +22,7 @@ const Fraction = z.number().min(0).max(1);
 
 export default defineStage({
   module: import.meta.url,
-  name: "paint",
+  name: "paint-check",
   description: "paint each palette concept into a fixed region; does the concept appear there?",
   params: z.object({
     generator: z.string(),

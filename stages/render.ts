@@ -30,7 +30,7 @@ export default defineStage({
     version: z.union(WORLD_VERSIONS.map((v) => z.literal(v))).default(1),
   }),
   inputs: [],
-  outputs: ["items", "concept_frequency"],
+  outputs: ["items", "truth_frequency"],
   async run(ctx) {
     const { split, count, seed, size, version } = ctx.params;
     const labels = labelSpace(split, version);
@@ -75,9 +75,10 @@ export default defineStage({
     }
     bar.done();
     writer.finalize();
-    const freq = await ctx.table("concept_frequency", {
+    // Ground truth, by name; the segment stage's concept_frequency is the segmenter's view.
+    const freq = await ctx.table("truth_frequency", {
       category: "VARCHAR",
-      concept: "VARCHAR",
+      name: "VARCHAR",
       pixel_fraction: "DOUBLE",
       image_fraction: "DOUBLE",
     });
@@ -86,7 +87,7 @@ export default defineStage({
         if (name === "none") return;
         freq.append({
           category: cat,
-          concept: name,
+          name,
           pixel_fraction: pixels[cat][c] / (count * size * size),
           image_fraction: images[cat][c] / count,
         });

@@ -9,7 +9,7 @@ import { defineStage } from "../engine/stage.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import { claimNotes, parseClaims } from "../reports/claims_table.ts";
 import { ReportQuery } from "../reports/measure.ts";
-import { MEASURES, PAGES } from "../reports/measures.ts";
+import { MEASURES, PAGES } from "../reports/registry.ts";
 import { measureClaims, writeReport } from "../reports/build.ts";
 
 export default defineStage({

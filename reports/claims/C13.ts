@@ -15,8 +15,8 @@ import { sqlString } from "../../engine/duck.ts";
 import { esc } from "../html.ts";
 import { artifactImage } from "./images.ts";
 
-const PAINTINGS = "paint__paintings";
-const PALETTE = "paint__palette";
+const PAINTINGS = "paint_check__paintings";
+const PALETTE = "paint_check__palette";
 const MIN_SAMPLES = 10;
 
 /** The per-sample increase of one concept's share of the region's pixels. */
@@ -28,7 +28,7 @@ function increaseSql(concept: string): string {
 export const C13: ClaimMeasure = {
   id: "C13",
   thresholds: "gan",
-  needs: ["paint"],
+  needs: ["paint-check"],
   rule: "each palette concept painted into one fixed region of every sample: the concept's share " +
     "of the region's pixels after minus before, averaged over samples; a concept is painted when " +
     "its 95% interval lies above 0. Holds when more than half of the palette's concepts are painted " +
@@ -76,7 +76,7 @@ export const C13: ClaimMeasure = {
     const names = by.map((b) => b.concept);
     const holds = painted.length > palette.length / 2;
     const units = Math.max(...palette.map((c) => c.units));
-    const params = ctx.inputs.paint.manifest.keyParts.params as {
+    const params = ctx.inputs["paint-check"].manifest.keyParts.params as {
       region?: number[];
       boost?: number;
       layer?: string;
@@ -118,7 +118,7 @@ export const C13: ClaimMeasure = {
       }],
       extraHtml: (await artifactImage(
         ctx,
-        "paint",
+        "paint-check",
         "examples.png",
         `Each row is one sample: unedited, then the region (outlined) painted with ${
           names.join(", ")

@@ -1,14 +1,14 @@
-"""Write a small FAKE split in the world exporter's format, to test the training
-scripts before world/export.ts exists. Images are colored blobs on a gradient
-sky/ground; the scene class decides which objects appear, so the classifier
-and the segmenter have something learnable.
+"""Write a small FAKE split in the world exporter's format (data/split_format.ts),
+to test the training scripts in seconds without rendering the world. Images are
+colored blobs on a gradient sky/ground; the scene class decides which objects
+appear, so the classifier and the segmenter have something learnable.
 
   /usr/bin/python3 zoo/train/fake_split.py --out /tmp/fake/train --count 256 --seed 1
   /usr/bin/python3 zoo/train/fake_split.py --out /tmp/fake/val --count 128 --seed 2
   /usr/bin/python3 zoo/train/fake_split.py --out /tmp/fake/church --split church --count 256 --seed 3
 
-Halfbox encoding here (a guess; the exporter owns the real one): bit 1 top,
-2 bottom, 4 left, 8 right half of each object's bounding box.
+Halfbox encoding as dissection/half_parts.ts defines it: bit 1 top, 2 bottom,
+4 left, 8 right half of each object's bounding box.
 """
 import argparse
 import json
