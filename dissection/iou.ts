@@ -230,3 +230,43 @@ export class IouCounter {
     return union > 0 ? i / union : 0;
   }
 }
+
+/** One unit's counts with one concept that it overlaps. */
+export interface UnitConceptCounts {
+  unit: number;
+  concept: number;
+  intersection: number;
+  unitArea: number;
+  conceptArea: number;
+  iou: number;
+}
+
+/**
+ * What a counter found, unit by unit: every concept the unit's mask overlaps,
+ * with its counts, and the unit's label, the concept of highest IoU (the first
+ * on ties, concept 0 when the mask overlaps nothing).
+ */
+export function unitResults(counter: IouCounter): {
+  pairs: UnitConceptCounts[];
+  labels: { unit: number; concept: number; iou: number }[];
+} {
+  const C = counter.concepts, pairs: UnitConceptCounts[] = [], labels = [];
+  for (let u = 0; u < counter.units; u++) {
+    let best = -1, bestIou = -1;
+    for (let c = 0; c < C; c++) {
+      const intersection = counter.intersection[u * C + c], iou = counter.iou(u, c);
+      if (iou > bestIou) [best, bestIou] = [c, iou];
+      if (intersection === 0) continue;
+      pairs.push({
+        unit: u,
+        concept: c,
+        intersection,
+        unitArea: counter.unitArea[u],
+        conceptArea: counter.conceptArea[c],
+        iou,
+      });
+    }
+    labels.push({ unit: u, concept: best, iou: bestIou });
+  }
+  return { pairs, labels };
+}

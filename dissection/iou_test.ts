@@ -4,7 +4,7 @@
  * concept is labeled with it at IoU >= 0.95; a unit of pure noise scores < 0.05.
  */
 import { assert, assertEquals } from "../tests/assert.ts";
-import { IouCounter, type PixelConcepts } from "./iou.ts";
+import { IouCounter, type PixelConcepts, unitResults } from "./iou.ts";
 import { axis, type Border, BORDERS, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -261,4 +261,27 @@ Deno.test("a planted unit is labeled with its concept at IoU >= 0.95; a noise un
     `planted IoU ${counter.iou(0, 0)}`,
   );
   assert(best(1) < 0.05, `noise IoU ${best(1)}`);
+});
+
+Deno.test("unit results: every overlapped concept with its counts, and the best as the label", () => {
+  // Two units, three concepts on a 1x2 map upsampled to 2x2 (border: the map's own values).
+  const counter = new IouCounter(2, 3, 1, 2, 2, 2, Float64Array.of(0.5, 0.5), "border");
+  // Pixels: concept 0 on the left column, concept 1 on the right, concept 2 nowhere.
+  const slots = Int32Array.from({ length: 4 * CONCEPT_SLOTS }, (_, i) => {
+    if (i % CONCEPT_SLOTS) return -1;
+    return (i / CONCEPT_SLOTS) % 2;
+  });
+  addConcepts(counter, new SlotConcepts(slots, 3));
+  // Unit 0 fires on the right column; unit 1 nowhere.
+  counter.addImage(Float32Array.of(0, 1, 0, 0), 0, new SlotConcepts(slots, 3));
+  const { pairs, labels } = unitResults(counter);
+  assertEquals(pairs, [{
+    unit: 0,
+    concept: 1,
+    intersection: 2,
+    unitArea: 2,
+    conceptArea: 2,
+    iou: 1,
+  }]);
+  assertEquals(labels, [{ unit: 0, concept: 1, iou: 1 }, { unit: 1, concept: 0, iou: 0 }]);
 });

@@ -13,6 +13,7 @@ import { openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
+import { unitResults } from "../dissection/iou.ts";
 import { writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
@@ -160,24 +161,24 @@ export default defineStage({
       category: "VARCHAR",
       iou: "DOUBLE",
     });
-    layers.forEach(({ layer, units }, k) => {
-      const counter = counters[k];
-      for (let u = 0; u < units; u++) {
-        let best = -1, bestIou = -1;
-        for (let c = 0; c < C; c++) {
-          const inter = counter.intersection[u * C + c];
-          const iou = counter.iou(u, c);
-          if (iou > bestIou) [best, bestIou] = [c, iou];
-          if (inter === 0) continue;
-          pairs.append({
-            layer,
-            unit: u,
-            concept: c,
-            intersection: inter,
-            unit_area: counter.unitArea[u],
-            concept_area: counter.conceptArea[c],
-            iou,
-          });
+    layers.forEach(({ layer }, k) => {
+      const found = unitResults(counters[k]);
+      for (const p of found.pairs) {
+        pairs.append({
+          layer,
+          unit: p.unit,
+          concept: p.concept,
+          intersection: p.intersection,
+          unit_area: p.unitArea,
+          concept_area: p.conceptArea,
+          iou: p.iou,
+        });
+      }
+      for (const l of found.labels) {
+        const c = vocab.concepts[l.concept];
+        labels.append({ layer, unit: l.unit, concept: c.id, name: c.name, category: c.category, iou: l.iou });
+      }
+    });
         }
         const c = vocab.concepts[best];
         labels.append({
