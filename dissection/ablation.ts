@@ -140,3 +140,68 @@ export interface UnitDrop {
 export function rankByImportance(drops: UnitDrop[]): UnitDrop[] {
   return drops.toSorted((a, b) => b.drop - a.drop || b.softDrop - a.softDrop || a.unit - b.unit);
 }
+
+/**
+ * The tallies behind single-unit removal, per setting s (0: the unablated
+ * model; u + 1: unit u removed) and class c: true and false positives of the
+ * top-1 prediction, the probability given to c summed over c's images and
+ * over all images, and how many images each class has.
+ */
+export class RemovalTally {
+  readonly tp: Float64Array[];
+  readonly fp: Float64Array[];
+  readonly pPositives: Float64Array[];
+  readonly pAll: Float64Array[];
+  readonly positives: Float64Array;
+  images = 0;
+
+  constructor(readonly settings: number, readonly classes: number) {
+    const rows = () => Array.from({ length: settings }, () => new Float64Array(classes));
+    this.tp = rows();
+    this.fp = rows();
+    this.pPositives = rows();
+    this.pAll = rows();
+    this.positives = new Float64Array(classes);
+  }
+
+  /** Counts a batch's labels once (n images). */
+  addImages(labels: ArrayLike<number>, n: number): void {
+    for (let i = 0; i < n; i++) this.positives[labels[i]]++;
+    this.images += n;
+  }
+
+  /** One setting's predictions and class probabilities (n x classes) on a batch. */
+  add(
+    s: number,
+    labels: ArrayLike<number>,
+    predicted: ArrayLike<number>,
+    prob: Float32Array,
+  ): void {
+    const K = this.classes, n = predicted.length;
+    for (let i = 0; i < n; i++) {
+      const label = labels[i], pred = predicted[i];
+      if (pred === label) this.tp[s][pred]++;
+      else this.fp[s][pred]++;
+      this.pPositives[s][label] += prob[i * K + label];
+      for (let c = 0; c < K; c++) this.pAll[s][c] += prob[i * K + c];
+    }
+  }
+
+  /**
+   * For class c, what removing each unit u (setting u + 1) costs: the drop
+   * in balanced accuracy and in soft balanced accuracy from the unablated
+   * model; empty for a class without images.
+   */
+  drops(c: number): UnitDrop[] {
+    if (!this.positives[c]) return [];
+    const n = this.images, pos = this.positives[c];
+    const hard = (s: number) => balancedAccuracy(this.tp[s][c], this.fp[s][c], pos, n);
+    const soft = (s: number) =>
+      softBalancedAccuracy(this.pPositives[s][c], this.pAll[s][c], pos, n);
+    return Array.from({ length: this.settings - 1 }, (_, u) => ({
+      unit: u,
+      drop: hard(0) - hard(u + 1),
+      softDrop: soft(0) - soft(u + 1),
+    }));
+  }
+}

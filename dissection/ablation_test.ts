@@ -3,7 +3,7 @@ import { assert, assertEquals, assertNotEquals } from "../tests/assert.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { seededRandom } from "../stats/random.ts";
 import { maskPoint } from "../onnx/masked_tail.ts";
-import { Ablator, rankByImportance, softBalancedAccuracy } from "./ablation.ts";
+import { Ablator, rankByImportance, RemovalTally, softBalancedAccuracy } from "./ablation.ts";
 
 const C = 6, K = 5;
 
@@ -129,4 +129,24 @@ Deno.test("units rank by balanced-accuracy drop; ties by soft drop, then by inde
     { unit: 4, drop: -0.01, softDrop: 0.9 },
   ]);
   assertEquals(ranked.map((d) => d.unit), [1, 2, 0, 3, 4]);
+});
+
+Deno.test("the removal tally counts true and false positives and probabilities per setting", () => {
+  const t = new RemovalTally(2, 3);
+  const labels = [0, 2, 2];
+  t.addImages(labels, 3);
+  // Setting 0: right, wrong (said 1), right; setting 1: all said 0.
+  t.add(0, labels, [0, 1, 2], Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.6, 0.3, 0, 0.2, 0.8));
+  t.add(1, labels, [0, 0, 0], Float32Array.of(1, 0, 0, 0.5, 0.5, 0, 0.9, 0, 0.1));
+  assertEquals([...t.positives], [1, 0, 2]);
+  assertEquals(t.images, 3);
+  assertEquals([[...t.tp[0]], [...t.fp[0]]], [[1, 0, 1], [0, 1, 0]]);
+  assertEquals([[...t.tp[1]], [...t.fp[1]]], [[1, 0, 0], [2, 0, 0]]);
+  // Probability of each image's own class, summed by class; and of every class over all images.
+  assertEquals([...t.pPositives[1]].map((v) => +v.toFixed(6)), [1, 0, 0.1]);
+  assertEquals([...t.pAll[0]].map((v) => +v.toFixed(6)), [0.8, 1, 1.2]);
+  // Removing "unit 0" (setting 1) for class 2: balanced accuracy 0.75 -> 0.5; class 1 has no images.
+  const [d] = t.drops(2);
+  assertEquals([d.unit, +d.drop.toFixed(6)], [0, 0.25]);
+  assertEquals(t.drops(1), []);
 });

@@ -176,18 +176,13 @@ export default defineStage({
       }
       for (const l of found.labels) {
         const c = vocab.concepts[l.concept];
-        labels.append({ layer, unit: l.unit, concept: c.id, name: c.name, category: c.category, iou: l.iou });
-      }
-    });
-        }
-        const c = vocab.concepts[best];
         labels.append({
           layer,
-          unit: u,
+          unit: l.unit,
           concept: c.id,
           name: c.name,
           category: c.category,
-          iou: bestIou,
+          iou: l.iou,
         });
       }
     });

@@ -15,12 +15,7 @@ import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { checkLogits, openClassifier } from "../onnx/classifier.ts";
 import { toTensorData } from "../onnx/preprocess.ts";
-import {
-  Ablator,
-  balancedAccuracy,
-  rankByImportance,
-  softBalancedAccuracy,
-} from "../dissection/ablation.ts";
+import { Ablator, rankByImportance, RemovalTally } from "../dissection/ablation.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -56,11 +51,8 @@ export default defineStage({
     const ablator = await Ablator.open(ctx.params.model, bytes, layer, output, ctx.threads);
     const K = classes.length;
     let units = 0;
-    // tp[s][c], fp[s][c]: setting s = 0 is the unablated model, s = u + 1 removes unit u.
-    // pPos[s][c], pAll[s][c]: summed probability of class c over its images, over all images.
-    let tp: Float64Array[] = [], fp: Float64Array[] = [];
-    let pPos: Float64Array[] = [], pAll: Float64Array[] = [];
-    const positives = new Float64Array(K);
+    // Setting s = 0 is the unablated model, s = u + 1 removes unit u.
+    let tally: RemovalTally | null = null;
     const bar = ctx.progress(`removing each unit of ${layer}`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const n = end - start;
@@ -69,14 +61,11 @@ export default defineStage({
       const boundary = await ablator.forwardHead({
         [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]),
       });
-      if (!units) {
+      if (!tally) {
         units = boundary[0].dims[1] as number;
-        tp = Array.from({ length: units + 1 }, () => new Float64Array(K));
-        fp = Array.from({ length: units + 1 }, () => new Float64Array(K));
-        pPos = Array.from({ length: units + 1 }, () => new Float64Array(K));
-        pAll = Array.from({ length: units + 1 }, () => new Float64Array(K));
+        tally = new RemovalTally(units + 1, K);
       }
-      for (let i = 0; i < n; i++) positives[batch.labels[i]]++;
+      tally.addImages(batch.labels, n);
       for (let s0 = 0; s0 <= units; s0 += ctx.params.chunk) {
         const settings: Uint8Array[] = [];
         for (let s = s0; s < Math.min(units + 1, s0 + ctx.params.chunk); s++) {
@@ -88,12 +77,7 @@ export default defineStage({
         out.predicted.forEach((pred, j) => {
           const prob = out.probabilities[j], s = s0 + j;
           checkLogits(ctx.params.model, prob, n, K);
-          for (let i = 0; i < n; i++) {
-            if (pred[i] === batch.labels[i]) tp[s][pred[i]]++;
-            else fp[s][pred[i]]++;
-            pPos[s][batch.labels[i]] += prob[i * K + batch.labels[i]];
-            for (let c = 0; c < K; c++) pAll[s][c] += prob[i * K + c];
-          }
+          tally!.add(s, batch.labels, pred, prob);
         });
       }
       bar.tick(n);
@@ -119,11 +103,11 @@ export default defineStage({
           unit: s - 1,
           label: c,
           class: classes[c],
-          tp: tp[s][c],
-          fp: fp[s][c],
-          p_positives: pPos[s][c],
-          p_all: pAll[s][c],
-          positives: positives[c],
+          tp: tally!.tp[s][c],
+          fp: tally!.fp[s][c],
+          p_positives: tally!.pPositives[s][c],
+          p_all: tally!.pAll[s][c],
+          positives: tally!.positives[c],
           images: count,
         });
       }
@@ -138,15 +122,7 @@ export default defineStage({
       soft_drop: "DOUBLE",
     });
     for (let c = 0; c < K; c++) {
-      if (!positives[c]) continue;
-      const base = balancedAccuracy(tp[0][c], fp[0][c], positives[c], count);
-      const softBase = softBalancedAccuracy(pPos[0][c], pAll[0][c], positives[c], count);
-      const drops = Array.from({ length: units }, (_, u) => ({
-        unit: u,
-        drop: base - balancedAccuracy(tp[u + 1][c], fp[u + 1][c], positives[c], count),
-        softDrop: softBase -
-          softBalancedAccuracy(pPos[u + 1][c], pAll[u + 1][c], positives[c], count),
-      }));
+      const drops = tally!.drops(c);
       rankByImportance(drops).forEach((d, rank) =>
         importance.append({
           layer,
