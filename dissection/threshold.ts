@@ -1,4 +1,7 @@
 /** Choosing a unit's threshold when its peak activation is used as a binary classifier. */
+import { batches } from "../data/open.ts";
+import type { ActivationReader } from "./activations.ts";
+import { peakOf } from "./topk.ts";
 
 /**
  * The cut on peak activation with the best balanced accuracy (midpoints
@@ -21,4 +24,37 @@ export function bestThreshold(rows: { present: boolean; peak: number }[]): numbe
     }
   }
   return best.t;
+}
+
+/** Which half of the images an image falls in: "fit" chooses the threshold, "test" scores it. */
+export type Half = "fit" | "test";
+
+/** A seeded coin for each image's half. */
+export function halfOf(rand: () => number): Half {
+  return rand() < 0.5 ? "fit" : "test";
+}
+
+/** The best threshold on the fitting half of the rows (null when it cannot be fitted). */
+export function fitThreshold(
+  rows: { present: boolean; peak: number; half: Half }[],
+): number | null {
+  return bestThreshold(rows.filter((r) => r.half === "fit"));
+}
+
+/** One unit's peak activation on each image of a stored layer, a batch of images at a time. */
+export function* unitPeaks(
+  acts: ActivationReader,
+  layer: string,
+  unit: number,
+  batch: number,
+): Generator<{ start: number; peaks: Float64Array }> {
+  const shape = acts.shape(layer), hw = shape.height * shape.width;
+  for (const [start, end] of batches(acts.meta.count, batch)) {
+    const a = acts.read(layer, start, end);
+    const peaks = Float64Array.from(
+      { length: end - start },
+      (_, i) => peakOf(a, (i * shape.units + unit) * hw, hw),
+    );
+    yield { start, peaks };
+  }
 }

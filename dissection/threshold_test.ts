@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
-import { bestThreshold } from "./threshold.ts";
+import { bestThreshold, fitThreshold, unitPeaks } from "./threshold.ts";
+import type { ActivationReader } from "./activations.ts";
 
 Deno.test("the best cut separates the groups; none without both groups", () => {
   const rows = [
@@ -11,4 +12,22 @@ Deno.test("the best cut separates the groups; none without both groups", () => {
   ];
   assertEquals(bestThreshold(rows), 3.5);
   assertEquals(bestThreshold(rows.filter((r) => r.present)), null);
+});
+
+Deno.test("a unit's peaks come image by image, batch by batch; the fit half alone sets the threshold", () => {
+  // A stand-in reader: 5 images of 2 units on 1x2 maps.
+  const values = Float32Array.from({ length: 5 * 2 * 2 }, (_, k) => k);
+  const acts = {
+    meta: { count: 5, layers: [{ layer: "l", units: 2, height: 1, width: 2 }] },
+    shape: () => ({ layer: "l", units: 2, height: 1, width: 2 }),
+    read: (_: string, start: number, end: number) => values.slice(start * 4, end * 4),
+  } as unknown as ActivationReader;
+  const got = [...unitPeaks(acts, "l", 1, 2)].map((b) => [b.start, [...b.peaks]]);
+  assertEquals(got, [[0, [3, 7]], [2, [11, 15]], [4, [19]]]);
+  const rows = [
+    { present: true, peak: 5, half: "fit" as const },
+    { present: false, peak: 1, half: "fit" as const },
+    { present: false, peak: 9, half: "test" as const },
+  ];
+  assertEquals(fitThreshold(rows), 3);
 });

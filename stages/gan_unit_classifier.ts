@@ -9,13 +9,11 @@
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { batches } from "../data/open.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { PLANES } from "../dissection/concepts.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { seededRandom } from "../stats/random.ts";
-import { bestThreshold } from "../dissection/threshold.ts";
-import { peakOf } from "../dissection/topk.ts";
+import { fitThreshold, type Half, halfOf, unitPeaks } from "../dissection/threshold.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 
 export default defineStage({
@@ -45,21 +43,17 @@ export default defineStage({
     const plane = PLANES.indexOf(p.head);
     const px = seg.height * seg.width;
     const acts = new ActivationReader(ctx.inputs.activations.dir);
-    const shape = acts.shape(p.layer);
-    const hw = shape.height * shape.width;
     const rand = seededRandom(p.seed);
     const rows: {
       image: number;
       fraction: number;
       present: boolean;
       peak: number;
-      half: string;
+      half: Half;
     }[] = [];
-    for (const [start, end] of batches(acts.meta.count, p.batch)) {
-      const a = acts.read(p.layer, start, end);
-      const buf = segmentation.read(start, end);
-      for (let i = 0; i < end - start; i++) {
-        const peak = peakOf(a, (i * shape.units + best.unit) * hw, hw);
+    for (const { start, peaks } of unitPeaks(acts, p.layer, best.unit, p.batch)) {
+      const buf = segmentation.read(start, start + peaks.length);
+      peaks.forEach((peak, i) => {
         let on = 0;
         const b = (i * PLANES.length + plane) * px;
         for (let q = 0; q < px; q++) if (buf[b + q] === cls) on++;
@@ -69,12 +63,12 @@ export default defineStage({
           fraction,
           present: fraction > p.minFraction,
           peak,
-          half: rand() < 0.5 ? "fit" : "test",
+          half: halfOf(rand),
         });
-      }
+      });
     }
     segmentation.close();
-    const threshold = bestThreshold(rows.filter((r) => r.half === "fit"));
+    const threshold = fitThreshold(rows);
     const unit = await ctx.table("unit", {
       layer: "VARCHAR",
       unit: "INTEGER",

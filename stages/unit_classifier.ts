@@ -9,12 +9,11 @@
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { batches, openDataset } from "../data/open.ts";
+import { openDataset } from "../data/open.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { seededRandom } from "../stats/random.ts";
-import { bestThreshold } from "../dissection/threshold.ts";
-import { peakOf } from "../dissection/topk.ts";
+import { fitThreshold, type Half, halfOf, unitPeaks } from "../dissection/threshold.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -41,27 +40,22 @@ export default defineStage({
       );
     }
     const acts = new ActivationReader(ctx.inputs.activations.dir);
-    const shape = acts.shape(layer);
-    const hw = shape.height * shape.width;
     const rand = seededRandom(ctx.params.seed);
-    const rows: { image: number; label: string; present: boolean; peak: number; half: string }[] =
-      [];
-    for (const [start, end] of batches(acts.meta.count, ctx.params.batch)) {
-      const a = acts.read(layer, start, end);
-      const lab = data.read(start, end).labels;
-      for (let i = 0; i < end - start; i++) {
-        const peak = peakOf(a, (i * shape.units + best.unit) * hw, hw);
+    const rows: { image: number; label: string; present: boolean; peak: number; half: Half }[] = [];
+    for (const { start, peaks } of unitPeaks(acts, layer, best.unit, ctx.params.batch)) {
+      const lab = data.read(start, start + peaks.length).labels;
+      peaks.forEach((peak, i) => {
         const label = labels[lab[i]];
         rows.push({
           image: start + i,
           label,
           present: label === concept,
           peak,
-          half: rand() < 0.5 ? "fit" : "test",
+          half: halfOf(rand),
         });
-      }
+      });
     }
-    const threshold = bestThreshold(rows.filter((r) => r.half === "fit"));
+    const threshold = fitThreshold(rows);
     const unit = await ctx.table("unit", {
       layer: "VARCHAR",
       unit: "INTEGER",
