@@ -13,9 +13,10 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
-import { PlaneConcepts, PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
+import { PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../dissection/colors.ts";
+import { ConceptFrequency, SegmenterScore } from "../dissection/segmenter_score.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -54,17 +55,9 @@ export default defineStage({
     const scored = HEADS.filter((h) =>
       hasMap.has(h) && gtNames[h]?.join("\n") === labels[h].join("\n")
     );
-    const inter = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
-    const predArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
-    const gtArea = Object.fromEntries(HEADS.map((h) => [h, new Float64Array(labels[h].length)]));
-
-    // How often each concept appears: pixels (exact, for the IoU's concept
-    // areas), and images containing it.
-    const conceptPixels = new Float64Array(vocab.concepts.length);
-    const conceptImages = new Float64Array(vocab.concepts.length);
-    const inImage = new Float64Array(vocab.concepts.length);
-    const pixels = new PlaneConcepts(vocab);
-    const everyPixel = Int32Array.of(0, px); // one run
+    const score = new SegmenterScore(Object.fromEntries(scored.map((h) => [h, labels[h]])));
+    // How often each concept appears: pixels (exact, for the IoU's concept areas), and images.
+    const frequency = new ConceptFrequency(vocab, px);
 
     using out = await Deno.open(join(ctx.outDir, "planes.u8"), { write: true, create: true });
     const bar = ctx.progress("segmenting", count);
@@ -72,25 +65,9 @@ export default defineStage({
       const n = end - start;
       const batch = data.read(start, end);
       const { planes, maps } = await seg.segment(batch.images, n);
-      for (let i = 0; i < n; i++) {
-        pixels.use(planesOf(planes, i, px));
-        inImage.fill(0);
-        pixels.countRuns(everyPixel, 1, inImage, 0);
-        for (let c = 0; c < inImage.length; c++) {
-          conceptPixels[c] += inImage[c];
-          if (inImage[c] > 0) conceptImages[c]++;
-        }
-      }
+      for (let i = 0; i < n; i++) frequency.add(planesOf(planes, i, px));
       await writeAll(out, planes);
-      for (const h of scored) {
-        const gt = batch[h]!;
-        const pred = maps[h];
-        for (let p = 0; p < n * px; p++) {
-          predArea[h][pred[p]]++;
-          gtArea[h][gt[p]]++;
-          if (pred[p] === gt[p]) inter[h][gt[p]]++;
-        }
-      }
+      for (const h of scored) score.add(h, maps[h], batch[h]!, n * px);
       bar.tick(n);
     }
     bar.done();
@@ -104,7 +81,7 @@ export default defineStage({
           width,
           planes: PLANES,
           labels: { ...labels, color: COLORS },
-          conceptPixels: Array.from(conceptPixels),
+          conceptPixels: Array.from(frequency.pixels),
         },
         null,
         2,
@@ -124,8 +101,8 @@ export default defineStage({
         concept: c.id,
         name: c.name,
         category: c.category,
-        pixel_fraction: conceptPixels[c.id] / (count * px),
-        image_fraction: conceptImages[c.id] / count,
+        pixel_fraction: frequency.pixels[c.id] / (count * px),
+        image_fraction: frequency.images[c.id] / count,
       });
     }
 
@@ -138,19 +115,15 @@ export default defineStage({
       predicted_pixels: "BIGINT",
       iou: "DOUBLE",
     });
-    for (const h of scored) {
-      labels[h].forEach((name, c) => {
-        if (c === 0 || gtArea[h][c] === 0) return; // "none", or absent from this data set
-        const union = gtArea[h][c] + predArea[h][c] - inter[h][c];
-        scores.append({
-          category: h,
-          concept: name,
-          intersection: inter[h][c],
-          union_: union,
-          gt_pixels: gtArea[h][c],
-          predicted_pixels: predArea[h][c],
-          iou: inter[h][c] / union,
-        });
+    for (const c of score.scores()) {
+      scores.append({
+        category: c.category,
+        concept: c.concept,
+        intersection: c.intersection,
+        union_: c.union,
+        gt_pixels: c.gtPixels,
+        predicted_pixels: c.predictedPixels,
+        iou: c.iou,
       });
     }
   },
