@@ -12,6 +12,7 @@ import type { Store } from "./store.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 import { sqlIdent, sqlString, viewName } from "./duck.ts";
 
+/** Rebuilds the DuckDB catalog: a view per table of the run's artifacts, and the run, node, artifact and lineage tables. */
 export async function rebuildCatalog(store: Store, current: RunRecord): Promise<string[]> {
   const tmp = `${store.catalogPath}.tmp-${Deno.pid}`;
   await Deno.remove(tmp).catch(() => {});

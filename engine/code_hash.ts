@@ -9,6 +9,7 @@ import { dirname, relative, resolve } from "node:path";
 import { fromFileUrl } from "./paths.ts";
 import { sha256 } from "./hash.ts";
 
+/** What a stage's key holds of its code: the digests of its local modules and the npm packages they import. */
 export interface CodeIdentity {
   /** project-relative path -> sha256 of its content */
   files: Record<string, string>;
@@ -22,6 +23,7 @@ const IMPORT_PATTERNS = [
   /\bimport\(\s*["']([^"']+)["']\s*\)/g,
 ];
 
+/** The module specifiers a TypeScript source imports (static and dynamic imports, re-exports). */
 export function importSpecifiers(source: string): string[] {
   const found = new Set<string>();
   for (const pattern of IMPORT_PATTERNS) {
@@ -30,6 +32,7 @@ export function importSpecifiers(source: string): string[] {
   return [...found];
 }
 
+/** Derives a stage module's code identity by walking its imports; caches module digests. */
 export class CodeHasher {
   #fileCache = new Map<string, { hash: string; imports: string[] }>();
 

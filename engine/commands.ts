@@ -16,6 +16,7 @@ import type { PlannedNode } from "./plan.ts";
 import type { ProgressOptions } from "./progress.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 
+/** What `reproduce` takes: the session's options and how to run. */
 export interface ReproduceOptions extends SessionOptions {
   /** Run only these nodes and what they need. */
   only?: string[];
@@ -27,6 +28,7 @@ export interface ReproduceOptions extends SessionOptions {
   progress?: ProgressOptions;
 }
 
+/** What `reproduce` did: the plan, the run record, each node's result, the report and catalog paths. */
 export interface ReproduceResult {
   plan: PlannedNode[];
   /** Absent for --dry-run. With --only it also keeps the other stages' last results. */
@@ -41,6 +43,7 @@ export interface ReproduceResult {
 /** The node whose artifact holds the HTML report. */
 export const REPORT_NODE = "report";
 
+/** Plans the pipeline, runs what is stale under the store's lock, records the run and rebuilds the catalog. */
 export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const session = await openSession(opts);
@@ -110,16 +113,19 @@ async function linkReport(storeRoot: string, results: NodeResult[]): Promise<str
   return join(link, "index.html");
 }
 
+/** The latest run of the config and what a run would do now. */
 export interface StatusResult {
   last: RunRecord | null;
   plan: PlannedNode[];
 }
 
+/** Plans without running: what is fresh, what would run and why. */
 export async function status(opts: SessionOptions): Promise<StatusResult> {
   const session = await openSession(opts);
   return { last: session.previous, plan: await planSession(session) };
 }
 
+/** What gc removed (or would remove) and the bytes it frees. */
 export interface GcResult {
   removed: { stage: string; key: string; bytes: number }[];
   freedBytes: number;

@@ -7,6 +7,7 @@
 import type { AnyStage } from "./stage.ts";
 import { DissectError } from "./errors.ts";
 
+/** A node of the pipeline: a stage, its parameters and its upstream nodes by input slot. */
 export interface NodeSpec {
   id: string;
   stage: AnyStage;
@@ -16,11 +17,13 @@ export interface NodeSpec {
   inputs: Record<string, string>;
 }
 
+/** Parameters and inputs of a node being added. */
 export interface AddOptions {
   params?: Record<string, unknown>;
   inputs?: Record<string, string>;
 }
 
+/** The DAG of stage nodes, in the order they were added (inputs first). */
 export class Pipeline {
   readonly nodes = new Map<string, NodeSpec>();
 

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "DATA" // a data set is empty, corrupt or half-written
   | "STORE_LOCKED"; // another process holds the store
 
+/** An error a user can act on: a code for the exit status, a one-line message naming what is wrong, and a hint. */
 export class DissectError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -29,6 +30,7 @@ export class DissectError extends Error {
   }
 }
 
+/** Whether a thrown value is a DissectError. */
 export function isDissectError(e: unknown): e is DissectError {
   return e instanceof DissectError;
 }

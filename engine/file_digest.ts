@@ -9,6 +9,7 @@ import { relative, resolve } from "node:path";
 import { DissectError } from "./errors.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./fs_atomic.ts";
 
+/** A file's size and modification time: when both are unchanged its digest is reused. */
 export interface FileStamp {
   size: number;
   mtimeMs: number;
@@ -18,6 +19,7 @@ interface CacheEntry extends FileStamp {
   sha256: string;
 }
 
+/** File digests cached by path, size and mtime, so large models are not rehashed every run. */
 export class DigestCache {
   #entries: Record<string, CacheEntry> = {};
   #dirty = false;

@@ -1,6 +1,7 @@
 /** Writes that are either complete or absent: write a sibling, then rename. */
 import { dirname } from "node:path";
 
+/** Writes a file under a temporary name and renames it into place, so readers never see half of it. */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
@@ -12,10 +13,12 @@ export async function writeFileAtomic(
   await Deno.rename(tmp, path);
 }
 
+/** Writes JSON (pretty, with a final newline) atomically. */
 export async function writeJsonAtomic(path: string, value: unknown) {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
+/** A JSON file parsed, or null when it does not exist. */
 export async function readJsonIfExists<T>(path: string): Promise<T | null> {
   try {
     return JSON.parse(await Deno.readTextFile(path)) as T;
@@ -25,6 +28,7 @@ export async function readJsonIfExists<T>(path: string): Promise<T | null> {
   }
 }
 
+/** Whether anything exists at a path. */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

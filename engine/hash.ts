@@ -1,6 +1,7 @@
 /** Hashing helpers: every key in the store is a sha256 over canonical JSON. */
 import { createHash } from "node:crypto";
 
+/** Hex SHA-256 of a string (as UTF-8) or bytes. */
 export function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
@@ -26,6 +27,7 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** SHA-256 of a value's canonical JSON: equal values, equal hashes. */
 export function hashJson(value: unknown): string {
   return sha256(canonicalJson(value));
 }

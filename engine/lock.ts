@@ -15,10 +15,12 @@ interface LockInfo {
   command: string;
 }
 
+/** The store's lock, held by this process until released. */
 export interface StoreLock {
   release(): void;
 }
 
+/** Takes the store's lock (or waits for it); a lock left by a dead process is taken over. */
 export async function acquireLock(
   storeRoot: string,
   opts: { wait?: boolean; command?: string; log?: (m: string) => void } = {},

@@ -2,10 +2,12 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, resolve } from "node:path";
 
+/** The file system path of a file: URL. */
 export function fromFileUrl(url: string): string {
   return fileURLToPath(url);
 }
 
+/** The file: URL of an absolute or relative path. */
 export function toFileUrl(path: string): string {
   return pathToFileURL(path).href;
 }

@@ -12,6 +12,7 @@ import type { Store } from "./store.ts";
 import { canonicalJson, hashJson } from "./hash.ts";
 import type { KeyParts, RunRecord } from "../schemas/manifest.ts";
 
+/** A node with its final parameters, key and whether its artifact is fresh, and why not. */
 export interface PlannedNode {
   id: string;
   stage: string;
@@ -27,6 +28,7 @@ export interface PlannedNode {
   reasons: string[];
 }
 
+/** What planning needs: the pipeline, parameters, store, code hasher, digests and the previous run. */
 export interface PlanContext {
   pipeline: Pipeline;
   params: Map<string, Record<string, unknown>>;
@@ -36,6 +38,7 @@ export interface PlanContext {
   previous: RunRecord | null;
 }
 
+/** Keys every node from its code, parameters, inputs and files, and says which are fresh. */
 export async function plan(ctx: PlanContext): Promise<PlannedNode[]> {
   const out: PlannedNode[] = [];
   const byId = new Map<string, PlannedNode>();

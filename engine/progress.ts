@@ -9,6 +9,7 @@ export interface Progress {
   done(): void;
 }
 
+/** How progress is shown: on a terminal or as lines, where it is written, or not at all. */
 export interface ProgressOptions {
   /** Redraw a bar in place (terminal) or print lines (logs). */
   tty?: boolean;
@@ -75,6 +76,7 @@ export class ProgressBoard {
 
 const encoder = new TextEncoder();
 
+/** Starts reporting progress of `total` items of work under a label. */
 export function startProgress(
   label: string,
   total: number,
@@ -134,6 +136,7 @@ function formatRate(r: number): string {
   return r >= 100 ? r.toFixed(0) : r.toFixed(1);
 }
 
+/** Seconds as "12.3s" or "4m05s". */
 export function formatSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Pipeline } from "./dag.ts";
 import { DissectError } from "./errors.ts";
 
+/** One `node.param = value` override, from the config or --set. */
 export interface Override {
   node: string;
   param: string;
@@ -31,6 +32,7 @@ export function parseSet(arg: string): Override {
   return { node: m[1], param: m[2], value, source: `--set ${arg}` };
 }
 
+/** The config's `stages` section as overrides. */
 export function configOverrides(
   stages: Record<string, Record<string, unknown>>,
 ): Override[] {
@@ -44,6 +46,7 @@ export function configOverrides(
   );
 }
 
+/** Every node's final parameters: stage defaults, then the pipeline's values, then overrides, validated. */
 export function resolveParams(
   pipeline: Pipeline,
   overrides: Override[],

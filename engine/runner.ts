@@ -16,8 +16,10 @@ import { DissectError, isDissectError } from "./errors.ts";
 import { exists } from "./fs_atomic.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
 
+/** How one node ended in a run: executed, cached, skipped or failed, and how long it took. */
 export type NodeResult = RunRecord["nodes"][number];
 
+/** What to run and how: selected and forced nodes, concurrency, threads, logging and progress. */
 export interface ExecuteOptions {
   /** Node ids to consider; others are left out of the run. */
   selected: Set<string>;
@@ -30,6 +32,7 @@ export interface ExecuteOptions {
   progress?: ProgressOptions;
 }
 
+/** Runs the selected stale nodes, each once its inputs are ready, at most `concurrency` at once. */
 export async function execute(
   pipeline: Pipeline,
   planned: PlannedNode[],
@@ -207,6 +210,7 @@ async function stamps(paths: Record<string, string>): Promise<Record<string, str
   return out;
 }
 
+/** The versions of the tools a manifest records (Deno, V8, TypeScript). */
 export function toolVersions(): Record<string, string> {
   return {
     deno: Deno.version.deno,

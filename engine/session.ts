@@ -14,6 +14,7 @@ import { Store } from "./store.ts";
 import { plan, type PlannedNode } from "./plan.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 
+/** Where a command's config, overrides, store and pipeline module come from. */
 export interface SessionOptions {
   /** A JSON config file; absent means the built-in synthetic world. */
   configPath?: string;
@@ -44,6 +45,7 @@ export interface PipelineModule<C extends EngineConfig = EngineConfig> {
   default: (config: C) => Pipeline;
 }
 
+/** Everything one command needs, loaded once: config, pipeline, parameters, store, hashers, previous run. */
 export interface Session {
   config: EngineConfig;
   pipeline: Pipeline;
@@ -115,6 +117,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   };
 }
 
+/** Plans a session and saves the digest cache. */
 export async function planSession(s: Session): Promise<PlannedNode[]> {
   const planned = await plan(s);
   await s.digests.save().catch(() => {}); // read-only commands may lack a store folder

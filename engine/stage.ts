@@ -21,11 +21,13 @@ export interface ArtifactRef {
   file(name: string): string;
 }
 
+/** An open output table: rows are appended in order. */
 export interface TableSink {
   append(row: Row): void;
   readonly rows: number;
 }
 
+/** What a running stage gets: its parameters, inputs, files, output folder, tables, progress, log and threads. */
 export interface StageContext<P, I extends string> {
   /** The node id in the pipeline (one stage can appear as several nodes). */
   node: string;
@@ -43,6 +45,7 @@ export interface StageContext<P, I extends string> {
   threads: number;
 }
 
+/** A stage: its code identity, name, parameters, input slots, output tables, files and run function. */
 export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string = string> {
   /** import.meta.url of the module that defines the stage: its code identity. */
   module: string;
@@ -58,6 +61,7 @@ export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string 
   run(ctx: StageContext<z.infer<S>, I>): Promise<void>;
 }
 
+/** Declares a stage (checks its name; the engine derives its key from the rest). */
 export function defineStage<S extends z.ZodObject, const I extends string>(
   def: StageDef<S, I>,
 ): StageDef<S, I> {
@@ -67,5 +71,6 @@ export function defineStage<S extends z.ZodObject, const I extends string>(
   return def;
 }
 
+/** A stage of any parameters and inputs. */
 // deno-lint-ignore no-explicit-any
 export type AnyStage = StageDef<any, string>;

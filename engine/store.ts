@@ -14,6 +14,7 @@ import { Manifest, RunRecord } from "../schemas/manifest.ts";
 import type { ArtifactRef } from "./stage.ts";
 import { exists, readJsonIfExists, writeJsonAtomic } from "./fs_atomic.ts";
 
+/** The content-addressed artifact store (layout above). */
 export class Store {
   readonly root: string;
 
@@ -168,6 +169,7 @@ export class Store {
   }
 }
 
+/** A published artifact as a downstream stage sees it. */
 export function artifactRef(node: string, dir: string, manifest: Manifest): ArtifactRef {
   return {
     node,

@@ -7,6 +7,7 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { connect, sqlIdent, sqlString } from "./duck.ts";
 
+/** The column types a table may declare. */
 export type ColumnType =
   | "VARCHAR"
   | "DOUBLE"
@@ -17,11 +18,14 @@ export type ColumnType =
   | "INTEGER"
   | "BIGINT";
 
+/** A table's columns: name to type, in order. */
 export type TableSchema = Record<string, ColumnType>;
+/** One row: column name to value. */
 export type Row = Record<string, string | number | boolean | null>;
 
 let tableCounter = 0;
 
+/** Streams rows into a Parquet file through DuckDB, in batches. */
 export class TableWriter {
   #conn: DuckDBConnection;
   #appender: DuckDBAppender;
