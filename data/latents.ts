@@ -1,6 +1,7 @@
 /** Reading a generator's stored latents (latents.f32, [count][dim]) batch by batch. */
 import { DissectError } from "../engine/errors.ts";
 
+/** Reads a generator's stored latent vectors by index range. */
 export class LatentReader {
   readonly count: number;
 

@@ -5,6 +5,7 @@
 import { DissectError } from "../engine/errors.ts";
 import { SplitReader } from "./split_format.ts";
 
+/** Opens a stored split for batched reading; `what` names it in errors. */
 export function openDataset(dir: string, what: string): SplitReader {
   let reader: SplitReader;
   try {

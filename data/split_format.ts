@@ -15,8 +15,10 @@ export interface GroundTruthLabels {
   colors: readonly string[];
 }
 
+/** The format tag in every split's meta.json. */
 export const FORMAT = "dissect-world-split/1";
 
+/** A split's meta.json: size, count, label names, and ground truth if any. */
 export interface SplitMeta {
   format: typeof FORMAT;
   split: string;
@@ -38,6 +40,7 @@ export interface SplitMeta {
 export const MAP_FILES = ["object", "part", "material", "halfbox"] as const;
 type MapName = typeof MAP_FILES[number];
 
+/** Images [start, end) of a split with their labels and ground-truth maps. */
 export interface Batch {
   start: number;
   end: number;

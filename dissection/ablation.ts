@@ -11,6 +11,7 @@ import { createSession } from "../onnx/model.ts";
 import { splitAt } from "../onnx/surgery.ts";
 import { type MaskedTail, maskedTail, maskPoint } from "../onnx/masked_tail.ts";
 
+/** A classifier cut at a layer: the head runs once per batch, the masked tail runs every removal setting on it. */
 export class Ablator {
   private constructor(
     readonly head: ort.InferenceSession,

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
 
+/** A stored layer: its name, units and map size. */
 export interface LayerShape {
   layer: string;
   units: number;
@@ -13,6 +14,7 @@ export interface LayerShape {
   width: number;
 }
 
+/** What an activations artifact holds: how many images, which layers. */
 export interface ActivationsMeta {
   count: number;
   layers: LayerShape[];
@@ -20,10 +22,12 @@ export interface ActivationsMeta {
 
 const META = "activations.json";
 
+/** Writes activations.json beside the layers' files. */
 export function writeActivationsMeta(dir: string, meta: ActivationsMeta): Promise<void> {
   return Deno.writeTextFile(join(dir, META), JSON.stringify(meta, null, 2) + "\n");
 }
 
+/** Reads stored activations of one layer, a batch of images at a time. */
 export class ActivationReader {
   readonly meta: ActivationsMeta;
 

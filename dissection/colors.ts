@@ -20,6 +20,7 @@ export type ColorName = typeof COLORS[number];
 // sectors, with dark oranges/yellows as brown and light low-saturation reds
 // and magentas as pink.
 
+/** Indices of the color terms in COLORS. */
 export const BLACK = 0,
   WHITE = 1,
   GRAY = 2,

@@ -3,6 +3,7 @@ import type { ArtifactRef } from "../engine/stage.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
 
+/** The units of a layer that best match a concept, by IoU, from a dissection's tables. */
 export async function unitsForConcept(
   dissection: ArtifactRef,
   layer: string,

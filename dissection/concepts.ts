@@ -6,19 +6,23 @@
  */
 import type { StageContext } from "../engine/stage.ts";
 
+/** The four kinds of concept a segmentation labels. */
 export type Category = "object" | "part" | "material" | "color";
 
+/** One concept of the vocabulary: its id, name and category. */
 export interface Concept {
   id: number;
   name: string;
   category: Category;
 }
 
+/** The half-box parts every object gets (the paper's top, bottom, left, right). */
 export const HALVES = ["top", "bottom", "left", "right"] as const;
 
 /** Per-pixel label planes stored by the segment stage, in this order. */
 export const PLANES = ["object", "part", "material", "color", "halfbox"] as const;
 
+/** Every concept of a segmentation's label lists, with ids, and how labels map to them. */
 export interface Vocabulary {
   concepts: Concept[];
   /** Concept id of object class i, part class i, ... (-1 for "none" at index 0). */
@@ -48,6 +52,7 @@ export async function writeConcepts(
   }
 }
 
+/** The concept vocabulary of a segmenter's label lists (plus colors and half-box parts). */
 export function buildVocabulary(labels: {
   objects: readonly string[];
   parts: readonly string[];

@@ -12,11 +12,13 @@ import type { SegmentationReader } from "./segmentation.ts";
 import { TopK } from "./topk.ts";
 import type { Border } from "./upsample.ts";
 
+/** One layer's IoU counter and top-k images after counting. */
 export interface LayerCounts {
   counter: IouCounter;
   top: TopK;
 }
 
+/** Counts every unit of every layer against every concept, image after image, and keeps each unit's top images. */
 export function countConcepts(opts: {
   acts: ActivationReader;
   segmentation: SegmentationReader;

@@ -13,6 +13,7 @@ import { Segmenter } from "./segmenter.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { planarToRgb } from "../data/image.ts";
 
+/** A batch of a generator's activations at the edited layer. */
 export interface LayerBatch {
   /** Activations of the layer, [n, units, h, w]. */
   data: Float32Array;
@@ -24,6 +25,7 @@ export interface LayerBatch {
   rest: ort.Tensor[];
 }
 
+/** A generator cut at a layer: the head computes the layer once, the tail renders edited copies of it. */
 export class GeneratorEditor {
   private constructor(
     readonly head: ort.InferenceSession,

@@ -2,9 +2,13 @@
 // every 4-connected component of every object class, the top/bottom and
 // left/right halves of the component's bounding box.
 
+/** Half-box flag bits of a pixel: in the top half of its object's box. */
 export const HALF_TOP = 1;
+/** In the bottom half. */
 export const HALF_BOTTOM = 2;
+/** In the left half. */
 export const HALF_LEFT = 4;
+/** In the right half. */
 export const HALF_RIGHT = 8;
 
 /**

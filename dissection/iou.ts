@@ -60,6 +60,7 @@ function firstAbove(
   return x;
 }
 
+/** Exact IoU counts of every unit of one layer with every concept, image by image. */
 export class IouCounter {
   readonly unitArea: Float64Array;
   readonly conceptArea: Float64Array;

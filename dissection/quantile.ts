@@ -40,6 +40,7 @@ export const QUANTILE_OVER = ["upsampled", "layer"] as const;
 /** The positions a threshold is a quantile over. */
 export type QuantileOver = typeof QUANTILE_OVER[number];
 
+/** A unit's threshold and the exact fraction of values above it. */
 export interface UnitThreshold {
   threshold: number;
   /** Exact fraction of values strictly above the threshold. */
@@ -51,6 +52,7 @@ const BUCKETS = 4096;
 const FIRST_FINITE = 0x008, LAST_FINITE = 0xff7;
 const ZERO = 0x80000000, MINUS_ZERO = 0x7fffffff;
 
+/** The top-q quantile of every unit of a layer, in streaming passes (see above). */
 export class TopQuantile {
   /** Counts of the current pass, by unit and bucket. */
   readonly #hist: Float64Array;

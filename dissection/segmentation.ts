@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
 import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
 
+/** A segment artifact's planes.json: size, label lists and concept areas. */
 export interface SegmentationMeta {
   count: number;
   height: number;
@@ -21,6 +22,7 @@ export function vocabularyOf(meta: SegmentationMeta): Vocabulary {
   return buildVocabulary({ objects: object, parts: part, materials: material, colors: color });
 }
 
+/** Reads stored label planes, a batch of images at a time. */
 export class SegmentationReader {
   readonly px: number;
   private constructor(

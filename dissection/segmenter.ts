@@ -15,7 +15,9 @@ import { halfBoxFlags } from "./half_parts.ts";
 import { colorMap } from "./colors.ts";
 import { COLORS } from "./colors.ts";
 
+/** The segmenter's output heads. */
 export const HEADS = ["object", "part", "material"] as const;
+/** One segmenter head. */
 export type Head = typeof HEADS[number];
 const LABEL_KEYS = { object: "objects", part: "parts", material: "materials" } as const;
 
@@ -29,6 +31,7 @@ export interface Segmented {
 /** Images per segmenter run (see `maps`). */
 const CHUNK = 32;
 
+/** A segmenter model, checked against its label lists, that labels batches of images as planes. */
 export class Segmenter {
   private constructor(
     readonly path: string,

@@ -7,6 +7,7 @@ export function peakOf(values: Float32Array, offset: number, length: number): nu
   return peak;
 }
 
+/** Each unit's k images of highest peak activation, kept as images stream by. */
 export class TopK {
   /** Per unit, (peak, image) pairs sorted by peak descending. */
   readonly best: { peak: number; image: number }[][];

@@ -6,6 +6,7 @@
 import { type Border, Upsampler } from "./upsample.ts";
 import { encodePng } from "../data/png.ts";
 
+/** An image with one unit's mask shown as is, the rest dimmed, and the mask's border drawn. */
 export function highlight(
   rgb: Uint8Array,
   size: number,

@@ -4,6 +4,7 @@
  */
 import { encodeModel, type INodeProto, onnx } from "./proto.ts";
 
+/** An ONNX attribute value GraphBuilder accepts. */
 export type Attr =
   | number
   | number[]
@@ -48,6 +49,7 @@ export function valueInfo(
   };
 }
 
+/** Builds small ONNX graphs in code (tests, heads and tails). */
 export class GraphBuilder {
   #nodes: INodeProto[] = [];
   #inits: object[] = [];

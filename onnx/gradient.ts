@@ -14,6 +14,7 @@ import { Emitter } from "./gradient_emit.ts";
 import { valueInfo } from "./build.ts";
 import { type Node, poolTiles, RULES, Unsupported, ZERO_GRADIENT } from "./gradient_rules.ts";
 
+/** A gradient graph: its bytes and the names of its seed input and gradient output. */
 export interface VjpModel {
   bytes: Uint8Array;
   /** The model input the gradient is taken with respect to. */
@@ -47,6 +48,7 @@ export const DIFFERENTIABLE_OPS = Object.keys(RULES).sort();
 /** Ops used by the backward pass need opset 16 (ScatterElements with reduction). */
 const OPSET = 16;
 
+/** Builds the vector-Jacobian product graph of a classifier (see above). */
 export function vjpModel(
   bytes: Uint8Array,
   opts: { input?: string; output?: string; head?: SeedHead } = {},

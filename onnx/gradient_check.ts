@@ -26,6 +26,7 @@ import { encodeModel } from "./proto.ts";
 import { Emitter } from "./gradient_emit.ts";
 import type { Node } from "./gradient_rules.ts";
 
+/** How a gradient graph compared with finite differences. */
 export interface CheckResult {
   /** Relative error per direction: |fd - vjp| / max(|fd|, |vjp|). */
   errors: number[];
@@ -34,6 +35,7 @@ export interface CheckResult {
   worst: number;
 }
 
+/** How many random directions, from which step, with which seed. */
 export interface CheckOptions {
   directions: number;
   /** The first step; halved up to `halvings` times until estimates agree. */
@@ -52,6 +54,7 @@ export interface CheckOptions {
   linearPiece?: boolean;
 }
 
+/** Compares a gradient graph with central finite differences along random directions. */
 export async function directionalCheck(
   bytes: Uint8Array,
   dims: number[],

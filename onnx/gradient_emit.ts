@@ -9,6 +9,7 @@ import { type INodeProto, onnx } from "./proto.ts";
 
 type Initializer = InstanceType<typeof onnx.TensorProto>;
 
+/** Writes the nodes and constants of a backward pass with fresh names. */
 export class Emitter {
   readonly nodes: INodeProto[] = [];
   readonly initializers: Initializer[] = [];

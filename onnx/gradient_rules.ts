@@ -7,8 +7,10 @@ import type { Attr } from "./build.ts";
 import { Emitter } from "./gradient_emit.ts";
 import type { onnx } from "./proto.ts";
 
+/** An ONNX node as decoded. */
 export type Node = InstanceType<typeof onnx.NodeProto>;
 
+/** What a gradient rule gets: the emitter, the node, its output gradients and facts about its inputs. */
 export interface RuleArgs {
   e: Emitter;
   node: Node;
@@ -26,6 +28,7 @@ export interface RuleArgs {
   spatialDims: (name: string) => number[] | undefined;
 }
 
+/** The gradient of one operator: which inputs it flows into, and the nodes that compute it. */
 export interface Rule {
   /** Inputs a gradient can flow into; others (shapes, statistics) are treated as constant. */
   differentiable: number[];
@@ -85,6 +88,7 @@ const reshaped: Rule = {
   grad: ({ e, node, gy }) => [e.reshapeLike(gy[0]!, node.input[0])],
 };
 
+/** The gradient rule of every supported operator, by op type. */
 export const RULES: Record<string, Rule> = {
   Identity: same,
   // Inference-mode dropout passes its input through.

@@ -24,6 +24,7 @@ export interface MaskedTail {
   probabilities: string;
 }
 
+/** Turns a tail into one that runs many keep-masks of the layer at once (see above). */
 export function maskedTail(tail: Uint8Array, boundary: string[], output: string): MaskedTail {
   const model = decodeModel(tail);
   const g = model.graph!;

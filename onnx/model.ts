@@ -7,11 +7,13 @@ import * as ort from "onnxruntime-node";
 import { DissectError } from "../engine/errors.ts";
 import { decodeModel, dimsOf, type ModelProto } from "./proto.ts";
 
+/** A graph input or output: its name and dims (numbers or symbolic names). */
 export interface TensorInfo {
   name: string;
   dims: (number | string)[];
 }
 
+/** What inspecting a model finds: inputs, outputs, layers, metadata and opset. */
 export interface ModelInfo {
   path: string;
   inputs: TensorInfo[];
@@ -25,6 +27,7 @@ export interface ModelInfo {
   proto: ModelProto;
 }
 
+/** A model file's bytes; a missing file is a MODEL error naming it. */
 export async function readModelBytes(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
@@ -36,6 +39,7 @@ export async function readModelBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+/** Decodes a model's bytes and lists what a stage needs of it; not ONNX is a MODEL error. */
 export function inspectBytes(path: string, bytes: Uint8Array): ModelInfo {
   let proto: ModelProto;
   try {
@@ -70,6 +74,7 @@ export function inspectBytes(path: string, bytes: Uint8Array): ModelInfo {
   };
 }
 
+/** inspectBytes of a model file. */
 export async function inspectModel(path: string): Promise<ModelInfo> {
   return inspectBytes(path, await readModelBytes(path));
 }

@@ -7,17 +7,20 @@ import { z } from "zod";
 import { DissectError } from "../engine/errors.ts";
 import type { ModelInfo } from "./model.ts";
 
+/** How a model wants its input: mean, std, layout and value range (metadata "preprocess"). */
 export const Preprocess = z.object({
   mean: z.array(z.number()).length(3),
   std: z.array(z.number().positive()).length(3),
   layout: z.literal("NCHW"),
   range: z.tuple([z.number(), z.number()]),
 });
+/** A model's preprocessing. */
 export type Preprocess = z.infer<typeof Preprocess>;
 
 /** What a model gets when its metadata says nothing: [0,1] RGB, no normalization. */
 export const PLAIN: Preprocess = { mean: [0, 0, 0], std: [1, 1, 1], layout: "NCHW", range: [0, 1] };
 
+/** A model's preprocessing from its metadata (plain [0, 1] RGB when absent). */
 export function preprocessOf(info: ModelInfo): Preprocess {
   const raw = info.metadata.preprocess;
   if (!raw) return PLAIN;

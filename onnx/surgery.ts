@@ -28,11 +28,13 @@ function graphOf(model: ModelProto): Graph {
   return model.graph as unknown as Graph;
 }
 
+/** An addressable tensor of a graph and the op that makes it. */
 export interface Layer {
   name: string;
   op: string;
 }
 
+/** A graph cut at a layer into a head and a tail, and the tensors that cross the cut. */
 export interface Split {
   /** Graph inputs -> the boundary tensors (its outputs, in boundary order). */
   head: Uint8Array;

@@ -5,12 +5,14 @@
  */
 import { seededRandom } from "./random.ts";
 
+/** A statistic and its interval. */
 export interface Interval {
   estimate: number;
   lo: number;
   hi: number;
 }
 
+/** How many resamples, what coverage, which seed. */
 export interface BootstrapOptions {
   resamples?: number;
   /** Coverage, e.g. 0.95 or 0.99. */

@@ -4,6 +4,7 @@
  */
 import { seededRandom } from "./random.ts";
 
+/** n standard normal vectors of `dim` values, vectors start to start + n of the seed's sequence. */
 export function normalLatents(seed: number, start: number, n: number, dim: number): Float32Array {
   const out = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
