@@ -26,6 +26,7 @@ export type MarginGradient = (
   term: MarginTerm,
 ) => Promise<{ logits: Float32Array; grad: Float32Array }>;
 
+/** The C&W attack's settings: steps, binary-search steps, confidence, learning rate, initial c. */
 export interface AttackOptions {
   /** Adam steps per value of c. */
   steps: number;
@@ -37,6 +38,7 @@ export interface AttackOptions {
   initialC: number;
 }
 
+/** A batch of attacks' outcomes: per image success, L2 distance and smallest c, the adversarial images. */
 export interface AttackResult {
   success: boolean[];
   /** L2 distance of the best adversarial image (NaN where none succeeded). */
@@ -51,6 +53,7 @@ export interface AttackResult {
 
 const BIG = 1e10;
 
+/** The Carlini-Wagner L2 targeted attack on one image, through a margin-gradient function. */
 export async function carliniWagner(
   model: MarginGradient,
   x0: Float32Array,

@@ -8,6 +8,7 @@ import { Upsampler } from "../dissection/upsample.ts";
 import { gridPng } from "../dissection/unit_image.ts";
 import { planarToRgb } from "../data/image.ts";
 
+/** One attacked image for the figure: original, adversarial, and the chosen units' maps before and after. */
 export interface AttackExample {
   /** Planar pixels in [0, 1], [3, h, w]. */
   original: Float32Array;
@@ -20,6 +21,7 @@ export interface AttackExample {
   w: number;
 }
 
+/** The C12 figure: per example, the images, their difference and each chosen unit's change, as a PNG. */
 export function attackFigure(examples: AttackExample[], height: number, width: number): Uint8Array {
   if (height !== width) {
     throw new Error(`attack figure: images must be square, not ${height}x${width}`);

@@ -10,6 +10,7 @@ export interface Ratio {
   max: number;
 }
 
+/** A benchmark's measurements and the ratios it is judged on. */
 export interface BenchResult {
   /** Informational measurements (seconds, rates, bytes). */
   metrics: Record<string, number>;
@@ -17,6 +18,7 @@ export interface BenchResult {
   ratios: Ratio[];
 }
 
+/** A named benchmark. */
 export interface Benchmark {
   name: string;
   description: string;

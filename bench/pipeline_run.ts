@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import type { Manifest } from "../schemas/manifest.ts";
 
+/** One timed run of the pipeline: stage seconds, peak memory, artifact folders. */
 export interface PipelineRun {
   /** Seconds per executed stage, by node name. */
   seconds: Record<string, number>;

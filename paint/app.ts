@@ -22,6 +22,7 @@ export const PAINT_NODES = {
 
 const REPRODUCE = "run `deno task reproduce` first: it dissects the generator the page paints with";
 
+/** What the paint server serves from: the painter, its layer and the run it reads. */
 export interface PaintApp {
   painter: Painter;
   layer: string;
@@ -29,6 +30,7 @@ export interface PaintApp {
   run: { config: string; runId: string; store: string };
 }
 
+/** Opens the latest run's generator dissection for painting; says to run reproduce first when it is missing. */
 export async function openPaintApp(opts: {
   store?: string;
   configPath?: string;

@@ -4,6 +4,7 @@
  * the image pixels they cover. A cell map is h*w bytes, 1 = edited.
  */
 
+/** A point of a stroke in output pixels. */
 export type Point = [number, number];
 
 /** A cell counts as painted when the brush covers this share of it, or a point falls in it. */

@@ -14,6 +14,7 @@ import type { LatentReader } from "../data/latents.ts";
 import { DissectError } from "../engine/errors.ts";
 import type { PaletteConcept } from "./palette.ts";
 
+/** Whether a stroke draws a concept or erases it. */
 export type Mode = "draw" | "erase";
 
 /** One edit: a palette concept, drawn or erased, in the cells marked 1 (h*w bytes). */
@@ -62,6 +63,7 @@ export function applyEdits(
   }
 }
 
+/** Regenerates a sample with strokes applied to a concept's units at the edited layer. */
 export class Painter {
   readonly #concepts: Map<string, PaletteConcept>;
 

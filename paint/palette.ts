@@ -11,6 +11,7 @@ import { DissectError } from "../engine/errors.ts";
 import { HALVES } from "../dissection/concepts.ts";
 import type { Head } from "../dissection/segmenter.ts";
 
+/** One unit of a palette concept and its threshold. */
 export interface PaletteUnit {
   unit: number;
   iou: number;
@@ -18,6 +19,7 @@ export interface PaletteUnit {
   threshold: number;
 }
 
+/** A concept of the palette and the units drawn for it. */
 export interface PaletteConcept {
   /** Unique within a palette: what the page shows and a request names. */
   name: string;
@@ -29,6 +31,7 @@ export interface PaletteConcept {
   units: PaletteUnit[];
 }
 
+/** How many concepts and how many units each. */
 export interface PaletteOptions {
   layer: string;
   /** How many concepts, most frequent first. */
@@ -37,8 +40,10 @@ export interface PaletteOptions {
   units: number;
 }
 
+/** The paper's palette sizes: 12 concepts shown, 20 units each. */
 export const PALETTE_DEFAULTS = { concepts: 12, units: 20 } as const;
 
+/** The palette: the concepts the segmenter finds most in generated images, each with its top units by IoU. */
 export async function buildPalette(
   dissection: ArtifactRef,
   thresholds: ArtifactRef,

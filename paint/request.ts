@@ -8,6 +8,7 @@ import { z } from "zod";
 import { strokeCells } from "./brush.ts";
 import type { Stroke } from "./painter.ts";
 
+/** Bounds on one paint request. */
 export const LIMITS = {
   /** Request bodies above this are refused unread (413). */
   bodyBytes: 1 << 20,
@@ -15,6 +16,7 @@ export const LIMITS = {
   pointsPerStroke: 5000,
 } as const;
 
+/** A malformed or out-of-range request (a 4xx). */
 export class RequestError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -43,6 +45,7 @@ export interface PaintTarget {
   palette: { name: string }[];
 }
 
+/** Validates a paint request's JSON body. */
 export function parsePaintRequest(
   raw: unknown,
   target: PaintTarget,

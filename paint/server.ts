@@ -11,6 +11,7 @@ import { encodePng } from "../data/png.ts";
 import type { Painter } from "./painter.ts";
 import { LIMITS, parsePaintRequest, RequestError } from "./request.ts";
 
+/** A file the page needs, served from memory. */
 export interface StaticAsset {
   type: string;
   body: string;
@@ -35,11 +36,13 @@ export async function loadStatic(): Promise<Map<string, StaticAsset>> {
   return out;
 }
 
+/** What the page is told at load: the edited layer and the run the palette comes from. */
 export interface PaintInfo {
   layer: string;
   run: { config: string; runId: string };
 }
 
+/** The HTTP handler of the paint page. */
 export function paintHandler(
   painter: Painter,
   info: PaintInfo,

@@ -17,6 +17,7 @@ import {
 import { esc, page, table } from "./html.ts";
 import { type Figure, figureHtml } from "./figures.ts";
 
+/** A claim and what its measure found, or why it was not measured. */
 export interface ClaimOutcome {
   claim: Claim;
   measure?: ClaimMeasure;
@@ -27,6 +28,7 @@ export interface ClaimOutcome {
   failed?: boolean;
 }
 
+/** Runs every claim's measure on the run's tables. */
 export async function measureClaims(
   claims: Claim[],
   measures: Record<string, ClaimMeasure>,
@@ -88,6 +90,7 @@ export interface ExtraPage {
   }>;
 }
 
+/** Writes the report: the index, a page per claim and the extra pages. */
 export async function writeReport(
   dir: string,
   outcomes: ClaimOutcome[],

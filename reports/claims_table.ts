@@ -1,5 +1,6 @@
 /** The paper's claims, parsed from the markdown table of claims.md. */
 
+/** A row of claims.md: id, figure, statement, the paper's numbers, stages. */
 export interface Claim {
   id: string;
   figure: string;
@@ -8,6 +9,7 @@ export interface Claim {
   stages: string;
 }
 
+/** The claims table of claims.md. */
 export function parseClaims(markdown: string): Claim[] {
   const claims: Claim[] = [];
   for (const line of markdown.split("\n")) {

@@ -4,6 +4,7 @@
  */
 import { esc } from "./html.ts";
 
+/** A chart on a page: kind, axes and series. */
 export interface Figure {
   kind: "bars" | "lines" | "points";
   title: string;
@@ -15,6 +16,7 @@ export interface Figure {
   series: { label: string; values: (number | null)[] }[];
 }
 
+/** The HTML (and data) of a chart. */
 export function figureHtml(fig: Figure): string {
   const json = JSON.stringify(fig).replaceAll("<", "\\u003c");
   return `<figure class="plot"><figcaption>${esc(fig.title)}</figcaption>` +

@@ -1,10 +1,12 @@
 /** Small HTML helpers: escaping and the shared page frame. */
 
+/** HTML-escaped text. */
 export function esc(s: unknown): string {
   return String(s).replaceAll("&", "&amp;").replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
+/** A whole report page around a body. */
 export function page(title: string, body: string, opts: { root?: string } = {}): string {
   const root = opts.root ?? ".";
   return `<!doctype html>
@@ -28,6 +30,7 @@ ${body}
 `;
 }
 
+/** An HTML table of escaped cells. */
 export function table(headers: string[], rows: unknown[][]): string {
   return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead>
 <tbody>${

@@ -10,6 +10,7 @@ import { connect, queryRows, sqlIdent, sqlString, viewName } from "../engine/duc
 import type { Figure } from "./figures.ts";
 import { bootstrapMean } from "../stats/bootstrap.ts";
 
+/** A number on a page, with its interval, the SQL that produced it and the tables it read. */
 export interface Measured {
   label: string;
   /** null when the data cannot give it (shown as n/a). */
@@ -26,6 +27,7 @@ export interface Measured {
   tables: string[];
 }
 
+/** A verdict. */
 export type Outcome = "holds" | "fails" | "inconclusive";
 
 /** Thrown by a measure when the run's data cannot answer (too few images of a kind): inconclusive. */
@@ -33,6 +35,7 @@ export class InsufficientData extends Error {
   override name = "InsufficientData";
 }
 
+/** What a claim's measure returns: numbers, verdict, figures. */
 export interface ClaimResult {
   values: Measured[];
   verdict: { outcome: Outcome; detail: string };
@@ -48,6 +51,7 @@ export interface PageContext {
   inputs: Record<string, ArtifactRef>;
 }
 
+/** A claim's measure: the nodes it reads, its rule in words, and the code that applies it. */
 export interface ClaimMeasure {
   id: string;
   /** Pipeline nodes whose tables it reads. */

@@ -21,6 +21,7 @@ import { C11 } from "./claims/C11.ts";
 import { C12 } from "./claims/C12.ts";
 import { C13 } from "./claims/C13.ts";
 
+/** Every claim's measure, by claim id. */
 export const MEASURES: Record<string, ClaimMeasure> = Object.fromEntries(
   [M1, M2, C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13].map((m) => [m.id, m]),
 );

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 
+/** Which synthetic world: generation, seed, image size, images per split. */
 export const WorldConfig = z.strictObject({
   /** The world's generation: 1 (14 classes) or 2 (40 classes, close-framed churches). */
   version: z.union([z.literal(1), z.literal(2)]).default(1),
@@ -20,6 +21,7 @@ export const WorldConfig = z.strictObject({
   }).prefault({}),
 });
 
+/** A model file and the layers of it to dissect. */
 export const ModelRef = z.strictObject({
   /** Path to the ONNX file, relative to the working directory. */
   path: z.string().min(1),
@@ -27,6 +29,7 @@ export const ModelRef = z.strictObject({
   layers: z.array(z.string().min(1)).min(1).optional(),
 });
 
+/** A folder of the user's images, labeled by subfolder or not. */
 export const ImageFolder = z.strictObject({
   /** A folder of images (png, jpeg, webp, ...), searched recursively. */
   folder: z.string().min(1),
@@ -63,6 +66,7 @@ const ZOO = {
 /** Layers of the zoo's generator: layer4 is 8x8 and layer5 16x16, as in the paper. */
 export const GAN_LAYERS = Array.from({ length: 10 }, (_, i) => `layer${i + 1}`);
 
+/** The run configuration (see above). */
 export const RunConfig = z.strictObject({
   /** Names the run in the store; gc keeps the latest run of every name. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).default("default"),
@@ -99,4 +103,5 @@ export const RunConfig = z.strictObject({
   /** node id -> parameter -> value; applied over the pipeline's own values. */
   stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
 });
+/** A validated run configuration. */
 export type RunConfig = z.infer<typeof RunConfig>;

@@ -1,6 +1,7 @@
 /** What every published artifact records about how it was made. */
 import { z } from "zod";
 
+/** What a key is the hash of: stage, parameters, input keys, code and file digests. */
 export const KeyParts = z.object({
   stage: z.string(),
   params: z.record(z.string(), z.unknown()),
@@ -13,8 +14,10 @@ export const KeyParts = z.object({
   /** file slot -> sha256 of the file (or folder) read */
   files: z.record(z.string(), z.string()),
 });
+/** The parts of a key. */
 export type KeyParts = z.infer<typeof KeyParts>;
 
+/** An artifact's manifest.json: its key parts, tables, timings and tools. */
 export const Manifest = z.object({
   format: z.literal("dissect-artifact/1"),
   node: z.string(),
@@ -32,6 +35,7 @@ export const Manifest = z.object({
   tables: z.record(z.string(), z.number()),
   tools: z.record(z.string(), z.string()),
 });
+/** A parsed manifest. */
 export type Manifest = z.infer<typeof Manifest>;
 
 /** One `reproduce` invocation, as recorded under artifacts/runs/. */
@@ -51,4 +55,5 @@ export const RunRecord = z.object({
     error: z.string().optional(),
   })),
 });
+/** A parsed run record. */
 export type RunRecord = z.infer<typeof RunRecord>;

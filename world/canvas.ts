@@ -5,6 +5,7 @@
 /** Color at a pixel, packed 0xRRGGBB. */
 export type Texture = (x: number, y: number) => number;
 
+/** What filling a shape writes: color (or texture) and its object, part and material. */
 export interface Paint {
   object: number;
   part?: number;
@@ -48,6 +49,7 @@ export function rect(x: number, y: number, w: number, h: number): Shape {
   );
 }
 
+/** An axis-aligned ellipse shape. */
 export function ellipse(
   cx: number,
   cy: number,
@@ -107,6 +109,7 @@ export function union(...shapes: Shape[]): Shape {
   };
 }
 
+/** An RGB image with exact object, part and material maps, filled shape by shape. */
 export class Canvas {
   readonly rgb: Uint8Array;
   readonly object: Uint8Array;

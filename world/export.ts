@@ -15,6 +15,7 @@ function intArg(name: string, v: string | undefined, min: number): number {
   return n;
 }
 
+/** Renders a split to a folder in the split format. */
 export function exportSplit(
   split: SplitName,
   count: number,

@@ -87,6 +87,7 @@ export function recede(
   );
 }
 
+/** An indoor room's box: wall edges, floor line and ceiling. */
 export interface Room {
   /** Back wall box. */
   left: number;

@@ -12,6 +12,7 @@ import type { WorldVersion } from "./vocabulary.ts";
 
 type MapName = "object" | "part" | "material" | "halfbox" | "color";
 
+/** A stable false color for a label id (0 is black). */
 export function falseColor(id: number): [number, number, number] {
   if (id === 0) return [0, 0, 0];
   const h = hash(id, 77);

@@ -17,6 +17,7 @@ import {
   type WorldVersion,
 } from "./vocabulary.ts";
 
+/** One rendered image with its exact ground-truth maps. */
 export interface Rendered {
   width: number;
   height: number;

@@ -384,6 +384,7 @@ const park: Draw = (ctx) => {
 
 // ---- outdoor built ----
 
+/** How likely trees and doors are in a church scene. */
 export interface ChurchOpts {
   treeP: number;
   treeMax: number;
@@ -775,6 +776,7 @@ const livingRoom: Draw = (ctx) =>
     hanging: 0.2,
   });
 
+/** The drawer of every v1 scene class. */
 export const SCENE_DRAWERS: Record<SceneName, Draw> = {
   ski_resort: skiResort,
   mountain,

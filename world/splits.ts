@@ -6,9 +6,12 @@
 import { hash, Rng } from "./rng.ts";
 import { FOCAL_OBJECTS, sceneId, scenesOf, type WorldVersion } from "./vocabulary.ts";
 
+/** The world's splits. */
 export const SPLITS = ["train", "val", "objects", "church"] as const;
+/** A split. */
 export type SplitName = typeof SPLITS[number];
 
+/** One item of a split: its index, render seed and label. */
 export interface SplitItem {
   index: number;
   /** Seed for the renderer. */

@@ -9,10 +9,12 @@ function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
+/** A color as 0xRRGGBB. */
 export function rgb(r: number, g: number, b: number): number {
   return (clamp255(r) << 16) | (clamp255(g) << 8) | clamp255(b);
 }
 
+/** A 0xRRGGBB color's channels. */
 export function channels(c: number): [number, number, number] {
   return [(c >>> 16) & 255, (c >>> 8) & 255, c & 255];
 }
@@ -23,6 +25,7 @@ export function shade(c: number, f: number, add = 0): number {
   return rgb(r * f + add, g * f + add, b * f + add);
 }
 
+/** Two colors blended channel by channel (t = 0 gives a). */
 export function mix(a: number, b: number, t: number): number {
   const [r1, g1, b1] = channels(a), [r2, g2, b2] = channels(b);
   return rgb(

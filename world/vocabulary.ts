@@ -2,6 +2,7 @@
 // stable: they are written into split files and read by the training scripts.
 // Index 0 of objects, parts and materials is "none" so 0 can mean "unlabeled".
 
+/** World v1's scene classes (ids are indices). */
 export const SCENES = [
   "ski_resort",
   "mountain",
@@ -65,6 +66,7 @@ export function scenesOf(version: WorldVersion): readonly string[] {
   return version === 1 ? SCENES : SCENES_V2;
 }
 
+/** Object classes; 0 is "none". */
 export const OBJECTS = [
   "none",
   "sky",
@@ -102,9 +104,11 @@ export const OBJECTS = [
   "pier",
   "streetlight",
 ] as const;
+/** An object class. */
 export type ObjectName = typeof OBJECTS[number];
 
 // Part names are unique across the whole list so a name alone is a concept.
+/** Part classes and the object each belongs to; 0 is "none". */
 export const PARTS: readonly { name: string; parent: ObjectName | "none" }[] = [
   { name: "none", parent: "none" },
   { name: "door", parent: "building" },
@@ -147,8 +151,10 @@ export const PARTS: readonly { name: string; parent: ObjectName | "none" }[] = [
   { name: "pot", parent: "plant" },
   { name: "leaves", parent: "plant" },
 ];
+/** Part class names, by id. */
 export const PART_NAMES: readonly string[] = PARTS.map((p) => p.name);
 
+/** Material classes; 0 is "none". */
 export const MATERIALS = [
   "none",
   "brick",
@@ -172,6 +178,7 @@ export const MATERIALS = [
   "plastic",
   "paper",
 ] as const;
+/** A material class. */
 export type MaterialName = typeof MATERIALS[number];
 
 // Colors are the method's concept category, named from pixels alone (dissection/colors.ts).
@@ -179,6 +186,7 @@ import { COLORS } from "../dissection/colors.ts";
 export { type ColorName, COLORS } from "../dissection/colors.ts";
 
 // Focal objects of the object-centric split: things, not stuff.
+/** The objects of the object-centric split. */
 export const FOCAL_OBJECTS = [
   "airplane",
   "car",
@@ -211,11 +219,14 @@ export const objectId: (name: ObjectName) => number = indexer(
   OBJECTS,
   "object",
 );
+/** The id of a part name. */
 export const partId: (name: string) => number = indexer(PART_NAMES, "part");
+/** The id of a material name. */
 export const materialId: (name: MaterialName) => number = indexer(
   MATERIALS,
   "material",
 );
+/** The id of a v1 scene name. */
 export const sceneId: (name: SceneName) => number = indexer(SCENES, "scene");
 
 /** The label lists of the world's ground-truth maps, as a split records them. */

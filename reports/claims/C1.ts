@@ -9,6 +9,7 @@ import type { ClaimMeasure } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
 import { table } from "../html.ts";
 
+/** The measure of claim C1 (rule above). */
 export const C1: ClaimMeasure = {
   id: "C1",
   thresholds: "val",

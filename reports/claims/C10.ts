@@ -14,6 +14,7 @@ import { artifactImage } from "./images.ts";
 const PIXELS = "tree_removal__pixels";
 const K = 20;
 
+/** The measure of claim C10 (rule above). */
 export const C10: ClaimMeasure = {
   id: "C10",
   thresholds: "gan",

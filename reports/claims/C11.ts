@@ -11,6 +11,7 @@ import { artifactImage } from "./images.ts";
 
 const INS = "door_insertion__insertions";
 
+/** The measure of claim C11 (rule above). */
 export const C11: ClaimMeasure = {
   id: "C11",
   thresholds: "gan",

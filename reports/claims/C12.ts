@@ -43,6 +43,7 @@ function perImage(scaled: boolean): string {
   HAVING bool_or(source_top) AND bool_or(target_top)`;
 }
 
+/** The measure of claim C12 (rule above). */
 export const C12: ClaimMeasure = {
   id: "C12",
   needs: ["cw-attack", "rank-units"],

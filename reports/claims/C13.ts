@@ -25,6 +25,7 @@ function increaseSql(concept: string): string {
      WHERE concept = ${sqlString(concept)} ORDER BY image`;
 }
 
+/** The measure of claim C13 (rule above). */
 export const C13: ClaimMeasure = {
   id: "C13",
   thresholds: "gan",

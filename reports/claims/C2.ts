@@ -10,6 +10,7 @@ import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
 import { argmax } from "../../stats/argmax.ts";
 
+/** The measure of claim C2 (rule above). */
 export const C2: ClaimMeasure = {
   id: "C2",
   thresholds: "val",

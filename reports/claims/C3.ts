@@ -13,6 +13,7 @@ import { detectionAccuracy, peakStrip, requireBothOutcomes } from "./unit_detect
 const PEAKS = "unit_classifier__peaks";
 const UNIT = "unit_classifier__unit";
 
+/** The measure of claim C3 (rule above). */
 export const C3: ClaimMeasure = {
   id: "C3",
   thresholds: "val",

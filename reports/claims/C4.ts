@@ -27,6 +27,7 @@ import {
 } from "./ablation.ts";
 import { unitImages } from "./dissection.ts";
 
+/** The measure of claim C4 (rule above). */
 export const C4: ClaimMeasure = {
   id: "C4",
   thresholds: "val",

@@ -23,6 +23,7 @@ import {
 
 const K = 20;
 
+/** The measure of claim C5 (rule above). */
 export const C5: ClaimMeasure = {
   id: "C5",
   needs: ["rank-units", "ablate-class", "classify-val"],

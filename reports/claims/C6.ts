@@ -24,6 +24,7 @@ import {
 
 const PAPER_K = 20;
 
+/** The measure of claim C6 (rule above). */
 export const C6: ClaimMeasure = {
   id: "C6",
   needs: ["rank-units", "ablate-class", "classify-val"],

@@ -15,6 +15,7 @@ const SQL = `SELECT l.unit, l.iou, count(i.unit) AS classes
   WHERE l.layer = (SELECT any_value(layer) FROM rank_units__importance)
   GROUP BY ALL ORDER BY l.unit`;
 
+/** The measure of claim C7 (rule above). */
 export const C7: ClaimMeasure = {
   id: "C7",
   thresholds: "val",

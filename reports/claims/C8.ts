@@ -9,6 +9,7 @@ import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
 import { argmax } from "../../stats/argmax.ts";
 
+/** The measure of claim C8 (rule above). */
 export const C8: ClaimMeasure = {
   id: "C8",
   thresholds: "gan",

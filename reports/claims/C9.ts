@@ -20,6 +20,7 @@ import { detectionAccuracy, peakStrip, requireBothOutcomes } from "./unit_detect
 const PEAKS = "gan_unit_classifier__peaks";
 const UNIT = "gan_unit_classifier__unit";
 
+/** The measure of claim C9 (rule above). */
 export const C9: ClaimMeasure = {
   id: "C9",
   thresholds: "gan",

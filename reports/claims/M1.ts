@@ -10,6 +10,7 @@ import { esc } from "../html.ts";
 const PRED = "classify_val__predictions";
 const CLASSES = "classify_val__classes";
 
+/** The measure of claim M1 (rule above). */
 export const M1: ClaimMeasure = {
   id: "M1",
   needs: ["classify-val"],

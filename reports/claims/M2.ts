@@ -10,6 +10,7 @@ import type { ClaimMeasure } from "../measure.ts";
 
 const SCORES = "segment_val__segmenter_scores";
 
+/** The measure of claim M2 (rule above). */
 export const M2: ClaimMeasure = {
   id: "M2",
   needs: ["segment-val"],

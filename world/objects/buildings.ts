@@ -6,6 +6,7 @@ import * as T from "../textures.ts";
 import type { MaterialName } from "../vocabulary.ts";
 import { type Ctx, mat } from "./common.ts";
 
+/** What a building may have and how likely. */
 export interface BuildingOpts {
   /** Probability of each optional part. */
   door: number;
@@ -23,6 +24,7 @@ export interface BuildingOpts {
   windowPitch?: [number, number];
 }
 
+/** An ordinary house. */
 export const HOUSE: BuildingOpts = {
   door: 0.7,
   dome: 0.03,

@@ -6,6 +6,7 @@ import type { Rng } from "../rng.ts";
 import * as T from "../textures.ts";
 import { materialId, type MaterialName, objectId, type ObjectName, partId } from "../vocabulary.ts";
 
+/** What every drawer gets: the canvas, a random stream, the unit size and the image size. */
 export interface Ctx {
   c: Canvas;
   rng: Rng;
@@ -40,6 +41,7 @@ export const PALETTE: Record<MaterialName, number[]> = {
   paper: [0xe8e0d0],
 };
 
+/** A material's typical color, jittered. */
 export function baseColor(ctx: Ctx, mat: MaterialName): number {
   return T.jitter(ctx.rng, ctx.rng.pick(PALETTE[mat]), 12);
 }

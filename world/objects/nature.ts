@@ -17,6 +17,7 @@ export function sky(ctx: Ctx, horizon: number): void {
   );
 }
 
+/** n clouds above yMax. */
 export function clouds(ctx: Ctx, n: number, yMax: number): void {
   const { rng, S } = ctx;
   for (let k = 0; k < n; k++) {
@@ -72,6 +73,7 @@ export function mountains(
   return minY;
 }
 
+/** The two tree shapes. */
 export type TreeKind = "round" | "pine";
 
 /** A tree standing at (x, by) with total height h. */
