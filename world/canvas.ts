@@ -1,6 +1,8 @@
-// A tiny label-aware rasterizer. Every fill writes color, object, part and
-// material at once, in painter's order, so ground truth is exactly what is
-// visible. Coverage is tested at pixel centers (x + 0.5, y + 0.5).
+/**
+ * A tiny label-aware rasterizer. Every fill writes color, object, part and
+ * material at once, in painter's order, so ground truth is exactly what is
+ * visible. Coverage is tested at pixel centers (x + 0.5, y + 0.5).
+ */
 
 /** Color at a pixel, packed 0xRRGGBB. */
 export type Texture = (x: number, y: number) => number;

@@ -1,5 +1,7 @@
-// CLI: render a split to disk in the dissect-world-split/1 format.
-// deno run -A world/export.ts --split train --count 24000 --seed 1 --size 64 [--world 2] --out DIR
+/**
+ * CLI: render a split to disk in the dissect-world-split/1 format.
+ * deno run -A world/export.ts --split train --count 24000 --seed 1 --size 64 [--world 2] --out DIR
+ */
 
 import { parseArgs } from "node:util";
 import { SplitWriter } from "../data/split_format.ts";

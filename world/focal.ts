@@ -1,6 +1,8 @@
-// The object-centric split: one large focal object on a varied background
-// that contains no other focal-object class, so the image label is exactly
-// "which focal object is present".
+/**
+ * The object-centric split: one large focal object on a varied background
+ * that contains no other focal-object class, so the image label is exactly
+ * "which focal object is present".
+ */
 
 import { band, room, wavyBand } from "./layout.ts";
 import { building, HOUSE } from "./objects/buildings.ts";

@@ -1,5 +1,7 @@
-// Scene layout helpers: perspective depth, painter's-order placement queues,
-// ground bands and the indoor room box.
+/**
+ * Scene layout helpers: perspective depth, painter's-order placement queues,
+ * ground bands and the indoor room box.
+ */
 
 import { polygon, rect } from "./canvas.ts";
 import { type Ctx, mat } from "./objects/common.ts";

@@ -1,6 +1,8 @@
-// Contact sheet for eyeballing the world: one row per label, each cell the
-// image beside a false-color map (object, part, material, halfbox or color).
-// Usage: deno run -A world/preview.ts --split train --per 6 --map object --out /tmp/sheet.png
+/**
+ * Contact sheet for eyeballing the world: one row per label, each cell the
+ * image beside a false-color map (object, part, material, halfbox or color).
+ * Usage: deno run -A world/preview.ts --split train --per 6 --map object --out /tmp/sheet.png
+ */
 
 import { parseArgs } from "node:util";
 import { colorMap } from "../dissection/colors.ts";

@@ -1,5 +1,7 @@
-// Renders one split item: draw the composition, apply photometric jitter
-// (which changes pixels, never labels), then derive the half-box map.
+/**
+ * Renders one split item: draw the composition, apply photometric jitter
+ * (which changes pixels, never labels), then derive the half-box map.
+ */
 
 import { Canvas } from "./canvas.ts";
 import { focalScene } from "./focal.ts";

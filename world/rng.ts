@@ -1,5 +1,7 @@
-// Seeded randomness built only from 32-bit integer ops (Math.imul, shifts), so
-// every platform produces the same stream for the same seed.
+/**
+ * Seeded randomness built only from 32-bit integer ops (Math.imul, shifts), so
+ * every platform produces the same stream for the same seed.
+ */
 
 /** A 32-bit finalizer (murmur3 fmix32): good avalanche, bijective on u32. */
 export function mix32(x: number): number {

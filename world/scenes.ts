@@ -1,5 +1,7 @@
-// Composition rules per scene class. A class is defined by which shared
-// objects appear, how often, and where; no object is exclusive to one class.
+/**
+ * Composition rules per scene class. A class is defined by which shared
+ * objects appear, how often, and where; no object is exclusive to one class.
+ */
 
 import { rect } from "./canvas.ts";
 import { band, depth, Queue, recede, type Room, room, roomDepth, wavyBand } from "./layout.ts";
@@ -49,17 +51,21 @@ export interface Span {
   b: number;
 }
 
-/** n trees standing between ys.a and ys.b, pines with probability pineP. */
-export function trees(
-  ctx: Ctx,
-  q: Queue,
-  hz: number,
-  n: number,
-  pineP: number,
-  ys: Span,
-  size = 1,
-  autumnP = 0.1,
-): void {
+/** How many trees, where, and of what kind. */
+export interface TreeOpts {
+  n: number;
+  /** Probability of a pine (else a round tree). */
+  pine: number;
+  ys: Span;
+  /** Height relative to a tree at the bottom of the frame (default 1). */
+  size?: number;
+  /** Probability that all the trees are autumn-colored (default 0.1). */
+  autumn?: number;
+}
+
+/** Trees standing between ys.a and ys.b of the ground, drawn in depth order by the queue. */
+export function trees(ctx: Ctx, q: Queue, hz: number, o: TreeOpts): void {
+  const { n, pine: pineP, ys, size = 1, autumn: autumnP = 0.1 } = o;
   const autumn = ctx.rng.chance(autumnP);
   for (let i = 0; i < n; i++) {
     const y = yIn(ctx, hz, ys.a, ys.b), x = ctx.rng.range(-0.05, 1.05) * ctx.S;
@@ -164,7 +170,13 @@ const skiResort: Draw = (ctx) => {
   mountains(ctx, hz + S * 0.03, S * rng.range(0.15, 0.35), 0.95);
   wavyBand(ctx, hz, S * 0.08, "snow", "snow");
   const q = new Queue();
-  trees(ctx, q, hz, count(ctx, 0.75, 1, 7), 0.85, { a: 0, b: 0.7 }, 0.9, 0);
+  trees(ctx, q, hz, {
+    n: count(ctx, 0.75, 1, 7),
+    pine: 0.85,
+    ys: { a: 0, b: 0.7 },
+    size: 0.9,
+    autumn: 0,
+  });
   people(ctx, q, hz, count(ctx, 0.85, 1, 5), { a: 0.1, b: 1 });
   if (rng.chance(0.35)) {
     const y = yIn(ctx, hz, 0, 0.3), x = rng.range(0.15, 0.85) * S;
@@ -187,7 +199,7 @@ const mountain: Draw = (ctx) => {
   if (rng.chance(0.25)) band(ctx, hz, hz + (S - hz) * rng.range(0.15, 0.4), "water", "water");
   if (rng.chance(0.3)) recede(ctx, hz, rng.range(0.3, 0.7) * S, S * 0.35, S * 0.02, "path", "soil");
   const q = new Queue();
-  trees(ctx, q, hz, count(ctx, 0.5, 1, 6), 0.6, { a: 0, b: 1 });
+  trees(ctx, q, hz, { n: count(ctx, 0.5, 1, 6), pine: 0.6, ys: { a: 0, b: 1 } });
   rocks(ctx, q, hz, count(ctx, 0.6, 1, 4), { a: 0, b: 1 });
   people(ctx, q, hz, count(ctx, 0.2, 1, 2), { a: 0.3, b: 1 });
   if (rng.chance(0.06)) {
@@ -222,7 +234,7 @@ const beach: Draw = (ctx) => {
     const y = yIn(ctx, hz, frac + 0.1, 1), x = rng.range(0.1, 0.9) * S, s = depth(ctx, hz, y);
     q.add(y, () => F.table(ctx, x, y, S * 0.25 * s, S * 0.14 * s));
   }
-  trees(ctx, q, hz, count(ctx, 0.3, 1, 3), 0, { a: frac, b: 1 });
+  trees(ctx, q, hz, { n: count(ctx, 0.3, 1, 3), pine: 0, ys: { a: frac, b: 1 } });
   rocks(ctx, q, hz, count(ctx, 0.25, 1, 3), { a: frac * 0.5, b: 1 });
   if (rng.chance(0.1)) fenceAt(ctx, q, hz, { a: frac + 0.05, b: 1 });
   if (rng.chance(0.1)) {
@@ -282,7 +294,7 @@ const lake: Draw = (ctx) => {
     const y = shore - S * 0.02, x0 = rng.range(-0.2, 0.6) * S;
     q.add(y, () => pier(ctx, x0, x0 + S * rng.range(0.25, 0.5), y, S * 0.025));
   }
-  trees(ctx, q, hz, count(ctx, 0.5, 1, 3), 0.5, { a: frac, b: 1 });
+  trees(ctx, q, hz, { n: count(ctx, 0.5, 1, 3), pine: 0.5, ys: { a: frac, b: 1 } });
   people(ctx, q, hz, count(ctx, 0.3, 1, 2), { a: frac, b: 1 });
   rocks(ctx, q, hz, count(ctx, 0.3, 1, 3), { a: frac, b: 1 });
   if (rng.chance(0.15)) {
@@ -363,7 +375,7 @@ const park: Draw = (ctx) => {
     );
   }
   const q = new Queue();
-  trees(ctx, q, hz, rng.int(1, 6), 0.2, { a: 0, b: 1 }, 0.9, 0.15);
+  trees(ctx, q, hz, { n: rng.int(1, 6), pine: 0.2, ys: { a: 0, b: 1 }, size: 0.9, autumn: 0.15 });
   people(ctx, q, hz, count(ctx, 0.7, 1, 4), { a: 0.1, b: 1 });
   for (let i = count(ctx, 0.25, 1, 2); i > 0; i--) {
     const y = yIn(ctx, hz, 0.2, 1), x = rng.range(0.1, 0.9) * S, s = depth(ctx, hz, y);
@@ -399,7 +411,12 @@ export function churchScene(ctx: Ctx, o: ChurchOpts): void {
   if (rng.chance(0.4)) {
     buildingsRow(ctx, q0, hz, -0.1 * S, S, 0.1, 0.3, { ...HOUSE, door: o.doorP });
   }
-  trees(ctx, q0, hz, count(ctx, o.treeP * 0.5, 1, 4), 0.3, { a: 0, b: 0.02 }, 0.7);
+  trees(ctx, q0, hz, {
+    n: count(ctx, o.treeP * 0.5, 1, 4),
+    pine: 0.3,
+    ys: { a: 0, b: 0.02 },
+    size: 0.7,
+  });
   const cx = rng.range(0.3, 0.7) * S, w = S * rng.range(0.35, 0.6);
   const arched = rng.chance(0.8);
   q0.add(hz + 0.5, () =>
@@ -428,7 +445,12 @@ export function churchScene(ctx: Ctx, o: ChurchOpts): void {
     );
   }
   const q = new Queue();
-  trees(ctx, q, hz, count(ctx, o.treeP, 1, o.treeMax), 0.3, { a: 0, b: 1 }, 0.9);
+  trees(ctx, q, hz, {
+    n: count(ctx, o.treeP, 1, o.treeMax),
+    pine: 0.3,
+    ys: { a: 0, b: 1 },
+    size: 0.9,
+  });
   people(ctx, q, hz, count(ctx, 0.3, 1, 3), { a: 0.1, b: 1 });
   cars(ctx, q, hz, count(ctx, 0.2, 1, 2), { a: 0.1, b: 1 });
   if (rng.chance(0.25)) fenceAt(ctx, q, hz, { a: 0.05, b: 1 });
@@ -466,7 +488,7 @@ const street: Draw = (ctx) => {
   const wf = (walk - hz) / (S - hz);
   people(ctx, q, hz, count(ctx, 0.6, 1, 4), { a: 0, b: wf });
   lights(ctx, q, hz, count(ctx, 0.6, 1, 3), { a: wf * 0.5, b: wf });
-  trees(ctx, q, hz, count(ctx, 0.35, 1, 3), 0, { a: 0, b: wf }, 0.8);
+  trees(ctx, q, hz, { n: count(ctx, 0.35, 1, 3), pine: 0, ys: { a: 0, b: wf }, size: 0.8 });
   if (rng.chance(0.1)) fenceAt(ctx, q, hz, { a: 0, b: wf });
   cars(ctx, q, hz, count(ctx, 0.9, 1, 5), { a: wf + 0.05, b: 1 });
   q.flush();
@@ -489,7 +511,7 @@ const airfield: Draw = (ctx) => {
         }),
     );
   }
-  trees(ctx, q0, hz, count(ctx, 0.2, 2, 6), 0.3, { a: 0, b: 0.01 }, 0.5);
+  trees(ctx, q0, hz, { n: count(ctx, 0.2, 2, 6), pine: 0.3, ys: { a: 0, b: 0.01 }, size: 0.5 });
   q0.flush();
   band(ctx, hz, S + 1, "grass", "grass");
   const r0 = hz + (S - hz) * rng.range(0.15, 0.5), r1 = r0 + (S - hz) * rng.range(0.2, 0.45);

@@ -48,7 +48,7 @@ const river: Draw = (ctx) => {
   const vx = rng.range(0.3, 0.7) * S;
   recede(ctx, hz, vx, S * rng.range(0.5, 0.9), S * 0.04, "water", "water");
   const q = new Queue();
-  trees(ctx, q, hz, rng.int(2, 7), 0.4, { a: 0, b: 1 }, 0.9, 0.15);
+  trees(ctx, q, hz, { n: rng.int(2, 7), pine: 0.4, ys: { a: 0, b: 1 }, size: 0.9, autumn: 0.15 });
   rocks(ctx, q, hz, count(ctx, 0.4, 1, 3), { a: 0.2, b: 1 });
   people(ctx, q, hz, count(ctx, 0.2, 1, 2), { a: 0.3, b: 1 });
   if (rng.chance(0.15)) fenceAt(ctx, q, hz, { a: 0.2, b: 1 });
@@ -84,7 +84,7 @@ const marina: Draw = (ctx) => {
   const hz = outdoor(ctx, 0.3, 0.45, 3);
   if (rng.chance(0.3)) {
     const q0 = new Queue();
-    trees(ctx, q0, hz, rng.int(3, 8), 0.3, { a: 0, b: 0.01 }, 0.4);
+    trees(ctx, q0, hz, { n: rng.int(3, 8), pine: 0.3, ys: { a: 0, b: 0.01 }, size: 0.4 });
     q0.flush();
   }
   band(ctx, hz, S + 1, "water", "water");
@@ -108,7 +108,7 @@ const field: Draw = (ctx) => {
   band(ctx, hz, S + 1, "grass", "grass");
   if (rng.chance(0.3)) band(ctx, yIn(ctx, hz, 0.3, 0.7), S + 1, "ground", "soil");
   const q = new Queue();
-  trees(ctx, q, hz, count(ctx, 0.6, 1, 3), 0.3, { a: 0, b: 0.3 }, 0.8);
+  trees(ctx, q, hz, { n: count(ctx, 0.6, 1, 3), pine: 0.3, ys: { a: 0, b: 0.3 }, size: 0.8 });
   if (rng.chance(0.4)) fenceAt(ctx, q, hz, { a: 0.1, b: 1 });
   rocks(ctx, q, hz, count(ctx, 0.2, 1, 2), { a: 0.1, b: 1 });
   people(ctx, q, hz, count(ctx, 0.1, 1, 1), { a: 0.2, b: 1 });
@@ -134,7 +134,7 @@ const farm: Draw = (ctx) => {
       }));
   }
   fenceAt(ctx, q, hz, { a: 0.2, b: 1 });
-  trees(ctx, q, hz, count(ctx, 0.6, 1, 4), 0.2, { a: 0, b: 0.4 }, 0.8);
+  trees(ctx, q, hz, { n: count(ctx, 0.6, 1, 4), pine: 0.2, ys: { a: 0, b: 0.4 }, size: 0.8 });
   people(ctx, q, hz, count(ctx, 0.2, 1, 2), { a: 0.2, b: 1 });
   cars(ctx, q, hz, count(ctx, 0.15, 1, 1), { a: 0.1, b: 0.6 });
   q.flush();
@@ -147,7 +147,7 @@ const pineForest: Draw = (ctx) => {
   band(ctx, hz, S + 1, rng.chance(0.5) ? "ground" : "grass", rng.chance(0.5) ? "soil" : "grass");
   if (rng.chance(0.25)) wavyBand(ctx, yIn(ctx, hz, 0.3, 0.7), S * 0.05, "snow", "snow");
   const q = new Queue();
-  trees(ctx, q, hz, rng.int(10, 20), 0.95, { a: 0, b: 1 }, 1.1, 0);
+  trees(ctx, q, hz, { n: rng.int(10, 20), pine: 0.95, ys: { a: 0, b: 1 }, size: 1.1, autumn: 0 });
   rocks(ctx, q, hz, count(ctx, 0.4, 1, 3), { a: 0, b: 1 });
   people(ctx, q, hz, count(ctx, 0.1, 1, 1), { a: 0.3, b: 1 });
   q.flush();
@@ -160,7 +160,13 @@ const snowfield: Draw = (ctx) => {
   if (rng.chance(0.6)) mountains(ctx, hz, S * rng.range(0.05, 0.2), 0.9);
   band(ctx, hz, S + 1, "snow", "snow");
   const q = new Queue();
-  trees(ctx, q, hz, count(ctx, 0.4, 1, 3), 0.9, { a: 0, b: 0.5 }, 0.7, 0);
+  trees(ctx, q, hz, {
+    n: count(ctx, 0.4, 1, 3),
+    pine: 0.9,
+    ys: { a: 0, b: 0.5 },
+    size: 0.7,
+    autumn: 0,
+  });
   rocks(ctx, q, hz, count(ctx, 0.5, 1, 3), { a: 0, b: 1 });
   people(ctx, q, hz, count(ctx, 0.25, 1, 2), { a: 0.2, b: 1 });
   if (rng.chance(0.15)) fenceAt(ctx, q, hz, { a: 0.2, b: 1 });
@@ -186,7 +192,7 @@ const plaza: Draw = (ctx) => {
   const q = new Queue();
   people(ctx, q, hz, rng.int(2, 7), { a: 0, b: 1 });
   lights(ctx, q, hz, count(ctx, 0.5, 1, 3), { a: 0, b: 1 });
-  trees(ctx, q, hz, count(ctx, 0.3, 1, 2), 0, { a: 0.1, b: 1 }, 0.7);
+  trees(ctx, q, hz, { n: count(ctx, 0.3, 1, 2), pine: 0, ys: { a: 0.1, b: 1 }, size: 0.7 });
   for (let i = count(ctx, 0.3, 1, 3); i > 0; i--) {
     const y = yIn(ctx, hz, 0.2, 1), x = rng.range(0.1, 0.9) * S, s = depth(ctx, hz, y);
     q.add(y, () => F.chair(ctx, x, y, S * 0.25 * s));
@@ -219,14 +225,14 @@ const residentialStreet: Draw = (ctx) => {
     ...HOUSE,
     roof: [6, 1, 0],
   });
-  trees(ctx, q0, hz, rng.int(1, 4), 0.2, { a: 0, b: 0.02 }, 0.6);
+  trees(ctx, q0, hz, { n: rng.int(1, 4), pine: 0.2, ys: { a: 0, b: 0.02 }, size: 0.6 });
   q0.flush();
   const lawn = hz + (S - hz) * rng.range(0.15, 0.35);
   band(ctx, hz, lawn, "grass", "grass");
   band(ctx, lawn, S + 1, "road", "asphalt");
   const q = new Queue();
   const lf = (lawn - hz) / (S - hz);
-  trees(ctx, q, hz, rng.int(1, 3), 0.2, { a: 0, b: lf }, 0.8);
+  trees(ctx, q, hz, { n: rng.int(1, 3), pine: 0.2, ys: { a: 0, b: lf }, size: 0.8 });
   cars(ctx, q, hz, count(ctx, 0.6, 1, 2), { a: lf + 0.05, b: 1 });
   people(ctx, q, hz, count(ctx, 0.3, 1, 2), { a: 0, b: lf });
   if (rng.chance(0.3)) fenceAt(ctx, q, hz, { a: 0, b: lf });
@@ -250,7 +256,7 @@ const village: Draw = (ctx) => {
         roof: [6, 0, 0],
       }));
   }
-  trees(ctx, q, hz, rng.int(1, 5), 0.3, { a: 0, b: 1 }, 0.8);
+  trees(ctx, q, hz, { n: rng.int(1, 5), pine: 0.3, ys: { a: 0, b: 1 }, size: 0.8 });
   people(ctx, q, hz, count(ctx, 0.3, 1, 2), { a: 0.2, b: 1 });
   if (rng.chance(0.3)) fenceAt(ctx, q, hz, { a: 0.2, b: 1 });
   q.flush();
@@ -269,7 +275,7 @@ const parkingLot: Draw = (ctx) => {
         roof: [0, 5, 1],
       }));
   }
-  trees(ctx, q0, hz, count(ctx, 0.4, 2, 6), 0.2, { a: 0, b: 0.01 }, 0.5);
+  trees(ctx, q0, hz, { n: count(ctx, 0.4, 2, 6), pine: 0.2, ys: { a: 0, b: 0.01 }, size: 0.5 });
   q0.flush();
   band(ctx, hz, S + 1, "road", "asphalt");
   for (let y = hz + (S - hz) * 0.2; y < S; y += (S - hz) * 0.3) {
@@ -563,7 +569,12 @@ export function churchFacade(ctx: Ctx, o: FacadeOpts): void {
   const hz = outdoor(ctx, 0.78, 0.92, 3);
   const q0 = new Queue();
   const cx = rng.range(0.4, 0.6) * S, w = S * rng.range(0.65, 1.05);
-  trees(ctx, q0, hz, count(ctx, o.treeP * 0.6, 1, 3), 0.3, { a: 0, b: 0.02 }, 1.4);
+  trees(ctx, q0, hz, {
+    n: count(ctx, o.treeP * 0.6, 1, 3),
+    pine: 0.3,
+    ys: { a: 0, b: 0.02 },
+    size: 1.4,
+  });
   q0.add(hz + 0.5, () =>
     building(ctx, cx, hz + 1, w, S * rng.range(0.32, 0.52), {
       door: o.doorP,

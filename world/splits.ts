@@ -1,7 +1,9 @@
-// Deterministic enumeration of splits. Each item gets a 32-bit render seed
-// whose top 2 bits name the split and whose low 30 bits are a keyed bijection
-// of the index, so seeds never repeat within a split (below 2^30 items) and
-// the four splits can never share a seed.
+/**
+ * Deterministic enumeration of splits. Each item gets a 32-bit render seed
+ * whose top 2 bits name the split and whose low 30 bits are a keyed bijection
+ * of the index, so seeds never repeat within a split (below 2^30 items) and
+ * the four splits can never share a seed.
+ */
 
 import { hash, Rng } from "./rng.ts";
 import { FOCAL_OBJECTS, sceneId, scenesOf, type WorldVersion } from "./vocabulary.ts";

@@ -1,4 +1,6 @@
-// Helpers shared by the world tests.
+/**
+ * Helpers shared by the world tests.
+ */
 
 import { createHash } from "node:crypto";
 

@@ -1,6 +1,8 @@
-// Color helpers and procedural textures. Textures take pixel coordinates and a
-// `unit` (pixels per 1/64 of the image) so patterns scale with image size.
-// Only integer hashing and + - * / are used, so results are bit-exact.
+/**
+ * Color helpers and procedural textures. Textures take pixel coordinates and a
+ * `unit` (pixels per 1/64 of the image) so patterns scale with image size.
+ * Only integer hashing and + - * / are used, so results are bit-exact.
+ */
 
 import type { Texture } from "./canvas.ts";
 import { hash2, type Rng } from "./rng.ts";

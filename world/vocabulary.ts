@@ -1,6 +1,8 @@
-// The label spaces of the synthetic world. Ids are array indices and must stay
-// stable: they are written into split files and read by the training scripts.
-// Index 0 of objects, parts and materials is "none" so 0 can mean "unlabeled".
+/**
+ * The label spaces of the synthetic world. Ids are array indices and must stay
+ * stable: they are written into split files and read by the training scripts.
+ * Index 0 of objects, parts and materials is "none" so 0 can mean "unlabeled".
+ */
 
 /** World v1's scene classes (ids are indices). */
 export const SCENES = [

@@ -1,5 +1,7 @@
-// Buildings with door, window, roof, dome and steeple parts; plus fences,
-// piers and street lights (built structures without parts).
+/**
+ * Buildings with door, window, roof, dome and steeple parts; plus fences,
+ * piers and street lights (built structures without parts).
+ */
 
 import { ellipse, polygon, rect, union } from "../canvas.ts";
 import * as T from "../textures.ts";

@@ -1,5 +1,7 @@
-// Shared drawing context and the look of each material, so every object made
-// of "wood" or "brick" shares a recognizable texture family.
+/**
+ * Shared drawing context and the look of each material, so every object made
+ * of "wood" or "brick" shares a recognizable texture family.
+ */
 
 import type { Canvas, Paint, Texture } from "../canvas.ts";
 import type { Rng } from "../rng.ts";

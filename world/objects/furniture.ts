@@ -1,6 +1,8 @@
-// Indoor objects: beds, tables, chairs, sofas, lamps, cabinets, ovens,
-// paintings, windows, rugs and potted plants. Positions: x is the center,
-// by the floor contact line (or the bottom edge for wall-mounted things).
+/**
+ * Indoor objects: beds, tables, chairs, sofas, lamps, cabinets, ovens,
+ * paintings, windows, rugs and potted plants. Positions: x is the center,
+ * by the floor contact line (or the bottom edge for wall-mounted things).
+ */
 
 import { ellipse, polygon, rect, union } from "../canvas.ts";
 import * as T from "../textures.ts";

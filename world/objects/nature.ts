@@ -1,4 +1,6 @@
-// Sky, clouds, mountains (with snow caps), trees and rocks.
+/**
+ * Sky, clouds, mountains (with snow caps), trees and rocks.
+ */
 
 import { ellipse, intersect, polygon, rect, union } from "../canvas.ts";
 import * as T from "../textures.ts";

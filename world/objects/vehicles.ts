@@ -1,5 +1,7 @@
-// Cars, boats and airplanes, drawn in side view (airplanes also from below
-// when flying). `dir` mirrors the drawing horizontally.
+/**
+ * Cars, boats and airplanes, drawn in side view (airplanes also from below
+ * when flying). `dir` mirrors the drawing horizontally.
+ */
 
 import { ellipse, polygon, rect, union } from "../canvas.ts";
 import * as T from "../textures.ts";
