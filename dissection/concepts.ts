@@ -4,7 +4,8 @@
  * half-box parts (top, bottom, left and right halves of the bounding box of
  * each connected component). Ids are dense so counts fit in flat arrays.
  */
-import type { StageContext } from "../engine/stage.ts";
+import type { TableSink } from "../engine/stage.ts";
+import type { RowOf } from "../engine/table_writer.ts";
 
 /** The four kinds of concept a segmentation labels. */
 export type Category = "object" | "part" | "material" | "color";
@@ -34,19 +35,17 @@ export interface Vocabulary {
   half: Int32Array;
 }
 
+/** The schema of the "concepts" table a stage declares when it writes its vocabulary. */
+export const CONCEPTS_TABLE = { concept: "INTEGER", name: "VARCHAR", category: "VARCHAR" } as const;
+
 /**
- * Writes the vocabulary as the table "concepts" (id, name, category), so that
+ * Writes the vocabulary into a table "concepts" (id, name, category), so that
  * a stage's tables keyed by concept id read on their own.
  */
-export async function writeConcepts(
-  ctx: Pick<StageContext<unknown, string>, "table">,
+export function writeConcepts(
+  table: TableSink<RowOf<typeof CONCEPTS_TABLE>>,
   vocab: Vocabulary,
-): Promise<void> {
-  const table = await ctx.table("concepts", {
-    concept: "INTEGER",
-    name: "VARCHAR",
-    category: "VARCHAR",
-  });
+): void {
   for (const c of vocab.concepts) {
     table.append({ concept: c.id, name: c.name, category: c.category });
   }

@@ -4,7 +4,8 @@
  * added before them, so the insertion order is already topological and a
  * cycle cannot be written down.
  */
-import type { AnyStage } from "./stage.ts";
+import type { z } from "zod";
+import type { AnyStage, StageDef, TableSchemas } from "./stage.ts";
 import { DissectError } from "./errors.ts";
 
 /** A node of the pipeline: a stage, its parameters and its upstream nodes by input slot. */
@@ -17,10 +18,14 @@ export interface NodeSpec {
   inputs: Record<string, string>;
 }
 
-/** Parameters and inputs of a node being added. */
-export interface AddOptions {
-  params?: Record<string, unknown>;
-  inputs?: Record<string, string>;
+/**
+ * Parameters and inputs of a node being added: parameters of its stage (any
+ * subset, checked again with defaults when resolved) and one upstream node
+ * per input slot.
+ */
+export interface AddOptions<P = Record<string, unknown>, I extends string = string> {
+  params?: Partial<P>;
+  inputs?: Record<I, string>;
 }
 
 /** The DAG of stage nodes, in the order they were added (inputs first). */
@@ -28,14 +33,18 @@ export class Pipeline {
   readonly nodes = new Map<string, NodeSpec>();
 
   /** Add a node; returns its id, to be used as another node's input. */
-  add(id: string, stage: AnyStage, opts: AddOptions = {}): string {
+  add<S extends z.ZodObject, I extends string, T extends TableSchemas>(
+    id: string,
+    stage: StageDef<S, I, T>,
+    opts: AddOptions<z.input<S>, I> = {},
+  ): string {
     if (!/^[a-z][a-z0-9-]*$/.test(id)) {
       throw new DissectError("PIPELINE", `node id "${id}" must be kebab-case`);
     }
     if (this.nodes.has(id)) {
       throw new DissectError("PIPELINE", `node "${id}" is defined twice`);
     }
-    const inputs = opts.inputs ?? {};
+    const inputs: Record<string, string> = opts.inputs ?? {};
     for (const [slot, upstream] of Object.entries(inputs)) {
       if (!this.nodes.has(upstream)) {
         throw new DissectError(
@@ -56,8 +65,8 @@ export class Pipeline {
     }
     this.nodes.set(id, {
       id,
-      stage,
-      params: opts.params ?? {},
+      stage: stage as AnyStage,
+      params: (opts.params ?? {}) as Record<string, unknown>,
       inputs,
     });
     return id;

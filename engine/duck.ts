@@ -1,5 +1,6 @@
 /** One in-process DuckDB for writing Parquet and querying it. */
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { RowOf, TableSchema } from "./table_writer.ts";
 
 let instance: Promise<DuckDBInstance> | null = null;
 
@@ -44,4 +45,19 @@ export function sqlIdent(s: string): string {
 /** The catalog name of a node's table: dashes become underscores. */
 export function viewName(node: string, table: string): string {
   return `${node.replaceAll("-", "_")}__${table}`;
+}
+
+/**
+ * The rows of a table file (Parquet) declared with `schema`, typed by it: its
+ * declared columns only, then `rest` (a WHERE or ORDER BY clause) as SQL.
+ */
+export async function tableRows<S extends TableSchema>(
+  path: string,
+  schema: S,
+  rest = "",
+): Promise<RowOf<S>[]> {
+  const columns = Object.keys(schema).map(sqlIdent).join(", ");
+  return await queryRows<RowOf<S>>(
+    `SELECT ${columns} FROM read_parquet(${sqlString(path)}) ${rest}`,
+  );
 }

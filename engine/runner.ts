@@ -137,7 +137,11 @@ async function runNode(
       inputs,
       files: p.filePaths,
       outDir,
-      table: async (name: string, schema: TableSchema): Promise<TableSink> => {
+      table: async (name: string): Promise<TableSink> => {
+        const schema: TableSchema | undefined = node.stage.tables[name];
+        if (!schema) {
+          throw new Error(`stage ${p.stage} writes table "${name}" without declaring it`);
+        }
         if (!/^[a-z][a-z0-9_]*$/.test(name) || tables.has(name)) {
           throw new Error(`table name "${name}" is invalid or already open`);
         }
@@ -153,7 +157,7 @@ async function runNode(
     const rows: Record<string, number> = {};
     for (const [name, w] of tables) rows[name] = await w.close();
     tables.clear();
-    for (const out of node.stage.outputs) {
+    for (const out of Object.keys(node.stage.tables)) {
       if (!(out in rows) && !(await exists(join(outDir, `${out}.parquet`)))) {
         throw new Error(`stage ${p.stage} did not write its declared table "${out}"`);
       }

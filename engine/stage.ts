@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import type { Progress } from "./progress.ts";
-import type { Row, TableSchema } from "./table_writer.ts";
+import type { Row, RowOf, TableSchema } from "./table_writer.ts";
 import type { Manifest } from "../schemas/manifest.ts";
 
 /** A published artifact of an upstream stage, as seen by a downstream one. */
@@ -22,13 +22,16 @@ export interface ArtifactRef {
 }
 
 /** An open output table: rows are appended in order. */
-export interface TableSink {
-  append(row: Row): void;
+export interface TableSink<R = Row> {
+  append(row: R): void;
   readonly rows: number;
 }
 
+/** The tables a stage declares: name to schema, one schema per table, used by its writer. */
+export type TableSchemas = Record<string, TableSchema>;
+
 /** What a running stage gets: its parameters, inputs, files, output folder, tables, progress, log and threads. */
-export interface StageContext<P, I extends string> {
+export interface StageContext<P, I extends string, T extends TableSchemas = TableSchemas> {
   /** The node id in the pipeline (one stage can appear as several nodes). */
   node: string;
   params: P;
@@ -37,8 +40,8 @@ export interface StageContext<P, I extends string> {
   files: Record<string, string>;
   /** The folder this run writes into (a temporary one until published). */
   outDir: string;
-  /** Open a Parquet table `<name>.parquet` in outDir; the engine closes it. */
-  table(name: string, schema: TableSchema): Promise<TableSink>;
+  /** Opens a declared table as `<name>.parquet` in outDir, typed by its schema; the engine closes it. */
+  table<K extends keyof T & string>(name: K): Promise<TableSink<RowOf<T[K]>>>;
   progress(label: string, total: number): Progress;
   log(message: string): void;
   /** The threads this stage may compute on: its share of the cores while others run beside it. */
@@ -46,7 +49,11 @@ export interface StageContext<P, I extends string> {
 }
 
 /** A stage: its code identity, name, parameters, input slots, output tables, files and run function. */
-export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string = string> {
+export interface StageDef<
+  S extends z.ZodObject = z.ZodObject,
+  I extends string = string,
+  T extends TableSchemas = TableSchemas,
+> {
   /** import.meta.url of the module that defines the stage: its code identity. */
   module: string;
   name: string;
@@ -54,17 +61,25 @@ export interface StageDef<S extends z.ZodObject = z.ZodObject, I extends string 
   params: S;
   /** Input slots; "*" accepts any named inputs (the report). */
   inputs: readonly I[] | "*";
-  /** Tables the stage must produce (checked after it runs). */
-  outputs: readonly string[];
+  /**
+   * The tables the stage writes, each with its one schema: the writer is
+   * created from it, `ctx.table` accepts only its rows, and every declared
+   * table must be written (checked after the stage runs).
+   */
+  tables: T;
   /** Files (or folders) it reads, by slot: digested into its key. */
   files?: (params: z.infer<S>) => Record<string, string>;
-  run(ctx: StageContext<z.infer<S>, I>): Promise<void>;
+  run(ctx: StageContext<z.infer<S>, I, T>): Promise<void>;
 }
 
 /** Declares a stage (checks its name; the engine derives its key from the rest). */
-export function defineStage<S extends z.ZodObject, const I extends string>(
-  def: StageDef<S, I>,
-): StageDef<S, I> {
+export function defineStage<
+  S extends z.ZodObject,
+  const I extends string,
+  const T extends TableSchemas,
+>(
+  def: StageDef<S, I, T>,
+): StageDef<S, I, T> {
   if (!/^[a-z][a-z0-9-]*$/.test(def.name)) {
     throw new TypeError(`stage name "${def.name}" must be kebab-case`);
   }
@@ -73,4 +88,4 @@ export function defineStage<S extends z.ZodObject, const I extends string>(
 
 /** A stage of any parameters and inputs. */
 // deno-lint-ignore no-explicit-any
-export type AnyStage = StageDef<any, string>;
+export type AnyStage = StageDef<any, string, any>;

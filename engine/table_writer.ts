@@ -23,6 +23,14 @@ export type TableSchema = Record<string, ColumnType>;
 /** One row: column name to value. */
 export type Row = Record<string, string | number | boolean | null>;
 
+/** The value a column of a type holds in a row. */
+export type ValueOf<C extends ColumnType> = C extends "VARCHAR" ? string
+  : C extends "BOOLEAN" ? boolean
+  : number;
+
+/** The row type of a declared table: every declared column, each of its type or null. */
+export type RowOf<S extends TableSchema> = { [K in keyof S]: ValueOf<S[K]> | null };
+
 let tableCounter = 0;
 
 /** Streams rows into a Parquet file through DuckDB, in batches. */

@@ -31,7 +31,19 @@ export default defineStage({
     chunk: z.int().min(1).default(64),
   }),
   inputs: ["data", "ranking"],
-  outputs: ["settings", "predictions"],
+  tables: {
+    settings: {
+      setting: "INTEGER",
+      label: "INTEGER",
+      mode: "VARCHAR",
+      k: "INTEGER",
+    },
+    predictions: {
+      setting: "INTEGER",
+      image: "INTEGER",
+      predicted: "USMALLINT",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const { layer } = ctx.params;
@@ -82,22 +94,13 @@ export default defineStage({
         }
       }
     }
-    const table = await ctx.table("settings", {
-      setting: "INTEGER",
-      label: "INTEGER",
-      mode: "VARCHAR",
-      k: "INTEGER",
-    });
+    const table = await ctx.table("settings");
     settings.forEach((s, setting) =>
       table.append({ setting, label: s.label, mode: s.mode, k: s.k })
     );
 
     const ablator = await Ablator.open(ctx.params.model, bytes, layer, output, ctx.threads);
-    const preds = await ctx.table("predictions", {
-      setting: "INTEGER",
-      image: "INTEGER",
-      predicted: "USMALLINT",
-    });
+    const preds = await ctx.table("predictions");
     const bar = ctx.progress(`${settings.length} ablation settings`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const n = end - start;

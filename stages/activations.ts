@@ -28,7 +28,16 @@ export default defineStage({
     batch: z.int().min(1).max(1024).default(32),
   }),
   inputs: ["data"],
-  outputs: ["layers"],
+  tables: {
+    layers: {
+      position: "INTEGER",
+      layer: "VARCHAR",
+      units: "INTEGER",
+      height: "INTEGER",
+      width: "INTEGER",
+      images: "INTEGER",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const { layers } = ctx.params;
@@ -88,14 +97,7 @@ export default defineStage({
     }
     bar.done();
     await writeActivationsMeta(ctx.outDir, { count, layers: shapes });
-    const t = await ctx.table("layers", {
-      position: "INTEGER",
-      layer: "VARCHAR",
-      units: "INTEGER",
-      height: "INTEGER",
-      width: "INTEGER",
-      images: "INTEGER",
-    });
+    const t = await ctx.table("layers");
     shapes.forEach((s, position) => t.append({ position, ...s, images: count }));
   },
 });

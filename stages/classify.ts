@@ -20,7 +20,17 @@ export default defineStage({
     batch: z.int().min(1).max(1024).default(64),
   }),
   inputs: ["data"],
-  outputs: ["predictions", "classes"],
+  tables: {
+    classes: { label: "INTEGER", name: "VARCHAR" },
+    predictions: {
+      image: "INTEGER",
+      label: "INTEGER",
+      predicted: "INTEGER",
+      correct: "BOOLEAN",
+      top5: "BOOLEAN",
+      confidence: "DOUBLE",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
@@ -33,16 +43,9 @@ export default defineStage({
       data.meta,
     );
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
-    const classes = await ctx.table("classes", { label: "INTEGER", name: "VARCHAR" });
+    const classes = await ctx.table("classes");
     modelLabels.forEach((name, label) => classes.append({ label, name }));
-    const rows = await ctx.table("predictions", {
-      image: "INTEGER",
-      label: "INTEGER",
-      predicted: "INTEGER",
-      correct: "BOOLEAN",
-      top5: "BOOLEAN",
-      confidence: "DOUBLE",
-    });
+    const rows = await ctx.table("predictions");
     const k = modelLabels.length;
     const bar = ctx.progress("classifying", count);
     for (const [start, end] of batches(count, ctx.params.batch)) {

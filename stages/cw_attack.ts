@@ -48,7 +48,31 @@ export default defineStage({
     figureUnits: z.int().min(1).default(4),
   }),
   inputs: ["data", "ranking"],
-  outputs: ["attacks", "logits", "peaks"],
+  tables: {
+    attacks: {
+      image: "INTEGER",
+      source: "INTEGER",
+      source_class: "VARCHAR",
+      target: "INTEGER",
+      target_class: "VARCHAR",
+      success: "BOOLEAN",
+      l2: "DOUBLE",
+      c: "DOUBLE",
+      predicted_after: "INTEGER",
+    },
+    logits: {
+      image: "INTEGER",
+      version: "VARCHAR",
+      label: "INTEGER",
+      logit: "DOUBLE",
+    },
+    peaks: {
+      image: "INTEGER",
+      unit: "INTEGER",
+      before: "DOUBLE",
+      after: "DOUBLE",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const p = ctx.params;
@@ -129,29 +153,9 @@ export default defineStage({
       return { logits: out[vjp.output].data as Float32Array, grad };
     };
 
-    const attacks = await ctx.table("attacks", {
-      image: "INTEGER",
-      source: "INTEGER",
-      source_class: "VARCHAR",
-      target: "INTEGER",
-      target_class: "VARCHAR",
-      success: "BOOLEAN",
-      l2: "DOUBLE",
-      c: "DOUBLE",
-      predicted_after: "INTEGER",
-    });
-    const logitsTable = await ctx.table("logits", {
-      image: "INTEGER",
-      version: "VARCHAR",
-      label: "INTEGER",
-      logit: "DOUBLE",
-    });
-    const peaks = await ctx.table("peaks", {
-      image: "INTEGER",
-      unit: "INTEGER",
-      before: "DOUBLE",
-      after: "DOUBLE",
-    });
+    const attacks = await ctx.table("attacks");
+    const logitsTable = await ctx.table("logits");
+    const peaks = await ctx.table("peaks");
     const examples: AttackExample[] = [];
     const bar = ctx.progress(`attacking ${chosen.length} images`, chosen.length);
     let successes = 0, evaluations = 0;

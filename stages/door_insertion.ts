@@ -39,7 +39,22 @@ export default defineStage({
     examples: z.int().min(0).default(8),
   }),
   inputs: ["gan", "dissection", "thresholds"],
-  outputs: ["units", "insertions"],
+  tables: {
+    units: {
+      rank: "INTEGER",
+      unit: "INTEGER",
+      iou: "DOUBLE",
+      value: "DOUBLE",
+    },
+    insertions: {
+      image: "INTEGER",
+      row: "INTEGER",
+      col: "INTEGER",
+      context: "VARCHAR",
+      before: "INTEGER",
+      after: "INTEGER",
+    },
+  },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   async run(ctx) {
     const p = ctx.params;
@@ -67,25 +82,13 @@ export default defineStage({
         );
       }
     }
-    const unitsTable = await ctx.table("units", {
-      rank: "INTEGER",
-      unit: "INTEGER",
-      iou: "DOUBLE",
-      value: "DOUBLE",
-    });
+    const unitsTable = await ctx.table("units");
     const value = (unit: number) => p.boost * thresholds.get(unit)!;
     chosen.forEach((u, rank) =>
       unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: value(u.unit) })
     );
 
-    const table = await ctx.table("insertions", {
-      image: "INTEGER",
-      row: "INTEGER",
-      col: "INTEGER",
-      context: "VARCHAR",
-      before: "INTEGER",
-      after: "INTEGER",
-    });
+    const table = await ctx.table("insertions");
     const examples: Uint8Array[][] = [];
     let size = 0;
     let bar: Progress | undefined;

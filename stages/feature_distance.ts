@@ -27,7 +27,16 @@ export default defineStage({
     seed: z.int().default(1),
   }),
   inputs: ["a", "b"],
-  outputs: ["distance"],
+  tables: {
+    distance: {
+      measure: "VARCHAR",
+      value: "DOUBLE",
+      lo: "DOUBLE",
+      hi: "DOUBLE",
+      n_a: "INTEGER",
+      n_b: "INTEGER",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
@@ -66,14 +75,7 @@ export default defineStage({
     const b1: Features = { n: half, d: fb.d, data: fb.data.subarray(0, half * fb.d) };
     const b2: Features = { n: fb.n - half, d: fb.d, data: fb.data.subarray(half * fb.d) };
     const opts = { blocks: ctx.params.blocks, seed: ctx.params.seed };
-    const table = await ctx.table("distance", {
-      measure: "VARCHAR",
-      value: "DOUBLE",
-      lo: "DOUBLE",
-      hi: "DOUBLE",
-      n_a: "INTEGER",
-      n_b: "INTEGER",
-    });
+    const table = await ctx.table("distance");
     const ab = kid(fa, fb, opts);
     table.append({
       measure: "kid_a_b",

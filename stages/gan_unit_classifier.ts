@@ -30,7 +30,23 @@ export default defineStage({
     batch: z.int().min(1).default(64),
   }),
   inputs: ["activations", "dissection", "segmentation"],
-  outputs: ["unit", "peaks"],
+  tables: {
+    unit: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "VARCHAR",
+      iou: "DOUBLE",
+      threshold: "DOUBLE",
+      min_fraction: "DOUBLE",
+    },
+    peaks: {
+      image: "INTEGER",
+      fraction: "DOUBLE",
+      present: "BOOLEAN",
+      peak: "DOUBLE",
+      half: "VARCHAR",
+    },
+  },
   async run(ctx) {
     const p = ctx.params;
     const [best] = await unitsForConcept(ctx.inputs.dissection, p.layer, p.concept, 1, p.head);
@@ -69,14 +85,7 @@ export default defineStage({
     }
     segmentation.close();
     const threshold = fitThreshold(rows);
-    const unit = await ctx.table("unit", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "VARCHAR",
-      iou: "DOUBLE",
-      threshold: "DOUBLE",
-      min_fraction: "DOUBLE",
-    });
+    const unit = await ctx.table("unit");
     unit.append({
       layer: p.layer,
       unit: best.unit,
@@ -85,13 +94,7 @@ export default defineStage({
       threshold,
       min_fraction: p.minFraction,
     });
-    const peaks = await ctx.table("peaks", {
-      image: "INTEGER",
-      fraction: "DOUBLE",
-      present: "BOOLEAN",
-      peak: "DOUBLE",
-      half: "VARCHAR",
-    });
+    const peaks = await ctx.table("peaks");
     for (const r of rows) peaks.append(r);
   },
 });

@@ -30,7 +30,9 @@ export default defineStage({
     grid: z.int().min(1).max(256).default(36),
   }),
   inputs: [],
-  outputs: ["samples"],
+  tables: {
+    samples: { image: "INTEGER", z_norm: "DOUBLE" },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const { count, seed, batch } = ctx.params;
@@ -50,7 +52,7 @@ export default defineStage({
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
     using latents = await Deno.open(join(ctx.outDir, "latents.f32"), { write: true, create: true });
     let writer: SplitWriter | null = null;
-    const samples = await ctx.table("samples", { image: "INTEGER", z_norm: "DOUBLE" });
+    const samples = await ctx.table("samples");
     const gridRgb: Uint8Array[] = [];
     let size = 0;
     const bar = ctx.progress("generating", count);

@@ -24,7 +24,14 @@ export default defineStage({
     labels: z.enum(["subfolders", "none"]).default("none"),
   }),
   inputs: [],
-  outputs: ["items"],
+  tables: {
+    items: {
+      image: "INTEGER",
+      path: "VARCHAR",
+      label: "INTEGER",
+      label_name: "VARCHAR",
+    },
+  },
   files: (p) => ({ folder: p.folder }),
   async run(ctx) {
     const root = ctx.files.folder;
@@ -58,12 +65,7 @@ export default defineStage({
       labels,
       groundTruth: false,
     });
-    const items = await ctx.table("items", {
-      image: "INTEGER",
-      path: "VARCHAR",
-      label: "INTEGER",
-      label_name: "VARCHAR",
-    });
+    const items = await ctx.table("items");
     const bar = ctx.progress("importing images", files.length);
     for (const [i, f] of files.entries()) {
       let rgb: Uint8Array;

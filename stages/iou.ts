@@ -10,16 +10,17 @@ import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
-import { queryRows, sqlString } from "../engine/duck.ts";
+import { tableRows } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
 import { unitResults } from "../dissection/iou.ts";
-import { writeConcepts } from "../dissection/concepts.ts";
+import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { highlight, strip } from "../dissection/unit_image.ts";
 import { encodePng } from "../data/png.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { type Border, BORDERS } from "../dissection/upsample.ts";
+import quantile from "./quantile.ts";
 
 /**
  * The edge mode the thresholds were taken with, which the masks must share;
@@ -32,12 +33,9 @@ async function thresholdBorder(
   H: number,
   W: number,
 ): Promise<Border> {
-  const rows = await queryRows<
-    { layer: string; over: string; border: string; height: number; width: number }
-  >(
-    `SELECT layer, over, border, height, width FROM read_parquet(${
-      sqlString(thresholds.table("threshold_definition"))
-    })`,
+  const rows = await tableRows(
+    thresholds.table("threshold_definition"),
+    quantile.tables.threshold_definition,
   );
   const borders = new Set(rows.map((r) => r.border));
   for (const { layer } of layers) {
@@ -71,7 +69,33 @@ export default defineStage({
     batch: z.int().min(1).default(32),
   }),
   inputs: ["activations", "thresholds", "segmentation", "data"],
-  outputs: ["unit_concept", "unit_labels", "topk", "concepts"],
+  tables: {
+    concepts: CONCEPTS_TABLE,
+    unit_concept: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "INTEGER",
+      intersection: "BIGINT",
+      unit_area: "BIGINT",
+      concept_area: "BIGINT",
+      iou: "DOUBLE",
+    },
+    unit_labels: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "INTEGER",
+      name: "VARCHAR",
+      category: "VARCHAR",
+      iou: "DOUBLE",
+    },
+    topk: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      rank: "INTEGER",
+      image: "INTEGER",
+      peak: "DOUBLE",
+    },
+  },
   async run(ctx) {
     const acts = new ActivationReader(ctx.inputs.activations.dir);
     const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
@@ -95,18 +119,18 @@ export default defineStage({
     }
     const vocab = vocabularyOf(seg);
     const C = vocab.concepts.length;
-    await writeConcepts(ctx, vocab);
+    writeConcepts(await ctx.table("concepts"), vocab);
 
-    const thresholdRows = await queryRows<{ layer: string; unit: number; threshold: number }>(
-      `SELECT layer, unit, threshold FROM read_parquet(${
-        sqlString(ctx.inputs.thresholds.table("thresholds"))
-      }) ORDER BY layer, unit`,
+    const thresholdRows = await tableRows(
+      ctx.inputs.thresholds.table("thresholds"),
+      quantile.tables.thresholds,
+      "ORDER BY layer, unit",
     );
     const layers = acts.meta.layers;
     const border = await thresholdBorder(ctx.inputs.thresholds, ctx.node, layers, H, W);
     const thresholds = layers.map(({ layer, units }) => {
       const t = new Float64Array(units).fill(NaN);
-      for (const r of thresholdRows) if (r.layer === layer) t[r.unit] = r.threshold;
+      for (const r of thresholdRows) if (r.layer === layer) t[r.unit!] = r.threshold!;
       if (t.some((v) => Number.isNaN(v))) {
         throw new DissectError(
           "DATA",
@@ -144,23 +168,8 @@ export default defineStage({
     bar.done();
     const counters = counted.map((c) => c.counter), tops = counted.map((c) => c.top);
 
-    const pairs = await ctx.table("unit_concept", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "INTEGER",
-      intersection: "BIGINT",
-      unit_area: "BIGINT",
-      concept_area: "BIGINT",
-      iou: "DOUBLE",
-    });
-    const labels = await ctx.table("unit_labels", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-      iou: "DOUBLE",
-    });
+    const pairs = await ctx.table("unit_concept");
+    const labels = await ctx.table("unit_labels");
     layers.forEach(({ layer }, k) => {
       const found = unitResults(counters[k]);
       for (const p of found.pairs) {
@@ -187,13 +196,7 @@ export default defineStage({
       }
     });
 
-    const topTable = await ctx.table("topk", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      rank: "INTEGER",
-      image: "INTEGER",
-      peak: "DOUBLE",
-    });
+    const topTable = await ctx.table("topk");
     const visualize = new Set(
       ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
     );

@@ -42,12 +42,8 @@ export default defineStage({
     examples: z.int().min(0).default(4),
   }),
   inputs: ["gan", "dissection", "thresholds"],
-  outputs: ["palette", "paintings"],
-  files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
-  async run(ctx) {
-    const p = ctx.params;
-    const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
-    const paletteTable = await ctx.table("palette", {
+  tables: {
+    palette: {
       position: "INTEGER",
       concept: "VARCHAR",
       category: "VARCHAR",
@@ -56,7 +52,23 @@ export default defineStage({
       unit: "INTEGER",
       iou: "DOUBLE",
       threshold: "DOUBLE",
-    });
+    },
+    paintings: {
+      image: "INTEGER",
+      concept: "VARCHAR",
+      region_pixels: "INTEGER",
+      outside_pixels: "INTEGER",
+      inside_before: "INTEGER",
+      inside_after: "INTEGER",
+      outside_before: "INTEGER",
+      outside_after: "INTEGER",
+    },
+  },
+  files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  async run(ctx) {
+    const p = ctx.params;
+    const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
+    const paletteTable = await ctx.table("palette");
     palette.forEach((c, position) =>
       c.units.forEach((u, rank) =>
         paletteTable.append({
@@ -69,16 +81,7 @@ export default defineStage({
         })
       )
     );
-    const paintings = await ctx.table("paintings", {
-      image: "INTEGER",
-      concept: "VARCHAR",
-      region_pixels: "INTEGER",
-      outside_pixels: "INTEGER",
-      inside_before: "INTEGER",
-      inside_after: "INTEGER",
-      outside_before: "INTEGER",
-      outside_after: "INTEGER",
-    });
+    const paintings = await ctx.table("paintings");
     if (palette.length === 0) {
       ctx.log(`no concept of the segmenter has units at ${p.layer}: nothing to paint`);
       return;

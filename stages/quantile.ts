@@ -27,7 +27,22 @@ export default defineStage({
     batch: z.int().min(1).default(64),
   }),
   inputs: ["activations", "segmentation"],
-  outputs: ["thresholds", "threshold_definition"],
+  tables: {
+    thresholds: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      threshold: "DOUBLE",
+      fraction_above: "DOUBLE",
+    },
+    threshold_definition: {
+      layer: "VARCHAR",
+      q: "DOUBLE",
+      over: "VARCHAR",
+      border: "VARCHAR",
+      height: "INTEGER",
+      width: "INTEGER",
+    },
+  },
   async run(ctx) {
     const acts = new ActivationReader(ctx.inputs.activations.dir);
     const { count, layers } = acts.meta;
@@ -42,20 +57,8 @@ export default defineStage({
       );
     }
     const { q, over, border } = ctx.params;
-    const table = await ctx.table("thresholds", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      threshold: "DOUBLE",
-      fraction_above: "DOUBLE",
-    });
-    const definition = await ctx.table("threshold_definition", {
-      layer: "VARCHAR",
-      q: "DOUBLE",
-      over: "VARCHAR",
-      border: "VARCHAR",
-      height: "INTEGER",
-      width: "INTEGER",
-    });
+    const table = await ctx.table("thresholds");
+    const definition = await ctx.table("threshold_definition");
     const def = { q, over, border, height, width };
     const passes = layers.map((l) => passesOver(l.height, l.width, def));
     const bar = ctx.progress("quantile passes", passes.reduce((a, b) => a + b, 0) * count);

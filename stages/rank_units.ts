@@ -29,7 +29,29 @@ export default defineStage({
     chunk: z.int().min(1).default(65),
   }),
   inputs: ["data"],
-  outputs: ["counts", "importance"],
+  tables: {
+    counts: {
+      unit: "INTEGER",
+      label: "INTEGER",
+      class: "VARCHAR",
+      tp: "INTEGER",
+      fp: "INTEGER",
+      /** Summed probability of the class over its images, and over all images. */
+      p_positives: "DOUBLE",
+      p_all: "DOUBLE",
+      positives: "INTEGER",
+      images: "INTEGER",
+    },
+    importance: {
+      layer: "VARCHAR",
+      label: "INTEGER",
+      class: "VARCHAR",
+      rank: "INTEGER",
+      unit: "INTEGER",
+      drop: "DOUBLE",
+      soft_drop: "DOUBLE",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const { layer } = ctx.params;
@@ -85,18 +107,7 @@ export default defineStage({
     bar.done();
     await ablator.release();
 
-    const counts = await ctx.table("counts", {
-      unit: "INTEGER",
-      label: "INTEGER",
-      class: "VARCHAR",
-      tp: "INTEGER",
-      fp: "INTEGER",
-      /** Summed probability of the class over its images, and over all images. */
-      p_positives: "DOUBLE",
-      p_all: "DOUBLE",
-      positives: "INTEGER",
-      images: "INTEGER",
-    });
+    const counts = await ctx.table("counts");
     for (let s = 0; s <= units; s++) {
       for (let c = 0; c < K; c++) {
         counts.append({
@@ -112,15 +123,7 @@ export default defineStage({
         });
       }
     }
-    const importance = await ctx.table("importance", {
-      layer: "VARCHAR",
-      label: "INTEGER",
-      class: "VARCHAR",
-      rank: "INTEGER",
-      unit: "INTEGER",
-      drop: "DOUBLE",
-      soft_drop: "DOUBLE",
-    });
+    const importance = await ctx.table("importance");
     for (let c = 0; c < K; c++) {
       const drops = tally!.drops(c);
       rankByImportance(drops).forEach((d, rank) =>

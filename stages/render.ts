@@ -30,7 +30,20 @@ export default defineStage({
     version: z.union(WORLD_VERSIONS.map((v) => z.literal(v))).default(1),
   }),
   inputs: [],
-  outputs: ["items", "truth_frequency"],
+  tables: {
+    items: {
+      image: "INTEGER",
+      label: "INTEGER",
+      label_name: "VARCHAR",
+      seed: "BIGINT",
+    },
+    truth_frequency: {
+      category: "VARCHAR",
+      name: "VARCHAR",
+      pixel_fraction: "DOUBLE",
+      image_fraction: "DOUBLE",
+    },
+  },
   async run(ctx) {
     const { split, count, seed, size, version } = ctx.params;
     const labels = labelSpace(split, version);
@@ -42,12 +55,7 @@ export default defineStage({
       labels,
       groundTruth: GROUND_TRUTH_LABELS,
     });
-    const items = await ctx.table("items", {
-      image: "INTEGER",
-      label: "INTEGER",
-      label_name: "VARCHAR",
-      seed: "BIGINT",
-    });
+    const items = await ctx.table("items");
     // Pixel counts and image counts of every concept, by category.
     const categories = { object: OBJECTS, part: PART_NAMES, material: MATERIALS } as const;
     const pixels = Object.fromEntries(
@@ -76,12 +84,7 @@ export default defineStage({
     bar.done();
     writer.finalize();
     // Ground truth, by name; the segment stage's concept_frequency is the segmenter's view.
-    const freq = await ctx.table("truth_frequency", {
-      category: "VARCHAR",
-      name: "VARCHAR",
-      pixel_fraction: "DOUBLE",
-      image_fraction: "DOUBLE",
-    });
+    const freq = await ctx.table("truth_frequency");
     for (const [cat, names] of Object.entries(categories)) {
       names.forEach((name, c) => {
         if (name === "none") return;

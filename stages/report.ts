@@ -18,7 +18,23 @@ export default defineStage({
   description: "the claim-by-claim HTML report",
   params: z.object({}),
   inputs: "*",
-  outputs: ["claims", "claim_values"],
+  tables: {
+    claims: {
+      claim: "VARCHAR",
+      status: "VARCHAR",
+      rule: "VARCHAR",
+      detail: "VARCHAR",
+    },
+    claim_values: {
+      claim: "VARCHAR",
+      label: "VARCHAR",
+      value: "VARCHAR",
+      lo: "DOUBLE",
+      hi: "DOUBLE",
+      sql: "VARCHAR",
+      tables: "VARCHAR",
+    },
+  },
   // Assets ship with the project; uPlot comes from the pinned npm package.
   files: () => ({
     claims: join(PROJECT_ROOT, "reports/claims.md"),
@@ -47,21 +63,8 @@ export default defineStage({
       await Deno.copyFile(ctx.files.uplot_css, join(assets, "uPlot.min.css"));
       await Deno.copyFile(ctx.files.report_js, join(assets, "report.js"));
       await Deno.copyFile(ctx.files.report_css, join(assets, "report.css"));
-      const claimsTable = await ctx.table("claims", {
-        claim: "VARCHAR",
-        status: "VARCHAR",
-        rule: "VARCHAR",
-        detail: "VARCHAR",
-      });
-      const values = await ctx.table("claim_values", {
-        claim: "VARCHAR",
-        label: "VARCHAR",
-        value: "VARCHAR",
-        lo: "DOUBLE",
-        hi: "DOUBLE",
-        sql: "VARCHAR",
-        tables: "VARCHAR",
-      });
+      const claimsTable = await ctx.table("claims");
+      const values = await ctx.table("claim_values");
       for (const o of outcomes) {
         claimsTable.append({
           claim: o.claim.id,

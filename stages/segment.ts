@@ -13,7 +13,7 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
-import { PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
+import { CONCEPTS_TABLE, PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../dissection/colors.ts";
 import { ConceptFrequency, SegmenterScore } from "../dissection/segmenter_score.ts";
@@ -27,7 +27,25 @@ export default defineStage({
     batch: z.int().min(1).max(512).default(32),
   }),
   inputs: ["data"],
-  outputs: ["concepts", "segmenter_scores", "concept_frequency"],
+  tables: {
+    concepts: CONCEPTS_TABLE,
+    concept_frequency: {
+      concept: "INTEGER",
+      name: "VARCHAR",
+      category: "VARCHAR",
+      pixel_fraction: "DOUBLE",
+      image_fraction: "DOUBLE",
+    },
+    segmenter_scores: {
+      category: "VARCHAR",
+      concept: "VARCHAR",
+      intersection: "BIGINT",
+      union_: "BIGINT",
+      gt_pixels: "BIGINT",
+      predicted_pixels: "BIGINT",
+      iou: "DOUBLE",
+    },
+  },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
@@ -46,7 +64,7 @@ export default defineStage({
       ctx.threads,
     );
     const { labels, vocab } = seg;
-    await writeConcepts(ctx, vocab);
+    writeConcepts(await ctx.table("concepts"), vocab);
 
     // Ground truth is comparable only when the data set uses the same label lists.
     const meta = data.meta;
@@ -88,13 +106,7 @@ export default defineStage({
       ),
     );
 
-    const freq = await ctx.table("concept_frequency", {
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-      pixel_fraction: "DOUBLE",
-      image_fraction: "DOUBLE",
-    });
+    const freq = await ctx.table("concept_frequency");
     for (const c of vocab.concepts) {
       if (c.name.match(/-(top|bottom|left|right)$/)) continue; // halves repeat their object
       freq.append({
@@ -106,15 +118,7 @@ export default defineStage({
       });
     }
 
-    const scores = await ctx.table("segmenter_scores", {
-      category: "VARCHAR",
-      concept: "VARCHAR",
-      intersection: "BIGINT",
-      union_: "BIGINT",
-      gt_pixels: "BIGINT",
-      predicted_pixels: "BIGINT",
-      iou: "DOUBLE",
-    });
+    const scores = await ctx.table("segmenter_scores");
     for (const c of score.scores()) {
       scores.append({
         category: c.category,

@@ -31,7 +31,15 @@ export default defineStage({
     exampleStep: z.int().min(1).default(20),
   }),
   inputs: ["gan", "dissection"],
-  outputs: ["units", "pixels"],
+  tables: {
+    units: { rank: "INTEGER", unit: "INTEGER", iou: "DOUBLE" },
+    pixels: {
+      n: "INTEGER",
+      image: "INTEGER",
+      object: "VARCHAR",
+      pixels: "INTEGER",
+    },
+  },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   async run(ctx) {
     const p = ctx.params;
@@ -43,18 +51,13 @@ export default defineStage({
       Math.max(...steps),
       "object",
     );
-    const units = await ctx.table("units", { rank: "INTEGER", unit: "INTEGER", iou: "DOUBLE" });
+    const units = await ctx.table("units");
     ranked.forEach((u, rank) => units.append({ rank, unit: u.unit, iou: u.iou }));
     const usable = steps.filter((n) => n <= ranked.length);
     // The copy drawn as "after" in the examples (usable is ascending and starts at 0).
     const after = usable.findLastIndex((n) => n <= p.exampleStep);
 
-    const pixels = await ctx.table("pixels", {
-      n: "INTEGER",
-      image: "INTEGER",
-      object: "VARCHAR",
-      pixels: "INTEGER",
-    });
+    const pixels = await ctx.table("pixels");
     const examples: Uint8Array[][] = [];
     let size = 0;
     let bar: Progress | undefined;

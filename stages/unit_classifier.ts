@@ -26,7 +26,22 @@ export default defineStage({
     batch: z.int().min(1).default(64),
   }),
   inputs: ["activations", "dissection", "data"],
-  outputs: ["unit", "peaks"],
+  tables: {
+    unit: {
+      layer: "VARCHAR",
+      unit: "INTEGER",
+      concept: "VARCHAR",
+      iou: "DOUBLE",
+      threshold: "DOUBLE",
+    },
+    peaks: {
+      image: "INTEGER",
+      label: "VARCHAR",
+      present: "BOOLEAN",
+      peak: "DOUBLE",
+      half: "VARCHAR",
+    },
+  },
   async run(ctx) {
     const { concept, layer } = ctx.params;
     const [best] = await unitsForConcept(ctx.inputs.dissection, layer, concept, 1, "object");
@@ -56,21 +71,9 @@ export default defineStage({
       });
     }
     const threshold = fitThreshold(rows);
-    const unit = await ctx.table("unit", {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "VARCHAR",
-      iou: "DOUBLE",
-      threshold: "DOUBLE",
-    });
+    const unit = await ctx.table("unit");
     unit.append({ layer, unit: best.unit, concept, iou: best.iou, threshold });
-    const peaks = await ctx.table("peaks", {
-      image: "INTEGER",
-      label: "VARCHAR",
-      present: "BOOLEAN",
-      peak: "DOUBLE",
-      half: "VARCHAR",
-    });
+    const peaks = await ctx.table("peaks");
     for (const r of rows) peaks.append(r);
   },
 });
