@@ -6,24 +6,20 @@
  * classifier's VJP graph (onnx/gradient.ts), run by onnxruntime.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { createSession } from "../onnx/model.ts";
 import { openClassifier } from "../onnx/classifier.ts";
-import { gradientToPixels, PLAIN, planarToInput, toTensorData } from "../onnx/preprocess.ts";
-import { exposeOutputs } from "../onnx/surgery.ts";
-import { vjpModel } from "../onnx/gradient.ts";
+import { PLAIN, toTensorData } from "../onnx/preprocess.ts";
 import { peakOf } from "../dissection/topk.ts";
 import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
-import { carliniWagner, type MarginGradient } from "../attack/carlini_wagner.ts";
-import { marginFeeds, marginHead } from "../attack/margin_head.ts";
+import { carliniWagner } from "../attack/carlini_wagner.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
 import { argmax } from "../stats/argmax.ts";
 import { readRanking } from "../dissection/ranking.ts";
+import { AttackedModel, drawTargets } from "../attack/target.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -100,22 +96,19 @@ export default defineStage({
       );
     }
 
-    const forward = await createSession(
-      p.model,
-      exposeOutputs(bytes, [p.layer], p.model),
-      ctx.threads,
-    );
-    const vjp = vjpModel(bytes, { input: input.name, output, head: marginHead(K) }, p.model);
-    const backward = await createSession(`${p.model} (input gradient)`, vjp.bytes, ctx.threads);
-    const dims = (n: number) => [n, 3, height, width];
-    const modelInput = (pixels: Float32Array) => planarToInput(pixels, height, width, pre);
-    const run = async (pixels: Float32Array, n: number) => {
-      const out = await forward.run(
-        { [input.name]: new ort.Tensor("float32", modelInput(pixels), dims(n)) },
-        [output, p.layer],
-      );
-      return { logits: out[output].data as Float32Array, layer: out[p.layer] };
-    };
+    const model = await AttackedModel.open({
+      path: p.model,
+      bytes,
+      input: input.name,
+      output,
+      layer: p.layer,
+      classes: K,
+      height,
+      width,
+      pre,
+      threads: ctx.threads,
+    });
+    const run = (pixels: Float32Array, n: number) => model.run(pixels, n);
 
     // The images to attack: the first the classifier labels correctly.
     const chosen: number[] = [], source: number[] = [];
@@ -137,21 +130,7 @@ export default defineStage({
     if (chosen.length < p.images) {
       ctx.log(`only ${chosen.length} held-out images are classified correctly; attacking those`);
     }
-    const rand = seededRandom(p.seed);
-    const target = source.map((s) => {
-      const r = Math.floor(rand() * (K - 1));
-      return r >= s ? r + 1 : r;
-    });
-
-    const marginGradient: MarginGradient = async (pixels, n, term) => {
-      const out = await backward.run({
-        [input.name]: new ort.Tensor("float32", modelInput(pixels), dims(n)),
-        ...marginFeeds(term, n),
-      });
-      const grad = out[vjp.grad].data as Float32Array;
-      gradientToPixels(grad, height, width, pre);
-      return { logits: out[vjp.output].data as Float32Array, grad };
-    };
+    const target = drawTargets(source, K, seededRandom(p.seed));
 
     const attacks = await ctx.table("attacks");
     const logitsTable = await ctx.table("logits");
@@ -166,7 +145,7 @@ export default defineStage({
       // Planar pixels in [0, 1]: the space the attack works in.
       const x0 = toTensorData(rgb, n, height, width, PLAIN);
       const result = await carliniWagner(
-        marginGradient,
+        model.marginGradient,
         x0,
         n,
         K,
@@ -231,6 +210,7 @@ export default defineStage({
       bar.tick(n);
     }
     bar.done();
+    await model.release();
     ctx.log(`${successes} of ${chosen.length} attacks succeeded (${evaluations} gradient batches)`);
     if (examples.length) {
       await Deno.writeFile(join(ctx.outDir, "examples.png"), attackFigure(examples, height, width));

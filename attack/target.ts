@@ -1,0 +1,97 @@
+/**
+ * The attack's sessions on one classifier, and its targets. `AttackedModel`
+ * runs the classifier forward (logits and one layer's activations) and its
+ * margin gradient (the in-graph C&W seed, see margin_head.ts) on planar
+ * pixels in [0, 1], the space the attack works in; it preprocesses them as
+ * the model wants and turns the gradient back into pixel space.
+ */
+import * as ort from "onnxruntime-node";
+import { createSession } from "../onnx/model.ts";
+import { exposeOutputs } from "../onnx/surgery.ts";
+import { vjpModel } from "../onnx/gradient.ts";
+import { gradientToPixels, planarToInput, type Preprocess } from "../onnx/preprocess.ts";
+import type { MarginGradient } from "./carlini_wagner.ts";
+import { marginFeeds, marginHead } from "./margin_head.ts";
+
+/** What opening the attacked model needs: its graph, names, sizes and preprocessing. */
+export interface AttackedModelSpec {
+  path: string;
+  bytes: Uint8Array;
+  input: string;
+  output: string;
+  /** The layer whose activations are read before and after. */
+  layer: string;
+  classes: number;
+  height: number;
+  width: number;
+  pre: Preprocess;
+  threads?: number;
+}
+
+/** A classifier opened for attacks: forward with one layer, and the margin gradient. */
+export class AttackedModel {
+  private constructor(
+    readonly spec: AttackedModelSpec,
+    readonly forward: ort.InferenceSession,
+    readonly backward: ort.InferenceSession,
+    readonly grad: string,
+    readonly logits: string,
+  ) {}
+
+  static async open(spec: AttackedModelSpec): Promise<AttackedModel> {
+    const { path, bytes, input, output, layer, classes, threads } = spec;
+    const forward = await createSession(path, exposeOutputs(bytes, [layer], path), threads);
+    const vjp = vjpModel(bytes, { input, output, head: marginHead(classes) }, path);
+    const backward = await createSession(`${path} (input gradient)`, vjp.bytes, threads);
+    return new AttackedModel(spec, forward, backward, vjp.grad, vjp.output);
+  }
+
+  #feed(pixels: Float32Array, n: number): ort.Tensor {
+    const { height, width, pre } = this.spec;
+    return new ort.Tensor("float32", planarToInput(pixels, height, width, pre), [
+      n,
+      3,
+      height,
+      width,
+    ]);
+  }
+
+  /** Logits and the layer's activations of n images of planar pixels. */
+  async run(pixels: Float32Array, n: number): Promise<{ logits: Float32Array; layer: ort.Tensor }> {
+    const { input, output, layer } = this.spec;
+    const out = await this.forward.run({ [input]: this.#feed(pixels, n) }, [output, layer]);
+    return { logits: out[output].data as Float32Array, layer: out[layer] };
+  }
+
+  /** The C&W margin's gradient in pixel space, with the logits of the same evaluation. */
+  readonly marginGradient: MarginGradient = async (pixels, n, term) => {
+    const { height, width, pre, input } = this.spec;
+    const out = await this.backward.run({
+      [input]: this.#feed(pixels, n),
+      ...marginFeeds(term, n),
+    });
+    const grad = out[this.grad].data as Float32Array;
+    gradientToPixels(grad, height, width, pre);
+    return { logits: out[this.logits].data as Float32Array, grad };
+  };
+
+  async release(): Promise<void> {
+    await this.forward.release();
+    await this.backward.release();
+  }
+}
+
+/**
+ * A target class for each source class: uniform among the other classes,
+ * from a seeded stream, so a run's targets are a function of its seed.
+ */
+export function drawTargets(
+  source: readonly number[],
+  classes: number,
+  rand: () => number,
+): number[] {
+  return source.map((s) => {
+    const r = Math.floor(rand() * (classes - 1));
+    return r >= s ? r + 1 : r;
+  });
+}
