@@ -223,3 +223,47 @@ export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> 
     await segmenter?.release();
   }
 }
+
+/**
+ * The door-insertion edit of copy c of a batch's layer: copy 0 is left as it
+ * is; copy 1 + y * w + x has each chosen unit set to its value at location
+ * (y, x) of every image.
+ */
+export function forceAtLocation(
+  layer: Float32Array,
+  copy: number,
+  base: { n: number; units: number; h: number; w: number },
+  units: readonly { unit: number; value: number }[],
+): void {
+  if (copy === 0) return;
+  const { n, h, w } = base, at = copy - 1;
+  for (let i = 0; i < n; i++) {
+    for (const u of units) layer[(i * base.units + u.unit) * h * w + at] = u.value;
+  }
+}
+
+/** The output pixel (row, column) at the center of layer cell (y, x) of an h x w layer. */
+export function cellCenter(
+  y: number,
+  x: number,
+  h: number,
+  w: number,
+  size: number,
+): [number, number] {
+  return [
+    Math.min(size - 1, Math.floor((y + 0.5) * size / h)),
+    Math.min(size - 1, Math.floor((x + 0.5) * size / w)),
+  ];
+}
+
+/** How many of `pixels` pixels of map `image` of a batch of class maps are class `target`. */
+export function countClass(
+  maps: Uint8Array,
+  image: number,
+  pixels: number,
+  target: number,
+): number {
+  let c = 0;
+  for (let q = image * pixels; q < (image + 1) * pixels; q++) if (maps[q] === target) c++;
+  return c;
+}

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
 import { normalLatents } from "../stats/normal.ts";
-import { type EditedBatch, editedBatches, type EditRun } from "./generator_edit.ts";
+import {
+  cellCenter,
+  countClass,
+  type EditedBatch,
+  editedBatches,
+  type EditRun,
+  forceAtLocation,
+} from "./generator_edit.ts";
 
 async function toyRun(latents: number, overrides: Partial<EditRun>): Promise<EditRun> {
   const dir = await Deno.makeTempDir({ prefix: "dissect-edit-" });
@@ -69,4 +76,22 @@ Deno.test("samples caps the run; an edit that fails ends it with its error", asy
     },
   });
   await assertRejects(() => collect(failing), (e) => assertMatch(e.message, /this edit broke/));
+});
+
+Deno.test("door insertion's edit forces the chosen units at one location of every image", () => {
+  // 2 images, 3 units, a 2x2 layer; copy 1 + y*w + x = 4 is location (1, 1).
+  const base = { n: 2, units: 3, h: 2, w: 2 };
+  const layer = new Float32Array(2 * 3 * 4);
+  forceAtLocation(layer, 0, base, [{ unit: 1, value: 5 }]);
+  assertEquals(layer.every((v) => v === 0), true);
+  forceAtLocation(layer, 4, base, [{ unit: 1, value: 5 }, { unit: 2, value: 7 }]);
+  const set = [...layer.keys()].filter((k) => layer[k] !== 0).map((k) => [k, layer[k]]);
+  assertEquals(set, [[7, 5], [11, 7], [19, 5], [23, 7]]);
+});
+
+Deno.test("cell centers and class counts", () => {
+  assertEquals(cellCenter(0, 0, 8, 8, 64), [4, 4]);
+  assertEquals(cellCenter(7, 3, 8, 8, 64), [60, 28]);
+  assertEquals(cellCenter(0, 0, 1, 1, 3), [1, 1]);
+  assertEquals(countClass(Uint8Array.of(1, 2, 2, 0, 2, 2), 1, 3, 2), 2);
 });

@@ -11,12 +11,19 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { queryRows, sqlString } from "../engine/duck.ts";
+import { sqlString, tableRows } from "../engine/duck.ts";
 import type { Progress } from "../engine/progress.ts";
-import { editedBatches, editSource } from "../dissection/generator_edit.ts";
+import {
+  cellCenter,
+  countClass,
+  editedBatches,
+  editSource,
+  forceAtLocation,
+} from "../dissection/generator_edit.ts";
 import type { Head } from "../dissection/segmenter.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
+import quantile from "./quantile.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -66,12 +73,11 @@ export default defineStage({
       p.head,
     );
     const thresholds = new Map(
-      (await queryRows<{ unit: number; threshold: number }>(
-        `SELECT unit, threshold FROM read_parquet(${
-          sqlString(ctx.inputs.thresholds.table("thresholds"))
-        })
-         WHERE layer = ${sqlString(p.layer)}`,
-      )).map((r) => [r.unit, r.threshold]),
+      (await tableRows(
+        ctx.inputs.thresholds.table("thresholds"),
+        quantile.tables.thresholds,
+        `WHERE layer = ${sqlString(p.layer)}`,
+      )).map((r) => [r.unit!, r.threshold!]),
     );
     for (const u of chosen) {
       if (!thresholds.has(u.unit)) {
@@ -83,9 +89,9 @@ export default defineStage({
       }
     }
     const unitsTable = await ctx.table("units");
-    const value = (unit: number) => p.boost * thresholds.get(unit)!;
+    const forced = chosen.map((u) => ({ unit: u.unit, value: p.boost * thresholds.get(u.unit)! }));
     chosen.forEach((u, rank) =>
-      unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: value(u.unit) })
+      unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: forced[rank].value })
     );
 
     const table = await ctx.table("insertions");
@@ -96,12 +102,7 @@ export default defineStage({
       ...editSource(p, ctx),
       // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
       copies: ({ h, w }) => 1 + h * w,
-      edit: (layer, c, { n, units, h, w }) => {
-        if (c === 0) return;
-        for (let i = 0; i < n; i++) {
-          for (const u of chosen) layer[(i * units + u.unit) * h * w + (c - 1)] = value(u.unit);
-        }
-      },
+      edit: (layer, c, base) => forceAtLocation(layer, c, base, forced),
     });
     for await (const { start, count, base, rgb, size: S, segmenter: seg } of edits) {
       bar ??= ctx.progress(
@@ -118,20 +119,17 @@ export default defineStage({
       const heads: Head[] = head === "object" ? ["object"] : ["object", head];
       const unedited = await seg.maps(rgb.subarray(0, n * px * 3), n, heads);
       const edited = (await seg.maps(rgb.subarray(n * px * 3), (copies - 1) * n, [head]))[head];
-      const countIn = (img: number) => {
-        const map = img < n ? unedited[head] : edited, at = img < n ? img : img - n;
-        let c = 0;
-        for (let q = 0; q < px; q++) if (map[at * px + q] === target) c++;
-        return c;
-      };
+      const countIn = (img: number) =>
+        img < n
+          ? countClass(unedited[head], img, px, target)
+          : countClass(edited, img - n, px, target);
       for (let i = 0; i < n; i++) {
         const before = countIn(i);
         for (let y = 0; y < h; y++) {
           for (let x = 0; x < w; x++) {
             const c = 1 + y * w + x;
             // The context: the unedited object at the center of this location's cell.
-            const cy = Math.min(S - 1, Math.floor((y + 0.5) * S / h)),
-              cx = Math.min(S - 1, Math.floor((x + 0.5) * S / w));
+            const [cy, cx] = cellCenter(y, x, h, w, S);
             const context = seg.labels.object[unedited.object[i * px + cy * S + cx]];
             table.append({
               image: start + i,
