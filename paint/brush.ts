@@ -106,3 +106,38 @@ export function brushMask(points: Point[], radius: number, size: number): Uint8A
   }
   return mask;
 }
+
+/**
+ * Pixels of class `cls` in one class map (from `offset`, `pixels` long),
+ * inside the region (`inside[q]` = 1) and outside it.
+ */
+export function countInRegion(
+  map: Uint8Array,
+  offset: number,
+  pixels: number,
+  inside: Uint8Array,
+  cls: number,
+): [number, number] {
+  let inR = 0, outR = 0;
+  for (let q = 0; q < pixels; q++) {
+    if (map[offset + q] !== cls) continue;
+    if (inside[q]) inR++;
+    else outR++;
+  }
+  return [inR, outR];
+}
+
+/** The region's border drawn in yellow just outside it (in place), so the painted area shows. */
+export function outlineRegion(rgb: Uint8Array, inside: Uint8Array, size: number): Uint8Array {
+  const at = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < size && y < size && inside[y * size + x] === 1;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (at(x, y)) continue;
+      if (at(x - 1, y) || at(x + 1, y) || at(x, y - 1) || at(x, y + 1)) {
+        rgb.set([255, 220, 0], (y * size + x) * 3);
+      }
+    }
+  }
+  return rgb;
+}

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
 import { tinyGenerator } from "../tests/fixtures/models.ts";
 import { normalLatents } from "../stats/normal.ts";
-import { cellPixels, regionCells, strokeCells } from "./brush.ts";
+import { cellPixels, countInRegion, outlineRegion, regionCells, strokeCells } from "./brush.ts";
 import { applyEdits, Painter } from "./painter.ts";
 import type { PaletteConcept } from "./palette.ts";
 import { LIMITS } from "./request.ts";
@@ -186,4 +186,14 @@ Deno.test("the server answers bad requests with a JSON error and keeps painting"
   } finally {
     await painter.release();
   }
+});
+
+Deno.test("a class is counted inside and outside the region; the outline hugs it from outside", () => {
+  // A 3x3 image whose center pixel is the region.
+  const inside = Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0, 0);
+  const map = Uint8Array.of(9, 2, 2, 0, 0, 2, 0, 0, 0, 2);
+  assertEquals(countInRegion(map, 1, 9, inside, 2), [1, 3]);
+  const rgb = outlineRegion(new Uint8Array(27), inside, 3);
+  const yellow = [...Array(9).keys()].filter((p) => rgb[p * 3] === 255);
+  assertEquals(yellow, [1, 3, 5, 7]);
 });

@@ -12,11 +12,10 @@ import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
-import { strip } from "../dissection/unit_image.ts";
-import { encodePng } from "../data/png.ts";
+import { gridPng } from "../dissection/unit_image.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
 import { PAINT_DEFAULTS, Painter, type Stroke } from "../paint/painter.ts";
-import { cellPixels, regionCells } from "../paint/brush.ts";
+import { cellPixels, countInRegion, outlineRegion, regionCells } from "../paint/brush.ts";
 
 const Fraction = z.number().min(0).max(1);
 
@@ -125,16 +124,8 @@ export default defineStage({
       const n = end - start;
       const { rgb } = await painter.render(await painter.layer(start, end), copies);
       const { maps } = await seg.segment(rgb, copies.length * n);
-      const counts = (copy: number, i: number, k: number) => {
-        const map = maps[palette[k].category], off = (copy * n + i) * px;
-        let inR = 0, outR = 0;
-        for (let q = 0; q < px; q++) {
-          if (map[off + q] !== classes[k]) continue;
-          if (inside[q]) inR++;
-          else outR++;
-        }
-        return [inR, outR];
-      };
+      const counts = (copy: number, i: number, k: number) =>
+        countInRegion(maps[palette[k].category], (copy * n + i) * px, px, inside, classes[k]);
       for (let i = 0; i < n; i++) {
         palette.forEach((c, k) => {
           const [inBefore, outBefore] = counts(0, i, k);
@@ -153,7 +144,7 @@ export default defineStage({
         if (examples.length < p.examples) {
           examples.push(copies.map((_, copy) => {
             const off = (copy * n + i) * px * 3;
-            return outline(rgb.slice(off, off + px * 3), inside, size);
+            return outlineRegion(rgb.slice(off, off + px * 3), inside, size);
           }));
         }
       }
@@ -163,31 +154,7 @@ export default defineStage({
     await painter.release();
     await seg.release();
     if (examples.length) {
-      await Deno.writeFile(join(ctx.outDir, "examples.png"), rows(examples, size));
+      await Deno.writeFile(join(ctx.outDir, "examples.png"), gridPng(examples, size));
     }
   },
 });
-
-/** The region's border drawn in yellow, just outside it, so the painted area shows. */
-function outline(rgb: Uint8Array, inside: Uint8Array, size: number): Uint8Array {
-  const at = (x: number, y: number) =>
-    x >= 0 && y >= 0 && x < size && y < size && inside[y * size + x] === 1;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if (at(x, y)) continue;
-      if (at(x - 1, y) || at(x + 1, y) || at(x, y - 1) || at(x, y + 1)) {
-        rgb.set([255, 220, 0], (y * size + x) * 3);
-      }
-    }
-  }
-  return rgb;
-}
-
-/** One strip of images per row, rows stacked with 2-pixel gaps, as a PNG. */
-function rows(images: Uint8Array[][], size: number): Uint8Array {
-  const strips = images.map((r) => strip(r, size));
-  const gap = 2, W = strips[0].width, H = strips.length * (size + gap) - gap;
-  const out = new Uint8Array(W * H * 3).fill(255);
-  strips.forEach((s, k) => out.set(s.rgb, k * (size + gap) * W * 3));
-  return encodePng(out, W, H);
-}
