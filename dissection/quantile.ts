@@ -33,7 +33,7 @@
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
-import { type Border, SourceGrid } from "./upsample.ts";
+import { type Border, BORDERS, SourceGrid } from "./upsample.ts";
 
 /** Where a threshold's values are taken: the upsampled map (the paper's) or the layer's grid. */
 export const QUANTILE_OVER = ["upsampled", "layer"] as const;
@@ -488,4 +488,65 @@ export function layerThresholds(
     if (pass < tq.passes) tq.nextPass();
   }
   return tq.thresholds();
+}
+
+/** One layer's row of a quantile stage's `threshold_definition` table. */
+export interface LayerDefinition {
+  layer: string | null;
+  over: string | null;
+  border: string | null;
+  height: number | null;
+  width: number | null;
+}
+
+/**
+ * The edge mode that masks must share with the thresholds of `layers`, from
+ * their definitions: every layer defined, one edge mode, and thresholds over
+ * upsampled maps taken at the segmentation's H x W. `what` names the caller.
+ */
+export function edgeModeOf(
+  definitions: readonly LayerDefinition[],
+  layers: readonly string[],
+  H: number,
+  W: number,
+  what: string,
+): Border {
+  const borders = new Set(definitions.map((r) => r.border));
+  for (const layer of layers) {
+    const r = definitions.find((r) => r.layer === layer);
+    if (!r) {
+      throw new DissectError("DATA", `${what}: the thresholds do not define layer "${layer}"`);
+    }
+    if (r.over === "upsampled" && (r.height !== H || r.width !== W)) {
+      throw new DissectError(
+        "DATA",
+        `${what}: thresholds of "${layer}" are over ${r.width}x${r.height} upsampled maps, ` +
+          `the segmentation is ${W}x${H}`,
+      );
+    }
+  }
+  const [border] = borders;
+  if (borders.size !== 1 || !BORDERS.includes(border as Border)) {
+    throw new DissectError("DATA", `${what}: thresholds with edge modes ${[...borders]}`);
+  }
+  return border as Border;
+}
+
+/**
+ * Each layer's thresholds as an array by unit, from a quantile stage's
+ * `thresholds` rows; a layer missing any unit's threshold is an error.
+ */
+export function thresholdsByLayer(
+  rows: readonly { layer: string | null; unit: number | null; threshold: number | null }[],
+  layers: readonly { layer: string; units: number }[],
+  what: string,
+): Float64Array[] {
+  return layers.map(({ layer, units }) => {
+    const t = new Float64Array(units).fill(NaN);
+    for (const r of rows) if (r.layer === layer && r.unit !== null) t[r.unit] = r.threshold ?? NaN;
+    if (t.some((v) => Number.isNaN(v))) {
+      throw new DissectError("DATA", `${what}: the thresholds lack units of layer "${layer}"`);
+    }
+    return t;
+  });
 }

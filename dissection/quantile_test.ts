@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
-import { TopQuantile } from "./quantile.ts";
+import { edgeModeOf, thresholdsByLayer, TopQuantile } from "./quantile.ts";
 import { type Border, BORDERS, SourceGrid, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -279,4 +279,49 @@ Deno.test("over the upsampled map, thresholds are lower than over the layer's gr
   const [tu] = up.thresholds(), [tl] = layer.thresholds();
   assert(tu.threshold < tl.threshold, `upsampled ${tu.threshold}, layer grid ${tl.threshold}`);
   assert(Math.abs(tu.fractionAbove - 0.01) < 0.002, `fraction above ${tu.fractionAbove}`);
+});
+
+Deno.test("the masks' edge mode: the thresholds' one, refused when undefined, mixed or off-size", () => {
+  const def = (layer: string, over = "upsampled", border = "zeros", size = 64) => ({
+    layer,
+    over,
+    border,
+    height: size,
+    width: size,
+  });
+  assertEquals(edgeModeOf([def("a"), def("b")], ["a", "b"], 64, 64, "iou"), "zeros");
+  assertEquals(edgeModeOf([def("a", "layer", "border", 4)], ["a"], 64, 64, "iou"), "border");
+  assertThrows(
+    () => edgeModeOf([def("a")], ["a", "b"], 64, 64, "iou"),
+    DissectError,
+    'define layer "b"',
+  );
+  assertThrows(
+    () => edgeModeOf([def("a", "upsampled", "zeros", 56)], ["a"], 64, 64, "iou"),
+    DissectError,
+    'thresholds of "a" are over 56x56 upsampled maps, the segmentation is 64x64',
+  );
+  assertThrows(
+    () => edgeModeOf([def("a"), def("b", "upsampled", "border")], ["a", "b"], 64, 64, "iou"),
+    DissectError,
+    "thresholds with edge modes zeros,border",
+  );
+});
+
+Deno.test("thresholds by layer: an array per layer by unit; a missing unit is an error", () => {
+  const rows = [
+    { layer: "b", unit: 1, threshold: 0.5 },
+    { layer: "a", unit: 0, threshold: 2 },
+    { layer: "b", unit: 0, threshold: 0.25 },
+  ];
+  const layers = [{ layer: "a", units: 1 }, { layer: "b", units: 2 }];
+  assertEquals(thresholdsByLayer(rows, layers, "iou"), [
+    Float64Array.of(2),
+    Float64Array.of(0.25, 0.5),
+  ]);
+  assertThrows(
+    () => thresholdsByLayer(rows, [{ layer: "a", units: 2 }], "iou"),
+    DissectError,
+    'iou: the thresholds lack units of layer "a"',
+  );
 });

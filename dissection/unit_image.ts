@@ -87,3 +87,23 @@ export function squareGrid(images: Uint8Array[], size: number): Uint8Array {
 export function beforeAfterPng(pairs: Uint8Array[][], size: number): Uint8Array {
   return gridPng([pairs.map((e) => e[0]), pairs.map((e) => e[1])], size);
 }
+
+/**
+ * One unit's top images as a strip PNG: each image with the unit's mask
+ * (its activation upsampled with the thresholds' edge mode, above t_u).
+ */
+export function unitStripPng(
+  images: readonly { rgb: Uint8Array; acts: Float32Array }[],
+  size: number,
+  unit: number,
+  layer: { height: number; width: number },
+  threshold: number,
+  border: Border,
+): Uint8Array {
+  const hw = layer.height * layer.width;
+  const shown = images.map((im) =>
+    highlight(im.rgb, size, im.acts, unit * hw, layer.height, layer.width, threshold, border)
+  );
+  const s = strip(shown, size);
+  return encodePng(s.rgb, s.width, s.height, 1);
+}

@@ -16,47 +16,9 @@ import { countConcepts } from "../dissection/count_concepts.ts";
 import { unitResults } from "../dissection/iou.ts";
 import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
 import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
-import { highlight, strip } from "../dissection/unit_image.ts";
-import { encodePng } from "../data/png.ts";
-import type { ArtifactRef } from "../engine/stage.ts";
-import { type Border, BORDERS } from "../dissection/upsample.ts";
+import { unitStripPng } from "../dissection/unit_image.ts";
 import quantile from "./quantile.ts";
-
-/**
- * The edge mode the thresholds were taken with, which the masks must share;
- * thresholds over upsampled values must be over this segmentation's pixels.
- */
-async function thresholdBorder(
-  thresholds: ArtifactRef,
-  node: string,
-  layers: readonly { layer: string }[],
-  H: number,
-  W: number,
-): Promise<Border> {
-  const rows = await tableRows(
-    thresholds.table("threshold_definition"),
-    quantile.tables.threshold_definition,
-  );
-  const borders = new Set(rows.map((r) => r.border));
-  for (const { layer } of layers) {
-    const r = rows.find((r) => r.layer === layer);
-    if (!r) {
-      throw new DissectError("DATA", `${node}: the thresholds do not define layer "${layer}"`);
-    }
-    if (r.over === "upsampled" && (r.height !== H || r.width !== W)) {
-      throw new DissectError(
-        "DATA",
-        `${node}: thresholds of "${layer}" are over ${r.width}x${r.height} upsampled maps, ` +
-          `the segmentation is ${W}x${H}`,
-      );
-    }
-  }
-  const [border] = borders;
-  if (borders.size !== 1 || !BORDERS.includes(border as Border)) {
-    throw new DissectError("DATA", `${node}: thresholds with edge modes ${[...borders]}`);
-  }
-  return border as Border;
-}
+import { edgeModeOf, thresholdsByLayer } from "../dissection/quantile.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -127,18 +89,12 @@ export default defineStage({
       "ORDER BY layer, unit",
     );
     const layers = acts.meta.layers;
-    const border = await thresholdBorder(ctx.inputs.thresholds, ctx.node, layers, H, W);
-    const thresholds = layers.map(({ layer, units }) => {
-      const t = new Float64Array(units).fill(NaN);
-      for (const r of thresholdRows) if (r.layer === layer) t[r.unit!] = r.threshold!;
-      if (t.some((v) => Number.isNaN(v))) {
-        throw new DissectError(
-          "DATA",
-          `${ctx.node}: the thresholds lack units of layer "${layer}"`,
-        );
-      }
-      return t;
-    });
+    const definitions = await tableRows(
+      ctx.inputs.thresholds.table("threshold_definition"),
+      quantile.tables.threshold_definition,
+    );
+    const border = edgeModeOf(definitions, layers.map((l) => l.layer), H, W, ctx.node);
+    const thresholds = thresholdsByLayer(thresholdRows, layers, ctx.node);
     // Concept areas do not depend on the units: the segment stage counted them.
     const conceptArea = seg.conceptPixels;
     if (conceptArea?.length !== C) {
@@ -209,17 +165,12 @@ export default defineStage({
       }
       if (!visualize.has(layer)) continue;
       for (let u = 0; u < units; u++) {
-        const images = tops[k].best[u].map((t) => {
-          const a = acts.read(layer, t.image, t.image + 1);
-          const rgb = data.readImages(t.image, t.image + 1);
-          const tu = counters[k].thresholds[u];
-          return highlight(rgb, H, a, u * height * width, height, width, tu, border);
-        });
-        const s = strip(images, H);
-        await Deno.writeFile(
-          join(ctx.outDir, "units", `${layer}-${u}.png`),
-          encodePng(s.rgb, s.width, s.height, 1),
-        );
+        const images = tops[k].best[u].map((t) => ({
+          rgb: data.readImages(t.image, t.image + 1),
+          acts: acts.read(layer, t.image, t.image + 1),
+        }));
+        const png = unitStripPng(images, H, u, { height, width }, thresholds[k][u], border);
+        await Deno.writeFile(join(ctx.outDir, "units", `${layer}-${u}.png`), png);
       }
     }
   },
