@@ -9,7 +9,15 @@ import * as ort from "onnxruntime-node";
 import { createSession } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { vjpModel } from "../onnx/gradient.ts";
-import { gradientToPixels, planarToInput, type Preprocess } from "../onnx/preprocess.ts";
+import {
+  gradientToPixels,
+  PLAIN,
+  planarToInput,
+  type Preprocess,
+  toTensorData,
+} from "../onnx/preprocess.ts";
+import { batches } from "../data/open.ts";
+import { argmax } from "../stats/argmax.ts";
 import type { MarginGradient } from "./carlini_wagner.ts";
 import { marginFeeds, marginHead } from "./margin_head.ts";
 
@@ -94,4 +102,36 @@ export function drawTargets(
     const r = Math.floor(rand() * (classes - 1));
     return r >= s ? r + 1 : r;
   });
+}
+
+/** What choosing images to attack reads: batches of RGB bytes with data labels. */
+export interface LabeledImages {
+  count: number;
+  read(start: number, end: number): { images: Uint8Array; labels: ArrayLike<number> };
+}
+
+/**
+ * The first `limit` images the model classifies correctly (data labels mapped
+ * to its classes by `toModel`), in data order, with their classes.
+ */
+export async function firstCorrect(
+  model: AttackedModel,
+  data: LabeledImages,
+  toModel: readonly number[],
+  limit: number,
+): Promise<{ images: number[]; source: number[] }> {
+  const { height, width, classes: K } = model.spec;
+  const images: number[] = [], source: number[] = [];
+  for (const [start, end] of batches(data.count, 64)) {
+    const batch = data.read(start, end), n = end - start;
+    const { logits } = await model.run(toTensorData(batch.images, n, height, width, PLAIN), n);
+    for (let i = 0; i < n && images.length < limit; i++) {
+      const label = toModel[batch.labels[i]];
+      if (argmax(logits, i * K, K) !== label) continue;
+      images.push(start + i);
+      source.push(label);
+    }
+    if (images.length >= limit) break;
+  }
+  return { images, source };
 }

@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { PLAIN } from "../onnx/preprocess.ts";
-import { AttackedModel, drawTargets } from "./target.ts";
+import { AttackedModel, drawTargets, firstCorrect } from "./target.ts";
 
 Deno.test("targets are never the source and cover every other class evenly", () => {
   const source = Array.from({ length: 6000 }, (_, i) => i % 3);
@@ -49,5 +49,47 @@ Deno.test("the attacked model's forward logits equal its gradient pass's logits 
     .logits.data as Float32Array;
   assertEquals([...fwd.logits].map((v) => +v.toFixed(5)), [...direct].map((v) => +v.toFixed(5)));
   await plain.release();
+  await model.release();
+});
+
+Deno.test("the images to attack are the first the model gets right, up to a limit", async () => {
+  // A model whose logits are the mean of each channel: class = the brightest channel.
+  const g = new GraphBuilder();
+  const x = g.input("image", ["N", 3, 2, 2]);
+  g.node("Flatten", [g.node("GlobalAveragePool", [x], "gap")], "logits");
+  g.output("logits", ["N", 3]);
+  const model = await AttackedModel.open({
+    path: "m.onnx",
+    bytes: g.toBytes(),
+    input: "image",
+    output: "logits",
+    layer: "gap",
+    classes: 3,
+    height: 2,
+    width: 2,
+    pre: PLAIN,
+  });
+  // Five images, each one color (R, G or B bright); labels right for images 0, 2, 3, 4.
+  const colors = [0, 1, 2, 0, 1], labels = [0, 2, 2, 0, 1];
+  const rgb = new Uint8Array(5 * 4 * 3);
+  colors.forEach((c, i) => {
+    for (let p = 0; p < 4; p++) rgb[(i * 4 + p) * 3 + c] = 200;
+  });
+  const data = {
+    count: 5,
+    read: (s: number, e: number) => ({
+      images: rgb.subarray(s * 12, e * 12),
+      labels: labels.slice(s, e),
+    }),
+  };
+  assertEquals(await firstCorrect(model, data, [0, 1, 2], 3), {
+    images: [0, 2, 3],
+    source: [0, 2, 0],
+  });
+  // Data labels in another order than the model's classes: mapped by toModel.
+  assertEquals(await firstCorrect(model, data, [0, 2, 1], 9), {
+    images: [0, 1, 3],
+    source: [0, 1, 0],
+  });
   await model.release();
 });

@@ -19,7 +19,7 @@ import { carliniWagner } from "../attack/carlini_wagner.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
 import { argmax } from "../stats/argmax.ts";
 import { readRanking } from "../dissection/ranking.ts";
-import { AttackedModel, drawTargets } from "../attack/target.ts";
+import { AttackedModel, drawTargets, firstCorrect } from "../attack/target.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -73,7 +73,7 @@ export default defineStage({
   async run(ctx) {
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width } = data.meta;
+    const { height, width } = data.meta;
     // Labels are matched by name (a user's folder may hold a few of the model's classes).
     const { bytes, input, output, pre, classes, toModel } = await openClassifier(
       p.model,
@@ -111,19 +111,7 @@ export default defineStage({
     const run = (pixels: Float32Array, n: number) => model.run(pixels, n);
 
     // The images to attack: the first the classifier labels correctly.
-    const chosen: number[] = [], source: number[] = [];
-    for (const [start, end] of batches(count, 64)) {
-      const batch = data.read(start, end);
-      const n = end - start;
-      const { logits } = await run(toTensorData(batch.images, n, height, width, PLAIN), n);
-      for (let i = 0; i < n && chosen.length < p.images; i++) {
-        const label = toModel[batch.labels[i]];
-        if (argmax(logits, i * K, K) !== label) continue;
-        chosen.push(start + i);
-        source.push(label);
-      }
-      if (chosen.length >= p.images) break;
-    }
+    const { images: chosen, source } = await firstCorrect(model, data, toModel, p.images);
     if (!chosen.length) {
       throw new DissectError("DATA", `${ctx.node}: the classifier gets no held-out image right`);
     }
