@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
+import curves  # noqa: E402
 
 
 def _fmt(v):
@@ -48,6 +49,11 @@ def render(m, onnx_path):
         add(f"- {k}: {_fmt(v)}")
     add(f"- seed {m['seed']}, torch {m['torch']}, {m['threads']} threads, device {m['device']}")
     add(f"- wall time: {common.fmt_time(m['seconds'])}")
+    curves_png = os.path.splitext(onnx_path)[0] + ".curves.png"
+    if os.path.isfile(curves_png):
+        add("\n## Training curves\n")
+        add(f"![training curves]({os.path.basename(curves_png)})\n")
+        add(curves.legend())
     add("\n## Metrics\n")
     tables = {}
     for k, v in m["metrics"].items():

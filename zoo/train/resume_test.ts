@@ -61,6 +61,13 @@ Deno.test({
         `${dir}/split/classifier.work/checkpoint.pt`,
       ]);
       assertEquals(Number(diff.trim()), 0);
+      // The history is kept as CSV and drawn, and the card shows the curves.
+      const history = await Deno.readTextFile(`${dir}/split/classifier.work/history.csv`);
+      assertEquals(history.trim().split("\n").length, 3, history);
+      const png = await Deno.readFile(`${dir}/split/classifier.curves.png`);
+      assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
+      const card = await Deno.readTextFile(`${dir}/split/classifier.md`);
+      assertEquals(card.includes("![training curves](classifier.curves.png)"), true);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -31,6 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import common
+import curves
 import model_card
 
 STAGES = (2, 2, 3, 3, 3)  # convs per stage, as in VGG-16
@@ -244,6 +245,7 @@ def main():
               f"ETA {common.fmt_time(seconds() / epoch * (a.epochs - epoch))}", flush=True)
         epoch, order, b0, seen, correct, loss_sum, train_time = epoch + 1, None, 0, 0, 0, 0.0, 0.0
         write_history_csv()
+        common.write_png(os.path.join(work, "curves.png"), curves.draw(history))
         save_checkpoint(epoch, order, b0)
         last_ckpt = time.time()
 
@@ -297,6 +299,7 @@ def main():
         "onnx": onnx_info,
     }
     common.write_json(base + ".json", metrics)
+    common.write_png(base + ".curves.png", curves.draw(history))
     model_card.write(base + ".json")
     print(f"wrote {base}.onnx / .json / .md / .pt; training took {common.fmt_time(seconds())}", flush=True)
 

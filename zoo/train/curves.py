@@ -1,0 +1,69 @@
+"""Draw a training history (per-epoch rows) as a PNG of line charts, with numpy only.
+
+  /usr/bin/python3 zoo/train/curves.py zoo/runs/classifier-v2/classifier.work/history.csv OUT.png
+
+One panel per group of series (losses; accuracies), epochs on x, each panel's y axis from 0 to
+its largest value (accuracies from 0 to 1), light grid lines at tenths. Colors are fixed per
+series and listed by `legend()`, which the model card prints beside the picture (there is no
+font here to write labels into the image).
+"""
+import csv
+import sys
+
+import numpy as np
+
+import common
+
+PANELS = [("loss", ["train_loss", "val_loss"]), ("accuracy", ["train_acc", "val_acc"])]
+COLORS = {"train_loss": (214, 39, 40), "val_loss": (31, 119, 180),
+          "train_acc": (214, 39, 40), "val_acc": (31, 119, 180)}
+
+
+def legend():
+    """The card's key to the picture."""
+    return ("left: loss, right: accuracy (0 to 1); red: training, blue: validation; "
+            "x: epochs 1 to the last; grid lines at tenths of each axis")
+
+
+def _line(img, x0, y0, x1, y1, color):
+    n = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+    for t in np.linspace(0, 1, n * 2):
+        x, y = int(round(x0 + (x1 - x0) * t)), int(round(y0 + (y1 - y0) * t))
+        img[max(0, y - 1):y + 1, max(0, x - 1):x + 1] = color
+
+
+def draw(rows, width=320, height=200, pad=12):
+    """An H x W x 3 picture of the rows' series, panel by panel side by side."""
+    img = np.full((height, width * len(PANELS), 3), 255, np.uint8)
+    epochs = [int(r["epoch"]) for r in rows]
+    for p, (kind, keys) in enumerate(PANELS):
+        x_off = p * width
+        top = 1.0 if kind == "accuracy" else max(max(float(r[k]) for r in rows) for k in keys) or 1.0
+        fx = lambda e: x_off + pad + (width - 2 * pad) * ((e - epochs[0]) / max(1, epochs[-1] - epochs[0]))
+        fy = lambda v: height - pad - (height - 2 * pad) * (v / top)
+        for t in range(11):
+            y = int(fy(top * t / 10))
+            img[y, x_off + pad:x_off + width - pad] = (225, 225, 225)
+        img[pad:height - pad, x_off + pad] = (0, 0, 0)
+        img[height - pad, x_off + pad:x_off + width - pad] = (0, 0, 0)
+        for k in keys:
+            pts = [(fx(e), fy(float(r[k]))) for e, r in zip(epochs, rows)]
+            for (a, b), (c, d) in zip(pts, pts[1:]):
+                _line(img, a, b, c, d, COLORS[k])
+            for a, b in pts:
+                img[int(b) - 2:int(b) + 3, int(a) - 2:int(a) + 3] = COLORS[k]
+    return img
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    with open(src) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise SystemExit(f"{src}: no epochs yet")
+    common.write_png(out, draw(rows))
+    print(f"wrote {out} ({len(rows)} epochs)")
+
+
+if __name__ == "__main__":
+    main()
