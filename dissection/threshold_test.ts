@@ -24,10 +24,14 @@ Deno.test("a unit's peaks come image by image, batch by batch; the fit half alon
   } as unknown as ActivationReader;
   const got = [...unitPeaks(acts, "l", 1, 2)].map((b) => [b.start, [...b.peaks]]);
   assertEquals(got, [[0, [3, 7]], [2, [11, 15]], [4, [19]]]);
+  // On all rows the best cut would be 7 (between 5 and 9); on the fit half alone it is 3.
   const rows = [
     { present: true, peak: 5, half: "fit" as const },
     { present: false, peak: 1, half: "fit" as const },
-    { present: false, peak: 9, half: "test" as const },
+    { present: true, peak: 9, half: "test" as const },
+    { present: false, peak: 6, half: "test" as const },
+    { present: false, peak: 7, half: "test" as const },
   ];
   assertEquals(fitThreshold(rows), 3);
+  assertEquals(bestThreshold(rows) === 3, false);
 });

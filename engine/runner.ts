@@ -10,7 +10,7 @@ import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
 import type { ArtifactRef, StageContext, TableSink } from "./stage.ts";
 import { type TableSchema, TableWriter } from "./table_writer.ts";
-import { ProgressBoard, type ProgressOptions, startProgress } from "./progress.ts";
+import { type Progress, ProgressBoard, type ProgressOptions, startProgress } from "./progress.ts";
 import { stampOf } from "./file_digest.ts";
 import { DissectError, isDissectError } from "./errors.ts";
 import { exists } from "./fs_atomic.ts";
@@ -118,6 +118,7 @@ async function runNode(
   const why = forced ? "forced" : p.reasons.join("; ");
   opts.log(`> ${p.id} (${p.stage}) ${p.key.slice(0, 12)}: ${why}`);
   const tables = new Map<string, TableWriter>();
+  const bars: Progress[] = [];
   let tmp: string | null = null;
   try {
     tmp = await store.begin(p.stage, p.key);
@@ -138,9 +139,16 @@ async function runNode(
       files: p.filePaths,
       outDir,
       table: async (name: string): Promise<TableSink> => {
-        const schema: TableSchema | undefined = node.stage.tables[name];
+        // Own keys only: "constructor" and the like are not declarations.
+        const schema: TableSchema | undefined = Object.hasOwn(node.stage.tables, name)
+          ? node.stage.tables[name]
+          : undefined;
         if (!schema) {
-          throw new Error(`stage ${p.stage} writes table "${name}" without declaring it`);
+          throw new DissectError(
+            "PIPELINE",
+            `stage ${p.stage} writes table "${name}" without declaring it`,
+            `declare it in the stage's tables: ${Object.keys(node.stage.tables).join(", ")}`,
+          );
         }
         if (!/^[a-z][a-z0-9_]*$/.test(name) || tables.has(name)) {
           throw new Error(`table name "${name}" is invalid or already open`);
@@ -149,17 +157,26 @@ async function runNode(
         tables.set(name, w);
         return w;
       },
-      progress: (label, total) => startProgress(`  ${p.id}: ${label}`, total, opts.progress),
+      progress: (label, total) => {
+        const bar = startProgress(`  ${p.id}: ${label}`, total, opts.progress);
+        bars.push(bar);
+        return bar;
+      },
       log: (m) => opts.log(`  ${p.id}: ${m}`),
       threads: opts.threads,
     };
     await node.stage.run(ctx);
+    for (const bar of bars) bar.done(); // a bar the stage left open
     const rows: Record<string, number> = {};
     for (const [name, w] of tables) rows[name] = await w.close();
     tables.clear();
     for (const out of Object.keys(node.stage.tables)) {
       if (!(out in rows) && !(await exists(join(outDir, `${out}.parquet`)))) {
-        throw new Error(`stage ${p.stage} did not write its declared table "${out}"`);
+        throw new DissectError(
+          "PIPELINE",
+          `stage ${p.stage} did not write its declared table "${out}"`,
+          "a stage opens every table it declares, even one it leaves empty",
+        );
       }
     }
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
@@ -187,6 +204,8 @@ async function runNode(
     );
     return result(p, "executed", manifest.durationMs);
   } catch (e) {
+    // A bar left open by the failure leaves the terminal's block, showing where it stopped.
+    for (const bar of bars) bar.done();
     for (const w of tables.values()) await w.abort().catch(() => {});
     if (tmp) await store.discard(tmp);
     const message = isDissectError(e) ? e.describe() : (e as Error)?.stack ?? String(e);
