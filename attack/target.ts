@@ -33,7 +33,7 @@ export interface AttackedModelSpec {
   height: number;
   width: number;
   pre: Preprocess;
-  threads?: number;
+  threads: number;
 }
 
 /** A classifier opened for attacks: forward with one layer, and the margin gradient. */

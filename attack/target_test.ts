@@ -36,6 +36,7 @@ Deno.test("the attacked model's forward logits equal its gradient pass's logits 
     height: 4,
     width: 4,
     pre: PLAIN,
+    threads: 1,
   });
   const pixels = Float32Array.from({ length: 2 * 3 * 16 }, () => rand());
   const fwd = await model.run(pixels, 2);
@@ -68,6 +69,7 @@ Deno.test("the images to attack are the first the model gets right, up to a limi
     height: 2,
     width: 2,
     pre: PLAIN,
+    threads: 1,
   });
   // Five images, each one color (R, G or B bright); labels right for images 0, 2, 3, 4.
   const colors = [0, 1, 2, 0, 1], labels = [0, 2, 2, 0, 1];

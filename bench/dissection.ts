@@ -20,7 +20,7 @@ import * as ort from "onnxruntime-node";
 import type { Benchmark } from "./harness.ts";
 import { type PipelineRun, pipelineRuns } from "./pipeline_run.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
+import { allCores, createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { ActivationReader } from "../dissection/activations.ts";
@@ -86,7 +86,7 @@ async function kernelSeconds(dirs: Record<string, string>) {
   const bytes = exposeOutputs(await readModelBytes(MODEL), [LAYER_NAME], MODEL);
   const info = inspectBytes(MODEL, bytes);
   const input = info.inputs[0].name, pre = preprocessOf(info);
-  const session = await createSession(MODEL, bytes);
+  const session = await createSession(MODEL, bytes, allCores());
   const data = openDataset(dirs["world-val"], "bench val split");
   const { height, width } = data.meta;
   const acts = new ActivationReader(dirs["activations-val"]);

@@ -8,7 +8,7 @@
 import * as ort from "onnxruntime-node";
 import type { Benchmark } from "./harness.ts";
 import { GraphBuilder } from "../onnx/build.ts";
-import { createSession } from "../onnx/model.ts";
+import { allCores, createSession } from "../onnx/model.ts";
 import { exposeOutputs, listLayers } from "../onnx/surgery.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -52,7 +52,7 @@ export const exposeOutputsBench: Benchmark = {
     const data = Float32Array.from({ length: BATCH * 3 * SIZE * SIZE }, () => next() * 2 - 1);
     const feeds = { image: new ort.Tensor("float32", data, [BATCH, 3, SIZE, SIZE]) };
     const time = async (model: Uint8Array, fetch?: string[]) => {
-      const session = await createSession("expose.onnx", model);
+      const session = await createSession("expose.onnx", model, allCores());
       const once = () => fetch ? session.run(feeds, fetch) : session.run(feeds);
       for (let i = 0; i < 3; i++) await once();
       const t0 = performance.now();

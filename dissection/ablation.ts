@@ -25,7 +25,7 @@ export class Ablator {
     bytes: Uint8Array,
     layer: string,
     output: string,
-    threads?: number,
+    threads: number,
   ): Promise<Ablator> {
     // Zeroing a channel commutes with the ReLUs and pools right after the
     // layer, so the cut goes after them: same results, a smaller repeated tail.

@@ -62,7 +62,7 @@ Deno.test("the mask moves past the ReLU and pool that follow a layer, not past a
 Deno.test("removing units through the masked tail equals zeroing them in the graph", async () => {
   const n = 40;
   const image = images(n, 8);
-  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits", 1);
   const settings = [[], [0], [3], [1, 2, 5], [0, 1, 2, 3, 4, 5]];
   const boundary = await ablator.forwardHead({ image });
   const got = await ablator.predict(
@@ -86,7 +86,7 @@ Deno.test("removing units through the masked tail equals zeroing them in the gra
 Deno.test("the masked tail's class probabilities are the softmax of the zeroed model's logits", async () => {
   const n = 12;
   const image = images(n, 9);
-  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits");
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits", 1);
   const settings = [[], [2], [0, 4, 5]];
   const boundary = await ablator.forwardHead({ image });
   const got = await ablator.predictWithProbabilities(

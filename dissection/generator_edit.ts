@@ -39,7 +39,7 @@ export class GeneratorEditor {
     bytes: Uint8Array,
     layer: string,
     output: string,
-    threads?: number,
+    threads: number,
   ) {
     const split = splitAt(bytes, layer, path);
     return new GeneratorEditor(
@@ -115,7 +115,7 @@ export async function openGeneratorEdit(
   file: string,
   latentsFile: string,
   layer: string,
-  threads?: number,
+  threads: number,
 ): Promise<{ editor: GeneratorEditor; latents: LatentReader; input: string }> {
   const bytes = await readModelBytes(file);
   const info = inspectBytes(path, bytes);
@@ -139,7 +139,7 @@ export interface EditSource {
   samples: number;
   batch: number;
   /** Threads for its sessions. */
-  threads?: number;
+  threads: number;
 }
 
 /** An editing stage's source, from the parameters and inputs such stages share. */

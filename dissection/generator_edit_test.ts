@@ -29,6 +29,7 @@ async function toyRun(latents: number, overrides: Partial<EditRun>): Promise<Edi
     generator: "toy generator",
     segmenter: "toy segmenter",
     ...files,
+    threads: 1,
     layer: "layer1",
     samples: 100,
     batch: 2,

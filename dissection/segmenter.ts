@@ -48,7 +48,7 @@ export class Segmenter {
     path: string,
     bytes: Uint8Array,
     size: number,
-    threads?: number,
+    threads: number,
   ): Promise<Segmenter> {
     const info = inspectBytes(path, bytes);
     const input = requireInput(info, { dims: [null, 3, size, size] });

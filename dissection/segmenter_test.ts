@@ -6,7 +6,7 @@ import { seededRandom } from "../stats/random.ts";
 import { Segmenter } from "./segmenter.ts";
 
 Deno.test("a segmenter's class maps of some heads equal those of a full segmentation", async () => {
-  const seg = await Segmenter.open("tiny.onnx", tinySegmenter(16), 16);
+  const seg = await Segmenter.open("tiny.onnx", tinySegmenter(16), 16, 1);
   const next = seededRandom(2);
   const n = 3, px = 16 * 16;
   const rgb = Uint8Array.from({ length: n * px * 3 }, () => Math.floor(next() * 256));
@@ -27,7 +27,7 @@ Deno.test("a segmenter's class maps of some heads equal those of a full segmenta
 });
 
 Deno.test("a batch larger than one segmenter run gives the maps of its images one by one", async () => {
-  const seg = await Segmenter.open("tiny.onnx", tinySegmenter(8), 8);
+  const seg = await Segmenter.open("tiny.onnx", tinySegmenter(8), 8, 1);
   const next = seededRandom(3);
   const n = 70, px = 8 * 8; // more than two runs' worth
   const rgb = Uint8Array.from({ length: n * px * 3 }, () => Math.floor(next() * 256));
@@ -43,7 +43,7 @@ Deno.test("a segmenter whose output classes and label names disagree is refused"
   const model = decodeModel(tinySegmenter(16));
   const parts = model.metadataProps.find((m) => m.key === "parts")!;
   parts.value = JSON.stringify(JSON.parse(parts.value!).slice(0, -1));
-  const e = await Segmenter.open("short.onnx", encodeModel(model), 16).catch((e) => e);
+  const e = await Segmenter.open("short.onnx", encodeModel(model), 16, 1).catch((e) => e);
   assert(e instanceof DissectError, String(e));
   assertMatch(e.message, /short\.onnx: output "part" has \d+ classes but its metadata names \d+/);
 });

@@ -23,10 +23,9 @@ export interface NodeSpec {
  * subset, checked again with defaults when resolved) and one upstream node
  * per input slot.
  */
-export interface AddOptions<P = Record<string, unknown>, I extends string = string> {
-  params?: Partial<P>;
-  inputs?: Record<I, string>;
-}
+export type AddOptions<P = Record<string, unknown>, I extends string = string> =
+  & { params?: Partial<P> }
+  & ([I] extends [never] ? { inputs?: Record<string, never> } : { inputs: Record<I, string> });
 
 /** The DAG of stage nodes, in the order they were added (inputs first). */
 export class Pipeline {
@@ -36,8 +35,9 @@ export class Pipeline {
   add<S extends z.ZodObject, I extends string, T extends TableSchemas>(
     id: string,
     stage: StageDef<S, I, T>,
-    opts: AddOptions<z.input<S>, I> = {},
+    ...[opts]: [I] extends [never] ? [AddOptions<z.input<S>, I>?] : [AddOptions<z.input<S>, I>]
   ): string {
+    opts ??= {} as AddOptions<z.input<S>, I>;
     if (!/^[a-z][a-z0-9-]*$/.test(id)) {
       throw new DissectError("PIPELINE", `node id "${id}" must be kebab-case`);
     }

@@ -132,7 +132,7 @@ export function allCores(): number {
 export async function createSession(
   path: string,
   bytes: Uint8Array,
-  threads: number = allCores(),
+  threads: number,
 ): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, {

@@ -28,7 +28,7 @@ Deno.test("a built model inspects and runs in onnxruntime", async () => {
   assertEquals(info.inputs, [{ name: "image", dims: ["N", 3, 4, 4] }]);
   assertEquals(info.tensors, ["conv1_1_pre", "conv1_1"]);
   assertEquals(info.metadata.labels, '["a","b"]');
-  const session = await createSession("tiny.onnx", bytes);
+  const session = await createSession("tiny.onnx", bytes, 1);
   const x = new Float32Array(3 * 16).map((_, i) => (i < 16 ? i - 8 : i >= 16 && i < 32 ? 1 : 0));
   const out = await session.run({ image: new ort.Tensor("float32", x, [1, 3, 4, 4]) });
   const y = out.conv1_1.data as Float32Array;

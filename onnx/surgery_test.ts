@@ -131,7 +131,7 @@ function resnet(mask?: Mask): Uint8Array {
 type Feeds = Record<string, ort.Tensor>;
 
 async function run(bytes: Uint8Array, feeds: Feeds, fetch?: string[]): Promise<Feeds> {
-  const session = await createSession("test.onnx", bytes);
+  const session = await createSession("test.onnx", bytes, 1);
   try {
     const out = await session.run(feeds);
     return fetch ? Object.fromEntries(fetch.map((n) => [n, out[n]])) : out;
@@ -413,7 +413,7 @@ Deno.test("withClassMaps: byte class ids per pixel, the first of equal maxima, a
   const next = rng(4);
   // Values from a small set, so ties are common.
   const x = Float32Array.from({ length: n * K * px }, () => Math.floor(next() * 3));
-  const session = await createSession("logits", withClassMaps(logitsModel(K), ["logits"]));
+  const session = await createSession("logits", withClassMaps(logitsModel(K), ["logits"]), 1);
   const out = await session.run(
     { x: new ort.Tensor("float32", x, [n, K, 2, 3]) },
     [classMapOf("logits")],

@@ -12,6 +12,7 @@ import { DigestCache } from "../engine/file_digest.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "./palette.ts";
 import { Painter } from "./painter.ts";
+import { allCores } from "../onnx/model.ts";
 
 /** The pipeline nodes (pipeline.ts) the page reads. */
 export const PAINT_NODES = {
@@ -86,6 +87,8 @@ export async function openPaintApp(opts: {
     layer,
     palette,
     boost: opts.boost,
+    // The page's server runs alone: every core.
+    threads: allCores(),
   });
   return { painter, layer, run: { config: config.name, runId: run.runId, store: store.root } };
 }

@@ -36,6 +36,7 @@ async function openToy(boost = 1): Promise<Painter> {
     layer: "layer1",
     palette: PALETTE,
     boost,
+    threads: 1,
   });
 }
 

@@ -90,12 +90,15 @@ export class Painter {
     layer: string;
     palette: PaletteConcept[];
     boost?: number;
+    /** Threads for the generator's sessions. */
+    threads: number;
   }): Promise<Painter> {
     const { editor, latents, input } = await openGeneratorEdit(
       o.generator,
       o.file,
       o.latents,
       o.layer,
+      o.threads,
     );
     if (latents.count === 0) throw new DissectError("DATA", `no latents in ${o.latents}`);
     // One sample through head and tail tells the layer's and the image's sizes.

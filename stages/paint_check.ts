@@ -93,6 +93,7 @@ export default defineStage({
       layer: p.layer,
       palette,
       boost: p.boost,
+      threads: ctx.threads,
     });
     const { h, w, size } = painter.grid;
     const cells = regionCells(p.region, h, w);

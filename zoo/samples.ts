@@ -13,7 +13,7 @@ import { splitItem } from "../world/splits.ts";
 import { SCENES } from "../world/vocabulary.ts";
 import { encodePng } from "../data/png.ts";
 import { falseColor } from "../world/preview.ts";
-import { createSession, inspectBytes } from "../onnx/model.ts";
+import { allCores, createSession, inspectBytes } from "../onnx/model.ts";
 import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { strip } from "../dissection/unit_image.ts";
@@ -33,7 +33,7 @@ const items = SCENES.map((_, c) => {
 const cls = join(DIR, "models/classifier.onnx");
 const cbytes = await Deno.readFile(cls);
 const info = inspectBytes(cls, cbytes);
-const session = await createSession(cls, cbytes);
+const session = await createSession(cls, cbytes, allCores());
 const rgb = new Uint8Array(items.length * SIZE * SIZE * 3);
 items.forEach((r, i) => rgb.set(r.rgb, i * SIZE * SIZE * 3));
 const x = toTensorData(rgb, items.length, SIZE, SIZE, preprocessOf(info));
@@ -57,7 +57,7 @@ console.log("| true | " + SCENES.join(" | ") + " |");
 console.log("| predicted | " + predicted.join(" | ") + " |\n");
 
 const segPath = join(DIR, "models/segmenter.onnx");
-const seg = await Segmenter.open(segPath, await Deno.readFile(segPath), SIZE);
+const seg = await Segmenter.open(segPath, await Deno.readFile(segPath), SIZE, allCores());
 const shown = items.slice(0, 8);
 const { maps } = await seg.segment(rgb.subarray(0, shown.length * SIZE * SIZE * 3), shown.length);
 const colorize = (map: Uint8Array) => {
