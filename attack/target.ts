@@ -18,6 +18,7 @@ import {
 } from "../onnx/preprocess.ts";
 import { batches } from "../data/open.ts";
 import { argmax } from "../stats/argmax.ts";
+import { peakOf } from "../dissection/topk.ts";
 import type { MarginGradient } from "./carlini_wagner.ts";
 import { marginFeeds, marginHead } from "./margin_head.ts";
 
@@ -134,4 +135,34 @@ export async function firstCorrect(
     if (images.length >= limit) break;
   }
   return { images, source };
+}
+
+/** Image i's logits before and after its attack, one row per class and version. */
+export function logitRows(
+  image: number,
+  before: Float32Array,
+  after: Float32Array,
+  i: number,
+  classes: number,
+): { image: number; version: string; label: number; logit: number }[] {
+  const rows = [];
+  for (let k = 0; k < classes; k++) {
+    rows.push({ image, version: "original", label: k, logit: before[i * classes + k] });
+    rows.push({ image, version: "adversarial", label: k, logit: after[i * classes + k] });
+  }
+  return rows;
+}
+
+/** Every unit's peak activation on image i of a batch ([n, units, h, w]) before and after. */
+export function peakChanges(
+  before: Float32Array,
+  after: Float32Array,
+  i: number,
+  dims: readonly number[],
+): { unit: number; before: number; after: number }[] {
+  const [, units, h, w] = dims;
+  return Array.from({ length: units }, (_, u) => {
+    const at = (i * units + u) * h * w;
+    return { unit: u, before: peakOf(before, at, h * w), after: peakOf(after, at, h * w) };
+  });
 }

@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { PLAIN } from "../onnx/preprocess.ts";
-import { AttackedModel, drawTargets, firstCorrect } from "./target.ts";
+import { AttackedModel, drawTargets, firstCorrect, logitRows, peakChanges } from "./target.ts";
 
 Deno.test("targets are never the source and cover every other class evenly", () => {
   const source = Array.from({ length: 6000 }, (_, i) => i % 3);
@@ -94,4 +94,19 @@ Deno.test("the images to attack are the first the model gets right, up to a limi
     source: [0, 1, 0],
   });
   await model.release();
+});
+
+Deno.test("per-image logit rows and peak changes read image i of a batch", () => {
+  assertEquals(logitRows(7, Float32Array.of(1, 2, 3, 4), Float32Array.of(5, 6, 7, 8), 1, 2), [
+    { image: 7, version: "original", label: 0, logit: 3 },
+    { image: 7, version: "adversarial", label: 0, logit: 7 },
+    { image: 7, version: "original", label: 1, logit: 4 },
+    { image: 7, version: "adversarial", label: 1, logit: 8 },
+  ]);
+  // 2 images, 2 units, 1x2 maps: image 1's units are values 4..7.
+  const before = Float32Array.of(0, 0, 0, 0, 1, 3, 2, 0), after = before.map((v) => v * 2);
+  assertEquals(peakChanges(before, after, 1, [2, 2, 1, 2]), [
+    { unit: 0, before: 3, after: 6 },
+    { unit: 1, before: 2, after: 4 },
+  ]);
 });

@@ -206,3 +206,57 @@ export class RemovalTally {
     }));
   }
 }
+
+/** How a setting removes a class's units: its top k, its bottom k, or all but its top k. */
+export const REMOVAL_MODES = ["remove-top", "remove-bottom", "keep-top"] as const;
+
+/** One ablation setting: the class it is for (-1: none), how, how many, and the units it zeroes. */
+export interface RemovalSetting {
+  label: number;
+  mode: string;
+  k: number;
+  zero: Uint8Array;
+}
+
+/**
+ * Every setting of the class ablations: setting 0 is the unablated model, then
+ * for each class (units ranked most important first), each mode and each k of
+ * `sizes` (those below the layer's width, and width - 1), in that order.
+ */
+export function removalSettings(
+  ranking: Map<number, number[]>,
+  sizes: readonly number[],
+): RemovalSetting[] {
+  const units = ranking.values().next().value?.length ?? 0;
+  const ks = [...new Set([...sizes.filter((k) => k < units), units - 1])].sort((a, b) => a - b);
+  const settings: RemovalSetting[] = [{
+    label: -1,
+    mode: "none",
+    k: 0,
+    zero: new Uint8Array(units),
+  }];
+  for (const [label, ranked] of ranking) {
+    for (const mode of REMOVAL_MODES) {
+      for (const k of ks) {
+        const zero = new Uint8Array(units);
+        const chosen = mode === "remove-top"
+          ? ranked.slice(0, k)
+          : mode === "remove-bottom"
+          ? ranked.slice(units - k)
+          : ranked.slice(k); // keep-top: remove everything but the top k
+        for (const u of chosen) zero[u] = 1;
+        settings.push({ label, mode, k, zero });
+      }
+    }
+  }
+  return settings;
+}
+
+/** Zero-masks of settings [from, to) of single-unit removal: setting 0 removes nothing, u + 1 unit u. */
+export function singleRemovals(units: number, from: number, to: number): Uint8Array[] {
+  return Array.from({ length: to - from }, (_, j) => {
+    const zero = new Uint8Array(units);
+    if (from + j > 0) zero[from + j - 1] = 1;
+    return zero;
+  });
+}

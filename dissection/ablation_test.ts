@@ -3,7 +3,14 @@ import { assert, assertEquals, assertNotEquals } from "../tests/assert.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { seededRandom } from "../stats/random.ts";
 import { maskPoint } from "../onnx/masked_tail.ts";
-import { Ablator, rankByImportance, RemovalTally, softBalancedAccuracy } from "./ablation.ts";
+import {
+  Ablator,
+  rankByImportance,
+  removalSettings,
+  RemovalTally,
+  singleRemovals,
+  softBalancedAccuracy,
+} from "./ablation.ts";
 
 const C = 6, K = 5;
 
@@ -149,4 +156,26 @@ Deno.test("the removal tally counts true and false positives and probabilities p
   const [d] = t.drops(2);
   assertEquals([d.unit, +d.drop.toFixed(6)], [0, 0.25]);
   assertEquals(t.drops(1), []);
+});
+
+Deno.test("removal settings: the unablated model, then per class, mode and size, the units zeroed", () => {
+  // Two classes over 4 units, ranked most important first.
+  const ranking = new Map([[0, [2, 0, 3, 1]], [3, [1, 2, 0, 3]]]);
+  const s = removalSettings(ranking, [1, 20]); // 20 is wider than the layer: k = 1 and 3
+  assertEquals(s.length, 1 + 2 * 3 * 2);
+  assertEquals([s[0].label, s[0].mode, [...s[0].zero]], [-1, "none", [0, 0, 0, 0]]);
+  const at = (
+    label: number,
+    mode: string,
+    k: number,
+  ) => [...s.find((x) => x.label === label && x.mode === mode && x.k === k)!.zero];
+  assertEquals(at(0, "remove-top", 1), [0, 0, 1, 0]);
+  assertEquals(at(0, "remove-bottom", 1), [0, 1, 0, 0]);
+  assertEquals(at(0, "keep-top", 1), [1, 1, 0, 1]);
+  assertEquals(at(3, "remove-top", 3), [1, 1, 1, 0]);
+});
+
+Deno.test("single removals: setting 0 removes nothing, setting u + 1 removes unit u", () => {
+  assertEquals(singleRemovals(3, 0, 2).map((z) => [...z]), [[0, 0, 0], [1, 0, 0]]);
+  assertEquals(singleRemovals(3, 3, 4).map((z) => [...z]), [[0, 0, 1]]);
 });

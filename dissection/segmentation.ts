@@ -66,3 +66,29 @@ export class SegmentationReader {
     this.file.close();
   }
 }
+
+/**
+ * Refuses a dissection's inputs unless they describe the same images: as many
+ * activations, label planes and images, images and planes of one square size.
+ */
+export function checkAligned(
+  what: string,
+  count: number,
+  seg: { count: number; height: number; width: number },
+  data: { count: number; height: number; width: number },
+): void {
+  if (seg.count !== count || data.count !== count) {
+    throw new DissectError(
+      "DATA",
+      `${what}: activations (${count} images), segmentation (${seg.count}) and data ` +
+        `(${data.count}) must describe the same images`,
+    );
+  }
+  if (data.height !== seg.height || data.width !== seg.width || seg.height !== seg.width) {
+    throw new DissectError(
+      "DATA",
+      `${what}: images (${data.width}x${data.height}) and segmentation ` +
+        `(${seg.width}x${seg.height}) must be square and of one size`,
+    );
+  }
+}

@@ -58,3 +58,15 @@ export function* unitPeaks(
     yield { start, peaks };
   }
 }
+
+/** The columns a unit-as-classifier stage records about its unit. */
+export const UNIT_COLUMNS = {
+  layer: "VARCHAR",
+  unit: "INTEGER",
+  concept: "VARCHAR",
+  iou: "DOUBLE",
+  threshold: "DOUBLE",
+} as const;
+
+/** The columns after an image's own that a unit-as-classifier stage records per image. */
+export const PEAK_COLUMNS = { present: "BOOLEAN", peak: "DOUBLE", half: "VARCHAR" } as const;

@@ -13,10 +13,8 @@ import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { openClassifier } from "../onnx/classifier.ts";
 import { toTensorData } from "../onnx/preprocess.ts";
-import { Ablator } from "../dissection/ablation.ts";
+import { Ablator, removalSettings } from "../dissection/ablation.ts";
 import { readRanking } from "../dissection/ranking.ts";
-
-const MODES = ["remove-top", "remove-bottom", "keep-top"] as const;
 
 export default defineStage({
   module: import.meta.url,
@@ -71,29 +69,8 @@ export default defineStage({
         }; give rank-units and ablate-class the same layer`,
       );
     }
-    const sizes = [...new Set([...ctx.params.sizes.filter((k) => k < units), units - 1])].sort((
-      a,
-      b,
-    ) => a - b);
-
     // Setting 0 is the unablated model; then every (class, mode, k).
-    const settings: { label: number; mode: string; k: number; zero: Uint8Array }[] = [
-      { label: -1, mode: "none", k: 0, zero: new Uint8Array(units) },
-    ];
-    for (const [label, ranked] of order) {
-      for (const mode of MODES) {
-        for (const k of sizes) {
-          const zero = new Uint8Array(units);
-          const chosen = mode === "remove-top"
-            ? ranked.slice(0, k)
-            : mode === "remove-bottom"
-            ? ranked.slice(units - k)
-            : ranked.slice(k); // keep-top: remove everything but the top k
-          for (const u of chosen) zero[u] = 1;
-          settings.push({ label, mode, k, zero });
-        }
-      }
-    }
+    const settings = removalSettings(order, ctx.params.sizes);
     const table = await ctx.table("settings");
     settings.forEach((s, setting) =>
       table.append({ setting, label: s.label, mode: s.mode, k: s.k })

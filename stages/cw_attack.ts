@@ -12,14 +12,19 @@ import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { openClassifier } from "../onnx/classifier.ts";
 import { PLAIN, toTensorData } from "../onnx/preprocess.ts";
-import { peakOf } from "../dissection/topk.ts";
 import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
 import { carliniWagner } from "../attack/carlini_wagner.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
 import { argmax } from "../stats/argmax.ts";
 import { readRanking } from "../dissection/ranking.ts";
-import { AttackedModel, drawTargets, firstCorrect } from "../attack/target.ts";
+import {
+  AttackedModel,
+  drawTargets,
+  firstCorrect,
+  logitRows,
+  peakChanges,
+} from "../attack/target.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -159,28 +164,9 @@ export default defineStage({
           c: result.c[i],
           predicted_after: argmax(after.logits, i * K, K),
         });
-        for (let k = 0; k < K; k++) {
-          logitsTable.append({
-            image: ids[i],
-            version: "original",
-            label: k,
-            logit: before.logits[i * K + k],
-          });
-          logitsTable.append({
-            image: ids[i],
-            version: "adversarial",
-            label: k,
-            logit: after.logits[i * K + k],
-          });
-        }
-        for (let u = 0; u < units; u++) {
-          const at = (i * units + u) * h * w;
-          peaks.append({
-            image: ids[i],
-            unit: u,
-            before: peakOf(actsBefore, at, h * w),
-            after: peakOf(actsAfter, at, h * w),
-          });
+        for (const r of logitRows(ids[i], before.logits, after.logits, i, K)) logitsTable.append(r);
+        for (const r of peakChanges(actsBefore, actsAfter, i, before.layer.dims)) {
+          peaks.append({ image: ids[i], ...r });
         }
         if (result.success[i] && examples.length < p.examples) {
           const D = 3 * height * width;

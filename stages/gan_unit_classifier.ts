@@ -13,7 +13,14 @@ import { ActivationReader } from "../dissection/activations.ts";
 import { PLANES } from "../dissection/concepts.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { seededRandom } from "../stats/random.ts";
-import { fitThreshold, type Half, halfOf, unitPeaks } from "../dissection/threshold.ts";
+import {
+  fitThreshold,
+  type Half,
+  halfOf,
+  PEAK_COLUMNS,
+  UNIT_COLUMNS,
+  unitPeaks,
+} from "../dissection/threshold.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 
 export default defineStage({
@@ -31,21 +38,8 @@ export default defineStage({
   }),
   inputs: ["activations", "dissection", "segmentation"],
   tables: {
-    unit: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "VARCHAR",
-      iou: "DOUBLE",
-      threshold: "DOUBLE",
-      min_fraction: "DOUBLE",
-    },
-    peaks: {
-      image: "INTEGER",
-      fraction: "DOUBLE",
-      present: "BOOLEAN",
-      peak: "DOUBLE",
-      half: "VARCHAR",
-    },
+    unit: { ...UNIT_COLUMNS, min_fraction: "DOUBLE" },
+    peaks: { image: "INTEGER", fraction: "DOUBLE", ...PEAK_COLUMNS },
   },
   async run(ctx) {
     const p = ctx.params;

@@ -15,7 +15,7 @@ import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
 import { unitResults } from "../dissection/iou.ts";
 import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
-import { SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
+import { checkAligned, SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
 import { unitStripPng } from "../dissection/unit_image.ts";
 import quantile from "./quantile.ts";
 import { edgeModeOf, thresholdsByLayer } from "../dissection/quantile.ts";
@@ -64,21 +64,8 @@ export default defineStage({
     const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
     const seg = segmentation.meta;
     const { count } = acts.meta;
-    if (seg.count !== count || data.count !== count) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: activations (${count} images), segmentation (${seg.count}) and data ` +
-          `(${data.count}) must describe the same images`,
-      );
-    }
+    checkAligned(ctx.node, count, seg, data.meta);
     const H = seg.height, W = seg.width;
-    if (data.meta.height !== H || data.meta.width !== W || H !== W) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: images (${data.meta.width}x${data.meta.height}) and segmentation (${W}x${H}) ` +
-          "must be square and of one size",
-      );
-    }
     const vocab = vocabularyOf(seg);
     const C = vocab.concepts.length;
     writeConcepts(await ctx.table("concepts"), vocab);

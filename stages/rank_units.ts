@@ -15,7 +15,7 @@ import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { checkLogits, openClassifier } from "../onnx/classifier.ts";
 import { toTensorData } from "../onnx/preprocess.ts";
-import { Ablator, rankByImportance, RemovalTally } from "../dissection/ablation.ts";
+import { Ablator, rankByImportance, RemovalTally, singleRemovals } from "../dissection/ablation.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -89,12 +89,7 @@ export default defineStage({
       }
       tally.addImages(batch.labels, n);
       for (let s0 = 0; s0 <= units; s0 += ctx.params.chunk) {
-        const settings: Uint8Array[] = [];
-        for (let s = s0; s < Math.min(units + 1, s0 + ctx.params.chunk); s++) {
-          const zero = new Uint8Array(units);
-          if (s > 0) zero[s - 1] = 1;
-          settings.push(zero);
-        }
+        const settings = singleRemovals(units, s0, Math.min(units + 1, s0 + ctx.params.chunk));
         const out = await ablator.predictWithProbabilities(boundary, settings);
         out.predicted.forEach((pred, j) => {
           const prob = out.probabilities[j], s = s0 + j;

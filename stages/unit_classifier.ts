@@ -13,7 +13,14 @@ import { openDataset } from "../data/open.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { seededRandom } from "../stats/random.ts";
-import { fitThreshold, type Half, halfOf, unitPeaks } from "../dissection/threshold.ts";
+import {
+  fitThreshold,
+  type Half,
+  halfOf,
+  PEAK_COLUMNS,
+  UNIT_COLUMNS,
+  unitPeaks,
+} from "../dissection/threshold.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -27,20 +34,8 @@ export default defineStage({
   }),
   inputs: ["activations", "dissection", "data"],
   tables: {
-    unit: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "VARCHAR",
-      iou: "DOUBLE",
-      threshold: "DOUBLE",
-    },
-    peaks: {
-      image: "INTEGER",
-      label: "VARCHAR",
-      present: "BOOLEAN",
-      peak: "DOUBLE",
-      half: "VARCHAR",
-    },
+    unit: { ...UNIT_COLUMNS },
+    peaks: { image: "INTEGER", label: "VARCHAR", ...PEAK_COLUMNS },
   },
   async run(ctx) {
     const { concept, layer } = ctx.params;
