@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { PLAIN } from "../onnx/preprocess.ts";
+import { attackedBrightest } from "./test_models.ts";
 import { AttackedModel, drawTargets, firstCorrect, logitRows, peakChanges } from "./target.ts";
 
 Deno.test("targets are never the source and cover every other class evenly", () => {
@@ -54,23 +55,8 @@ Deno.test("the attacked model's forward logits equal its gradient pass's logits 
 });
 
 Deno.test("the images to attack are the first the model gets right, up to a limit", async () => {
-  // A model whose logits are the mean of each channel: class = the brightest channel.
-  const g = new GraphBuilder();
-  const x = g.input("image", ["N", 3, 2, 2]);
-  g.node("Flatten", [g.node("GlobalAveragePool", [x], "gap")], "logits");
-  g.output("logits", ["N", 3]);
-  const model = await AttackedModel.open({
-    path: "m.onnx",
-    bytes: g.toBytes(),
-    input: "image",
-    output: "logits",
-    layer: "gap",
-    classes: 3,
-    height: 2,
-    width: 2,
-    pre: PLAIN,
-    threads: 1,
-  });
+  // Class = the brightest channel.
+  const model = await attackedBrightest();
   // Five images, each one color (R, G or B bright); labels right for images 0, 2, 3, 4.
   const colors = [0, 1, 2, 0, 1], labels = [0, 2, 2, 0, 1];
   const rgb = new Uint8Array(5 * 4 * 3);

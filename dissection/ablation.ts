@@ -260,3 +260,111 @@ export function singleRemovals(units: number, from: number, to: number): Uint8Ar
     return zero;
   });
 }
+
+/** Per setting of single-unit removal (unit -1: none removed) and class, the tallies behind it. */
+export const REMOVAL_COUNTS_TABLE = {
+  unit: "INTEGER",
+  label: "INTEGER",
+  class: "VARCHAR",
+  tp: "INTEGER",
+  fp: "INTEGER",
+  /** Summed probability of the class over its images, and over all images. */
+  p_positives: "DOUBLE",
+  p_all: "DOUBLE",
+  positives: "INTEGER",
+  images: "INTEGER",
+} as const;
+
+/** Per class, every unit of the layer ranked by what removing it alone costs the class. */
+export const IMPORTANCE_TABLE = {
+  layer: "VARCHAR",
+  label: "INTEGER",
+  class: "VARCHAR",
+  rank: "INTEGER",
+  unit: "INTEGER",
+  drop: "DOUBLE",
+  soft_drop: "DOUBLE",
+} as const;
+
+/** Labeled images read a batch at a time, labels as the model's class indices. */
+export interface LabeledBatches {
+  count: number;
+  read(start: number, end: number): { images: Uint8Array; labels: ArrayLike<number> };
+}
+
+/**
+ * Removes every unit of the ablator's layer alone, on every image, and
+ * tallies the outcome per setting (0: the unablated model; u + 1: unit u
+ * removed). `feed` turns a batch's RGB bytes into the model's inputs; the
+ * head runs once per batch, the tail `chunk` settings at a time.
+ */
+export async function tallySingleRemovals(
+  ablator: Pick<Ablator, "forwardHead" | "predictWithProbabilities">,
+  data: LabeledBatches,
+  feed: (rgb: Uint8Array, n: number) => Record<string, ort.Tensor>,
+  opts: {
+    classes: number;
+    batch: number;
+    chunk: number;
+    /** Checks each batch of probabilities (n x classes) before it is counted. */
+    check?: (probabilities: Float32Array, n: number) => void;
+    tick?: (images: number) => void;
+  },
+): Promise<RemovalTally> {
+  let tally: RemovalTally | null = null;
+  for (let start = 0; start < data.count; start += opts.batch) {
+    const end = Math.min(data.count, start + opts.batch), n = end - start;
+    const batch = data.read(start, end);
+    const boundary = await ablator.forwardHead(feed(batch.images, n));
+    const units = boundary[0].dims[1] as number;
+    tally ??= new RemovalTally(units + 1, opts.classes);
+    tally.addImages(batch.labels, n);
+    for (let s0 = 0; s0 <= units; s0 += opts.chunk) {
+      const settings = singleRemovals(units, s0, Math.min(units + 1, s0 + opts.chunk));
+      const out = await ablator.predictWithProbabilities(boundary, settings);
+      out.predicted.forEach((pred, j) => {
+        opts.check?.(out.probabilities[j], n);
+        tally!.add(s0 + j, batch.labels, pred, out.probabilities[j]);
+      });
+    }
+    opts.tick?.(n);
+  }
+  if (!tally) throw new Error("tallySingleRemovals: no images");
+  return tally;
+}
+
+/** A tally as rows of the removal counts table: per setting (unit -1 first) and class. */
+export function removalCountRows(tally: RemovalTally, classes: readonly string[]) {
+  const rows = [];
+  for (let s = 0; s < tally.settings; s++) {
+    for (let c = 0; c < tally.classes; c++) {
+      rows.push({
+        unit: s - 1,
+        label: c,
+        class: classes[c],
+        tp: tally.tp[s][c],
+        fp: tally.fp[s][c],
+        p_positives: tally.pPositives[s][c],
+        p_all: tally.pAll[s][c],
+        positives: tally.positives[c],
+        images: tally.images,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A tally as rows of the importance table: per class, units most important first. */
+export function importanceRows(tally: RemovalTally, layer: string, classes: readonly string[]) {
+  return classes.flatMap((name, c) =>
+    rankByImportance(tally.drops(c)).map((d, rank) => ({
+      layer,
+      label: c,
+      class: name,
+      rank,
+      unit: d.unit,
+      drop: d.drop,
+      soft_drop: d.softDrop,
+    }))
+  );
+}

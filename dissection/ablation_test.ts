@@ -5,11 +5,14 @@ import { seededRandom } from "../stats/random.ts";
 import { maskPoint } from "../onnx/masked_tail.ts";
 import {
   Ablator,
+  importanceRows,
   rankByImportance,
+  removalCountRows,
   removalSettings,
   RemovalTally,
   singleRemovals,
   softBalancedAccuracy,
+  tallySingleRemovals,
 } from "./ablation.ts";
 
 const C = 6, K = 5;
@@ -178,4 +181,68 @@ Deno.test("removal settings: the unablated model, then per class, mode and size,
 Deno.test("single removals: setting 0 removes nothing, setting u + 1 removes unit u", () => {
   assertEquals(singleRemovals(3, 0, 2).map((z) => [...z]), [[0, 0, 0], [1, 0, 0]]);
   assertEquals(singleRemovals(3, 3, 4).map((z) => [...z]), [[0, 0, 1]]);
+});
+
+Deno.test("single-removal tallies over batches and chunks equal each unit removed in the graph, all at once", async () => {
+  const n = 19, rand = seededRandom(12);
+  const image = images(n, 13);
+  const labels = Int32Array.from({ length: n }, () => Math.floor(rand() * K));
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits", 1);
+  // The images go through as they are: the feed ignores the RGB bytes and slices the tensor.
+  const pixels = image.data as Float32Array, D = 3 * 64;
+  let at = 0;
+  const data = {
+    count: n,
+    read: (start: number, end: number) => {
+      at = start;
+      return { images: new Uint8Array(end - start), labels: labels.subarray(start, end) };
+    },
+  };
+  const feed = (_rgb: Uint8Array, m: number) => ({
+    image: new ort.Tensor("float32", pixels.slice(at * D, (at + m) * D), [m, 3, 8, 8]),
+  });
+  const ticks: number[] = [];
+  const tally = await tallySingleRemovals(ablator, data, feed, {
+    classes: K,
+    batch: 5,
+    chunk: 3,
+    tick: (m) => ticks.push(m),
+  });
+  await ablator.release();
+  assertEquals(ticks, [5, 5, 5, 4]);
+  assertEquals([tally.settings, tally.images], [C + 1, n]);
+  // Some removal must change a prediction, or the comparison shows nothing.
+  assert(tally.tp.some((tp, s) => s > 0 && tp.some((v, c) => v !== tally.tp[0][c])), "no change");
+  for (let s = 0; s <= C; s++) {
+    const session = await ort.InferenceSession.create(model(s ? [s - 1] : []));
+    const logits = (await session.run({ image })).logits.data as Float32Array;
+    const want = new RemovalTally(1, K);
+    const predicted = Array.from({ length: n }, (_, i) => {
+      const row = logits.subarray(i * K, (i + 1) * K);
+      return row.indexOf(Math.max(...row));
+    });
+    const prob = logits.map((_, j) => {
+      const row = logits.subarray(j - (j % K), j - (j % K) + K), top = Math.max(...row);
+      return Math.exp(logits[j] - top) / row.reduce((t, v) => t + Math.exp(v - top), 0);
+    });
+    want.add(0, labels, predicted, prob);
+    assertEquals([...tally.tp[s]], [...want.tp[0]], `setting ${s}: true positives`);
+    assertEquals([...tally.fp[s]], [...want.fp[0]], `setting ${s}: false positives`);
+    for (let c = 0; c < K; c++) {
+      assert(Math.abs(tally.pAll[s][c] - want.pAll[0][c]) < 1e-4, `setting ${s} class ${c}`);
+      assert(Math.abs(tally.pPositives[s][c] - want.pPositives[0][c]) < 1e-4);
+    }
+    await session.release();
+  }
+  const counts = removalCountRows(tally, ["a", "b", "c", "d", "e"]);
+  assertEquals(counts.length, (C + 1) * K);
+  assertEquals(counts.filter((r) => r.unit === -1).map((r) => r.positives), [...tally.positives]);
+  const ranked = importanceRows(tally, "layer", ["a", "b", "c", "d", "e"]);
+  const present = [...tally.positives].filter((p) => p > 0).length;
+  assertEquals(ranked.length, present * C);
+  for (const c of new Set(ranked.map((r) => r.label))) {
+    const drops = ranked.filter((r) => r.label === c);
+    assertEquals(drops.map((r) => r.rank), [...drops.keys()]);
+    assert(drops.every((r, i) => i === 0 || drops[i - 1].drop >= r.drop), "ranked by drop");
+  }
 });

@@ -2,6 +2,8 @@
 import type { ArtifactRef } from "../engine/stage.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
+import type { ColumnsOf } from "../engine/table_writer.ts";
+import type { UNIT_CONCEPT_TABLE } from "./unit_tables.ts";
 
 /** The units of a layer that best match a concept, by IoU, from a dissection's tables. */
 export async function unitsForConcept(
@@ -11,8 +13,8 @@ export async function unitsForConcept(
   limit: number,
   /** object, part, material or color: names can repeat across categories (window). */
   category?: string,
-): Promise<{ unit: number; iou: number }[]> {
-  const rows = await queryRows<{ unit: number; iou: number }>(
+): Promise<ColumnsOf<typeof UNIT_CONCEPT_TABLE, "unit" | "iou">[]> {
+  const rows = await queryRows<ColumnsOf<typeof UNIT_CONCEPT_TABLE, "unit" | "iou">>(
     `SELECT u.unit, u.iou FROM read_parquet(${sqlString(dissection.table("unit_concept"))}) u
      JOIN read_parquet(${sqlString(dissection.table("concepts"))}) c USING (concept)
      WHERE c.name = ${sqlString(concept)} AND u.layer = ${sqlString(layer)}

@@ -35,6 +35,23 @@ import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
 import { type Border, BORDERS, SourceGrid } from "./upsample.ts";
 
+/** Each unit's threshold t_u and the fraction of upsampled positions above it. */
+export const THRESHOLDS_TABLE = {
+  layer: "VARCHAR",
+  unit: "INTEGER",
+  threshold: "DOUBLE",
+  fraction_above: "DOUBLE",
+} as const;
+
+/** How each layer's thresholds were taken: quantile, grid, edge mode and resolution. */
+export const THRESHOLD_DEFINITION_TABLE = {
+  layer: "VARCHAR",
+  q: "DOUBLE",
+  over: "VARCHAR",
+  border: "VARCHAR",
+  height: "INTEGER",
+  width: "INTEGER",
+} as const;
 /** Where a threshold's values are taken: the upsampled map (the paper's) or the layer's grid. */
 export const QUANTILE_OVER = ["upsampled", "layer"] as const;
 /** The positions a threshold is a quantile over. */

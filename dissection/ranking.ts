@@ -6,6 +6,8 @@
  */
 import { DissectError } from "../engine/errors.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
+import type { ColumnsOf } from "../engine/table_writer.ts";
+import type { IMPORTANCE_TABLE } from "./ablation.ts";
 
 /** Units of one layer in order of importance, by class label (the model's class index). */
 export type Ranking = Map<number, number[]>;
@@ -21,7 +23,7 @@ export async function readRanking(
   classes: readonly string[],
   top = Infinity,
 ): Promise<Ranking> {
-  const rows = await queryRows<{ label: number; class: string; unit: number }>(
+  const rows = await queryRows<ColumnsOf<typeof IMPORTANCE_TABLE, "label" | "class" | "unit">>(
     `SELECT label, class, unit FROM read_parquet(${sqlString(table)})
      WHERE layer = ${sqlString(layer)}${Number.isFinite(top) ? ` AND rank < ${top}` : ""}
      ORDER BY label, rank`,

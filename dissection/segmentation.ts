@@ -16,6 +16,25 @@ export interface SegmentationMeta {
   conceptPixels?: number[];
 }
 
+/** Writes a segment artifact's planes.json, which SegmentationReader.open reads back. */
+export async function writeSegmentationMeta(dir: string, meta: SegmentationMeta): Promise<void> {
+  await Deno.writeTextFile(
+    join(dir, "planes.json"),
+    JSON.stringify(
+      {
+        count: meta.count,
+        height: meta.height,
+        width: meta.width,
+        planes: PLANES,
+        labels: meta.labels,
+        conceptPixels: meta.conceptPixels,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
 /** The concept vocabulary of a stored segmentation's labels. */
 export function vocabularyOf(meta: SegmentationMeta): Vocabulary {
   const { object, part, material, color } = meta.labels;
@@ -91,4 +110,20 @@ export function checkAligned(
         `(${seg.width}x${seg.height}) must be square and of one size`,
     );
   }
+}
+
+/**
+ * Each concept's pixels over the data set, as the segment stage counted them;
+ * refused when missing or not one per concept of the vocabulary.
+ */
+export function conceptAreas(what: string, meta: SegmentationMeta, dir: string): number[] {
+  const C = vocabularyOf(meta).concepts.length;
+  if (meta.conceptPixels?.length !== C) {
+    throw new DissectError(
+      "DATA",
+      `${what}: the segmentation in ${dir} has no concept areas for its ${C} concepts ` +
+        `(made by an older segment stage?)`,
+    );
+  }
+  return meta.conceptPixels;
 }

@@ -1,6 +1,12 @@
-import { assertThrows } from "../tests/assert.ts";
+import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
-import { checkAligned } from "./segmentation.ts";
+import {
+  checkAligned,
+  conceptAreas,
+  SegmentationReader,
+  vocabularyOf,
+  writeSegmentationMeta,
+} from "./segmentation.ts";
 
 Deno.test("a dissection's inputs must describe the same images, square and of one size", () => {
   const seg = { count: 4, height: 8, width: 8 };
@@ -15,4 +21,37 @@ Deno.test("a dissection's inputs must describe the same images, square and of on
     DissectError,
     "images (16x16) and segmentation (8x8) must be square and of one size",
   );
+});
+
+Deno.test("concept areas are one per concept of the labels' vocabulary, or refused", () => {
+  const labels = { object: ["-", "tree"], part: ["-"], material: ["-"], color: ["-"] };
+  const C = vocabularyOf({ count: 1, height: 2, width: 2, labels }).concepts.length;
+  const areas = Array.from({ length: C }, (_, i) => i);
+  const meta = { count: 1, height: 2, width: 2, labels, conceptPixels: areas };
+  assertEquals(conceptAreas("iou", meta, "/s"), areas);
+  assertThrows(
+    () => conceptAreas("iou", { ...meta, conceptPixels: areas.slice(1) }, "/s"),
+    DissectError,
+    `iou: the segmentation in /s has no concept areas for its ${C} concepts`,
+  );
+  assertThrows(
+    () => conceptAreas("iou", { ...meta, conceptPixels: undefined }, "/s"),
+    DissectError,
+    "no concept areas",
+  );
+});
+
+Deno.test("a segmentation's meta reads back as written", async () => {
+  const dir = await Deno.makeTempDir();
+  const labels = { object: ["-", "tree"], part: ["-"], material: ["-"], color: ["red"] };
+  const meta = { count: 2, height: 3, width: 3, labels, conceptPixels: [4, 0] };
+  await writeSegmentationMeta(dir, meta);
+  await Deno.writeFile(`${dir}/planes.u8`, new Uint8Array(2 * 5 * 9));
+  const reader = await SegmentationReader.open(dir);
+  assertEquals(reader.meta as unknown, {
+    ...meta,
+    planes: ["object", "part", "material", "color", "halfbox"],
+  });
+  reader.close();
+  await Deno.remove(dir, { recursive: true });
 });

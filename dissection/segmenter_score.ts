@@ -4,7 +4,43 @@
  * and union of predicted and true pixels), and how often each concept of its
  * vocabulary appears (pixels, exact, for the IoU's concept areas; images).
  */
+import type { RowOf } from "../engine/table_writer.ts";
 import { type LabelPlanes, PlaneConcepts, type Vocabulary } from "./concepts.ts";
+
+/** How often each concept appears, over pixels and over images (half-box parts left out). */
+export const CONCEPT_FREQUENCY_TABLE = {
+  concept: "INTEGER",
+  name: "VARCHAR",
+  category: "VARCHAR",
+  pixel_fraction: "DOUBLE",
+  image_fraction: "DOUBLE",
+} as const;
+
+/** The segmenter against ground truth, per class (claim M2). */
+export const SEGMENTER_SCORES_TABLE = {
+  category: "VARCHAR",
+  concept: "VARCHAR",
+  intersection: "BIGINT",
+  union_: "BIGINT",
+  gt_pixels: "BIGINT",
+  predicted_pixels: "BIGINT",
+  iou: "DOUBLE",
+} as const;
+
+/**
+ * The heads whose ground truth can score the segmenter: those the data set
+ * has maps for, labeled with exactly the segmenter's class list.
+ */
+export function scoredHeads<H extends string>(
+  heads: readonly H[],
+  segmenter: Record<H, readonly string[]>,
+  truth: { maps?: readonly string[]; lists: Partial<Record<H, readonly string[]>> },
+): H[] {
+  const hasMap = new Set<string>(truth.maps ?? heads);
+  return heads.filter((h) =>
+    hasMap.has(h) && truth.lists[h]?.join("\n") === segmenter[h].join("\n")
+  );
+}
 
 /** One class's agreement with ground truth. */
 export interface ClassScore {
@@ -63,6 +99,19 @@ export class SegmenterScore {
     }
     return out;
   }
+
+  /** The scores as rows of the segmenter scores table. */
+  rows(): RowOf<typeof SEGMENTER_SCORES_TABLE>[] {
+    return this.scores().map((c) => ({
+      category: c.category,
+      concept: c.concept,
+      intersection: c.intersection,
+      union_: c.union,
+      gt_pixels: c.gtPixels,
+      predicted_pixels: c.predictedPixels,
+      iou: c.iou,
+    }));
+  }
 }
 
 /** How many pixels of each concept a data set has, and in how many images it appears. */
@@ -72,8 +121,10 @@ export class ConceptFrequency {
   readonly #inImage: Float64Array;
   readonly #concepts: PlaneConcepts;
   readonly #everyPixel: Int32Array;
+  /** Images added so far. */
+  imageCount = 0;
 
-  constructor(vocab: Vocabulary, readonly px: number) {
+  constructor(readonly vocab: Vocabulary, readonly px: number) {
     this.pixels = new Float64Array(vocab.concepts.length);
     this.images = new Float64Array(vocab.concepts.length);
     this.#inImage = new Float64Array(vocab.concepts.length);
@@ -83,6 +134,7 @@ export class ConceptFrequency {
 
   /** Adds one image's label planes. */
   add(planes: LabelPlanes): void {
+    this.imageCount++;
     this.#concepts.use(planes);
     this.#inImage.fill(0);
     this.#concepts.countRuns(this.#everyPixel, 1, this.#inImage, 0);
@@ -90,5 +142,17 @@ export class ConceptFrequency {
       this.pixels[c] += this.#inImage[c];
       if (this.#inImage[c] > 0) this.images[c]++;
     }
+  }
+
+  /** The frequencies as rows of the concept frequency table; halves repeat their object, so are left out. */
+  rows(): RowOf<typeof CONCEPT_FREQUENCY_TABLE>[] {
+    const halves = new Set(this.vocab.half);
+    return this.vocab.concepts.filter((c) => !halves.has(c.id)).map((c) => ({
+      concept: c.id,
+      name: c.name,
+      category: c.category,
+      pixel_fraction: this.pixels[c.id] / (this.imageCount * this.px),
+      image_fraction: this.images[c.id] / this.imageCount,
+    }));
   }
 }

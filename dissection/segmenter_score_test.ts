@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
-import { SegmenterScore } from "./segmenter_score.ts";
+import { ConceptFrequency, scoredHeads, SegmenterScore } from "./segmenter_score.ts";
+import { buildVocabulary, type LabelPlanes } from "./concepts.ts";
 
 Deno.test("segmenter scores: per-class intersection and union against ground truth", () => {
   const s = new SegmenterScore({ object: ["none", "tree", "sky", "car"] });
@@ -25,4 +26,54 @@ Deno.test("segmenter scores: per-class intersection and union against ground tru
       iou: 0.5,
     },
   ]);
+});
+
+Deno.test("segmenter score rows use the table's column names", () => {
+  const s = new SegmenterScore({ part: ["none", "door"] });
+  s.add("part", Uint8Array.of(1, 1, 0), Uint8Array.of(1, 0, 0), 3);
+  assertEquals(s.rows(), [{
+    category: "part",
+    concept: "door",
+    intersection: 1,
+    union_: 2,
+    gt_pixels: 1,
+    predicted_pixels: 2,
+    iou: 0.5,
+  }]);
+});
+
+Deno.test("scored heads: maps present and labeled with exactly the segmenter's list", () => {
+  const seg = { object: ["-", "tree"], part: ["-", "door"], material: ["-", "brick"] };
+  const heads = ["object", "part", "material"] as const;
+  const lists = { object: ["-", "tree"], part: ["-", "window"], material: ["-", "brick"] };
+  assertEquals(scoredHeads(heads, seg, { lists }), ["object", "material"]);
+  assertEquals(scoredHeads(heads, seg, { maps: ["object"], lists }), ["object"]);
+  assertEquals(scoredHeads(heads, seg, { lists: {} }), []);
+});
+
+Deno.test("concept frequency: pixels and images per concept, half-box parts left out of the rows", () => {
+  const vocab = buildVocabulary({
+    objects: ["-", "tree"],
+    parts: ["-", "door"],
+    materials: ["-"],
+    colors: ["red"],
+  });
+  const f = new ConceptFrequency(vocab, 4);
+  const image = (object: number[], part: number[]): LabelPlanes => ({
+    object: Uint8Array.from(object),
+    part: Uint8Array.from(part),
+    material: new Uint8Array(4),
+    color: new Uint8Array(4).fill(255),
+    halfbox: new Uint8Array(4),
+  });
+  f.add(image([1, 1, 0, 0], [0, 0, 0, 1]));
+  f.add(image([0, 0, 0, 0], [0, 0, 0, 0]));
+  const rows = f.rows();
+  assertEquals(
+    rows.map((r) => r.name),
+    vocab.concepts.map((c) => c.name).filter((n) => !/-(top|bottom|left|right)$/.test(n)),
+  );
+  const row = (name: string) => rows.find((r) => r.name === name)!;
+  assertEquals([row("tree").pixel_fraction, row("tree").image_fraction], [2 / 8, 1 / 2]);
+  assertEquals([row("door").pixel_fraction, row("door").image_fraction], [1 / 8, 1 / 2]);
 });

@@ -88,22 +88,35 @@ export function beforeAfterPng(pairs: Uint8Array[][], size: number): Uint8Array 
   return gridPng([pairs.map((e) => e[0]), pairs.map((e) => e[1])], size);
 }
 
+/** The layer of the units drawn: its unit count and map size. */
+export interface LayerShape {
+  units: number;
+  height: number;
+  width: number;
+}
+
 /**
- * One unit's top images as a strip PNG: each image with the unit's mask
- * (its activation upsampled with the thresholds' edge mode, above t_u).
+ * Each unit's top images as a strip PNG, unit by unit: each image with the
+ * unit's mask (its activation upsampled with the thresholds' edge mode, above
+ * t_u). `read` gives an image's pixels and its activations at the layer.
  */
-export function unitStripPng(
-  images: readonly { rgb: Uint8Array; acts: Float32Array }[],
-  size: number,
-  unit: number,
-  layer: { height: number; width: number },
-  threshold: number,
-  border: Border,
-): Uint8Array {
-  const hw = layer.height * layer.width;
-  const shown = images.map((im) =>
-    highlight(im.rgb, size, im.acts, unit * hw, layer.height, layer.width, threshold, border)
-  );
-  const s = strip(shown, size);
-  return encodePng(s.rgb, s.width, s.height, 1);
+export function* unitStrips(opts: {
+  layer: LayerShape;
+  /** Per unit, its top images, best first. */
+  top: readonly (readonly { image: number }[])[];
+  thresholds: ArrayLike<number>;
+  /** Images are size x size, as the segmentation the thresholds were taken over. */
+  size: number;
+  border: Border;
+  read: (image: number) => { rgb: Uint8Array; acts: Float32Array };
+}): Generator<{ unit: number; png: Uint8Array }> {
+  const { layer: { units, height: h, width: w }, size } = opts;
+  for (let unit = 0; unit < units; unit++) {
+    const shown = opts.top[unit].map((t) => {
+      const { rgb, acts } = opts.read(t.image);
+      return highlight(rgb, size, acts, unit * h * w, h, w, opts.thresholds[unit], opts.border);
+    });
+    const s = strip(shown, size);
+    yield { unit, png: encodePng(s.rgb, s.width, s.height, 1) };
+  }
 }

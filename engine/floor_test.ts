@@ -86,3 +86,17 @@ Deno.test("the synthetic world is a leaf: only the render stage and the zoo impo
   }
   assertEquals([...new Set(importers)], ["stages/render.ts"]);
 });
+
+Deno.test("stages import no outputs but the report stage; of paint/, only what the page and the paint check share", () => {
+  const wiring = sources("stages").filter((f) => !f.endsWith("/stages/report.ts"));
+  const shared = ["paint/palette.ts", "paint/painter.ts", "paint/brush.ts", "paint/check.ts"];
+  const reaching = reachable(wiring)
+    .filter(([file, spec]) => {
+      if (!spec.startsWith(".")) return false;
+      const target = relative(PROJECT_ROOT, resolve(PROJECT_ROOT, dirname(file), spec));
+      const top = target.split("/")[0];
+      return top === "reports" || top === "bench" || target === "dissect.ts" ||
+        (top === "paint" && !shared.includes(target));
+    }).map(([file, spec]) => `${file} -> ${spec}`);
+  assertEquals(reaching, []);
+});

@@ -31,6 +31,13 @@ export type ValueOf<C extends ColumnType> = C extends "VARCHAR" ? string
 /** The row type of a declared table: every declared column, each of its type or null. */
 export type RowOf<S extends TableSchema> = { [K in keyof S]: ValueOf<S[K]> | null };
 
+/**
+ * Some columns of a declared table as a query selects them, not null: the
+ * row type of a reader whose SQL picks or joins columns, tied to the schema
+ * the writer declared.
+ */
+export type ColumnsOf<S extends TableSchema, K extends keyof S> = { [C in K]: ValueOf<S[C]> };
+
 let tableCounter = 0;
 
 /** Streams rows into a Parquet file through DuckDB, in batches. */

@@ -6,6 +6,7 @@
  * and every label of the data must be one of the model's classes, so no stage
  * can score logits against labels of another class space.
  */
+import * as ort from "onnxruntime-node";
 import { DissectError } from "../engine/errors.ts";
 import {
   inspectBytes,
@@ -14,7 +15,7 @@ import {
   requireInput,
   type TensorInfo,
 } from "./model.ts";
-import { labelsByName, type Preprocess, preprocessOf } from "./preprocess.ts";
+import { labelsByName, type Preprocess, preprocessOf, toTensorData } from "./preprocess.ts";
 
 /** What a classifier stage needs of its model, checked against its data. */
 export interface OpenedClassifier {
@@ -78,4 +79,16 @@ export function checkLogits(path: string, logits: ArrayLike<number>, n: number, 
       `${path}: ${logits.length / n} values per image, expected one per class (${classes})`,
     );
   }
+}
+
+/** A batch of n RGB images (height x width, bytes) as the classifier's input, preprocessed as it wants. */
+export function imageFeed(
+  classifier: Pick<OpenedClassifier, "input" | "pre">,
+  rgb: Uint8Array,
+  n: number,
+  height: number,
+  width: number,
+): Record<string, ort.Tensor> {
+  const x = toTensorData(rgb, n, height, width, classifier.pre);
+  return { [classifier.input.name]: new ort.Tensor("float32", x, [n, 3, height, width]) };
 }

@@ -10,6 +10,10 @@ import { queryRows, sqlString } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
 import { HALVES } from "../dissection/concepts.ts";
 import type { Head } from "../dissection/segmenter.ts";
+import type { ColumnsOf } from "../engine/table_writer.ts";
+import type { CONCEPTS_TABLE } from "../dissection/concepts.ts";
+import type { UNIT_CONCEPT_TABLE } from "../dissection/unit_tables.ts";
+import type { THRESHOLDS_TABLE } from "../dissection/quantile.ts";
 
 /** One unit of a palette concept and its threshold. */
 export interface PaletteUnit {
@@ -56,7 +60,10 @@ export async function buildPalette(
   // Half-box parts ("tree-top") are derived from object masks: no one paints them.
   const halves = HALVES.map((h) => `o.name || '-${h}'`).join(", ");
   const rows = await queryRows<
-    { name: string; category: Head; area: number; unit: number; iou: number; threshold: number }
+    & ColumnsOf<typeof CONCEPTS_TABLE, "name">
+    & { category: Head; area: number }
+    & ColumnsOf<typeof UNIT_CONCEPT_TABLE, "unit" | "iou">
+    & ColumnsOf<typeof THRESHOLDS_TABLE, "threshold">
   >(
     `WITH c AS (
        SELECT concept, name, category FROM ${cs} p

@@ -6,13 +6,11 @@
  * so accuracies and their intervals are computed from images downstream.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
-import { openClassifier } from "../onnx/classifier.ts";
-import { toTensorData } from "../onnx/preprocess.ts";
+import { imageFeed, openClassifier } from "../onnx/classifier.ts";
 import { Ablator, removalSettings } from "../dissection/ablation.ts";
 import { readRanking } from "../dissection/ranking.ts";
 
@@ -44,17 +42,17 @@ export default defineStage({
   },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
-    const { layer } = ctx.params;
+    const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
     // The data's labels must be classes of the model (matched by name); predictions are
     // stored as the model's class indices, as are the ranking's labels.
-    const { bytes, input, output, pre, classes } = await openClassifier(
+    const opened = await openClassifier(
       ctx.params.model,
       ctx.files.model,
       data.meta,
     );
-    const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, classes);
+    const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, opened.classes);
     const units = order.values().next().value?.length ?? 0;
     if (units < 2) {
       const [{ layers }] = await queryRows<{ layers: string }>(
@@ -76,15 +74,14 @@ export default defineStage({
       table.append({ setting, label: s.label, mode: s.mode, k: s.k })
     );
 
-    const ablator = await Ablator.open(ctx.params.model, bytes, layer, output, ctx.threads);
+    const ablator = await Ablator.open(model, opened.bytes, layer, opened.output, ctx.threads);
     const preds = await ctx.table("predictions");
     const bar = ctx.progress(`${settings.length} ablation settings`, count);
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const n = end - start;
-      const x = toTensorData(data.readImages(start, end), n, height, width, pre);
-      const boundary = await ablator.forwardHead({
-        [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]),
-      });
+      const boundary = await ablator.forwardHead(
+        imageFeed(opened, data.readImages(start, end), n, height, width),
+      );
       for (let s0 = 0; s0 < settings.length; s0 += ctx.params.chunk) {
         const chunk = settings.slice(s0, s0 + ctx.params.chunk);
         const out = await ablator.predict(boundary, chunk.map((s) => s.zero));

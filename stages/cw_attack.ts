@@ -9,22 +9,19 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { batches, openDataset } from "../data/open.ts";
+import { openDataset } from "../data/open.ts";
 import { openClassifier } from "../onnx/classifier.ts";
-import { PLAIN, toTensorData } from "../onnx/preprocess.ts";
-import { concatBytes } from "../engine/bytes.ts";
 import { seededRandom } from "../stats/random.ts";
-import { carliniWagner } from "../attack/carlini_wagner.ts";
-import { type AttackExample, attackFigure } from "../attack/figure.ts";
-import { argmax } from "../stats/argmax.ts";
-import { readRanking } from "../dissection/ranking.ts";
 import {
-  AttackedModel,
-  drawTargets,
-  firstCorrect,
-  logitRows,
-  peakChanges,
-} from "../attack/target.ts";
+  attackImages,
+  ATTACKS_TABLE,
+  LOGITS_TABLE,
+  PEAKS_TABLE,
+  writeAttacked,
+} from "../attack/campaign.ts";
+import { type AttackExample, attackFigure } from "../attack/figure.ts";
+import { readRanking } from "../dissection/ranking.ts";
+import { AttackedModel, drawTargets, firstCorrect } from "../attack/target.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -49,31 +46,7 @@ export default defineStage({
     figureUnits: z.int().min(1).default(4),
   }),
   inputs: ["data", "ranking"],
-  tables: {
-    attacks: {
-      image: "INTEGER",
-      source: "INTEGER",
-      source_class: "VARCHAR",
-      target: "INTEGER",
-      target_class: "VARCHAR",
-      success: "BOOLEAN",
-      l2: "DOUBLE",
-      c: "DOUBLE",
-      predicted_after: "INTEGER",
-    },
-    logits: {
-      image: "INTEGER",
-      version: "VARCHAR",
-      label: "INTEGER",
-      logit: "DOUBLE",
-    },
-    peaks: {
-      image: "INTEGER",
-      unit: "INTEGER",
-      before: "DOUBLE",
-      after: "DOUBLE",
-    },
-  },
+  tables: { attacks: ATTACKS_TABLE, logits: LOGITS_TABLE, peaks: PEAKS_TABLE },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const p = ctx.params;
@@ -113,7 +86,6 @@ export default defineStage({
       pre,
       threads: ctx.threads,
     });
-    const run = (pixels: Float32Array, n: number) => model.run(pixels, n);
 
     // The images to attack: the first the classifier labels correctly.
     const { images: chosen, source } = await firstCorrect(model, data, toModel, p.images);
@@ -125,63 +97,26 @@ export default defineStage({
     }
     const target = drawTargets(source, K, seededRandom(p.seed));
 
-    const attacks = await ctx.table("attacks");
-    const logitsTable = await ctx.table("logits");
-    const peaks = await ctx.table("peaks");
+    const sinks = {
+      attacks: await ctx.table("attacks"),
+      logits: await ctx.table("logits"),
+      peaks: await ctx.table("peaks"),
+    };
     const examples: AttackExample[] = [];
     const bar = ctx.progress(`attacking ${chosen.length} images`, chosen.length);
     let successes = 0, evaluations = 0;
-    for (const [start, end] of batches(chosen.length, p.batch)) {
-      const n = end - start;
-      const ids = chosen.slice(start, end);
-      const rgb = concatBytes(ids.map((i) => data.readImages(i, i + 1)));
-      // Planar pixels in [0, 1]: the space the attack works in.
-      const x0 = toTensorData(rgb, n, height, width, PLAIN);
-      const result = await carliniWagner(
-        model.marginGradient,
-        x0,
-        n,
-        K,
-        target.slice(start, end),
-        p,
-      );
-      evaluations += result.evaluations;
-      const before = await run(x0, n), after = await run(result.adversarial, n);
-      const [, units, h, w] = before.layer.dims as number[];
-      const actsBefore = before.layer.data as Float32Array,
-        actsAfter = after.layer.data as Float32Array;
-      for (let i = 0; i < n; i++) {
-        const j = start + i;
-        if (result.success[i]) successes++;
-        attacks.append({
-          image: ids[i],
-          source: source[j],
-          source_class: classes[source[j]],
-          target: target[j],
-          target_class: classes[target[j]],
-          success: result.success[i],
-          l2: result.l2[i],
-          c: result.c[i],
-          predicted_after: argmax(after.logits, i * K, K),
-        });
-        for (const r of logitRows(ids[i], before.logits, after.logits, i, K)) logitsTable.append(r);
-        for (const r of peakChanges(actsBefore, actsAfter, i, before.layer.dims)) {
-          peaks.append({ image: ids[i], ...r });
-        }
-        if (result.success[i] && examples.length < p.examples) {
-          const D = 3 * height * width;
-          examples.push({
-            original: x0.subarray(i * D, (i + 1) * D),
-            adversarial: result.adversarial.slice(i * D, (i + 1) * D),
-            units: [...(ranking.get(source[j]) ?? []), ...(ranking.get(target[j]) ?? [])],
-            before: actsBefore.subarray(i * units * h * w, (i + 1) * units * h * w),
-            after: actsAfter.slice(i * units * h * w, (i + 1) * units * h * w),
-            h,
-            w,
-          });
+    const read = (i: number) => data.readImages(i, i + 1);
+    for await (const batch of attackImages(model, { images: chosen, source, target }, read, p)) {
+      evaluations += batch.evaluations;
+      for (const a of batch.attacked) {
+        if (a.success) successes++;
+        writeAttacked(sinks, a, classes);
+        if (a.success && examples.length < p.examples) {
+          const units = [...(ranking.get(a.source) ?? []), ...(ranking.get(a.target) ?? [])];
+          examples.push({ ...a.example, units });
         }
       }
-      bar.tick(n);
+      bar.tick(batch.attacked.length);
     }
     bar.done();
     await model.release();

@@ -10,17 +10,15 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { sqlString, tableRows } from "../engine/duck.ts";
 import type { Progress } from "../engine/progress.ts";
+import { editedBatches, editSource, forceAtLocation } from "../dissection/generator_edit.ts";
 import {
-  cellCenter,
-  countClass,
-  editedBatches,
-  editSource,
-  forceAtLocation,
-} from "../dissection/generator_edit.ts";
-import type { Head } from "../dissection/segmenter.ts";
+  FORCED_UNITS_TABLE,
+  forcedValues,
+  INSERTIONS_TABLE,
+  insertionsOf,
+} from "../dissection/insertion.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 import quantile from "./quantile.ts";
@@ -46,22 +44,7 @@ export default defineStage({
     examples: z.int().min(0).default(8),
   }),
   inputs: ["gan", "dissection", "thresholds"],
-  tables: {
-    units: {
-      rank: "INTEGER",
-      unit: "INTEGER",
-      iou: "DOUBLE",
-      value: "DOUBLE",
-    },
-    insertions: {
-      image: "INTEGER",
-      row: "INTEGER",
-      col: "INTEGER",
-      context: "VARCHAR",
-      before: "INTEGER",
-      after: "INTEGER",
-    },
-  },
+  tables: { units: FORCED_UNITS_TABLE, insertions: INSERTIONS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   async run(ctx) {
     const p = ctx.params;
@@ -79,17 +62,11 @@ export default defineStage({
         `WHERE layer = ${sqlString(p.layer)}`,
       )).map((r) => [r.unit!, r.threshold!]),
     );
-    for (const u of chosen) {
-      if (!thresholds.has(u.unit)) {
-        throw new DissectError(
-          "DATA",
-          `${ctx.inputs.thresholds.node} has no threshold for unit ${u.unit} of ${p.layer}`,
-          "were the thresholds and the dissection made from the same activations?",
-        );
-      }
-    }
+    const forced = forcedValues(chosen, thresholds, p.boost, {
+      thresholds: ctx.inputs.thresholds.node,
+      layer: p.layer,
+    });
     const unitsTable = await ctx.table("units");
-    const forced = chosen.map((u) => ({ unit: u.unit, value: p.boost * thresholds.get(u.unit)! }));
     chosen.forEach((u, rank) =>
       unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: forced[rank].value })
     );
@@ -104,49 +81,20 @@ export default defineStage({
       copies: ({ h, w }) => 1 + h * w,
       edit: (layer, c, base) => forceAtLocation(layer, c, base, forced),
     });
-    for await (const { start, count, base, rgb, size: S, segmenter: seg } of edits) {
+    for await (const batch of edits) {
       bar ??= ctx.progress(
         `forcing ${chosen.length} ${p.concept} units on, location by location`,
-        count,
+        batch.count,
       );
-      const { n, h, w } = base;
-      const copies = 1 + h * w;
-      size = S;
-      const px = S * S;
-      const head = p.head as Head;
-      const target = seg.classId(head, p.concept);
-      // The unedited copies give the context (objects) too; the edited ones only the concept's head.
-      const heads: Head[] = head === "object" ? ["object"] : ["object", head];
-      const unedited = await seg.maps(rgb.subarray(0, n * px * 3), n, heads);
-      const edited = (await seg.maps(rgb.subarray(n * px * 3), (copies - 1) * n, [head]))[head];
-      const countIn = (img: number) =>
-        img < n
-          ? countClass(unedited[head], img, px, target)
-          : countClass(edited, img - n, px, target);
-      for (let i = 0; i < n; i++) {
-        const before = countIn(i);
-        for (let y = 0; y < h; y++) {
-          for (let x = 0; x < w; x++) {
-            const c = 1 + y * w + x;
-            // The context: the unedited object at the center of this location's cell.
-            const [cy, cx] = cellCenter(y, x, h, w, S);
-            const context = seg.labels.object[unedited.object[i * px + cy * S + cx]];
-            table.append({
-              image: start + i,
-              row: y,
-              col: x,
-              context,
-              before,
-              after: countIn(c * n + i),
-            });
-            if (y === p.exampleAt[0] && x === p.exampleAt[1] && examples.length < p.examples) {
-              examples.push([
-                rgb.slice(i * px * 3, (i + 1) * px * 3),
-                rgb.slice((c * n + i) * px * 3, (c * n + i + 1) * px * 3),
-              ]);
-            }
-          }
-        }
+      const { base: { n, h, w }, rgb } = batch;
+      const px3 = batch.size * batch.size * 3;
+      size = batch.size;
+      for (const r of await insertionsOf(batch, p.head, p.concept)) table.append(r);
+      // Examples: each sample unedited, and with the units forced on at one location.
+      const [y, x] = p.exampleAt, c = 1 + y * w + x;
+      for (let i = 0; i < n && y < h && x < w && examples.length < p.examples; i++) {
+        const image = (k: number) => rgb.slice(k * px3, (k + 1) * px3);
+        examples.push([image(i), image(c * n + i)]);
       }
       bar.tick(n);
     }

@@ -5,12 +5,12 @@
  * between the two halves of set b. Used to compare generated and real images.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
-import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { preprocessOf } from "../onnx/preprocess.ts";
+import { imageFeed } from "../onnx/classifier.ts";
 import type { SplitReader } from "../data/split_format.ts";
 import { type Features, kid } from "../stats/kid.ts";
 
@@ -47,16 +47,17 @@ export default defineStage({
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const embed = async (data: SplitReader, label: string): Promise<Features> => {
       const { count, height, width } = data.meta;
-      const input = requireInput(info, { dims: [null, 3, height, width] });
-      const pre = preprocessOf(info);
+      const model = {
+        input: requireInput(info, { dims: [null, 3, height, width] }),
+        pre: preprocessOf(info),
+      };
       let feats: Float32Array | null = null;
       let d = 0;
       const bar = ctx.progress(`features of ${label}`, count);
       for (const [start, end] of batches(count, ctx.params.batch)) {
         const n = end - start;
-        const x = toTensorData(data.readImages(start, end), n, height, width, pre);
         const out = await session.run(
-          { [input.name]: new ort.Tensor("float32", x, [n, 3, height, width]) },
+          imageFeed(model, data.readImages(start, end), n, height, width),
           [ctx.params.layer],
         );
         const f = out[ctx.params.layer].data as Float32Array;

@@ -8,15 +8,25 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { tableRows } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
-import { unitResults } from "../dissection/iou.ts";
+import {
+  TOPK_TABLE,
+  UNIT_CONCEPT_TABLE,
+  UNIT_LABELS_TABLE,
+  writeLayerResults,
+  writeTopImages,
+} from "../dissection/unit_tables.ts";
 import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
-import { checkAligned, SegmentationReader, vocabularyOf } from "../dissection/segmentation.ts";
-import { unitStripPng } from "../dissection/unit_image.ts";
+import {
+  checkAligned,
+  conceptAreas,
+  SegmentationReader,
+  vocabularyOf,
+} from "../dissection/segmentation.ts";
+import { unitStrips } from "../dissection/unit_image.ts";
 import quantile from "./quantile.ts";
 import { edgeModeOf, thresholdsByLayer } from "../dissection/quantile.ts";
 
@@ -33,30 +43,9 @@ export default defineStage({
   inputs: ["activations", "thresholds", "segmentation", "data"],
   tables: {
     concepts: CONCEPTS_TABLE,
-    unit_concept: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "INTEGER",
-      intersection: "BIGINT",
-      unit_area: "BIGINT",
-      concept_area: "BIGINT",
-      iou: "DOUBLE",
-    },
-    unit_labels: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-      iou: "DOUBLE",
-    },
-    topk: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      rank: "INTEGER",
-      image: "INTEGER",
-      peak: "DOUBLE",
-    },
+    unit_concept: UNIT_CONCEPT_TABLE,
+    unit_labels: UNIT_LABELS_TABLE,
+    topk: TOPK_TABLE,
   },
   async run(ctx) {
     const acts = new ActivationReader(ctx.inputs.activations.dir);
@@ -67,7 +56,6 @@ export default defineStage({
     checkAligned(ctx.node, count, seg, data.meta);
     const H = seg.height, W = seg.width;
     const vocab = vocabularyOf(seg);
-    const C = vocab.concepts.length;
     writeConcepts(await ctx.table("concepts"), vocab);
 
     const thresholdRows = await tableRows(
@@ -83,14 +71,7 @@ export default defineStage({
     const border = edgeModeOf(definitions, layers.map((l) => l.layer), H, W, ctx.node);
     const thresholds = thresholdsByLayer(thresholdRows, layers, ctx.node);
     // Concept areas do not depend on the units: the segment stage counted them.
-    const conceptArea = seg.conceptPixels;
-    if (conceptArea?.length !== C) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: the segmentation in ${ctx.inputs.segmentation.dir} has no concept areas ` +
-          `for its ${C} concepts (made by an older segment stage?)`,
-      );
-    }
+    const conceptArea = conceptAreas(ctx.node, seg, ctx.inputs.segmentation.dir);
     const bar = ctx.progress("counting", count);
     let counted;
     try {
@@ -109,56 +90,32 @@ export default defineStage({
       segmentation.close();
     }
     bar.done();
-    const counters = counted.map((c) => c.counter), tops = counted.map((c) => c.top);
-
-    const pairs = await ctx.table("unit_concept");
-    const labels = await ctx.table("unit_labels");
+    const sinks = {
+      pairs: await ctx.table("unit_concept"),
+      labels: await ctx.table("unit_labels"),
+    };
+    const topTable = await ctx.table("topk");
     layers.forEach(({ layer }, k) => {
-      const found = unitResults(counters[k]);
-      for (const p of found.pairs) {
-        pairs.append({
-          layer,
-          unit: p.unit,
-          concept: p.concept,
-          intersection: p.intersection,
-          unit_area: p.unitArea,
-          concept_area: p.conceptArea,
-          iou: p.iou,
-        });
-      }
-      for (const l of found.labels) {
-        const c = vocab.concepts[l.concept];
-        labels.append({
-          layer,
-          unit: l.unit,
-          concept: c.id,
-          name: c.name,
-          category: c.category,
-          iou: l.iou,
-        });
-      }
+      writeLayerResults(sinks, layer, counted[k].counter, vocab);
+      writeTopImages(topTable, layer, counted[k].top);
     });
 
-    const topTable = await ctx.table("topk");
     const visualize = new Set(
       ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
     );
     await Deno.mkdir(join(ctx.outDir, "units"), { recursive: true });
-    for (const [k, { layer, units, height, width }] of layers.entries()) {
-      for (let u = 0; u < units; u++) {
-        tops[k].best[u].forEach((t, rank) =>
-          topTable.append({ layer, unit: u, rank, image: t.image, peak: t.peak })
-        );
-      }
-      if (!visualize.has(layer)) continue;
-      for (let u = 0; u < units; u++) {
-        const images = tops[k].best[u].map((t) => ({
-          rgb: data.readImages(t.image, t.image + 1),
-          acts: acts.read(layer, t.image, t.image + 1),
-        }));
-        const png = unitStripPng(images, H, u, { height, width }, thresholds[k][u], border);
-        await Deno.writeFile(join(ctx.outDir, "units", `${layer}-${u}.png`), png);
-      }
+    for (const [k, shape] of layers.entries()) {
+      if (!visualize.has(shape.layer)) continue;
+      for (
+        const { unit, png } of unitStrips({
+          layer: shape,
+          top: counted[k].top.best,
+          thresholds: thresholds[k],
+          size: H,
+          border,
+          read: (i) => ({ rgb: data.readImages(i, i + 1), acts: acts.read(shape.layer, i, i + 1) }),
+        })
+      ) await Deno.writeFile(join(ctx.outDir, "units", `${shape.layer}-${unit}.png`), png);
     }
   },
 });

@@ -15,7 +15,8 @@ import { Segmenter } from "../dissection/segmenter.ts";
 import { gridPng } from "../dissection/unit_image.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
 import { PAINT_DEFAULTS, Painter, type Stroke } from "../paint/painter.ts";
-import { cellPixels, countInRegion, outlineRegion, regionCells } from "../paint/brush.ts";
+import { cellPixels, outlineRegion, regionCells } from "../paint/brush.ts";
+import { PAINTINGS_TABLE, paintingsOf, PALETTE_TABLE, paletteRows } from "../paint/check.ts";
 
 const Fraction = z.number().min(0).max(1);
 
@@ -41,45 +42,13 @@ export default defineStage({
     examples: z.int().min(0).default(4),
   }),
   inputs: ["gan", "dissection", "thresholds"],
-  tables: {
-    palette: {
-      position: "INTEGER",
-      concept: "VARCHAR",
-      category: "VARCHAR",
-      area: "BIGINT",
-      rank: "INTEGER",
-      unit: "INTEGER",
-      iou: "DOUBLE",
-      threshold: "DOUBLE",
-    },
-    paintings: {
-      image: "INTEGER",
-      concept: "VARCHAR",
-      region_pixels: "INTEGER",
-      outside_pixels: "INTEGER",
-      inside_before: "INTEGER",
-      inside_after: "INTEGER",
-      outside_before: "INTEGER",
-      outside_after: "INTEGER",
-    },
-  },
+  tables: { palette: PALETTE_TABLE, paintings: PAINTINGS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   async run(ctx) {
     const p = ctx.params;
     const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
     const paletteTable = await ctx.table("palette");
-    palette.forEach((c, position) =>
-      c.units.forEach((u, rank) =>
-        paletteTable.append({
-          position,
-          concept: c.name,
-          category: c.category,
-          area: c.area,
-          rank,
-          ...u,
-        })
-      )
-    );
+    for (const r of paletteRows(palette)) paletteTable.append(r);
     const paintings = await ctx.table("paintings");
     if (palette.length === 0) {
       ctx.log(`no concept of the segmenter has units at ${p.layer}: nothing to paint`);
@@ -105,7 +74,6 @@ export default defineStage({
     }
     const inside = cellPixels(cells, h, w, size);
     const px = size * size;
-    const regionPixels = inside.reduce((s, v) => s + v, 0);
     const seg = await Segmenter.open(
       p.segmenter,
       await readModelBytes(ctx.files.segmenter),
@@ -125,29 +93,14 @@ export default defineStage({
       const n = end - start;
       const { rgb } = await painter.render(await painter.layer(start, end), copies);
       const { maps } = await seg.segment(rgb, copies.length * n);
-      const counts = (copy: number, i: number, k: number) =>
-        countInRegion(maps[palette[k].category], (copy * n + i) * px, px, inside, classes[k]);
-      for (let i = 0; i < n; i++) {
-        palette.forEach((c, k) => {
-          const [inBefore, outBefore] = counts(0, i, k);
-          const [inAfter, outAfter] = counts(1 + k, i, k);
-          paintings.append({
-            image: start + i,
-            concept: c.name,
-            region_pixels: regionPixels,
-            outside_pixels: px - regionPixels,
-            inside_before: inBefore,
-            inside_after: inAfter,
-            outside_before: outBefore,
-            outside_after: outAfter,
-          });
-        });
-        if (examples.length < p.examples) {
-          examples.push(copies.map((_, copy) => {
-            const off = (copy * n + i) * px * 3;
-            return outlineRegion(rgb.slice(off, off + px * 3), inside, size);
-          }));
-        }
+      for (const r of paintingsOf({ start, n, maps }, palette, classes, inside)) {
+        paintings.append(r);
+      }
+      for (let i = 0; i < n && examples.length < p.examples; i++) {
+        examples.push(copies.map((_, copy) => {
+          const off = (copy * n + i) * px * 3;
+          return outlineRegion(rgb.slice(off, off + px * 3), inside, size);
+        }));
       }
       bar.tick(n);
     }

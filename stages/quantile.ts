@@ -10,7 +10,13 @@ import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { layerThresholds, passesOver, QUANTILE_OVER } from "../dissection/quantile.ts";
+import {
+  layerThresholds,
+  passesOver,
+  QUANTILE_OVER,
+  THRESHOLD_DEFINITION_TABLE,
+  THRESHOLDS_TABLE,
+} from "../dissection/quantile.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { BORDERS } from "../dissection/upsample.ts";
 
@@ -27,22 +33,7 @@ export default defineStage({
     batch: z.int().min(1).default(64),
   }),
   inputs: ["activations", "segmentation"],
-  tables: {
-    thresholds: {
-      layer: "VARCHAR",
-      unit: "INTEGER",
-      threshold: "DOUBLE",
-      fraction_above: "DOUBLE",
-    },
-    threshold_definition: {
-      layer: "VARCHAR",
-      q: "DOUBLE",
-      over: "VARCHAR",
-      border: "VARCHAR",
-      height: "INTEGER",
-      width: "INTEGER",
-    },
-  },
+  tables: { thresholds: THRESHOLDS_TABLE, threshold_definition: THRESHOLD_DEFINITION_TABLE },
   async run(ctx) {
     const acts = new ActivationReader(ctx.inputs.activations.dir);
     const { count, layers } = acts.meta;

@@ -13,10 +13,17 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
-import { CONCEPTS_TABLE, PLANES, planesOf, writeConcepts } from "../dissection/concepts.ts";
+import { CONCEPTS_TABLE, planesOf, writeConcepts } from "../dissection/concepts.ts";
+import { writeSegmentationMeta } from "../dissection/segmentation.ts";
 import { HEADS, Segmenter } from "../dissection/segmenter.ts";
 import { COLORS } from "../dissection/colors.ts";
-import { ConceptFrequency, SegmenterScore } from "../dissection/segmenter_score.ts";
+import {
+  CONCEPT_FREQUENCY_TABLE,
+  ConceptFrequency,
+  scoredHeads,
+  SEGMENTER_SCORES_TABLE,
+  SegmenterScore,
+} from "../dissection/segmenter_score.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -29,22 +36,8 @@ export default defineStage({
   inputs: ["data"],
   tables: {
     concepts: CONCEPTS_TABLE,
-    concept_frequency: {
-      concept: "INTEGER",
-      name: "VARCHAR",
-      category: "VARCHAR",
-      pixel_fraction: "DOUBLE",
-      image_fraction: "DOUBLE",
-    },
-    segmenter_scores: {
-      category: "VARCHAR",
-      concept: "VARCHAR",
-      intersection: "BIGINT",
-      union_: "BIGINT",
-      gt_pixels: "BIGINT",
-      predicted_pixels: "BIGINT",
-      iou: "DOUBLE",
-    },
+    concept_frequency: CONCEPT_FREQUENCY_TABLE,
+    segmenter_scores: SEGMENTER_SCORES_TABLE,
   },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
@@ -68,11 +61,10 @@ export default defineStage({
 
     // Ground truth is comparable only when the data set uses the same label lists.
     const meta = data.meta;
-    const gtNames = { object: meta.objects, part: meta.parts, material: meta.materials };
-    const hasMap = new Set(meta.maps ?? HEADS);
-    const scored = HEADS.filter((h) =>
-      hasMap.has(h) && gtNames[h]?.join("\n") === labels[h].join("\n")
-    );
+    const scored = scoredHeads(HEADS, labels, {
+      maps: meta.maps,
+      lists: { object: meta.objects, part: meta.parts, material: meta.materials },
+    });
     const score = new SegmenterScore(Object.fromEntries(scored.map((h) => [h, labels[h]])));
     // How often each concept appears: pixels (exact, for the IoU's concept areas), and images.
     const frequency = new ConceptFrequency(vocab, px);
@@ -90,45 +82,16 @@ export default defineStage({
     }
     bar.done();
     await seg.release();
-    await Deno.writeTextFile(
-      join(ctx.outDir, "planes.json"),
-      JSON.stringify(
-        {
-          count,
-          height,
-          width,
-          planes: PLANES,
-          labels: { ...labels, color: COLORS },
-          conceptPixels: Array.from(frequency.pixels),
-        },
-        null,
-        2,
-      ),
-    );
-
+    await writeSegmentationMeta(ctx.outDir, {
+      count,
+      height,
+      width,
+      labels: { ...labels, color: [...COLORS] },
+      conceptPixels: Array.from(frequency.pixels),
+    });
     const freq = await ctx.table("concept_frequency");
-    for (const c of vocab.concepts) {
-      if (c.name.match(/-(top|bottom|left|right)$/)) continue; // halves repeat their object
-      freq.append({
-        concept: c.id,
-        name: c.name,
-        category: c.category,
-        pixel_fraction: frequency.pixels[c.id] / (count * px),
-        image_fraction: frequency.images[c.id] / count,
-      });
-    }
-
+    for (const r of frequency.rows()) freq.append(r);
     const scores = await ctx.table("segmenter_scores");
-    for (const c of score.scores()) {
-      scores.append({
-        category: c.category,
-        concept: c.concept,
-        intersection: c.intersection,
-        union_: c.union,
-        gt_pixels: c.gtPixels,
-        predicted_pixels: c.predictedPixels,
-        iou: c.iou,
-      });
-    }
+    for (const r of score.rows()) scores.append(r);
   },
 });
