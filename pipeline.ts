@@ -28,6 +28,7 @@ import report from "./stages/report.ts";
 /** The run configuration this pipeline is built from (validated by the engine). */
 export { RunConfig as config } from "./schemas/config.ts";
 
+/** The paper's methods as a DAG of stages, on the models and data a run config names. */
 export default function pipeline(config: RunConfig): Pipeline {
   const p = new Pipeline();
   const { seed, size, counts, version } = config.world;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DigestCache } from "../engine/file_digest.ts";
 import { type Benchmark, timeIt } from "./harness.ts";
 
+/** Digest cache: a cached (path, size, mtime) lookup against hashing the file. */
 export const digestCache: Benchmark = {
   name: "digest-cache",
   description: "digest of a 64 MiB file: cached (path, size, mtime) lookup vs full hash",

@@ -35,6 +35,7 @@ const DISSECTION = ["quantile-val", "iou-val"];
 const MODEL = new URL("../zoo/models/classifier.onnx", import.meta.url).pathname;
 const ROUNDS = 5;
 
+/** Dissection of one layer (quantile, IoU, top images) against the forward pass that feeds it. */
 export const dissection: Benchmark = {
   name: "dissection",
   description: `${LAYER_NAME} over ${

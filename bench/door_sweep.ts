@@ -11,6 +11,7 @@ const SAMPLES = 8;
 const LOCATIONS = 64; // layer4 is 8x8
 const IMAGES = SAMPLES * (LOCATIONS + 1);
 
+/** The door-insertion sweep against generating as many images. */
 export const doorSweep: Benchmark = {
   name: "door-sweep",
   description:

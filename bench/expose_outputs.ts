@@ -40,6 +40,7 @@ function vggChain(): Uint8Array {
   return g.toBytes();
 }
 
+/** Exposing every ReLU output of a VGG-shaped chain against the chain as built. */
 export const exposeOutputsBench: Benchmark = {
   name: "expose-outputs",
   description:

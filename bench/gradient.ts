@@ -20,6 +20,7 @@ import { seededRandom } from "../stats/random.ts";
 const BATCH = 32;
 const REPEATS = 25;
 
+/** The classifier's input gradient against its forward pass. */
 export const gradient: Benchmark = {
   name: "gradient",
   description: `input gradient vs forward pass of the zoo classifier, batch ${BATCH}`,

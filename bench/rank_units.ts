@@ -9,6 +9,7 @@ import { stageSeconds } from "./pipeline_run.ts";
 
 const IMAGES = 2400;
 
+/** Ranking units by single-unit removal against one forward pass over the same images. */
 export const rankUnits: Benchmark = {
   name: "rank-units",
   description: `ablating each conv5_3 unit over ${IMAGES} images vs one forward pass over them`,

@@ -5,6 +5,7 @@ import { type Benchmark, timeIt } from "./harness.ts";
 
 const ROWS = 500_000;
 
+/** Writing rows to Parquet against serializing them to JSON. */
 export const tableWriter: Benchmark = {
   name: "table-writer",
   description: `${ROWS} rows (layer, unit, concept, counts, iou) to Parquet vs to a JSON string`,

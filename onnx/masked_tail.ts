@@ -12,6 +12,7 @@ import { attribute } from "./build.ts";
 import { Emitter } from "./gradient_emit.ts";
 import { decodeModel, encodeModel, onnx } from "./proto.ts";
 
+/** A tail graph that runs many removal settings on one copy of the layer: its bytes and I/O names. */
 export interface MaskedTail {
   bytes: Uint8Array;
   /** Input names: the layer's activations and the other boundary tensors, as given. */

@@ -7,11 +7,14 @@ import { InsufficientData, type Measured, type ReportQuery } from "../measure.ts
 import { bootstrap, type Interval } from "../../stats/bootstrap.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
 
+/** The view of ablate-class's predictions: one row per setting and val image. */
 export const PRED = "ablate_class__predictions";
+/** The view of ablate-class's settings: class, mode and k of each. */
 export const SETTINGS = "ablate_class__settings";
 /** The true label of each val image, in the classifier's label space. */
 export const TRUTH = "classify_val__predictions";
 
+/** One removal setting: which class's units, how (mode) and how many (k). */
 export interface SettingKey {
   mode: string;
   k: number;
@@ -59,11 +62,13 @@ export function requireIntervals(what: string, ...cis: Interval[]): void {
   }
 }
 
+/** Val images' true labels and the predictions under one setting, in image order. */
 export interface Outcomes {
   labels: Int32Array;
   predicted: Int32Array;
 }
 
+/** The labels and predictions under one setting. */
 export async function outcomes(q: ReportQuery, s: SettingKey): Promise<Outcomes> {
   const rows = await q.rows<{ label: number; predicted: number }>(settingSql(s));
   if (!rows.length) throw new Error(`no predictions for ${JSON.stringify(s)}`);
@@ -88,6 +93,7 @@ export function weightedBalanced(o: Outcomes, c: number, w: Uint32Array): number
   return pos ? balancedAccuracy(tp, fp, pos, all) : NaN;
 }
 
+/** Accuracy with each image weighted (a bootstrap resample's counts). */
 export function weightedAccuracy(o: Outcomes, w: Uint32Array): number {
   let all = 0, ok = 0;
   for (let i = 0; i < o.labels.length; i++) {
@@ -106,6 +112,7 @@ export function interval(
   return bootstrap(n, stat, { resamples: 500, seed });
 }
 
+/** How the ablation pages' confidence intervals are computed, as the pages say it. */
 export const CI_METHOD =
   "95% percentile bootstrap over val images (500 resamples, seed 1), paired across settings";
 

@@ -9,8 +9,10 @@ import { esc } from "../html.ts";
 /** The paper's bar for calling a unit a detector of its best concept. */
 export const IOU_BAR = 0.04;
 
+/** The concept categories, in the paper's order. */
 export const CATEGORIES = ["object", "part", "material", "color"] as const;
 
+/** Per layer and category: units with a label of that category at IoU >= the bar, and distinct concepts. */
 export interface LayerCounts {
   layer: string;
   position: number;
@@ -34,6 +36,7 @@ export function countsSql(which: "val" | "gan"): string {
      GROUP BY ALL ORDER BY l.position, c.category`;
 }
 
+/** The per-layer counts of a dissection ("val": the classifier's, "gan": the generator's). */
 export async function layerCounts(q: ReportQuery, which: "val" | "gan"): Promise<LayerCounts[]> {
   return await q.rows<LayerCounts>(countsSql(which));
 }

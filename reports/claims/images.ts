@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { PageContext } from "../measure.ts";
 import { esc } from "../html.ts";
 
+/** Copies an image from a node's artifact next to the page and returns its figure HTML. */
 export async function artifactImage(
   ctx: PageContext,
   node: string,

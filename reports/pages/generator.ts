@@ -13,6 +13,7 @@ import { esc } from "../html.ts";
 const GEN = "segment_gan_church__concept_frequency";
 const REAL = "segment_church__concept_frequency";
 
+/** The generator page: samples, and concept frequencies in generated against real churches. */
 export const generatorPage: ExtraPage = {
   id: "generator",
   title: "The church generator: samples and concept frequencies",
