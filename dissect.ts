@@ -1,24 +1,28 @@
 /**
- * The command line: `reproduce`, `status` and `gc` over the stage store.
+ * The command line: `reproduce`, `status`, `verify` and `gc` over the stage store.
  *   deno task reproduce [--config FILE] [--set STAGE.PARAM=VALUE ...] [--only STAGE]
- *                       [--force STAGE ...] [--dry-run] [--json] [--store DIR] [--wait]
- *   deno task status    [--config FILE] [--set ...] [--json]
+ *                       [--force STAGE ...] [--dry-run] [--verify] [--json] [--store DIR] [--wait]
+ *   deno task status    [--config FILE] [--set ...] [--verify] [--json]
+ *   deno task verify    [--json] [--store DIR]
  *   deno task gc        [--dry-run] [--json]
- * Exit codes: 0 ok, 1 a stage failed, 2 bad usage or config, 3 store locked.
+ * Exit codes: 0 ok, 1 a stage failed (verify: damaged artifacts found and moved
+ * aside), 2 bad usage, config or model, 3 store locked, 4 store unusable (cannot
+ * be written, disk full, catalog cannot be built).
  */
 import { parseArgs } from "node:util";
-import { gc, reproduce, status } from "./engine/commands.ts";
-import { isDissectError } from "./engine/errors.ts";
+import { gc, reproduce, status, verify } from "./engine/commands.ts";
+import { isDissectError, storeError } from "./engine/errors.ts";
 import { peakRssBytes } from "./engine/memory.ts";
 import type { PlannedNode } from "./engine/plan.ts";
 import type { RunRecord } from "./schemas/manifest.ts";
 
-const USAGE = `usage: dissect <reproduce|status|gc> [options]
+const USAGE = `usage: dissect <reproduce|status|verify|gc> [options]
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
   --only STAGE         run only STAGE and what it needs (repeatable)
   --force STAGE        rerun STAGE even if its artifact exists (repeatable)
   --dry-run            say what would run and why, run nothing
+  --verify             rehash the artifacts a run would reuse (else only sizes are checked)
   --json               machine-readable output on stdout
   --store DIR          the artifact store (default: artifacts)
   --wait               wait for another run holding the store instead of refusing
@@ -35,6 +39,7 @@ async function main(args: string[]): Promise<number> {
       only: { type: "string", multiple: true },
       force: { type: "string", multiple: true },
       "dry-run": { type: "boolean" },
+      verify: { type: "boolean" },
       json: { type: "boolean" },
       store: { type: "string" },
       wait: { type: "boolean" },
@@ -67,19 +72,38 @@ async function main(args: string[]): Promise<number> {
         only: values.only,
         force: values.force,
         dryRun: values["dry-run"],
+        verify: values.verify,
         wait: values.wait,
         concurrency,
       });
       if (values.json) out({ ...r, peakRssBytes: peakRssBytes() });
       else if (!r.run) printPlan(r.plan);
       else printRun(r.run, r.ran ?? [], r.report, r.catalog, performance.now() - t0);
-      return r.run && !r.run.ok ? 1 : 0;
+      if (!r.run || r.run.ok) return 0;
+      return (r.ran ?? []).some((n) => n.code === "STORE") ? 4 : 1;
     }
     case "status": {
-      const s = await status(common);
+      const s = await status({ ...common, verify: values.verify });
       if (values.json) out(s);
       else printStatus(s.last, s.plan);
       return 0;
+    }
+    case "verify": {
+      const r = await verify({ store: values.store, wait: values.wait });
+      if (values.json) out(r);
+      else {
+        for (const d of r.damaged) {
+          console.log(
+            `damaged: ${d.stage}/${d.key.slice(0, 12)}: ${d.reason}; moved to ${d.movedTo}`,
+          );
+        }
+        console.log(
+          `${r.checked} artifact(s) checked, ${formatBytes(r.bytes)} rehashed, ` +
+            `${r.damaged.length} damaged` +
+            (r.damaged.length ? " (the next reproduce rebuilds them)" : ""),
+        );
+      }
+      return r.damaged.length ? 1 : 0;
     }
     case "gc": {
       const r = await gc({ store: values.store, wait: values.wait, dryRun: values["dry-run"] });
@@ -159,10 +183,11 @@ if (import.meta.main) {
   let code: number;
   try {
     code = await main(Deno.args);
-  } catch (e) {
+  } catch (thrown) {
+    const e = isDissectError(thrown) ? thrown : storeError(thrown) ?? thrown;
     if (isDissectError(e)) {
       console.error(e.describe());
-      code = e.code === "STORE_LOCKED" ? 3 : 2;
+      code = e.code === "STORE_LOCKED" ? 3 : e.code === "STORE" ? 4 : 2;
     } else if (
       (e as { usage?: boolean }).usage ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")

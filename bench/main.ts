@@ -11,6 +11,7 @@ import { rankUnits } from "./rank_units.ts";
 import { doorSweep } from "./door_sweep.ts";
 import { gradient } from "./gradient.ts";
 import { exposeOutputsBench } from "./expose_outputs.ts";
+import { verifyBench } from "./verify.ts";
 
 const BENCHMARKS: Benchmark[] = [
   digestCache,
@@ -20,6 +21,7 @@ const BENCHMARKS: Benchmark[] = [
   doorSweep,
   gradient,
   exposeOutputsBench,
+  verifyBench,
 ];
 
 const { values } = parseArgs({

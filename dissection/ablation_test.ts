@@ -236,6 +236,23 @@ Deno.test("single-removal tallies over batches and chunks equal each unit remove
   }
   const counts = removalCountRows(tally, ["a", "b", "c", "d", "e"]);
   assertEquals(counts.length, (C + 1) * K);
+  // Row (unit u, class c) carries setting u + 1's tallies of class c, column by column.
+  for (const r of counts) {
+    const s = r.unit! + 1, c = r.label!;
+    assertEquals(
+      [r.class, r.tp, r.fp, r.p_positives, r.p_all, r.positives, r.images],
+      [
+        "abcde"[c],
+        tally.tp[s][c],
+        tally.fp[s][c],
+        tally.pPositives[s][c],
+        tally.pAll[s][c],
+        tally.positives[c],
+        n,
+      ],
+    );
+  }
+  assert(counts.some((r) => r.tp !== r.fp), "true and false positives differ somewhere");
   assertEquals(counts.filter((r) => r.unit === -1).map((r) => r.positives), [...tally.positives]);
   const ranked = importanceRows(tally, "layer", ["a", "b", "c", "d", "e"]);
   const present = [...tally.positives].filter((p) => p > 0).length;

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { highlight, strip, unitStrips } from "./unit_image.ts";
+import { encodePng } from "../data/png.ts";
 
 /** A size x size image of one grey level. */
 const grey = (size: number, v: number) => new Uint8Array(size * size * 3).fill(v);
@@ -27,28 +28,39 @@ Deno.test("strip: images side by side with 2-pixel white gaps", () => {
   ]);
 });
 
-Deno.test("unit strips: one PNG per unit, its top images read and drawn in rank order", () => {
+Deno.test("unit strips: one PNG per unit, each image masked by that unit's own map, in rank order", () => {
   const read: number[] = [];
-  const strips = [
-    ...unitStrips({
-      layer: { units: 2, height: 1, width: 2 },
-      top: [[{ image: 3 }, { image: 1 }], [{ image: 0 }]],
-      thresholds: [0.5, 0.5],
-      size: 4,
-      border: "zeros",
-      read: (i) => {
-        read.push(i);
-        return { rgb: grey(4, 100), acts: Float32Array.of(1, 0, 0, 1) };
-      },
-    }),
-  ];
+  // Two units on a 1x2 map: unit 0 fires on the left, unit 1 on the right.
+  const acts = Float32Array.of(1, 0, 0, 1);
+  const images: Record<number, Uint8Array> = { 3: grey(4, 100), 1: grey(4, 160), 0: grey(4, 220) };
+  const opts = {
+    layer: { units: 2, height: 1, width: 2 },
+    top: [[{ image: 3 }, { image: 1 }], [{ image: 0 }]],
+    thresholds: [0.5, 0.5],
+    size: 4,
+    border: "border" as const,
+    read: (i: number) => {
+      read.push(i);
+      return { rgb: images[i], acts };
+    },
+  };
+  const strips = [...unitStrips(opts)];
   assertEquals(strips.map((s) => s.unit), [0, 1]);
   assertEquals(read, [3, 1, 0]);
+  // Each strip is the unit's own masks side by side: unit 1's mask is the right half.
+  const expect = (unit: number, ids: number[]) => {
+    const shown = ids.map((i) => highlight(images[i], 4, acts, unit * 2, 1, 2, 0.5, "border"));
+    const s = strip(shown, 4);
+    return encodePng(s.rgb, s.width, s.height, 1);
+  };
+  assertEquals(strips[0].png, expect(0, [3, 1]));
+  assertEquals(strips[1].png, expect(1, [0]));
+  const left = highlight(images[0], 4, acts, 0, 1, 2, 0.5, "border");
+  const right = highlight(images[0], 4, acts, 2, 1, 2, 0.5, "border");
+  assert(left[0] !== right[0], "the two units' masks differ, so a strip shows whose it is");
   const dims = (png: Uint8Array) => {
     const v = new DataView(png.buffer, png.byteOffset);
     return [v.getUint32(16), v.getUint32(20)];
   };
   assertEquals(dims(strips[0].png), [10, 4]);
-  assertEquals(dims(strips[1].png), [4, 4]);
-  assert(strips[0].png.subarray(1, 4).every((b, i) => b === "PNG".charCodeAt(i)));
 });

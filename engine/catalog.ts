@@ -12,13 +12,33 @@ import type { Store } from "./store.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 import { sqlIdent, sqlString, viewName } from "./duck.ts";
 
-/** Rebuilds the DuckDB catalog: a view per table of the run's artifacts, and the run, node, artifact and lineage tables. */
+/** Artifacts whose tables DuckDB could not open: damaged, though their sizes matched. */
+export class UnreadableArtifacts extends Error {
+  constructor(readonly artifacts: { node: string; stage: string; key: string; reason: string }[]) {
+    super(
+      artifacts.map((a) => `${a.node} (${a.stage}/${a.key.slice(0, 12)}): ${a.reason}`).join("; "),
+    );
+    this.name = "UnreadableArtifacts";
+  }
+}
+
+/**
+ * Rebuilds the DuckDB catalog: a view per table of the run's intact
+ * artifacts, and the run, node, artifact and lineage tables. Throws
+ * UnreadableArtifacts, leaving the previous catalog in place, when a table
+ * of the run cannot be opened.
+ */
 export async function rebuildCatalog(store: Store, current: RunRecord): Promise<string[]> {
   const tmp = `${store.catalogPath}.tmp-${Deno.pid}`;
-  await Deno.remove(tmp).catch(() => {});
+  const removeTmp = async () => {
+    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(`${tmp}.wal`).catch(() => {});
+  };
+  await removeTmp();
   const db = await DuckDBInstance.create(tmp);
   const conn = await db.connect();
   const views: string[] = [];
+  const unreadable: UnreadableArtifacts["artifacts"] = [];
   try {
     await conn.run(`CREATE TABLE runs (run_id VARCHAR, config VARCHAR, started VARCHAR,
       ended VARCHAR, ok BOOLEAN)`);
@@ -79,22 +99,39 @@ export async function rebuildCatalog(store: Store, current: RunRecord): Promise<
     lineage.closeSync();
     for (const n of current.nodes) {
       if (n.status !== "executed" && n.status !== "cached") continue;
-      const m = await store.manifest(n.stage, n.key);
-      if (!m) continue;
-      for (const table of Object.keys(m.tables)) {
+      const found = await store.inspect(n.stage, n.key);
+      if (found.state !== "ok") continue; // a node the run left out (--only) since damaged
+      for (const table of Object.keys(found.manifest.tables)) {
         const name = viewName(n.node, table);
         const file = join(store.artifactDir(n.stage, n.key), `${table}.parquet`);
-        await conn.run(
-          `CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`,
-        );
-        views.push(name);
+        try {
+          await conn.run(
+            `CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM read_parquet(${sqlString(file)})`,
+          );
+          views.push(name);
+        } catch (e) {
+          const reason = `table ${table} cannot be read (${(e as Error).message.split("\n")[0]})`;
+          unreadable.push({ node: n.node, stage: n.stage, key: n.key, reason });
+          break;
+        }
       }
     }
-  } finally {
+  } catch (e) {
     conn.closeSync();
     db.closeSync();
+    await removeTmp();
+    throw e;
   }
-  await Deno.rename(tmp, store.catalogPath);
-  await Deno.remove(`${tmp}.wal`).catch(() => {});
+  conn.closeSync();
+  db.closeSync();
+  if (unreadable.length) {
+    await removeTmp();
+    throw new UnreadableArtifacts(unreadable);
+  }
+  try {
+    await Deno.rename(tmp, store.catalogPath);
+  } finally {
+    await removeTmp();
+  }
   return views;
 }

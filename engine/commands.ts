@@ -1,16 +1,16 @@
 /**
- * The three things a user does with the store: reproduce (plan, run, record,
- * catalog), status (the last run against what would run now), and gc.
- * They return data; dissect.ts decides how to print it.
+ * The things a user does with the store: reproduce (plan, run, record,
+ * catalog), status (the last run against what would run now), verify (rehash
+ * every artifact) and gc. They return data; dissect.ts decides how to print it.
  */
 import { availableParallelism } from "node:os";
-import { join, relative } from "node:path";
-import { openSession, planSession, type SessionOptions } from "./session.ts";
+import { basename, join, relative } from "node:path";
+import { openSession, planSession, type Session, type SessionOptions } from "./session.ts";
 import { acquireLock } from "./lock.ts";
 import { execute, type NodeResult } from "./runner.ts";
-import { rebuildCatalog } from "./catalog.ts";
+import { rebuildCatalog, UnreadableArtifacts } from "./catalog.ts";
 import { diskUsage, exists } from "./fs_atomic.ts";
-import { DissectError } from "./errors.ts";
+import { DissectError, isDissectError, storeError } from "./errors.ts";
 import { Store } from "./store.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { ProgressOptions } from "./progress.ts";
@@ -24,6 +24,8 @@ export interface ReproduceOptions extends SessionOptions {
   dryRun?: boolean;
   wait?: boolean;
   concurrency?: number;
+  /** Rehash every file of the artifacts the plan would reuse, before planning on them. */
+  verify?: boolean;
   log?: (message: string) => void;
   progress?: ProgressOptions;
 }
@@ -53,7 +55,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const selected = opts.only?.length
     ? new Set(opts.only.flatMap((id) => [...pipeline.closure(id)]))
     : new Set(pipeline.nodes.keys());
-  if (opts.dryRun) return { plan: await planSession(session) };
+  if (opts.dryRun) {
+    const planned = await planSession(session, opts.verify);
+    await preflight(session, planned, selected, force);
+    return { plan: planned };
+  }
 
   const lock = await acquireLock(store.root, {
     wait: opts.wait,
@@ -63,40 +69,83 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   try {
     const removed = await store.cleanTmp();
     if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
-    const planned = await planSession(session);
-    const started = new Date();
-    const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
-    const results = await execute(pipeline, planned, store, {
-      selected,
-      force,
-      concurrency,
-      // Concurrent stages share the cores instead of oversubscribing them.
-      threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
-      log,
-      progress: opts.progress,
-    });
-    const record: RunRecord = {
-      format: "dissect-run/1",
-      runId: `${started.toISOString().replaceAll(/[:.]/g, "-")}-${Deno.pid}`,
-      config: session.config.name,
-      started: started.toISOString(),
-      ended: new Date().toISOString(),
-      ok: results.every((r) => r.status === "executed" || r.status === "cached"),
-      // Nodes left out by --only keep their last result, so the latest run
-      // still names every artifact of the config (gc roots, catalog views).
-      nodes: [
-        ...results,
-        ...(session.previous?.nodes ?? []).filter((n) =>
-          !selected.has(n.node) && pipeline.nodes.has(n.node)
-        ),
-      ],
-    };
-    await store.writeRun(record);
-    await rebuildCatalog(store, record);
-    const report = await linkReport(store.root, results);
-    return { plan: planned, run: record, ran: results, report, catalog: store.catalogPath };
+    // A table the catalog cannot open is damaged too: moved aside, then planned and run again, once.
+    for (let attempt = 0;; attempt++) {
+      // Before any quarantine, so gc keeps what this run moved aside until a later run.
+      const started = new Date();
+      const planned = await planSession(session, opts.verify);
+      if (attempt === 0) await preflight(session, planned, selected, force);
+      for (const p of planned.filter((p) => p.damaged)) {
+        const moved = await store.quarantine(p.stage, p.key, p.damaged!);
+        log(`damaged: ${p.id} (${p.stage}/${p.key.slice(0, 12)}): ${p.damaged}; moved to ${moved}`);
+      }
+      const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
+      const results = await execute(pipeline, planned, store, {
+        selected,
+        force,
+        concurrency,
+        // Concurrent stages share the cores instead of oversubscribing them.
+        threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
+        log,
+        progress: opts.progress,
+      });
+      const record: RunRecord = {
+        format: "dissect-run/1",
+        runId: `${started.toISOString().replaceAll(/[:.]/g, "-")}-${Deno.pid}`,
+        config: session.config.name,
+        started: started.toISOString(),
+        ended: new Date().toISOString(),
+        ok: results.every((r) => r.status === "executed" || r.status === "cached"),
+        // Nodes left out by --only keep their last result, so the latest run
+        // still names every artifact of the config (gc roots, catalog views).
+        nodes: [
+          ...results,
+          ...(session.previous?.nodes ?? []).filter((n) =>
+            !selected.has(n.node) && pipeline.nodes.has(n.node)
+          ),
+        ],
+      };
+      await store.writeRun(record);
+      try {
+        await rebuildCatalog(store, record);
+        const report = await linkReport(store.root, results);
+        return { plan: planned, run: record, ran: results, report, catalog: store.catalogPath };
+      } catch (e) {
+        if (e instanceof UnreadableArtifacts && attempt === 0) {
+          for (const a of e.artifacts) {
+            const moved = await store.quarantine(a.stage, a.key, a.reason);
+            log(
+              `damaged: ${a.node} (${a.stage}/${
+                a.key.slice(0, 12)
+              }): ${a.reason}; moved to ${moved}`,
+            );
+          }
+          await store.writeRun({ ...record, ok: false, error: `damaged: ${e.message}` });
+          session.previous = record;
+          continue;
+        }
+        // The run record says ok only when the whole command succeeded.
+        const failure = isDissectError(e) ? e : storeError(e) ??
+          new DissectError("STORE", `the catalog could not be built: ${(e as Error).message}`);
+        await store.writeRun({ ...record, ok: false, error: failure.message });
+        throw failure;
+      }
+    }
   } finally {
     lock.release();
+  }
+}
+
+/** Runs the preflight checks of every node the run would execute, before any of them runs. */
+async function preflight(
+  session: Session,
+  planned: PlannedNode[],
+  selected: Set<string>,
+  force: Set<string>,
+): Promise<void> {
+  for (const p of planned) {
+    if (!selected.has(p.id) || (p.fresh && !force.has(p.id))) continue;
+    await session.pipeline.get(p.id).stage.preflight?.({ params: p.params, files: p.filePaths });
   }
 }
 
@@ -119,10 +168,10 @@ export interface StatusResult {
   plan: PlannedNode[];
 }
 
-/** Plans without running: what is fresh, what would run and why. */
-export async function status(opts: SessionOptions): Promise<StatusResult> {
+/** Plans without running: what is fresh, what would run and why (damaged artifacts are named, not moved). */
+export async function status(opts: SessionOptions & { verify?: boolean }): Promise<StatusResult> {
   const session = await openSession(opts);
-  return { last: session.previous, plan: await planSession(session) };
+  return { last: session.previous, plan: await planSession(session, opts.verify) };
 }
 
 /** What gc removed (or would remove) and the bytes it frees. */
@@ -132,7 +181,10 @@ export interface GcResult {
   kept: number;
 }
 
-/** Remove artifacts that the latest run of no config refers to. */
+/**
+ * Remove artifacts that the latest run of no config refers to, quarantined
+ * artifacts older than the latest run, and catalog files a killed rebuild left.
+ */
 export async function gc(
   opts: { store?: string; wait?: boolean; dryRun?: boolean; log?: (m: string) => void },
 ): Promise<GcResult> {
@@ -158,8 +210,64 @@ export async function gc(
       if (!opts.dryRun) await store.remove(stage, key);
       removed.push({ stage, key, bytes });
     }
+    // Quarantined artifacts were kept for inspection until a later run rebuilt them.
+    const latest = Math.max(0, ...(await store.allLatestRuns()).map((r) => Date.parse(r.started)));
+    for (const [dir, moved] of await store.quarantined()) {
+      if (moved.getTime() >= latest) continue;
+      const bytes = await diskUsage(dir);
+      if (!opts.dryRun) await Deno.remove(dir, { recursive: true });
+      removed.push({ stage: "quarantine", key: basename(dir), bytes });
+    }
+    // Under the lock no rebuild is running: any catalog temp file is an orphan.
+    for await (const e of Deno.readDir(store.root)) {
+      if (!e.name.startsWith(`${basename(store.catalogPath)}.tmp-`)) continue;
+      const path = join(store.root, e.name);
+      const bytes = await diskUsage(path);
+      if (!opts.dryRun) await Deno.remove(path, { recursive: true });
+      removed.push({ stage: "catalog-temp", key: e.name, bytes });
+    }
     if (!opts.dryRun) await store.cleanTmp();
     return { removed, freedBytes: removed.reduce((s, r) => s + r.bytes, 0), kept };
+  } finally {
+    lock.release();
+  }
+}
+
+/** What verify found: how many artifacts it rehashed, and the damaged ones, moved aside. */
+export interface VerifyResult {
+  checked: number;
+  bytes: number;
+  damaged: { stage: string; key: string; reason: string; movedTo: string }[];
+}
+
+/**
+ * Rehashes every file of every artifact in the store against its manifest;
+ * a damaged artifact is named and moved to quarantine/, so the next
+ * reproduce rebuilds it.
+ */
+export async function verify(
+  opts: { store?: string; wait?: boolean; log?: (m: string) => void },
+): Promise<VerifyResult> {
+  const store = new Store(opts.store ?? "artifacts");
+  if (!(await exists(store.root))) {
+    throw new DissectError("CONFIG", `no store at ${store.root}`);
+  }
+  const lock = await acquireLock(store.root, { wait: opts.wait, command: "verify", log: opts.log });
+  try {
+    const result: VerifyResult = { checked: 0, bytes: 0, damaged: [] };
+    for (const [stage, key] of await store.listArtifacts()) {
+      const found = await store.inspect(stage, key, true);
+      result.checked++;
+      if (found.state === "ok") {
+        for (const f of Object.values(found.manifest.files)) result.bytes += f.size;
+        continue;
+      }
+      const reason = found.state === "damaged" ? found.reason : "it has no manifest";
+      const movedTo = await store.quarantine(stage, key, reason);
+      opts.log?.(`damaged: ${stage}/${key.slice(0, 12)}: ${reason}; moved to ${movedTo}`);
+      result.damaged.push({ stage, key, reason, movedTo });
+    }
+    return result;
   } finally {
     lock.release();
   }

@@ -10,7 +10,8 @@ export type ErrorCode =
   | "INPUT_CHANGED" // a file changed while a stage was reading it
   | "MODEL" // an ONNX model is broken or lacks what a stage needs
   | "DATA" // a data set is empty, corrupt or half-written
-  | "STORE_LOCKED"; // another process holds the store
+  | "STORE_LOCKED" // another process holds the store
+  | "STORE"; // the store cannot be written (read-only, no permission, disk full) or its catalog built
 
 /** An error a user can act on: a code for the exit status, a one-line message naming what is wrong, and a hint. */
 export class DissectError extends Error {
@@ -33,4 +34,32 @@ export class DissectError extends Error {
 /** Whether a thrown value is a DissectError. */
 export function isDissectError(e: unknown): e is DissectError {
   return e instanceof DissectError;
+}
+
+/** OS errors that mean the store (or a folder a stage writes) cannot be written, by errno. */
+const UNWRITABLE: Record<number, string> = {
+  1: "operation not permitted",
+  13: "permission denied",
+  28: "the disk is full",
+  30: "read-only file system",
+  122: "disk quota exceeded",
+};
+
+/**
+ * An OS error that means a folder cannot be written, as a STORE error naming
+ * the path (Deno's message carries it); null for any other error.
+ */
+export function storeError(e: unknown): DissectError | null {
+  if (!(e instanceof Error)) return null;
+  const errno = Number(/\(os error (\d+)\)/.exec(e.message)?.[1]);
+  const what = UNWRITABLE[errno];
+  if (!what && !(e instanceof Deno.errors.PermissionDenied)) return null;
+  const path = /'([^']+)'/.exec(e.message)?.[1];
+  return new DissectError(
+    "STORE",
+    `cannot write ${path ?? "the store"}: ${what ?? "permission denied"}`,
+    errno === 28 || errno === 122
+      ? "free some space (deno task gc removes what no config uses), then run again"
+      : "use a store you can write (--store DIR), or fix its permissions",
+  );
 }

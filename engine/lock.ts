@@ -1,18 +1,36 @@
 /**
- * One writer per store. The lock file holds the owner's pid, host and
- * command; a lock whose process is gone (killed, crashed) is stale and is
- * taken over. A second live run waits (--wait) or is refused by name.
+ * One writer per store. The lock file holds the owner's pid, host, command
+ * and (on Linux) the process's start time; a lock whose process is gone
+ * (killed, crashed), or whose pid now belongs to a process that started at
+ * another time (pid reuse after a restart), is stale and is taken over. A
+ * second live run waits (--wait) or is refused by name.
  */
 import { hostname } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
-import { DissectError } from "./errors.ts";
+import { DissectError, storeError } from "./errors.ts";
 
 interface LockInfo {
   pid: number;
   host: string;
   started: string;
   command: string;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat), where known. */
+  startTicks?: string;
+}
+
+/**
+ * A process's start time in clock ticks since boot: field 22 of
+ * /proc/PID/stat, counted after the command name (which may hold spaces and
+ * parentheses). Null where /proc cannot tell (another OS, a gone process).
+ */
+export function processStartTicks(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** The store's lock, held by this process until released. */
@@ -25,13 +43,24 @@ export async function acquireLock(
   storeRoot: string,
   opts: { wait?: boolean; command?: string; log?: (m: string) => void } = {},
 ): Promise<StoreLock> {
-  await Deno.mkdir(storeRoot, { recursive: true });
+  try {
+    await Deno.mkdir(storeRoot, { recursive: true });
+  } catch (e) {
+    throw storeError(e) ?? new DissectError(
+      "STORE",
+      `cannot create the store ${storeRoot}: ${
+        (e as Error).message.replace(/ \(os error \d+\).*/, "")
+      }`,
+      "give --store a folder you can write",
+    );
+  }
   const path = join(storeRoot, "lock");
   const mine: LockInfo = {
     pid: Deno.pid,
     host: hostname(),
     started: new Date().toISOString(),
     command: opts.command ?? "dissect",
+    startTicks: processStartTicks(Deno.pid) ?? undefined,
   };
   let announced = false;
   while (true) {
@@ -67,7 +96,11 @@ export async function acquireLock(
       } else {
         opts.log?.(
           `taking over a stale lock of ${storeRoot}` +
-            (holder ? ` (pid ${holder.pid} is gone)` : " (unreadable lock file)"),
+            (holder
+              ? ` (pid ${holder.pid} ${
+                processStartTicks(holder.pid) === null ? "is gone" : "is another process now"
+              })`
+              : " (unreadable lock file)"),
         );
       }
       Deno.removeSync(aside);
@@ -111,8 +144,10 @@ function isStale(info: LockInfo): boolean {
   if (info.host !== hostname()) return false; // cannot check another machine
   try {
     process.kill(info.pid, 0);
-    return false;
   } catch (e) {
     return (e as { code?: string }).code === "ESRCH";
   }
+  // Alive: but the same process only if it started when the lock's holder did.
+  const now = processStartTicks(info.pid);
+  return info.startTicks !== undefined && now !== null && now !== info.startTicks;
 }

@@ -26,6 +26,8 @@ export interface PlannedNode {
   fresh: boolean;
   /** Why a stale node must run (empty when fresh). */
   reasons: string[];
+  /** What is wrong with the artifact the store holds under this key, if it is damaged. */
+  damaged?: string;
 }
 
 /** What planning needs: the pipeline, parameters, store, code hasher, digests and the previous run. */
@@ -36,6 +38,8 @@ export interface PlanContext {
   digests: DigestCache;
   store: Store;
   previous: RunRecord | null;
+  /** Rehash every file of the artifacts the plan would reuse (else sizes only). */
+  verify?: boolean;
 }
 
 /** Keys every node from its code, parameters, inputs and files, and says which are fresh. */
@@ -63,7 +67,9 @@ export async function plan(ctx: PlanContext): Promise<PlannedNode[]> {
       files,
     };
     const key = hashJson(keyParts);
-    const fresh = await ctx.store.has(node.stage.name, key);
+    const found = await ctx.store.inspect(node.stage.name, key, ctx.verify);
+    const fresh = found.state === "ok";
+    const damaged = found.state === "damaged" ? found.reason : undefined;
     const planned: PlannedNode = {
       id: node.id,
       stage: node.stage.name,
@@ -75,7 +81,12 @@ export async function plan(ctx: PlanContext): Promise<PlannedNode[]> {
       ),
       fileStamps,
       fresh,
-      reasons: fresh ? [] : await explain(ctx, node.id, keyParts, key, node.inputs),
+      reasons: fresh
+        ? []
+        : damaged
+        ? [`damaged: ${damaged}`]
+        : await explain(ctx, node.id, keyParts, key, node.inputs),
+      damaged,
     };
     byId.set(node.id, planned);
     out.push(planned);
@@ -92,12 +103,20 @@ async function explain(
 ): Promise<string[]> {
   const before = ctx.previous?.nodes.find((n) => n.node === id);
   if (!before) return ["never run with this config"];
-  if (before.key === key) {
-    return [before.status === "failed" ? "failed last time" : "artifact missing from the store"];
-  }
+  const last = before.status === "failed"
+    ? "failed last time"
+    : before.status === "skipped"
+    ? "skipped last time (an input failed)"
+    : null;
+  if (before.key === key) return [last ?? "its artifact is no longer in the store"];
   const old = await ctx.store.manifest(before.stage, before.key);
-  if (!old) return ["changed since the last run (its previous artifact was removed by gc)"];
-  return diffKeyParts(old.keyParts, now, inputNodes);
+  if (old) return diffKeyParts(old.keyParts, now, inputNodes);
+  // No artifact to compare with: a failed or skipped run made none.
+  return [
+    last
+      ? `${last}, and its key changed since`
+      : "changed since the last run (its previous artifact is no longer in the store)",
+  ];
 }
 
 /** Human reasons for a key change, most specific first. */

@@ -12,8 +12,9 @@ import type { ArtifactRef, StageContext, TableSink } from "./stage.ts";
 import { type TableSchema, TableWriter } from "./table_writer.ts";
 import { type Progress, ProgressBoard, type ProgressOptions, startProgress } from "./progress.ts";
 import { stampOf } from "./file_digest.ts";
-import { DissectError, isDissectError } from "./errors.ts";
+import { DissectError, isDissectError, storeError } from "./errors.ts";
 import { exists } from "./fs_atomic.ts";
+import { listFiles } from "./integrity.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
 
 /** How one node ended in a run: executed, cached, skipped or failed, and how long it took. */
@@ -182,7 +183,7 @@ async function runNode(
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
     const ended = new Date();
     const manifest: Manifest = {
-      format: "dissect-artifact/1",
+      format: "dissect-artifact/2",
       node: p.id,
       stage: p.stage,
       key: p.key,
@@ -194,6 +195,8 @@ async function runNode(
       durationMs: Math.round(performance.now() - t0),
       tables: rows,
       tools: toolVersions(),
+      // Hashed before publishing: what the store will hold is what the stage wrote.
+      files: await listFiles(outDir),
     };
     await store.publish(outDir, manifest, forced);
     opts.log(
@@ -208,9 +211,13 @@ async function runNode(
     for (const bar of bars) bar.done();
     for (const w of tables.values()) await w.abort().catch(() => {});
     if (tmp) await store.discard(tmp);
-    const message = isDissectError(e) ? e.describe() : (e as Error)?.stack ?? String(e);
+    const known = isDissectError(e) ? e : storeError(e);
+    const message = known ? known.describe() : (e as Error)?.stack ?? String(e);
     opts.log(`  FAILED ${p.id}: ${message}`);
-    return result(p, "failed", Math.round(performance.now() - t0), message);
+    return {
+      ...result(p, "failed", Math.round(performance.now() - t0), message),
+      code: known?.code,
+    };
   }
 }
 

@@ -117,9 +117,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   };
 }
 
-/** Plans a session and saves the digest cache. */
-export async function planSession(s: Session): Promise<PlannedNode[]> {
-  const planned = await plan(s);
+/** Plans a session (rehashing reused artifacts with `verify`) and saves the digest cache. */
+export async function planSession(s: Session, verify = false): Promise<PlannedNode[]> {
+  const planned = await plan({ ...s, verify });
   await s.digests.save().catch(() => {}); // read-only commands may lack a store folder
   return planned;
 }

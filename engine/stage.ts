@@ -69,6 +69,13 @@ export interface StageDef<
   tables: T;
   /** Files (or folders) it reads, by slot: digested into its key. */
   files?: (params: z.infer<S>) => Record<string, string>;
+  /**
+   * Checks, before any stage of a run starts, what can be checked from the
+   * parameters and files alone (a layer name against its model), so that a
+   * typo fails at once instead of after hours of upstream work. Throws a
+   * DissectError naming the problem.
+   */
+  preflight?: (p: { params: z.infer<S>; files: Record<string, string> }) => Promise<void>;
   run(ctx: StageContext<z.infer<S>, I, T>): Promise<void>;
 }
 

@@ -6,13 +6,17 @@
  *   latest/<config>.json     the latest run of each config name (gc roots)
  *   digests.json             cached file digests
  *   catalog.duckdb           views over the latest run's tables
+ *   quarantine/              damaged artifacts, moved aside for inspection (gc removes them)
  * An artifact exists only if its folder is under objects/ with a manifest:
- * a stage killed at any moment leaves at most a folder under tmp/.
+ * a stage killed at any moment leaves at most a folder under tmp/. Its
+ * manifest lists its files with sizes and digests (engine/integrity.ts), so
+ * a damaged artifact is found, moved aside and rebuilt, never reused.
  */
 import { join, resolve } from "node:path";
 import { Manifest, RunRecord } from "../schemas/manifest.ts";
 import type { ArtifactRef } from "./stage.ts";
 import { exists, readJsonIfExists, writeJsonAtomic } from "./fs_atomic.ts";
+import { inspectArtifact, type Inspection } from "./integrity.ts";
 
 /** The content-addressed artifact store (layout above). */
 export class Store {
@@ -31,6 +35,9 @@ export class Store {
   get catalogPath() {
     return join(this.root, "catalog.duckdb");
   }
+  get quarantineRoot() {
+    return join(this.root, "quarantine");
+  }
 
   artifactDir(stage: string, key: string): string {
     return join(this.root, "objects", stage, key);
@@ -40,11 +47,52 @@ export class Store {
     return await exists(join(this.artifactDir(stage, key), "manifest.json"));
   }
 
+  /** The artifact's manifest; null when it is absent or does not parse (a damaged artifact). */
   async manifest(stage: string, key: string): Promise<Manifest | null> {
-    const raw = await readJsonIfExists(
-      join(this.artifactDir(stage, key), "manifest.json"),
+    let raw: unknown;
+    try {
+      raw = await readJsonIfExists(join(this.artifactDir(stage, key), "manifest.json"));
+    } catch {
+      return null;
+    }
+    const parsed = Manifest.safeParse(raw);
+    return parsed.success ? parsed.data : null;
+  }
+
+  /** Whether an artifact is absent, intact or damaged: sizes always, contents with `full`. */
+  async inspect(stage: string, key: string, full = false): Promise<Inspection> {
+    return await inspectArtifact(this.artifactDir(stage, key), full);
+  }
+
+  /**
+   * Moves a damaged artifact out of objects/ into quarantine/ (one rename),
+   * with a note of why, and returns where it went. Only call while holding
+   * the lock.
+   */
+  async quarantine(stage: string, key: string, reason: string): Promise<string> {
+    const stamp = new Date().toISOString().replaceAll(/[:.]/g, "-");
+    const dest = join(this.quarantineRoot, `${stamp}-${stage}-${key.slice(0, 12)}`);
+    await Deno.mkdir(this.quarantineRoot, { recursive: true });
+    await Deno.rename(this.artifactDir(stage, key), dest);
+    await Deno.writeTextFile(
+      join(dest, "QUARANTINED.txt"),
+      `${stage}/${key}\nmoved here ${new Date().toISOString()}: ${reason}\n`,
     );
-    return raw ? Manifest.parse(raw) : null;
+    return dest;
+  }
+
+  /** Quarantined artifacts as [folder, when it was moved there]. */
+  async quarantined(): Promise<[string, Date][]> {
+    const out: [string, Date][] = [];
+    try {
+      for await (const e of Deno.readDir(this.quarantineRoot)) {
+        const dir = join(this.quarantineRoot, e.name);
+        out.push([dir, (await Deno.stat(dir)).mtime ?? new Date(0)]);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out;
   }
 
   async ref(stage: string, key: string, node: string): Promise<ArtifactRef> {

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { GraphBuilder } from "./build.ts";
-import { checkLogits, classifierFor } from "./classifier.ts";
+import { checkLogits, classifierFor, imageFeed } from "./classifier.ts";
 
 /** Image (N x 3 x 8 x 8) -> average pool -> Gemm to `classes` logits; `dims` as declared. */
 function head(classes: number, opts: { labels?: string[]; dims?: (number | string)[] } = {}) {
@@ -53,4 +53,25 @@ Deno.test("a head without a fixed width is checked on its logits", () => {
     DissectError,
     "m.onnx: 365 values per image, expected one per class (3)",
   );
+});
+
+Deno.test("an image feed is the model's input name, planar and preprocessed as its metadata says", () => {
+  const pre = {
+    mean: [0.5, 0, 0],
+    std: [0.5, 1, 1],
+    layout: "NCHW" as const,
+    range: [0, 1] as [number, number],
+  };
+  const opened = classifierFor("m.onnx", head(3), DATA);
+  // Two 8x8 images: image 0 all (255, 0, 51), image 1 all (0, 255, 102).
+  const rgb = new Uint8Array(2 * 64 * 3);
+  for (let p = 0; p < 64; p++) rgb.set([255, 0, 51], p * 3), rgb.set([0, 255, 102], (64 + p) * 3);
+  const feed = imageFeed({ ...opened, pre }, rgb, 2, 8, 8);
+  assertEquals(Object.keys(feed), ["image"]);
+  assertEquals(feed.image.dims, [2, 3, 8, 8]);
+  const x = feed.image.data as Float32Array;
+  const at = (i: number, c: number) => +x[(i * 3 + c) * 64 + 17].toFixed(5);
+  // Red is (v / 255 - 0.5) / 0.5; green and blue are v / 255.
+  assertEquals([at(0, 0), at(0, 1), at(0, 2)], [1, 0, 0.2]);
+  assertEquals([at(1, 0), at(1, 1), at(1, 2)], [-1, 1, 0.4]);
 });

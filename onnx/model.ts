@@ -92,6 +92,15 @@ export function requireTensors(info: ModelInfo, names: string[]): void {
   }
 }
 
+/**
+ * A stage's preflight check of layer names: the model at `file` (named
+ * `path` in errors) has every layer, or a MODEL error names the missing ones
+ * and lists the model's layers.
+ */
+export async function checkLayers(path: string, file: string, layers: string[]): Promise<void> {
+  requireTensors(inspectBytes(path, await readModelBytes(file)), layers);
+}
+
 /** Fail when the model's (single) image input does not match what a stage feeds it. */
 export function requireInput(
   info: ModelInfo,

@@ -1,4 +1,4 @@
-import { assertEquals } from "../tests/assert.ts";
+import { assert, assertEquals } from "../tests/assert.ts";
 import type { PaletteConcept } from "./palette.ts";
 import { paintingsOf, paletteRows } from "./check.ts";
 
@@ -31,63 +31,42 @@ Deno.test("palette rows: concept by concept, units by rank", () => {
 });
 
 Deno.test("paintings: each concept's pixels inside and outside the region, unedited and painted", () => {
-  // One sample, 2x2 images (region: the top row), copies: unedited, tree painted, brick painted.
+  // Two samples, 2x2 images (region: the top row); copy c of sample i is image c * 2 + i:
+  // unedited (0, 1), tree painted (2, 3), brick painted (4, 5).
   const inside = Uint8Array.of(1, 1, 0, 0);
-  const tree = 5, brick = 2;
+  const tree = 5, brick = 2, _ = 0;
+  // deno-fmt-ignore
   const object = Uint8Array.of(
-    0,
-    0,
-    tree,
-    0, // unedited: one tree pixel outside
-    tree,
-    tree,
-    tree,
-    0, // tree painted: two inside, one outside
-    0,
-    0,
-    0,
-    0,
+    _, _, tree, _, /* sample 0 unedited: one tree outside */
+    tree, _, _, _, /* sample 1 unedited: one tree inside */
+    tree, tree, tree, _, /* sample 0, tree painted */
+    tree, tree, tree, tree, /* sample 1, tree painted */
+    _, _, _, _,
+    _, _, _, _,
   );
+  // deno-fmt-ignore
   const material = Uint8Array.of(
-    brick,
-    0,
-    0,
-    0, // unedited: one brick pixel inside
-    0,
-    0,
-    0,
-    0,
-    brick,
-    brick,
-    0,
-    brick, // brick painted
+    brick, _, _, _, /* sample 0 unedited: one brick inside */
+    _, _, _, _,
+    _, _, _, _,
+    _, _, _, _,
+    brick, brick, _, brick, /* sample 0, brick painted */
+    _, brick, _, _, /* sample 1, brick painted */
   );
   const rows = paintingsOf(
-    { start: 7, n: 1, maps: { object, material } },
+    { start: 7, n: 2, maps: { object, material } },
     palette,
     [tree, brick],
     inside,
   );
-  assertEquals(rows, [
-    {
-      image: 7,
-      concept: "tree",
-      region_pixels: 2,
-      outside_pixels: 2,
-      inside_before: 0,
-      inside_after: 2,
-      outside_before: 1,
-      outside_after: 1,
-    },
-    {
-      image: 7,
-      concept: "brick",
-      region_pixels: 2,
-      outside_pixels: 2,
-      inside_before: 1,
-      inside_after: 2,
-      outside_before: 0,
-      outside_after: 1,
-    },
+  const counts = (
+    r: (typeof rows)[number],
+  ) => [r.image, r.concept, r.inside_before, r.inside_after, r.outside_before, r.outside_after];
+  assertEquals(rows.map(counts), [
+    [7, "tree", 0, 2, 1, 1],
+    [7, "brick", 1, 2, 0, 1],
+    [8, "tree", 1, 2, 0, 2],
+    [8, "brick", 0, 1, 0, 0],
   ]);
+  assert(rows.every((r) => r.region_pixels === 2 && r.outside_pixels === 2));
 });

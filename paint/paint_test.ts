@@ -198,3 +198,131 @@ Deno.test("a class is counted inside and outside the region; the outline hugs it
   const yellow = [...Array(9).keys()].filter((p) => rgb[p * 3] === 255);
   assertEquals(yellow, [1, 3, 5, 7]);
 });
+
+Deno.test("the server reads bodies with a deadline, answers HEAD, bounds work and queues", async () => {
+  const painter = await openToy();
+  const logged: string[] = [];
+  const handler = paintHandler(
+    painter,
+    { layer: "layer1", run: { config: "toy", runId: "r" } },
+    await loadStatic(),
+    (m) => logged.push(m),
+    { bodyMs: 300, queue: 1 },
+  );
+  const post = (body: BodyInit) =>
+    handler(
+      new Request("http://x/api/paint", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
+    );
+  const stroke = { concept: "tree", mode: "draw", radius: 4, points: [[10, 10], [30, 12]] };
+  let cancelled = false;
+  const stalled = () =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"sample": 0,'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+  try {
+    // A body that breaks off mid-way (a dropped client, a malformed chunk) is a 400.
+    const broken = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"sample": 0,'));
+        c.error(new Error("connection reset"));
+      },
+    });
+    const res400 = await post(broken);
+    assertEquals(res400.status, 400);
+    assertMatch((await res400.json()).error, /body could not be read: connection reset/);
+
+    // A body that stalls is a 408 at the deadline, and its stream is cancelled.
+    const t0 = performance.now();
+    const res408 = await post(stalled());
+    const waited = performance.now() - t0;
+    assertEquals(res408.status, 408);
+    assertMatch((await res408.json()).error, /did not arrive within 300 ms/);
+    assert(waited >= 280 && waited < 5000, `answered after ${waited} ms`);
+    assert(cancelled, "the stalled body is cancelled");
+
+    // HEAD answers as GET, without the body.
+    for (const path of ["/", "/api/palette"]) {
+      const head = await handler(new Request(`http://x${path}`, { method: "HEAD" }));
+      const getRes = await handler(new Request(`http://x${path}`));
+      assertEquals(head.status, 200);
+      assertEquals(head.headers.get("content-type"), getRes.headers.get("content-type"));
+      assertEquals(await head.text(), "");
+      assert((await getRes.text()).length > 0);
+    }
+
+    // Work is bounded: many wide strokes are refused before any is drawn.
+    const zigzag = Array.from({ length: 20 }, (_, i) => (i % 2 ? [64, 64] : [0, 0]));
+    const wide = { ...stroke, radius: 60, points: zigzag };
+    const res413 = await post(JSON.stringify({ sample: 0, strokes: Array(400).fill(wide) }));
+    assertEquals(res413.status, 413);
+    assertMatch((await res413.json()).error, /would visit \d+ brush pixels, over the limit/);
+
+    // While one paint request is in progress (queue of 1), the next gets 503 with Retry-After.
+    const slow = post(stalled());
+    const busy = await post(JSON.stringify({ sample: 0, strokes: [stroke] }));
+    assertEquals(busy.status, 503);
+    assertEquals(busy.headers.get("retry-after"), "1");
+    await busy.body?.cancel();
+    assertEquals((await slow).status, 408);
+    // The slot is free again.
+    assertEquals((await post(JSON.stringify({ sample: 0, strokes: [stroke] }))).status, 200);
+    assertEquals(logged, []);
+  } finally {
+    await painter.release();
+  }
+});
+
+Deno.test("over TCP, a request that declares a length and sends less is answered 408 at the deadline", async () => {
+  // Deno.serve keeps the connection itself (it offers no way to close one); what matters is
+  // that the handler answers, frees its slot and cancels the body at the deadline.
+  const painter = await openToy();
+  const handler = paintHandler(
+    painter,
+    { layer: "layer1", run: { config: "toy", runId: "r" } },
+    await loadStatic(),
+    () => {},
+    { bodyMs: 300, queue: 4 },
+  );
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
+  const conn = await Deno.connect({ port: server.addr.port, hostname: "127.0.0.1" });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        "POST /api/paint HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+          'content-length: 100\r\n\r\n{"sample": 0,',
+      ),
+    );
+    const t0 = performance.now();
+    let text = "";
+    const buf = new Uint8Array(4096);
+    const giveUp = setTimeout(() => conn.close(), 5000);
+    try {
+      // Until the whole JSON answer has arrived (or 5 s pass and the read fails).
+      while (!/\r\n\r\n\{.*\}$/s.test(text)) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    } catch { /* closed by giveUp */ }
+    clearTimeout(giveUp);
+    const waited = performance.now() - t0;
+    assertMatch(text, /^HTTP\/1\.1 408/, `got: ${JSON.stringify(text)}`);
+    assertMatch(text, /did not arrive within 300 ms/);
+    assert(waited < 4500, `answered after ${waited} ms`);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+    await server.shutdown();
+    await painter.release();
+  }
+});

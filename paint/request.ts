@@ -14,7 +14,34 @@ export const LIMITS = {
   bodyBytes: 1 << 20,
   strokes: 500,
   pointsPerStroke: 5000,
+  /** Pixels the brush may visit per request (each segment visits its box): bounds a request's CPU. */
+  brushPixels: 4_000_000,
+  /** A request body must arrive within this many milliseconds (408 after it). */
+  bodyMs: 10_000,
+  /** Paint requests in progress at once; more get 503 with Retry-After. */
+  queue: 4,
 } as const;
+
+/**
+ * Pixels the brush visits for a stroke: each segment's box (the segment's
+ * extent grown by the radius), clipped to the image.
+ */
+export function brushWork(
+  points: readonly [number, number][],
+  radius: number,
+  size: number,
+): number {
+  const pairs = points.length === 1
+    ? [[points[0], points[0]]]
+    : points.slice(1).map((b, i) => [points[i], b]);
+  let work = 0;
+  for (const [[ax, ay], [bx, by]] of pairs) {
+    const w = Math.min(size, Math.abs(bx - ax) + 2 * radius + 2);
+    const h = Math.min(size, Math.abs(by - ay) + 2 * radius + 2);
+    work += w * h;
+  }
+  return work;
+}
 
 /** A malformed or out-of-range request (a 4xx). */
 export class RequestError extends Error {
@@ -62,6 +89,14 @@ export function parsePaintRequest(
     throw new RequestError(
       400,
       `sample ${sample} does not exist: there are ${target.samples} (0 to ${target.samples - 1})`,
+    );
+  }
+  const work = strokes.reduce((t, s) => t + brushWork(s.points, s.radius, size), 0);
+  if (work > LIMITS.brushPixels) {
+    throw new RequestError(
+      413,
+      `the strokes would visit ${work} brush pixels, over the limit of ${LIMITS.brushPixels}; ` +
+        "send fewer or shorter strokes, or a smaller radius",
     );
   }
   return {

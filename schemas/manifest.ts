@@ -19,7 +19,7 @@ export type KeyParts = z.infer<typeof KeyParts>;
 
 /** An artifact's manifest.json: its key parts, tables, timings and tools. */
 export const Manifest = z.object({
-  format: z.literal("dissect-artifact/1"),
+  format: z.literal("dissect-artifact/2"),
   node: z.string(),
   stage: z.string(),
   key: z.string(),
@@ -34,6 +34,8 @@ export const Manifest = z.object({
   /** table name -> row count */
   tables: z.record(z.string(), z.number()),
   tools: z.record(z.string(), z.string()),
+  /** Every file of the artifact but the manifest: relative path -> size and sha256. */
+  files: z.record(z.string(), z.object({ size: z.number(), sha256: z.string() })),
 });
 /** A parsed manifest. */
 export type Manifest = z.infer<typeof Manifest>;
@@ -53,7 +55,11 @@ export const RunRecord = z.object({
     status: z.enum(["executed", "cached", "failed", "skipped"]),
     durationMs: z.number(),
     error: z.string().optional(),
+    /** The error's code (engine/errors.ts) when it failed with one. */
+    code: z.string().optional(),
   })),
+  /** Why the command failed after its stages (the catalog or the report link), if it did. */
+  error: z.string().optional(),
 });
 /** A parsed run record. */
 export type RunRecord = z.infer<typeof RunRecord>;

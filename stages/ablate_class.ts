@@ -6,6 +6,7 @@
  * so accuracies and their intervals are computed from images downstream.
  */
 import { z } from "zod";
+import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
@@ -41,6 +42,7 @@ export default defineStage({
     },
   },
   files: (p) => ({ model: p.model }),
+  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);

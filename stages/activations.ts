@@ -13,7 +13,13 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
-import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import {
+  checkLayers,
+  createSession,
+  inspectBytes,
+  readModelBytes,
+  requireInput,
+} from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
@@ -39,6 +45,7 @@ export default defineStage({
     },
   },
   files: (p) => ({ model: p.model }),
+  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, p.layers),
   async run(ctx) {
     const { layers } = ctx.params;
     const bytes = exposeOutputs(await readModelBytes(ctx.files.model), layers, ctx.params.model);

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { join } from "node:path";
+import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
@@ -48,6 +49,7 @@ export default defineStage({
   inputs: ["data", "ranking"],
   tables: { attacks: ATTACKS_TABLE, logits: LOGITS_TABLE, peaks: PEAKS_TABLE },
   files: (p) => ({ model: p.model }),
+  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
   async run(ctx) {
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { join } from "node:path";
+import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { sqlString, tableRows } from "../engine/duck.ts";
 import type { Progress } from "../engine/progress.ts";
@@ -46,6 +47,7 @@ export default defineStage({
   inputs: ["gan", "dissection", "thresholds"],
   tables: { units: FORCED_UNITS_TABLE, insertions: INSERTIONS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
   async run(ctx) {
     const p = ctx.params;
     const chosen = await unitsForConcept(

@@ -7,7 +7,13 @@
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { batches, openDataset } from "../data/open.ts";
-import { createSession, inspectBytes, readModelBytes, requireInput } from "../onnx/model.ts";
+import {
+  checkLayers,
+  createSession,
+  inspectBytes,
+  readModelBytes,
+  requireInput,
+} from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf } from "../onnx/preprocess.ts";
 import { imageFeed } from "../onnx/classifier.ts";
@@ -38,6 +44,7 @@ export default defineStage({
     },
   },
   files: (p) => ({ model: p.model }),
+  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
     const b = openDataset(ctx.inputs.b.dir, `input b of ${ctx.node}`);

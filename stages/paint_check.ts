@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
-import { readModelBytes } from "../onnx/model.ts";
+import { checkLayers, readModelBytes } from "../onnx/model.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { gridPng } from "../dissection/unit_image.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
@@ -44,6 +44,7 @@ export default defineStage({
   inputs: ["gan", "dissection", "thresholds"],
   tables: { palette: PALETTE_TABLE, paintings: PAINTINGS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
   async run(ctx) {
     const p = ctx.params;
     const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
@@ -51,8 +52,13 @@ export default defineStage({
     for (const r of paletteRows(palette)) paletteTable.append(r);
     const paintings = await ctx.table("paintings");
     if (palette.length === 0) {
-      ctx.log(`no concept of the segmenter has units at ${p.layer}: nothing to paint`);
-      return;
+      // An empty palette would cache a result that measures nothing.
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: no concept of the segmenter has units at ${p.layer} in ` +
+          `${ctx.inputs.dissection.node}`,
+        "is the layer the one the generator's dissection covers?",
+      );
     }
 
     const painter = await Painter.open({

@@ -9,6 +9,7 @@
  * units at once.
  */
 import { z } from "zod";
+import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
@@ -36,6 +37,7 @@ export default defineStage({
   inputs: ["data"],
   tables: { counts: REMOVAL_COUNTS_TABLE, importance: IMPORTANCE_TABLE },
   files: (p) => ({ model: p.model }),
+  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);

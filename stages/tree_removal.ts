@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { join } from "node:path";
+import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import type { Progress } from "../engine/progress.ts";
 import { editedBatches, editSource } from "../dissection/generator_edit.ts";
@@ -41,6 +42,7 @@ export default defineStage({
     },
   },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
+  preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
   async run(ctx) {
     const p = ctx.params;
     const steps = [...new Set([0, ...p.steps])].sort((a, b) => a - b);

@@ -138,7 +138,8 @@ Deno.test("a missing, corrupt or mis-shaped model is an error naming the file an
     "--store",
     store,
   ]);
-  assertEquals(bad.code, 1);
+  // Caught by the layer check before any stage runs: a MODEL error, exit 2.
+  assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /corrupt\.onnx is not a valid ONNX file/);
 
   const small = join(dir, "small.onnx");

@@ -1,0 +1,105 @@
+/**
+ * What an artifact holds, so the store never trusts a damaged one. A
+ * manifest lists every file of its folder with size and sha256, computed
+ * before the folder is published. The cheap check (every plan) parses the
+ * manifest and compares sizes; the full check (verify) rehashes every file.
+ * Either names what it found wrong in one line.
+ */
+import { createHash } from "node:crypto";
+import { join, relative } from "node:path";
+import { Manifest } from "../schemas/manifest.ts";
+
+/** One file of an artifact: its size in bytes and its sha256. */
+export interface FileEntry {
+  size: number;
+  sha256: string;
+}
+
+/** The manifest's own name, the one file of a folder that its file list leaves out. */
+export const MANIFEST = "manifest.json";
+
+/** sha256 of a file, streamed. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** Every file under `dir` but its manifest, by relative path (sorted), with size and sha256. */
+export async function listFiles(dir: string): Promise<Record<string, FileEntry>> {
+  const paths: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (!(d === dir && e.name === MANIFEST)) paths.push(p);
+    }
+  };
+  await walk(dir);
+  paths.sort();
+  const out: Record<string, FileEntry> = {};
+  for (const p of paths) {
+    out[relative(dir, p)] = { size: (await Deno.stat(p)).size, sha256: await hashFile(p) };
+  }
+  return out;
+}
+
+/** What checking an artifact folder found: its manifest, or what is wrong with it. */
+export type Inspection =
+  | { state: "absent" }
+  | { state: "ok"; manifest: Manifest }
+  | { state: "damaged"; reason: string };
+
+/**
+ * Checks an artifact folder against its manifest: the manifest must parse
+ * and every file it lists must exist with its size; with `full`, also with
+ * its sha256. A folder without a manifest is absent (never published).
+ */
+export async function inspectArtifact(dir: string, full = false): Promise<Inspection> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(dir, MANIFEST));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { state: "absent" };
+    return { state: "damaged", reason: `its manifest cannot be read (${(e as Error).message})` };
+  }
+  let manifest: Manifest;
+  try {
+    const parsed = Manifest.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return {
+        state: "damaged",
+        reason: `its manifest is not a manifest of this version (${
+          issue.path.join(".") || "top level"
+        }: ${issue.message})`,
+      };
+    }
+    manifest = parsed.data;
+  } catch (e) {
+    return { state: "damaged", reason: `its manifest is not JSON (${(e as Error).message})` };
+  }
+  for (const [name, want] of Object.entries(manifest.files)) {
+    const path = join(dir, name);
+    let size: number;
+    try {
+      size = (await Deno.stat(path)).size;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        return { state: "damaged", reason: `file ${name} is missing` };
+      }
+      throw e;
+    }
+    if (size !== want.size) {
+      return {
+        state: "damaged",
+        reason: `file ${name} has ${size} bytes, its manifest says ${want.size}`,
+      };
+    }
+    if (full && await hashFile(path) !== want.sha256) {
+      return { state: "damaged", reason: `file ${name} changed since it was written (sha256)` };
+    }
+  }
+  return { state: "ok", manifest };
+}

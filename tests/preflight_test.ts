@@ -1,0 +1,51 @@
+/**
+ * Layer names a config gives are checked against their models before any
+ * stage runs: a typo is a MODEL error naming the model and its layers, and
+ * nothing is computed or stored.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { runCli, tempDir } from "./helpers.ts";
+
+const SMOKE = {
+  name: "typo",
+  world: { counts: { train: 24, val: 24, objects: 12, church: 12 } },
+  gan: { samples: 12 },
+};
+
+for (
+  const [field, config, model, layer] of [
+    ["units.layer", { ...SMOKE, units: { layer: "conv9_9" } }, "classifier", "conv9_9"],
+    [
+      "gan.editLayer",
+      { ...SMOKE, gan: { samples: 12, editLayer: "layer99" } },
+      "gan_church",
+      "layer99",
+    ],
+    [
+      "gan.featureLayer",
+      { ...SMOKE, gan: { samples: 12, featureLayer: "fc99" } },
+      "classifier",
+      "fc99",
+    ],
+  ] as const
+) {
+  Deno.test(`a typo in ${field} is named before anything runs`, async () => {
+    const dir = await tempDir();
+    const path = join(dir, "config.json");
+    await Deno.writeTextFile(path, JSON.stringify(config));
+    const store = join(dir, "store");
+    const r = await runCli(["reproduce", "--config", path, "--store", store]);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(
+      r.stderr,
+      new RegExp(
+        `^error\\[MODEL\\]: zoo/models/${model}\\.onnx has no layer named "${layer}"`,
+        "m",
+      ),
+    );
+    assertMatch(r.stderr, /hint: layers it has: /);
+    const made = await Array.fromAsync(Deno.readDir(store)).then((es) => es.map((e) => e.name));
+    assert(!made.includes("objects"), `nothing ran: ${made}`);
+  });
+}

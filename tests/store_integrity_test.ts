@@ -1,0 +1,262 @@
+/**
+ * A store that never trusts a damaged artifact: each kind of damage is found,
+ * named, moved to quarantine/ and rebuilt to the bytes a cold run wrote; a
+ * failing catalog step is a failed run; an unwritable store is one line; a
+ * lock held by a reused pid is taken over; gc clears what damage and killed
+ * rebuilds leave behind; rerun reasons say what happened.
+ */
+import { join } from "node:path";
+import { hostname } from "node:os";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { executedNodes, runCli, tempDir, TOY_PIPELINE } from "./helpers.ts";
+import type { Manifest, RunRecord } from "../schemas/manifest.ts";
+
+const toy = (store: string, ...args: string[]) => [
+  "reproduce",
+  "--pipeline",
+  TOY_PIPELINE,
+  "--store",
+  store,
+  ...args,
+];
+
+/** The one artifact folder of a stage in a store (the toy's stages have one each per run). */
+async function artifactOf(store: string, stage: string): Promise<string> {
+  const dirs = await Array.fromAsync(Deno.readDir(join(store, "objects", stage)));
+  assertEquals(dirs.length, 1, `${stage} has one artifact`);
+  return join(store, "objects", stage, dirs[0].name);
+}
+
+async function filesOf(dir: string): Promise<Manifest["files"]> {
+  return (JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))) as Manifest).files;
+}
+
+/** A cold toy store, and the file list of its squares artifact. */
+async function coldStore(): Promise<{ store: string; squares: string; files: Manifest["files"] }> {
+  const store = await tempDir();
+  const r = await runCli(toy(store));
+  assertEquals(r.code, 0, r.stderr);
+  const squares = await artifactOf(store, "squares");
+  const files = await filesOf(squares);
+  assertEquals(Object.keys(files).sort(), ["note.txt", "squares.parquet"]);
+  return { store, squares, files };
+}
+
+/** XOR bytes of a file in place, keeping its size. */
+async function flip(path: string, at: (size: number) => number, count = 4) {
+  const bytes = await Deno.readFile(path);
+  const from = at(bytes.length);
+  for (let i = from; i < from + count; i++) bytes[i] ^= 0x5a;
+  await Deno.writeFile(path, bytes);
+}
+
+async function quarantined(store: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(join(store, "quarantine"))) {
+    out.push(await Deno.readTextFile(join(store, "quarantine", e.name, "QUARANTINED.txt")));
+  }
+  return out;
+}
+
+const damages: [string, (dir: string) => Promise<void>, RegExp][] = [
+  ["a deleted file", (d) => Deno.remove(join(d, "note.txt")), /file note\.txt is missing/],
+  [
+    "a resized file",
+    (d) => Deno.truncate(join(d, "squares.parquet"), 100),
+    /file squares\.parquet has 100 bytes, its manifest says \d+/,
+  ],
+  [
+    "a garbage manifest",
+    (d) => Deno.writeTextFile(join(d, "manifest.json"), "garbage{"),
+    /its manifest is not JSON/,
+  ],
+  [
+    "a manifest of another version",
+    (d) => Deno.writeTextFile(join(d, "manifest.json"), '{"format": "dissect-artifact/1"}'),
+    /its manifest is not a manifest of this version/,
+  ],
+];
+
+for (const [what, damage, reason] of damages) {
+  Deno.test(`${what} is named, moved aside and rebuilt as a cold run wrote it`, async () => {
+    const { store, squares, files } = await coldStore();
+    await damage(squares);
+    const dry = await runCli(toy(store, "--dry-run"));
+    assertEquals(dry.code, 0, dry.stderr);
+    assertMatch(dry.stdout, new RegExp(`stale\\s+squares\\s+\\w+\\s+damaged: ${reason.source}`));
+    const r = await runCli(toy(store, "--json"));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, new RegExp(`damaged: squares \\(squares/\\w+\\): ${reason.source}`));
+    // Only the damaged stage runs: its key, and so its dependents' keys, are unchanged.
+    assertEquals(executedNodes(r.stdout), ["squares"]);
+    assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+    const notes = await quarantined(store);
+    assertEquals(notes.length, 1);
+    assertMatch(notes[0], reason);
+  });
+}
+
+Deno.test("flipped bytes are found by verify and by reproduce --verify, not by the size check", async () => {
+  const { store, squares, files } = await coldStore();
+  await flip(join(squares, "note.txt"), (n) => n >> 1);
+  const plain = await runCli(toy(store, "--json"));
+  assertEquals(executedNodes(plain.stdout), [], "sizes match: a plain run reuses it");
+
+  const verified = await runCli(toy(store, "--json", "--verify"));
+  assertEquals(verified.code, 0, verified.stderr);
+  assertMatch(verified.stderr, /damaged: squares .*file note\.txt changed since it was written/);
+  assertEquals(executedNodes(verified.stdout), ["squares"]);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+
+  await flip(join(await artifactOf(store, "squares"), "squares.parquet"), (n) => n >> 1);
+  const v = await runCli(["verify", "--store", store]);
+  assertEquals(v.code, 1, v.stdout + v.stderr);
+  assertMatch(
+    v.stdout,
+    /damaged: squares\/\w+: file squares\.parquet changed since it was written/,
+  );
+  assertMatch(
+    v.stdout,
+    /\d+ artifact\(s\) checked, .* 1 damaged \(the next reproduce rebuilds them\)/,
+  );
+  const rebuilt = await runCli(toy(store, "--json"));
+  assertEquals(executedNodes(rebuilt.stdout), ["squares"]);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+  const after = await runCli(["verify", "--store", store, "--json"]);
+  assertEquals(after.code, 0, after.stdout);
+  assertEquals(JSON.parse(after.stdout).damaged, []);
+});
+
+Deno.test("a Parquet file DuckDB cannot open is damaged too: moved aside and rebuilt in the same run", async () => {
+  const { store, squares, files } = await coldStore();
+  // The footer's magic bytes: same size, so only opening the file shows it.
+  await flip(join(squares, "squares.parquet"), (n) => n - 4);
+  const r = await runCli(toy(store, "--json"));
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /damaged: squares \(squares\/\w+\): table squares cannot be read/);
+  assertEquals(executedNodes(r.stdout), ["squares"]);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+});
+
+Deno.test("a run whose catalog step fails is recorded as failed, with one line and exit 4", async () => {
+  const { store } = await coldStore();
+  await Deno.remove(join(store, "catalog.duckdb"));
+  await Deno.mkdir(join(store, "catalog.duckdb", "in-the-way"), { recursive: true });
+  const r = await runCli(toy(store));
+  assertEquals(r.code, 4, r.stderr);
+  assertMatch(r.stderr, /^error\[STORE\]: the catalog could not be built: /m);
+  assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
+  const latest: RunRecord = JSON.parse(
+    await Deno.readTextFile(join(store, "latest", "default.json")),
+  );
+  assertEquals(latest.ok, false);
+  assertMatch(latest.error ?? "", /catalog could not be built/);
+  // The catalog's temporary file is removed, and gc would find nothing else of it.
+  const left = await Array.fromAsync(Deno.readDir(store));
+  assertEquals(left.filter((e) => e.name.includes(".tmp-")).map((e) => e.name), []);
+});
+
+Deno.test("a store that cannot be created is one line naming it, exit 4", async () => {
+  const r = await runCli(toy("/proc/dissect-no-store/store"));
+  assertEquals(r.code, 4, r.stderr);
+  assertMatch(
+    r.stderr,
+    /^error\[STORE\]: cannot create the store \/proc\/dissect-no-store\/store/m,
+  );
+  assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
+});
+
+/** A tmpfs mount with `options` (root with CAP_SYS_ADMIN, as in CI's container), or null. */
+function tmpfs(options: string): string | null {
+  if (Deno.build.os !== "linux") return null;
+  const dir = Deno.makeTempDirSync({ prefix: "dissect-mount-" });
+  const ok = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir] })
+    .outputSync().success;
+  return ok ? dir : null;
+}
+const ro = tmpfs("ro");
+const tiny = tmpfs("size=160k");
+
+Deno.test({
+  name: "a read-only store is one line naming the file it could not write, exit 4",
+  ignore: ro === null,
+  async fn() {
+    try {
+      const r = await runCli(toy(ro!));
+      assertEquals(r.code, 4, r.stderr);
+      assertMatch(r.stderr, /^error\[STORE\]: cannot write .*: read-only file system/m);
+      assert(r.stderr.includes(ro!), r.stderr);
+      assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
+    } finally {
+      new Deno.Command("umount", { args: [ro!] }).outputSync();
+    }
+  },
+});
+
+Deno.test({
+  name: "a full disk is one line naming the file it could not write, exit 4",
+  ignore: tiny === null,
+  async fn() {
+    try {
+      const r = await runCli(toy(join(tiny!, "store"), "--set", "numbers.count=20000"));
+      assertEquals(r.code, 4, r.stderr);
+      assertMatch(r.stderr, /error\[STORE\]: cannot write .*: the disk is full/);
+      assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
+    } finally {
+      new Deno.Command("umount", { args: [tiny!] }).outputSync();
+    }
+  },
+});
+
+Deno.test("a lock naming a live process of another start time (a reused pid) is taken over", async () => {
+  const { store } = await coldStore();
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    await Deno.writeTextFile(
+      join(store, "lock"),
+      JSON.stringify({
+        pid: sleeper.pid,
+        host: hostname(),
+        started: new Date().toISOString(),
+        command: "reproduce before a restart",
+        startTicks: "1",
+      }),
+    );
+    const r = await runCli(toy(store));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, new RegExp(`taking over a stale lock .*pid ${sleeper.pid} is another`));
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+  }
+});
+
+Deno.test("gc removes catalog temp files and quarantined artifacts older than the latest run", async () => {
+  const { store, squares } = await coldStore();
+  await Deno.remove(join(squares, "note.txt"));
+  assertEquals((await runCli(toy(store))).code, 0);
+  await Deno.writeTextFile(join(store, "catalog.duckdb.tmp-99999"), "left by a killed rebuild");
+  await Deno.writeTextFile(join(store, "catalog.duckdb.tmp-99999.wal"), "");
+  // The quarantine is as new as the run that rebuilt it: kept until a later run.
+  const keep = JSON.parse((await runCli(["gc", "--json", "--store", store])).stdout);
+  assertEquals(
+    keep.removed.map((r: { stage: string }) => r.stage).sort(),
+    ["catalog-temp", "catalog-temp"],
+  );
+  assertEquals((await quarantined(store)).length, 1);
+  await runCli(toy(store));
+  const gone = JSON.parse((await runCli(["gc", "--json", "--store", store])).stdout);
+  assertEquals(gone.removed.map((r: { stage: string }) => r.stage), ["quarantine"]);
+  assertEquals(await Array.fromAsync(Deno.readDir(join(store, "quarantine"))), []);
+});
+
+Deno.test("rerun reasons say a stage failed or was skipped last time, not that gc removed it", async () => {
+  const store = await tempDir();
+  assertEquals((await runCli(toy(store, "--set", "squares.fail=true"))).code, 1);
+  const dry = await runCli(toy(store, "--dry-run"));
+  assertMatch(dry.stdout, /stale\s+squares\s+\w+\s+failed last time, and its key changed since/);
+  assertMatch(dry.stdout, /stale\s+total\s+\w+\s+skipped last time \(an input failed\)/);
+  const same = await runCli(toy(store, "--dry-run", "--set", "squares.fail=true"));
+  assertMatch(same.stdout, /stale\s+squares\s+\w+\s+failed last time$/m);
+  assert(!dry.stdout.includes("gc"), dry.stdout);
+});
