@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../tests/assert.ts";
-import { attackedBrightest } from "./test_models.ts";
+import { attackedBrightest } from "../tests/fixtures/attacked.ts";
 import { type AttackedImage, attackImages, writeAttacked } from "./campaign.ts";
 
 /** A 2x2 image with one channel at 150 and the others at 60. */

@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { PLAIN } from "../onnx/preprocess.ts";
-import { attackedBrightest } from "./test_models.ts";
+import { attackedBrightest } from "../tests/fixtures/attacked.ts";
 import { AttackedModel, drawTargets, firstCorrect, logitRows, peakChanges } from "./target.ts";
 
 Deno.test("targets are never the source and cover every other class evenly", () => {

@@ -368,3 +368,42 @@ export function importanceRows(tally: RemovalTally, layer: string, classes: read
     }))
   );
 }
+
+/** The removal settings of ablate-class: setting 0 removes nothing; then per class, mode and k. */
+export const SETTINGS_TABLE = {
+  setting: "INTEGER",
+  label: "INTEGER",
+  mode: "VARCHAR",
+  k: "INTEGER",
+} as const;
+
+/** Every image's prediction under every setting. */
+export const SETTING_PREDICTIONS_TABLE = {
+  setting: "INTEGER",
+  image: "INTEGER",
+  predicted: "USMALLINT",
+} as const;
+
+/**
+ * Every image's prediction under every setting (a mask of the units it
+ * removes), batch by batch: the head runs once per batch, the tail `chunk`
+ * settings at a time. Yields each batch's first image and, per setting, the
+ * batch's predictions.
+ */
+export async function* predictUnderSettings(
+  ablator: Pick<Ablator, "forwardHead" | "predict">,
+  data: { count: number; readImages(start: number, end: number): Uint8Array },
+  feed: (rgb: Uint8Array, n: number) => Record<string, ort.Tensor>,
+  settings: readonly Uint8Array[],
+  opts: { batch: number; chunk: number },
+): AsyncGenerator<{ start: number; n: number; predicted: Int32Array[] }> {
+  for (let start = 0; start < data.count; start += opts.batch) {
+    const end = Math.min(data.count, start + opts.batch), n = end - start;
+    const boundary = await ablator.forwardHead(feed(data.readImages(start, end), n));
+    const predicted: Int32Array[] = [];
+    for (let s0 = 0; s0 < settings.length; s0 += opts.chunk) {
+      predicted.push(...await ablator.predict(boundary, settings.slice(s0, s0 + opts.chunk)));
+    }
+    yield { start, n, predicted };
+  }
+}

@@ -6,6 +6,7 @@ import { maskPoint } from "../onnx/masked_tail.ts";
 import {
   Ablator,
   importanceRows,
+  predictUnderSettings,
   rankByImportance,
   removalCountRows,
   removalSettings,
@@ -261,5 +262,43 @@ Deno.test("single-removal tallies over batches and chunks equal each unit remove
     const drops = ranked.filter((r) => r.label === c);
     assertEquals(drops.map((r) => r.rank), [...drops.keys()]);
     assert(drops.every((r, i) => i === 0 || drops[i - 1].drop >= r.drop), "ranked by drop");
+  }
+});
+
+Deno.test("predictions under settings, batch by batch and chunk by chunk, equal each setting zeroed in the graph", async () => {
+  const n = 11;
+  const image = images(n, 21);
+  const pixels = image.data as Float32Array, D = 3 * 64;
+  const ablator = await Ablator.open("m.onnx", model(), "layer", "logits", 1);
+  const zeros = [[], [1], [0, 5], [2, 3, 4], [0, 1, 2, 3, 4]];
+  const data = { count: n, readImages: (start: number, end: number) => Uint8Array.of(start, end) };
+  // The feed reads the batch's range back from the stand-in bytes and slices the images.
+  const feed = (rgb: Uint8Array, m: number) => ({
+    image: new ort.Tensor("float32", pixels.slice(rgb[0] * D, (rgb[0] + m) * D), [m, 3, 8, 8]),
+  });
+  const got: number[][] = zeros.map(() => []);
+  const starts: number[] = [];
+  for await (
+    const b of predictUnderSettings(ablator, data, feed, zeros.map(zeroMask), {
+      batch: 4,
+      chunk: 2,
+    })
+  ) {
+    starts.push(b.start);
+    assertEquals(b.predicted.length, zeros.length);
+    b.predicted.forEach((p, s) => got[s].push(...p));
+  }
+  await ablator.release();
+  assertEquals(starts, [0, 4, 8]);
+  assertNotEquals(got[0], got[4], "removing units changes some prediction");
+  for (const [s, zero] of zeros.entries()) {
+    const session = await ort.InferenceSession.create(model(zero));
+    const logits = (await session.run({ image })).logits.data as Float32Array;
+    const want = Array.from({ length: n }, (_, i) => {
+      const row = logits.subarray(i * K, (i + 1) * K);
+      return row.indexOf(Math.max(...row));
+    });
+    assertEquals(got[s], want, `units ${zero}`);
+    await session.release();
   }
 });

@@ -41,3 +41,11 @@ export async function readRanking(
   for (const r of rows) out.set(r.label, [...(out.get(r.label) ?? []), r.unit]);
   return out;
 }
+
+/** The layers an importance table ranks, for errors that name what it does cover. */
+export async function rankedLayers(table: string): Promise<string[]> {
+  const rows = await queryRows<ColumnsOf<typeof IMPORTANCE_TABLE, "layer">>(
+    `SELECT DISTINCT layer FROM read_parquet(${sqlString(table)}) ORDER BY layer`,
+  );
+  return rows.map((r) => r.layer);
+}

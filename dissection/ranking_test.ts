@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { connect } from "../engine/duck.ts";
-import { readRanking } from "./ranking.ts";
+import { rankedLayers, readRanking } from "./ranking.ts";
 
 async function importanceTable(rows: [string, number, string, number, number][]): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -34,4 +34,13 @@ Deno.test("a ranking reads back by class in order of rank, at one layer, cut to 
     (e) =>
       assertEquals(e.message, `the ranking's class 0 is "beach", the classifier's is "forest"`),
   );
+});
+
+Deno.test("a ranking's layers, each once, in order", async () => {
+  const path = await importanceTable([
+    ["conv5_3", 0, "beach", 0, 5],
+    ["conv4_1", 0, "beach", 0, 9],
+    ["conv5_3", 1, "forest", 0, 2],
+  ]);
+  assertEquals(await rankedLayers(path), ["conv4_1", "conv5_3"]);
 });

@@ -2,6 +2,7 @@
 import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
 import { peakOf } from "./topk.ts";
+import { PLANES } from "./concepts.ts";
 
 /**
  * The cut on peak activation with the best balanced accuracy (midpoints
@@ -70,3 +71,22 @@ export const UNIT_COLUMNS = {
 
 /** The columns after an image's own that a unit-as-classifier stage records per image. */
 export const PEAK_COLUMNS = { present: "BOOLEAN", peak: "DOUBLE", half: "VARCHAR" } as const;
+
+/**
+ * How much of image i a class covers in a batch of label planes (planes
+ * of `px` bytes, PLANES.length per image, `plane` the head's), and whether
+ * that is more than `minFraction`: the concept is present in the image.
+ */
+export function presenceIn(
+  planes: Uint8Array,
+  i: number,
+  plane: number,
+  px: number,
+  cls: number,
+  minFraction: number,
+): { fraction: number; present: boolean } {
+  const at = (i * PLANES.length + plane) * px;
+  let on = 0;
+  for (let q = at; q < at + px; q++) if (planes[q] === cls) on++;
+  return { fraction: on / px, present: on / px > minFraction };
+}

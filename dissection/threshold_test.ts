@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/assert.ts";
-import { bestThreshold, fitThreshold, unitPeaks } from "./threshold.ts";
+import { bestThreshold, fitThreshold, presenceIn, unitPeaks } from "./threshold.ts";
+import { PLANES } from "./concepts.ts";
 import type { ActivationReader } from "./activations.ts";
 
 Deno.test("the best cut separates the groups; none without both groups", () => {
@@ -34,4 +35,16 @@ Deno.test("a unit's peaks come image by image, batch by batch; the fit half alon
   ];
   assertEquals(fitThreshold(rows), 3);
   assertEquals(bestThreshold(rows) === 3, false);
+});
+
+Deno.test("presence: the class's share of one image's plane, present only above the fraction", () => {
+  const px = 4, P = PLANES.length;
+  const planes = new Uint8Array(2 * P * px);
+  const part = PLANES.indexOf("part");
+  planes.set([7, 7, 0, 7], (0 * P + part) * px); // image 0: 3 of 4 pixels
+  planes.set([7, 0, 0, 0], (1 * P + part) * px); // image 1: 1 of 4
+  planes.set([7, 7, 7, 7], (1 * P + PLANES.indexOf("object")) * px); // another plane: not counted
+  assertEquals(presenceIn(planes, 0, part, px, 7, 0.5), { fraction: 0.75, present: true });
+  assertEquals(presenceIn(planes, 1, part, px, 7, 0.25), { fraction: 0.25, present: false });
+  assertEquals(presenceIn(planes, 1, part, px, 7, 0.2), { fraction: 0.25, present: true });
 });

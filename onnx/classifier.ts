@@ -92,3 +92,49 @@ export function imageFeed(
   const x = toTensorData(rgb, n, height, width, classifier.pre);
   return { [classifier.input.name]: new ort.Tensor("float32", x, [n, 3, height, width]) };
 }
+
+/** One row per image: true label, top-1 prediction, whether it is right, label in the top 5, confidence. */
+export const PREDICTIONS_TABLE = {
+  image: "INTEGER",
+  label: "INTEGER",
+  predicted: "INTEGER",
+  correct: "BOOLEAN",
+  top5: "BOOLEAN",
+  confidence: "DOUBLE",
+} as const;
+
+/**
+ * A batch's predictions from its logits (n x classes): for image i (data
+ * set image start + i, of the model's class labels[i]) the top-1 class, the
+ * label's presence among the top 5, and the softmax probability of the top-1.
+ */
+export function predictionRows(
+  logits: Float32Array,
+  classes: number,
+  labels: ArrayLike<number>,
+  start: number,
+): {
+  image: number;
+  label: number;
+  predicted: number;
+  correct: boolean;
+  top5: boolean;
+  confidence: number;
+}[] {
+  return Array.from({ length: labels.length }, (_, i) => {
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
+    const max = row[order[0]];
+    let z = 0;
+    for (const v of row) z += Math.exp(v - max);
+    const label = labels[i];
+    return {
+      image: start + i,
+      label,
+      predicted: order[0],
+      correct: order[0] === label,
+      top5: order.slice(0, 5).includes(label),
+      confidence: 1 / z,
+    };
+  });
+}

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { GraphBuilder } from "./build.ts";
-import { checkLogits, classifierFor, imageFeed } from "./classifier.ts";
+import { checkLogits, classifierFor, imageFeed, predictionRows } from "./classifier.ts";
 
 /** Image (N x 3 x 8 x 8) -> average pool -> Gemm to `classes` logits; `dims` as declared. */
 function head(classes: number, opts: { labels?: string[]; dims?: (number | string)[] } = {}) {
@@ -74,4 +74,32 @@ Deno.test("an image feed is the model's input name, planar and preprocessed as i
   // Red is (v / 255 - 0.5) / 0.5; green and blue are v / 255.
   assertEquals([at(0, 0), at(0, 1), at(0, 2)], [1, 0, 0.2]);
   assertEquals([at(1, 0), at(1, 1), at(1, 2)], [-1, 1, 0.4]);
+});
+
+Deno.test("prediction rows: top-1, top-5 and the top-1's softmax probability per image", () => {
+  // Two images of 6 classes: image 0's label (2) is top-1; image 1's label (0) is 6th of 6.
+  const logits = Float32Array.of(
+    0,
+    1,
+    3,
+    0,
+    0,
+    0,
+    0,
+    5,
+    4,
+    3,
+    2,
+    1,
+  );
+  const rows = predictionRows(logits, 6, [2, 0], 40);
+  assertEquals(rows.map((r) => [r.image, r.label, r.predicted, r.correct, r.top5]), [
+    [40, 2, 2, true, true],
+    [41, 0, 1, false, false],
+  ]);
+  const z0 = 4 + Math.exp(1) + Math.exp(3);
+  assertEquals(+rows[0].confidence.toFixed(6), +(Math.exp(3) / z0).toFixed(6));
+  const z1 = [0, 5, 4, 3, 2, 1].reduce((t, v) => t + Math.exp(v), 0);
+  assertEquals(+rows[1].confidence.toFixed(6), +(Math.exp(5) / z1).toFixed(6));
+  assertEquals(predictionRows(logits, 6, [3, 3], 0).map((r) => r.top5), [true, true]);
 });

@@ -157,3 +157,18 @@ export async function createSession(
     throw new DissectError("MODEL", `onnxruntime cannot load ${path}: ${(e as Error).message}`);
   }
 }
+
+/** A layer's output as a feature map: its units and size, or a MODEL error if it is not NxCxHxW. */
+export function featureMapShape(
+  path: string,
+  layer: string,
+  dims: readonly number[],
+): { units: number; height: number; width: number } {
+  if (dims.length !== 4) {
+    throw new DissectError(
+      "MODEL",
+      `${path}: layer "${layer}" is ${dims.join("x")}, not a feature map NxCxHxW`,
+    );
+  }
+  return { units: dims[1], height: dims[2], width: dims[3] };
+}

@@ -1,9 +1,11 @@
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
 import { GraphBuilder } from "./build.ts";
+import { DissectError } from "../engine/errors.ts";
 import {
   createSession,
+  featureMapShape,
   inspectBytes,
   inspectModel,
   requireInput,
@@ -73,4 +75,17 @@ Deno.test("a wrong layer name or input shape is an error listing what exists", (
   } catch (e) {
     assertMatch((e as Error).message, /input "image" has shape Nx3x4x4, expected Nx3x64x64/);
   }
+});
+
+Deno.test("a layer's output is a feature map NxCxHxW, or a MODEL error naming it", () => {
+  assertEquals(featureMapShape("m.onnx", "conv5", [2, 64, 4, 5]), {
+    units: 64,
+    height: 4,
+    width: 5,
+  });
+  assertThrows(
+    () => featureMapShape("m.onnx", "fc7", [2, 512]),
+    DissectError,
+    'm.onnx: layer "fc7" is 2x512, not a feature map NxCxHxW',
+  );
 });

@@ -9,11 +9,16 @@ import { z } from "zod";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { batches, openDataset } from "../data/open.ts";
-import { queryRows, sqlString } from "../engine/duck.ts";
+import { openDataset } from "../data/open.ts";
 import { imageFeed, openClassifier } from "../onnx/classifier.ts";
-import { Ablator, removalSettings } from "../dissection/ablation.ts";
-import { readRanking } from "../dissection/ranking.ts";
+import {
+  Ablator,
+  predictUnderSettings,
+  removalSettings,
+  SETTING_PREDICTIONS_TABLE,
+  SETTINGS_TABLE,
+} from "../dissection/ablation.ts";
+import { rankedLayers, readRanking } from "../dissection/ranking.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -28,19 +33,7 @@ export default defineStage({
     chunk: z.int().min(1).default(64),
   }),
   inputs: ["data", "ranking"],
-  tables: {
-    settings: {
-      setting: "INTEGER",
-      label: "INTEGER",
-      mode: "VARCHAR",
-      k: "INTEGER",
-    },
-    predictions: {
-      setting: "INTEGER",
-      image: "INTEGER",
-      predicted: "USMALLINT",
-    },
-  },
+  tables: { settings: SETTINGS_TABLE, predictions: SETTING_PREDICTIONS_TABLE },
   files: (p) => ({ model: p.model }),
   preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
   async run(ctx) {
@@ -57,16 +50,12 @@ export default defineStage({
     const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, opened.classes);
     const units = order.values().next().value?.length ?? 0;
     if (units < 2) {
-      const [{ layers }] = await queryRows<{ layers: string }>(
-        `SELECT string_agg(DISTINCT layer, ', ') AS layers
-         FROM read_parquet(${sqlString(ctx.inputs.ranking.table("importance"))})`,
-      );
+      const layers = await rankedLayers(ctx.inputs.ranking.table("importance"));
       throw new DissectError(
         "DATA",
         `${ctx.node}: the ranking has ${units ? "one unit" : "no units"} of layer "${layer}"`,
-        `the ranking covers: ${
-          layers ?? "nothing"
-        }; give rank-units and ablate-class the same layer`,
+        `the ranking covers: ${layers.join(", ") || "nothing"}; ` +
+          "give rank-units and ablate-class the same layer",
       );
     }
     // Setting 0 is the unablated model; then every (class, mode, k).
@@ -79,20 +68,17 @@ export default defineStage({
     const ablator = await Ablator.open(model, opened.bytes, layer, opened.output, ctx.threads);
     const preds = await ctx.table("predictions");
     const bar = ctx.progress(`${settings.length} ablation settings`, count);
-    for (const [start, end] of batches(count, ctx.params.batch)) {
-      const n = end - start;
-      const boundary = await ablator.forwardHead(
-        imageFeed(opened, data.readImages(start, end), n, height, width),
-      );
-      for (let s0 = 0; s0 < settings.length; s0 += ctx.params.chunk) {
-        const chunk = settings.slice(s0, s0 + ctx.params.chunk);
-        const out = await ablator.predict(boundary, chunk.map((s) => s.zero));
-        out.forEach((pred, j) => {
-          for (let i = 0; i < n; i++) {
-            preds.append({ setting: s0 + j, image: start + i, predicted: pred[i] });
-          }
-        });
-      }
+    const batches = predictUnderSettings(
+      ablator,
+      { count, readImages: (start, end) => data.readImages(start, end) },
+      (rgb, n) => imageFeed(opened, rgb, n, height, width),
+      settings.map((s) => s.zero),
+      ctx.params,
+    );
+    for await (const { start, n, predicted } of batches) {
+      predicted.forEach((pred, setting) => {
+        for (let i = 0; i < n; i++) preds.append({ setting, image: start + i, predicted: pred[i] });
+      });
       bar.tick(n);
     }
     bar.done();

@@ -10,18 +10,19 @@ import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
-import { DissectError } from "../engine/errors.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import {
   checkLayers,
   createSession,
+  featureMapShape,
   inspectBytes,
   readModelBytes,
   requireInput,
 } from "../onnx/model.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
-import { preprocessOf, toTensorData } from "../onnx/preprocess.ts";
+import { preprocessOf } from "../onnx/preprocess.ts";
+import { imageFeed } from "../onnx/classifier.ts";
 import { type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
 
 export default defineStage({
@@ -62,16 +63,12 @@ export default defineStage({
     } else {
       const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
       const { height, width } = data.meta;
-      requireInput(info, { dims: [null, 3, height, width] });
-      const pre = preprocessOf(info);
+      const model = {
+        input: requireInput(info, { dims: [null, 3, height, width] }),
+        pre: preprocessOf(info),
+      };
       count = data.count;
-      feed = (s, e) =>
-        new ort.Tensor("float32", toTensorData(data.readImages(s, e), e - s, height, width, pre), [
-          e - s,
-          3,
-          height,
-          width,
-        ]);
+      feed = (s, e) => imageFeed(model, data.readImages(s, e), e - s, height, width)[input.name];
     }
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const files = await Promise.all(
@@ -84,15 +81,10 @@ export default defineStage({
         const out = await session.run({ [input.name]: feed(start, end) }, layers);
         for (let k = 0; k < layers.length; k++) {
           const t = out[layers[k]];
-          if (t.dims.length !== 4) {
-            throw new DissectError(
-              "MODEL",
-              `${ctx.params.model}: layer "${layers[k]}" is ${
-                t.dims.join("x")
-              }, not a feature map NxCxHxW`,
-            );
-          }
-          shapes[k] ??= { layer: layers[k], units: t.dims[1], height: t.dims[2], width: t.dims[3] };
+          shapes[k] ??= {
+            layer: layers[k],
+            ...featureMapShape(ctx.params.model, layers[k], t.dims as number[]),
+          };
           const data = t.data as Float32Array;
           await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         }

@@ -4,12 +4,16 @@
  * top-1 prediction, whether the label is in the top 5, and the confidence.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { defineStage } from "../engine/stage.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { createSession } from "../onnx/model.ts";
-import { checkLogits, openClassifier } from "../onnx/classifier.ts";
-import { toTensorData } from "../onnx/preprocess.ts";
+import {
+  checkLogits,
+  imageFeed,
+  openClassifier,
+  predictionRows,
+  PREDICTIONS_TABLE,
+} from "../onnx/classifier.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -22,14 +26,7 @@ export default defineStage({
   inputs: ["data"],
   tables: {
     classes: { label: "INTEGER", name: "VARCHAR" },
-    predictions: {
-      image: "INTEGER",
-      label: "INTEGER",
-      predicted: "INTEGER",
-      correct: "BOOLEAN",
-      top5: "BOOLEAN",
-      confidence: "DOUBLE",
-    },
+    predictions: PREDICTIONS_TABLE,
   },
   files: (p) => ({ model: p.model }),
   async run(ctx) {
@@ -37,12 +34,13 @@ export default defineStage({
     const { count, height, width } = data.meta;
     // The data set's labels are matched to the model's by name, so a folder
     // of a few classes can be scored by a model that knows more.
-    const { bytes, input, output, pre, classes: modelLabels, toModel } = await openClassifier(
+    const opened = await openClassifier(
       ctx.params.model,
       ctx.files.model,
       data.meta,
     );
-    const session = await createSession(ctx.params.model, bytes, ctx.threads);
+    const { classes: modelLabels, toModel, output } = opened;
+    const session = await createSession(ctx.params.model, opened.bytes, ctx.threads);
     const classes = await ctx.table("classes");
     modelLabels.forEach((name, label) => classes.append({ label, name }));
     const rows = await ctx.table("predictions");
@@ -51,30 +49,11 @@ export default defineStage({
     for (const [start, end] of batches(count, ctx.params.batch)) {
       const batch = data.read(start, end);
       const n = end - start;
-      const x = new ort.Tensor("float32", toTensorData(batch.images, n, height, width, pre), [
-        n,
-        3,
-        height,
-        width,
-      ]);
-      const logits = (await session.run({ [input.name]: x }))[output].data as Float32Array;
+      const feed = imageFeed(opened, batch.images, n, height, width);
+      const logits = (await session.run(feed))[output].data as Float32Array;
       checkLogits(ctx.params.model, logits, n, k);
-      for (let i = 0; i < n; i++) {
-        const row = logits.subarray(i * k, (i + 1) * k);
-        const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
-        const max = row[order[0]];
-        let z = 0;
-        for (const v of row) z += Math.exp(v - max);
-        const label = toModel[batch.labels[i]];
-        rows.append({
-          image: start + i,
-          label,
-          predicted: order[0],
-          correct: order[0] === label,
-          top5: order.slice(0, 5).includes(label),
-          confidence: 1 / z,
-        });
-      }
+      const labels = Array.from(batch.labels, (l) => toModel[l]);
+      for (const r of predictionRows(logits, k, labels, start)) rows.append(r);
       bar.tick(n);
     }
     bar.done();

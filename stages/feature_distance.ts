@@ -6,19 +6,11 @@
  */
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
-import { batches, openDataset } from "../data/open.ts";
-import {
-  checkLayers,
-  createSession,
-  inspectBytes,
-  readModelBytes,
-  requireInput,
-} from "../onnx/model.ts";
-import { exposeOutputs } from "../onnx/surgery.ts";
-import { preprocessOf } from "../onnx/preprocess.ts";
-import { imageFeed } from "../onnx/classifier.ts";
+import { openDataset } from "../data/open.ts";
+import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import { FeatureExtractor } from "../onnx/features.ts";
 import type { SplitReader } from "../data/split_format.ts";
-import { type Features, kid } from "../stats/kid.ts";
+import { halves, kid } from "../stats/kid.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -48,40 +40,22 @@ export default defineStage({
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
     const b = openDataset(ctx.inputs.b.dir, `input b of ${ctx.node}`);
-    const original = await readModelBytes(ctx.files.model);
-    const bytes = exposeOutputs(original, [ctx.params.layer], ctx.params.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const session = await createSession(ctx.params.model, bytes, ctx.threads);
-    const embed = async (data: SplitReader, label: string): Promise<Features> => {
-      const { count, height, width } = data.meta;
-      const model = {
-        input: requireInput(info, { dims: [null, 3, height, width] }),
-        pre: preprocessOf(info),
-      };
-      let feats: Float32Array | null = null;
-      let d = 0;
-      const bar = ctx.progress(`features of ${label}`, count);
-      for (const [start, end] of batches(count, ctx.params.batch)) {
-        const n = end - start;
-        const out = await session.run(
-          imageFeed(model, data.readImages(start, end), n, height, width),
-          [ctx.params.layer],
-        );
-        const f = out[ctx.params.layer].data as Float32Array;
-        d = f.length / n;
-        feats ??= new Float32Array(count * d);
-        feats.set(f, start * d);
-        bar.tick(n);
-      }
+    const model = await FeatureExtractor.open(
+      ctx.params.model,
+      await readModelBytes(ctx.files.model),
+      ctx.params.layer,
+      ctx.threads,
+    );
+    const embed = async (data: SplitReader, label: string) => {
+      const bar = ctx.progress(`features of ${label}`, data.meta.count);
+      const features = await model.embed(data, ctx.params.batch, (n) => bar.tick(n));
       bar.done();
-      return { n: count, d, data: feats! };
+      return features;
     };
     const fa = await embed(a, "a");
     const fb = await embed(b, "b");
-    await session.release();
-    const half = Math.floor(fb.n / 2);
-    const b1: Features = { n: half, d: fb.d, data: fb.data.subarray(0, half * fb.d) };
-    const b2: Features = { n: fb.n - half, d: fb.d, data: fb.data.subarray(half * fb.d) };
+    await model.release();
+    const [b1, b2] = halves(fb);
     const opts = { blocks: ctx.params.blocks, seed: ctx.params.seed };
     const table = await ctx.table("distance");
     const ab = kid(fa, fb, opts);

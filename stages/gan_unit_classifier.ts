@@ -18,6 +18,7 @@ import {
   type Half,
   halfOf,
   PEAK_COLUMNS,
+  presenceIn,
   UNIT_COLUMNS,
   unitPeaks,
 } from "../dissection/threshold.ts";
@@ -64,17 +65,8 @@ export default defineStage({
     for (const { start, peaks } of unitPeaks(acts, p.layer, best.unit, p.batch)) {
       const buf = segmentation.read(start, start + peaks.length);
       peaks.forEach((peak, i) => {
-        let on = 0;
-        const b = (i * PLANES.length + plane) * px;
-        for (let q = 0; q < px; q++) if (buf[b + q] === cls) on++;
-        const fraction = on / px;
-        rows.push({
-          image: start + i,
-          fraction,
-          present: fraction > p.minFraction,
-          peak,
-          half: halfOf(rand),
-        });
+        const { fraction, present } = presenceIn(buf, i, plane, px, cls, p.minFraction);
+        rows.push({ image: start + i, fraction, present, peak, half: halfOf(rand) });
       });
     }
     segmentation.close();

@@ -5,16 +5,15 @@
  * Writes the images as a data set without ground truth, plus a sample grid.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
-import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
-import { createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
+import { readModelBytes } from "../onnx/model.ts";
+import { Generator } from "../onnx/generator.ts";
 import { SplitWriter } from "../data/split_format.ts";
 import { squareGrid } from "../dissection/unit_image.ts";
-import { normalLatents } from "../stats/normal.ts";
+import { normalLatents, rowNorm } from "../stats/normal.ts";
 import { planarToRgb } from "../data/image.ts";
 
 export default defineStage({
@@ -36,20 +35,12 @@ export default defineStage({
   files: (p) => ({ model: p.model }),
   async run(ctx) {
     const { count, seed, batch } = ctx.params;
-    const bytes = await readModelBytes(ctx.files.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = info.inputs[0];
-    const latent = input.dims[1];
-    if (input.dims.length !== 2 || typeof latent !== "number") {
-      throw new DissectError(
-        "MODEL",
-        `${ctx.params.model}: a generator takes one input [batch, latent]; "${input.name}" is ${
-          input.dims.join("x")
-        }`,
-      );
-    }
-    const output = info.outputs[0].name;
-    const session = await createSession(ctx.params.model, bytes, ctx.threads);
+    const generator = await Generator.open(
+      ctx.params.model,
+      await readModelBytes(ctx.files.model),
+      ctx.threads,
+    );
+    const { latent } = generator;
     using latents = await Deno.open(join(ctx.outDir, "latents.f32"), { write: true, create: true });
     let writer: SplitWriter | null = null;
     const samples = await ctx.table("samples");
@@ -60,17 +51,8 @@ export default defineStage({
       const n = end - start;
       const zs = normalLatents(seed, start, n, latent);
       await writeAll(latents, new Uint8Array(zs.buffer));
-      const result = await session.run({
-        [input.name]: new ort.Tensor("float32", zs, [n, latent]),
-      });
-      const t = result[output];
-      const [, c, h, w] = t.dims as number[];
-      if (t.dims.length !== 4 || c !== 3 || h !== w) {
-        throw new DissectError(
-          "MODEL",
-          `${ctx.params.model}: output "${output}" is ${t.dims.join("x")}, expected Nx3xHxH RGB`,
-        );
-      }
+      const { data, size: h } = await generator.generate(zs, n);
+      const w = h;
       size = h;
       writer ??= new SplitWriter(ctx.outDir, {
         split: "generated",
@@ -80,20 +62,17 @@ export default defineStage({
         labels: ["generated"],
         groundTruth: false,
       });
-      const data = t.data as Float32Array;
       for (let i = 0; i < n; i++) {
         const rgb = planarToRgb(data, i * 3 * h * w, h * w);
         writer.append({ width: w, height: h, rgb, label: 0 });
         if (gridRgb.length < ctx.params.grid) gridRgb.push(rgb);
-        let norm = 0;
-        for (let k = 0; k < latent; k++) norm += zs[i * latent + k] ** 2;
-        samples.append({ image: start + i, z_norm: Math.sqrt(norm) });
+        samples.append({ image: start + i, z_norm: rowNorm(zs, i, latent) });
       }
       bar.tick(n);
     }
     bar.done();
     writer!.finalize();
-    await session.release();
+    await generator.release();
     await Deno.writeFile(join(ctx.outDir, "grid.png"), squareGrid(gridRgb, size));
   },
 });

@@ -1,5 +1,5 @@
 /**
- * paint: the paint page's edit, measured (claim C13). For every sample and
+ * paint-check: the paint page's edit, measured (claim C13). For every sample and
  * every concept of the palette (the page's palette, built by the same code),
  * the concept is painted into one fixed region through the page's own code
  * path (paint/painter.ts); the result is segmented, and the concept's pixels

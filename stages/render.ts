@@ -16,6 +16,7 @@ import {
   PART_NAMES,
   WORLD_VERSIONS,
 } from "../world/vocabulary.ts";
+import { TRUTH_FREQUENCY_TABLE, TruthFrequency } from "../world/truth_frequency.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -37,12 +38,7 @@ export default defineStage({
       label_name: "VARCHAR",
       seed: "BIGINT",
     },
-    truth_frequency: {
-      category: "VARCHAR",
-      name: "VARCHAR",
-      pixel_fraction: "DOUBLE",
-      image_fraction: "DOUBLE",
-    },
+    truth_frequency: TRUTH_FREQUENCY_TABLE,
   },
   async run(ctx) {
     const { split, count, seed, size, version } = ctx.params;
@@ -56,13 +52,9 @@ export default defineStage({
       groundTruth: GROUND_TRUTH_LABELS,
     });
     const items = await ctx.table("items");
-    // Pixel counts and image counts of every concept, by category.
-    const categories = { object: OBJECTS, part: PART_NAMES, material: MATERIALS } as const;
-    const pixels = Object.fromEntries(
-      Object.entries(categories).map(([c, names]) => [c, new Float64Array(names.length)]),
-    );
-    const images = Object.fromEntries(
-      Object.entries(categories).map(([c, names]) => [c, new Float64Array(names.length)]),
+    const frequency = new TruthFrequency(
+      { object: OBJECTS, part: PART_NAMES, material: MATERIALS },
+      size * size,
     );
     const bar = ctx.progress(`rendering ${split}`, count);
     for (let i = 0; i < count; i++) {
@@ -70,31 +62,13 @@ export default defineStage({
       const r = renderItem(split, item, size, version);
       writer.append(r);
       items.append({ image: i, label: r.label, label_name: labels[r.label], seed: item.seed });
-      for (const cat of Object.keys(categories) as (keyof typeof categories)[]) {
-        const map = r[cat];
-        const seen = new Uint8Array(categories[cat].length);
-        for (let p = 0; p < map.length; p++) {
-          pixels[cat][map[p]]++;
-          seen[map[p]] = 1;
-        }
-        for (let c = 0; c < seen.length; c++) images[cat][c] += seen[c];
-      }
+      frequency.add(r);
       bar.tick();
     }
     bar.done();
     writer.finalize();
     // Ground truth, by name; the segment stage's concept_frequency is the segmenter's view.
     const freq = await ctx.table("truth_frequency");
-    for (const [cat, names] of Object.entries(categories)) {
-      names.forEach((name, c) => {
-        if (name === "none") return;
-        freq.append({
-          category: cat,
-          name,
-          pixel_fraction: pixels[cat][c] / (count * size * size),
-          image_fraction: images[cat][c] / count,
-        });
-      });
-    }
+    for (const row of frequency.rows()) freq.append(row);
   },
 });

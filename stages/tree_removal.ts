@@ -13,6 +13,13 @@ import type { Progress } from "../engine/progress.ts";
 import { editedBatches, editSource } from "../dissection/generator_edit.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
+import {
+  OBJECT_PIXELS_TABLE,
+  objectPixelRows,
+  REMOVED_UNITS_TABLE,
+  showsClass,
+  zeroUnits,
+} from "../dissection/unit_removal.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -32,15 +39,7 @@ export default defineStage({
     exampleStep: z.int().min(1).default(20),
   }),
   inputs: ["gan", "dissection"],
-  tables: {
-    units: { rank: "INTEGER", unit: "INTEGER", iou: "DOUBLE" },
-    pixels: {
-      n: "INTEGER",
-      image: "INTEGER",
-      object: "VARCHAR",
-      pixels: "INTEGER",
-    },
-  },
+  tables: { units: REMOVED_UNITS_TABLE, pixels: OBJECT_PIXELS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
   async run(ctx) {
@@ -58,6 +57,7 @@ export default defineStage({
     const usable = steps.filter((n) => n <= ranked.length);
     // The copy drawn as "after" in the examples (usable is ascending and starts at 0).
     const after = usable.findLastIndex((n) => n <= p.exampleStep);
+    const removed = usable.map((n) => ranked.slice(0, n).map((u) => u.unit));
 
     const pixels = await ctx.table("pixels");
     const examples: Uint8Array[][] = [];
@@ -67,14 +67,7 @@ export default defineStage({
       ...editSource(p, ctx),
       // Copy s has the top usable[s] units zeroed.
       copies: () => usable.length,
-      edit: (layer, s, { n, units, h, w }) => {
-        const hw = h * w;
-        for (let i = 0; i < n; i++) {
-          for (const { unit } of ranked.slice(0, usable[s])) {
-            layer.fill(0, (i * units + unit) * hw, (i * units + unit + 1) * hw);
-          }
-        }
-      },
+      edit: (layer, s, base) => zeroUnits(layer, base, removed[s]),
     });
     for await (const { start, count, base: { n }, rgb, size: S, segmenter: seg } of edits) {
       bar ??= ctx.progress(`removing up to ${Math.max(...usable)} ${p.concept} units`, count);
@@ -82,28 +75,13 @@ export default defineStage({
       const px = S * S;
       const { maps } = await seg.segment(rgb, usable.length * n);
       const conceptId = seg.labels.object.indexOf(p.concept);
-      usable.forEach((k, s) => {
-        for (let i = 0; i < n; i++) {
-          const counts = new Map<number, number>();
-          const o = (s * n + i) * px;
-          for (let q = 0; q < px; q++) {
-            counts.set(maps.object[o + q], (counts.get(maps.object[o + q]) ?? 0) + 1);
-          }
-          for (const [cls, c] of counts) {
-            if (cls === 0) continue;
-            pixels.append({ n: k, image: start + i, object: seg.labels.object[cls], pixels: c });
-          }
-        }
-      });
+      const rows = objectPixelRows(maps.object, seg.labels.object, { start, n, px }, usable);
+      for (const r of rows) pixels.append(r);
       // Examples: samples whose unedited image has the concept on at least 5% of its pixels.
       for (let i = 0; i < n && examples.length < p.examples; i++) {
-        let c = 0;
-        for (let q = 0; q < px; q++) if (maps.object[i * px + q] === conceptId) c++;
-        if (c < 0.05 * px) continue;
-        examples.push([
-          rgb.slice(i * px * 3, (i + 1) * px * 3),
-          rgb.slice((after * n + i) * px * 3, (after * n + i + 1) * px * 3),
-        ]);
+        if (!showsClass(maps.object, i, px, conceptId, 0.05)) continue;
+        const image = (k: number) => rgb.slice(k * px * 3, (k + 1) * px * 3);
+        examples.push([image(i), image(after * n + i)]);
       }
       bar.tick(n);
     }

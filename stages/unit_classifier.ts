@@ -27,7 +27,7 @@ export default defineStage({
   name: "unit-classifier",
   description: "the best unit for a concept as a binary classifier on held-out images",
   params: z.object({
-    concept: z.string().default("airplane"),
+    concept: z.string().min(1),
     layer: z.string().min(1),
     seed: z.int().default(1),
     batch: z.int().min(1).default(64),

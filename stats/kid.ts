@@ -112,3 +112,12 @@ export function kid(
   const half = 1.96 * sd / Math.sqrt(blocks);
   return { estimate: mean, lo: mean - half, hi: mean + half };
 }
+
+/** A set split into its first and second half (by row order): the sets a KID floor compares. */
+export function halves(f: Features): [Features, Features] {
+  const half = Math.floor(f.n / 2);
+  return [
+    { n: half, d: f.d, data: f.data.subarray(0, half * f.d) },
+    { n: f.n - half, d: f.d, data: f.data.subarray(half * f.d) },
+  ];
+}

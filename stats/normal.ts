@@ -22,3 +22,10 @@ export function normalLatents(seed: number, start: number, n: number, dim: numbe
   }
   return out;
 }
+
+/** The Euclidean norm of row i of a row-major matrix of `dim` columns (a latent's length). */
+export function rowNorm(m: Float32Array, i: number, dim: number): number {
+  let s = 0;
+  for (let k = i * dim; k < (i + 1) * dim; k++) s += m[k] * m[k];
+  return Math.sqrt(s);
+}
