@@ -109,10 +109,16 @@ async function main(args: string[]): Promise<number> {
       const r = await gc({ store: values.store, wait: values.wait, dryRun: values["dry-run"] });
       if (values.json) out(r);
       else {
-        for (const a of r.removed) console.log(`removed ${a.stage}/${a.key.slice(0, 12)}`);
+        const isArtifact = (a: { stage: string }) =>
+          !["quarantine", "catalog-temp", "record-temp"].includes(a.stage);
+        for (const a of r.removed) {
+          console.log(`removed ${a.stage}/${isArtifact(a) ? a.key.slice(0, 12) : a.key}`);
+        }
+        const artifacts = r.removed.filter(isArtifact).length;
         console.log(
           `${values["dry-run"] ? "would free" : "freed"} ${formatBytes(r.freedBytes)} ` +
-            `(${r.removed.length} artifact(s) removed, ${r.kept} kept)`,
+            `(${artifacts} artifact(s) and ${r.removed.length - artifacts} other item(s) ` +
+            `removed, ${r.kept} artifact(s) kept)`,
         );
       }
       return 0;

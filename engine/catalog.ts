@@ -35,7 +35,13 @@ export async function rebuildCatalog(store: Store, current: RunRecord): Promise<
     await Deno.remove(`${tmp}.wal`).catch(() => {});
   };
   await removeTmp();
-  const db = await DuckDBInstance.create(tmp);
+  let db: DuckDBInstance;
+  try {
+    db = await DuckDBInstance.create(tmp);
+  } catch (e) {
+    await removeTmp();
+    throw e;
+  }
   const conn = await db.connect();
   const views: string[] = [];
   const unreadable: UnreadableArtifacts["artifacts"] = [];
@@ -51,7 +57,9 @@ export async function rebuildCatalog(store: Store, current: RunRecord): Promise<
       input_node VARCHAR)`);
     const runs = await conn.createAppender("runs");
     const runNodes = await conn.createAppender("run_nodes");
-    for (const r of await store.allRuns()) {
+    // The current run as it will be recorded when the command succeeds.
+    const runsNow = (await store.allRuns()).map((r) => r.runId === current.runId ? current : r);
+    for (const r of runsNow) {
       runs.appendVarchar(r.runId);
       runs.appendVarchar(r.config);
       runs.appendVarchar(r.started);

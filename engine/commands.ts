@@ -69,15 +69,33 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   try {
     const removed = await store.cleanTmp();
     if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
+    // Taken before any quarantine, so gc keeps what this command moves aside until a later run.
+    const started = new Date();
+    const runId = `${started.toISOString().replaceAll(/[:.]/g, "-")}-${Deno.pid}`;
+    const moved = new Set<string>();
+    const quarantine = async (node: string, stage: string, key: string, reason: string) => {
+      if (moved.has(`${stage}/${key}`)) return; // two nodes of one key share one artifact
+      moved.add(`${stage}/${key}`);
+      const dest = await store.quarantine(stage, key, reason);
+      log(`damaged: ${node} (${stage}/${key.slice(0, 12)}): ${reason}; moved to ${dest}`);
+    };
     // A table the catalog cannot open is damaged too: moved aside, then planned and run again, once.
     for (let attempt = 0;; attempt++) {
-      // Before any quarantine, so gc keeps what this run moved aside until a later run.
-      const started = new Date();
       const planned = await planSession(session, opts.verify);
       if (attempt === 0) await preflight(session, planned, selected, force);
+      // What a stage reads is rehashed before it runs (as --verify does for everything).
+      if (!opts.verify) await verifyInputs(session, planned, selected, force);
       for (const p of planned.filter((p) => p.damaged)) {
-        const moved = await store.quarantine(p.stage, p.key, p.damaged!);
-        log(`damaged: ${p.id} (${p.stage}/${p.key.slice(0, 12)}): ${p.damaged}; moved to ${moved}`);
+        await quarantine(p.id, p.stage, p.key, p.damaged!);
+        // A damaged artifact is rebuilt even when --only leaves its node out.
+        for (const id of pipeline.closure(p.id)) selected.add(id);
+      }
+      // So is a node --only leaves out whose last artifact is gone: the record must not name it.
+      for (const n of session.previous?.nodes ?? []) {
+        if (selected.has(n.node) || !pipeline.nodes.has(n.node)) continue;
+        if (n.status !== "executed" && n.status !== "cached") continue;
+        if ((await store.inspect(n.stage, n.key)).state === "ok") continue;
+        for (const id of pipeline.closure(n.node)) selected.add(id);
       }
       const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
       const results = await execute(pipeline, planned, store, {
@@ -91,7 +109,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       });
       const record: RunRecord = {
         format: "dissect-run/1",
-        runId: `${started.toISOString().replaceAll(/[:.]/g, "-")}-${Deno.pid}`,
+        runId,
         config: session.config.name,
         started: started.toISOString(),
         ended: new Date().toISOString(),
@@ -105,34 +123,54 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
           ),
         ],
       };
-      await store.writeRun(record);
+      // Recorded as failed until the whole command has succeeded: a crash leaves no "ok".
+      await store.writeRun({ ...record, ok: false, error: "the command did not finish" });
       try {
         await rebuildCatalog(store, record);
         const report = await linkReport(store.root, results);
+        await store.writeRun(record);
         return { plan: planned, run: record, ran: results, report, catalog: store.catalogPath };
       } catch (e) {
         if (e instanceof UnreadableArtifacts && attempt === 0) {
-          for (const a of e.artifacts) {
-            const moved = await store.quarantine(a.stage, a.key, a.reason);
-            log(
-              `damaged: ${a.node} (${a.stage}/${
-                a.key.slice(0, 12)
-              }): ${a.reason}; moved to ${moved}`,
-            );
-          }
-          await store.writeRun({ ...record, ok: false, error: `damaged: ${e.message}` });
-          session.previous = record;
+          for (const a of e.artifacts) await quarantine(a.node, a.stage, a.key, a.reason);
           continue;
         }
-        // The run record says ok only when the whole command succeeded.
         const failure = isDissectError(e) ? e : storeError(e) ??
           new DissectError("STORE", `the catalog could not be built: ${(e as Error).message}`);
-        await store.writeRun({ ...record, ok: false, error: failure.message });
+        await store.writeRun({ ...record, ok: false, error: failure.message }).catch(() => {});
         throw failure;
       }
     }
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Rehashes the reused artifacts that the nodes about to run read, each once:
+ * a stage must not compute from an input damaged in place. A damaged one is
+ * marked so, to be moved aside and rebuilt before its readers run.
+ */
+async function verifyInputs(
+  session: Session,
+  planned: PlannedNode[],
+  selected: Set<string>,
+  force: Set<string>,
+): Promise<void> {
+  const byId = new Map(planned.map((p) => [p.id, p]));
+  const checked = new Set<string>();
+  for (const p of planned) {
+    if (!selected.has(p.id) || (p.fresh && !force.has(p.id))) continue;
+    for (const up of Object.values(session.pipeline.get(p.id).inputs)) {
+      const input = byId.get(up)!;
+      if (!input.fresh || checked.has(input.id)) continue;
+      checked.add(input.id);
+      const found = await session.store.inspect(input.stage, input.key, true);
+      if (found.state === "ok") continue;
+      input.fresh = false;
+      input.damaged = found.state === "damaged" ? found.reason : "its folder is gone";
+      input.reasons = [`damaged: ${input.damaged}`];
+    }
   }
 }
 
@@ -218,13 +256,17 @@ export async function gc(
       if (!opts.dryRun) await Deno.remove(dir, { recursive: true });
       removed.push({ stage: "quarantine", key: basename(dir), bytes });
     }
-    // Under the lock no rebuild is running: any catalog temp file is an orphan.
-    for await (const e of Deno.readDir(store.root)) {
-      if (!e.name.startsWith(`${basename(store.catalogPath)}.tmp-`)) continue;
-      const path = join(store.root, e.name);
-      const bytes = await diskUsage(path);
-      if (!opts.dryRun) await Deno.remove(path, { recursive: true });
-      removed.push({ stage: "catalog-temp", key: e.name, bytes });
+    // Under the lock no rebuild or record write is running: their temp files are orphans.
+    for (const dir of [store.root, join(store.root, "runs"), join(store.root, "latest")]) {
+      const entries = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
+      for (const e of entries) {
+        const catalog = e.name.startsWith(`${basename(store.catalogPath)}.tmp-`);
+        if (!catalog && !(dir !== store.root && e.name.includes(".json.tmp-"))) continue;
+        const path = join(dir, e.name);
+        const bytes = await diskUsage(path);
+        if (!opts.dryRun) await Deno.remove(path, { recursive: true });
+        removed.push({ stage: catalog ? "catalog-temp" : "record-temp", key: e.name, bytes });
+      }
     }
     if (!opts.dryRun) await store.cleanTmp();
     return { removed, freedBytes: removed.reduce((s, r) => s + r.bytes, 0), kept };

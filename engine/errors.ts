@@ -40,6 +40,7 @@ export function isDissectError(e: unknown): e is DissectError {
 const UNWRITABLE: Record<number, string> = {
   1: "operation not permitted",
   13: "permission denied",
+  20: "a part of the path is a file, not a folder",
   28: "the disk is full",
   30: "read-only file system",
   122: "disk quota exceeded",
@@ -51,13 +52,18 @@ const UNWRITABLE: Record<number, string> = {
  */
 export function storeError(e: unknown): DissectError | null {
   if (!(e instanceof Error)) return null;
-  const errno = Number(/\(os error (\d+)\)/.exec(e.message)?.[1]);
+  // DuckDB says it in words, the OS by number.
+  const errno = /No space left on device/.test(e.message)
+    ? 28
+    : Number(/\(os error (\d+)\)/.exec(e.message)?.[1]);
   const what = UNWRITABLE[errno];
   if (!what && !(e instanceof Deno.errors.PermissionDenied)) return null;
-  const path = /'([^']+)'/.exec(e.message)?.[1];
+  const path = /'([^']+)'|"([^"]+)"/.exec(e.message)?.slice(1).find((p) => p);
   return new DissectError(
     "STORE",
-    `cannot write ${path ?? "the store"}: ${what ?? "permission denied"}`,
+    `cannot ${errno === 20 ? "use" : "write"} ${path ?? "the store"}: ${
+      what ?? "permission denied"
+    }`,
     errno === 28 || errno === 122
       ? "free some space (deno task gc removes what no config uses), then run again"
       : "use a store you can write (--store DIR), or fix its permissions",

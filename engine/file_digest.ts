@@ -32,7 +32,11 @@ export class DigestCache {
   static async open(path: string | null): Promise<DigestCache> {
     const cache = new DigestCache(path);
     if (path) {
-      cache.#entries = (await readJsonIfExists<Record<string, CacheEntry>>(path)) ?? {};
+      // A cache that does not parse is only a cache: start afresh.
+      cache.#entries = (await readJsonIfExists<Record<string, CacheEntry>>(path).catch((e) => {
+        if (e instanceof SyntaxError) return null;
+        throw e;
+      })) ?? {};
     }
     return cache;
   }

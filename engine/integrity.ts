@@ -57,48 +57,52 @@ export type Inspection =
  * its sha256. A folder without a manifest is absent (never published).
  */
 export async function inspectArtifact(dir: string, full = false): Promise<Inspection> {
+  const damaged = (reason: string): Inspection => ({
+    state: "damaged",
+    reason: reason.replaceAll(/\s+/g, " "), // one line, whatever the parser said
+  });
   let text: string;
   try {
     text = await Deno.readTextFile(join(dir, MANIFEST));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { state: "absent" };
-    return { state: "damaged", reason: `its manifest cannot be read (${(e as Error).message})` };
+    if (!(e instanceof Deno.errors.NotFound)) {
+      return damaged(`its manifest cannot be read (${(e as Error).message})`);
+    }
+    // A published folder always has its manifest (it moves into place whole).
+    const folder = await Deno.stat(dir).then(() => true, () => false);
+    return folder ? damaged("its manifest is missing") : { state: "absent" };
   }
   let manifest: Manifest;
   try {
     const parsed = Manifest.safeParse(JSON.parse(text));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return {
-        state: "damaged",
-        reason: `its manifest is not a manifest of this version (${
+      return damaged(
+        `its manifest is not a manifest of this version (${
           issue.path.join(".") || "top level"
         }: ${issue.message})`,
-      };
+      );
     }
     manifest = parsed.data;
   } catch (e) {
-    return { state: "damaged", reason: `its manifest is not JSON (${(e as Error).message})` };
+    return damaged(`its manifest is not JSON (${(e as Error).message})`);
   }
   for (const [name, want] of Object.entries(manifest.files)) {
     const path = join(dir, name);
     let size: number;
     try {
-      size = (await Deno.stat(path)).size;
+      const info = await Deno.stat(path);
+      if (!info.isFile) return damaged(`file ${name} is not a file`);
+      size = info.size;
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        return { state: "damaged", reason: `file ${name} is missing` };
-      }
-      throw e;
+      if (e instanceof Deno.errors.NotFound) return damaged(`file ${name} is missing`);
+      return damaged(`file ${name} cannot be read (${(e as Error).message})`);
     }
     if (size !== want.size) {
-      return {
-        state: "damaged",
-        reason: `file ${name} has ${size} bytes, its manifest says ${want.size}`,
-      };
+      return damaged(`file ${name} has ${size} bytes, its manifest says ${want.size}`);
     }
     if (full && await hashFile(path) !== want.sha256) {
-      return { state: "damaged", reason: `file ${name} changed since it was written (sha256)` };
+      return damaged(`file ${name} changed since it was written (sha256)`);
     }
   }
   return { state: "ok", manifest };

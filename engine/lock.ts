@@ -149,5 +149,20 @@ function isStale(info: LockInfo): boolean {
   }
   // Alive: but the same process only if it started when the lock's holder did.
   const now = processStartTicks(info.pid);
-  return info.startTicks !== undefined && now !== null && now !== info.startTicks;
+  if (info.startTicks !== undefined) return now !== null && now !== info.startTicks;
+  // A lock without a start time (an older dissect): a process younger than the lock is not its holder.
+  const startedMs = processStartMs(now);
+  return startedMs !== null && startedMs > Date.parse(info.started) + 2000;
+}
+
+/** A process's start time in ms since the epoch, from its start ticks and the boot time. */
+function processStartMs(ticks: string | null): number | null {
+  if (ticks === null) return null;
+  try {
+    const btime = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"))?.[1];
+    // Linux reports start times in USER_HZ ticks, 100 per second on every common platform.
+    return btime ? Number(btime) * 1000 + Number(ticks) * 10 : null;
+  } catch {
+    return null;
+  }
 }

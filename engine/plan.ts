@@ -108,7 +108,11 @@ async function explain(
     : before.status === "skipped"
     ? "skipped last time (an input failed)"
     : null;
-  if (before.key === key) return [last ?? "its artifact is no longer in the store"];
+  if (before.key === key) {
+    if (last) return [last];
+    const note = await ctx.store.quarantineNote(before.stage, key);
+    return [note ? `damaged: ${note}` : "its artifact is no longer in the store"];
+  }
   const old = await ctx.store.manifest(before.stage, before.key);
   if (old) return diffKeyParts(old.keyParts, now, inputNodes);
   // No artifact to compare with: a failed or skipped run made none.

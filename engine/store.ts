@@ -81,6 +81,24 @@ export class Store {
     return dest;
   }
 
+  /** Why an artifact was last moved to quarantine, and where to; null if it never was. */
+  async quarantineNote(stage: string, key: string): Promise<string | null> {
+    const suffix = `-${stage}-${key.slice(0, 12)}`;
+    let latest: string | null = null;
+    try {
+      for await (const e of Deno.readDir(this.quarantineRoot)) {
+        if (e.name.endsWith(suffix) && (!latest || e.name > latest)) latest = e.name;
+      }
+    } catch {
+      return null;
+    }
+    if (!latest) return null;
+    const note = await Deno.readTextFile(join(this.quarantineRoot, latest, "QUARANTINED.txt"))
+      .catch(() => "");
+    const reason = note.split("\n")[1]?.replace(/^moved here \S+: /, "") ?? "";
+    return `${reason || "damaged"} (moved to quarantine/${latest})`;
+  }
+
   /** Quarantined artifacts as [folder, when it was moved there]. */
   async quarantined(): Promise<[string, Date][]> {
     const out: [string, Date][] = [];
@@ -133,7 +151,13 @@ export class Store {
       await Deno.remove(old, { recursive: true });
       return target;
     }
-    await Deno.rename(tmpDir, target);
+    try {
+      await Deno.rename(tmpDir, target);
+    } catch (e) {
+      // Another node of the same key published it first: same key, same content.
+      if (!(await this.has(manifest.stage, manifest.key))) throw e;
+      await Deno.remove(tmpDir, { recursive: true });
+    }
     return target;
   }
 
@@ -171,9 +195,15 @@ export class Store {
     await writeJsonAtomic(join(this.root, "latest", `${record.config}.json`), record);
   }
 
+  /** The latest run of a config; null when there is none, or its record is unreadable (as none). */
   async latestRun(config: string): Promise<RunRecord | null> {
-    const raw = await readJsonIfExists(join(this.root, "latest", `${config}.json`));
-    return raw ? RunRecord.parse(raw) : null;
+    const raw = await readJsonIfExists(join(this.root, "latest", `${config}.json`))
+      .catch((e) => {
+        if (e instanceof SyntaxError) return null;
+        throw e;
+      });
+    const parsed = RunRecord.safeParse(raw);
+    return parsed.success ? parsed.data : null;
   }
 
   async allLatestRuns(): Promise<RunRecord[]> {
@@ -190,8 +220,10 @@ export class Store {
     try {
       for await (const e of Deno.readDir(dir)) {
         if (!e.name.endsWith(".json")) continue;
-        const raw = await readJsonIfExists(join(dir, e.name));
-        if (raw) out.push(RunRecord.parse(raw));
+        // A record that does not parse (damaged by hand or a crash) is skipped, not fatal.
+        const raw = await readJsonIfExists(join(dir, e.name)).catch(() => null);
+        const parsed = RunRecord.safeParse(raw);
+        if (parsed.success) out.push(parsed.data);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -260,3 +260,120 @@ Deno.test("rerun reasons say a stage failed or was skipped last time, not that g
   assertMatch(same.stdout, /stale\s+squares\s+\w+\s+failed last time$/m);
   assert(!dry.stdout.includes("gc"), dry.stdout);
 });
+
+Deno.test("a missing manifest, or a file that became a folder, is damage too", async () => {
+  for (
+    const [damage, reason] of [
+      [(d: string) => Deno.remove(join(d, "manifest.json")), /its manifest is missing/],
+      [async (d: string) => {
+        await Deno.remove(join(d, "note.txt"));
+        await Deno.mkdir(join(d, "note.txt"));
+      }, /file note\.txt is not a file/],
+    ] as const
+  ) {
+    const { store, squares, files } = await coldStore();
+    await damage(squares);
+    const status = await runCli(["status", "--pipeline", TOY_PIPELINE, "--store", store]);
+    assertEquals(status.code, 0, status.stderr);
+    assertMatch(status.stdout, reason);
+    const r = await runCli(toy(store, "--json"));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, reason);
+    assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+  }
+});
+
+Deno.test("a stage about to run rehashes the reused inputs it reads: one damaged in place is rebuilt first", async () => {
+  const { store } = await coldStore();
+  const numbers = join(store, "objects", "numbers");
+  const dirs = await Array.fromAsync(Deno.readDir(numbers));
+  const before = await Promise.all(dirs.map((d) => filesOf(join(numbers, d.name))));
+  for (const d of dirs) await flip(join(numbers, d.name, "numbers.parquet"), (n) => n >> 1);
+  const r = await runCli(toy(store, "--json", "--force", "squares"));
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /damaged: numbers \(numbers\/\w+\): file numbers\.parquet changed/);
+  assert(executedNodes(r.stdout).includes("squares"));
+  const after = await Promise.all(dirs.map((d) => filesOf(join(numbers, d.name))));
+  assertEquals(after, before);
+});
+
+Deno.test("what verify or the catalog moved aside is named as damaged, kept past an immediate gc, and rebuilt even outside --only", async () => {
+  const { store, squares, files } = await coldStore();
+  await flip(join(squares, "squares.parquet"), (n) => n >> 1);
+  assertEquals((await runCli(["verify", "--store", store])).code, 1);
+  const dry = await runCli(toy(store, "--dry-run"));
+  assertMatch(
+    dry.stdout,
+    /stale\s+squares\s+\w+\s+damaged: file squares\.parquet changed .*moved to quarantine\//,
+  );
+  // --only other leaves squares out, but a damaged artifact is rebuilt all the same.
+  const r = await runCli(toy(store, "--json", "--only", "other"));
+  assertEquals(r.code, 0, r.stderr);
+  assert(executedNodes(r.stdout).includes("squares"), r.stdout);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+
+  // A footer the catalog cannot open: quarantined during the run, and a gc right after keeps it.
+  await flip(join(await artifactOf(store, "squares"), "squares.parquet"), (n) => n - 4);
+  const again = await runCli(toy(store, "--json"));
+  assertEquals(again.code, 0, again.stderr);
+  const runs = await Array.fromAsync(Deno.readDir(join(store, "runs")));
+  assertEquals(runs.length, 3, "one record per command, the retry included");
+  await runCli(["gc", "--store", store]);
+  // verify's quarantine predates the latest run: gone; the catalog's was made by it: kept.
+  const kept = await quarantined(store);
+  assertEquals(kept.length, 1);
+  assertMatch(kept[0], /table squares cannot be read/);
+});
+
+Deno.test("two nodes of one key share one artifact: damage to it is quarantined once", async () => {
+  const same = ["--set", "other.seed=1", "--set", "other.count=5"];
+  const store = await tempDir();
+  assertEquals((await runCli(toy(store, ...same))).code, 0);
+  const dirs = await Array.fromAsync(Deno.readDir(join(store, "objects", "numbers")));
+  assertEquals(dirs.length, 1, "numbers and other have one key");
+  await Deno.remove(join(store, "objects", "numbers", dirs[0].name, "numbers.parquet"));
+  const r = await runCli(toy(store, "--json", ...same));
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals((await quarantined(store)).length, 1);
+});
+
+Deno.test("damaged bookkeeping (run records, digest cache) is no crash; a store under a file is one line", async () => {
+  const { store } = await coldStore();
+  await Deno.writeTextFile(join(store, "latest", "default.json"), "garbage");
+  await Deno.writeTextFile(join(store, "runs", "bad.json"), '{"format": "nope"}');
+  await Deno.writeTextFile(join(store, "digests.json"), "{garbage");
+  for (const args of [toy(store), ["status", "--pipeline", TOY_PIPELINE, "--store", store]]) {
+    const r = await runCli(args);
+    assertEquals(r.code, 0, r.stderr);
+    assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
+  }
+  assertEquals((await runCli(["gc", "--store", store])).code, 0);
+  const file = join(await tempDir(), "a-file");
+  await Deno.writeTextFile(file, "");
+  const under = await runCli(toy(join(file, "store")));
+  assertEquals(under.code, 4, under.stderr);
+  assertMatch(under.stderr, /^error\[STORE\]: .*a-file/m);
+  assert(!under.stderr.includes("    at "), `no stack trace:\n${under.stderr}`);
+});
+
+Deno.test("a lock of an older dissect (no start time) naming a process younger than it is taken over", async () => {
+  const { store } = await coldStore();
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    await Deno.writeTextFile(
+      join(store, "lock"),
+      JSON.stringify({
+        pid: sleeper.pid,
+        host: hostname(),
+        started: "2020-01-01T00:00:00.000Z",
+        command: "reproduce",
+      }),
+    );
+    const r = await runCli(toy(store));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /taking over a stale lock/);
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+  }
+});
