@@ -17,6 +17,7 @@ import {
   toTensorData,
 } from "../onnx/preprocess.ts";
 import { batches } from "../data/open.ts";
+import type { OpenedClassifier } from "../onnx/classifier.ts";
 import { argmax } from "../stats/argmax.ts";
 import { peakOf } from "../dissection/topk.ts";
 import type { MarginGradient } from "./carlini_wagner.ts";
@@ -46,6 +47,28 @@ export class AttackedModel {
     readonly grad: string,
     readonly logits: string,
   ) {}
+
+  /** A classifier opened for its data (onnx/classifier.ts), attacked at `layer`. */
+  static async ofClassifier(
+    path: string,
+    opened: OpenedClassifier,
+    data: { height: number; width: number },
+    layer: string,
+    threads: number,
+  ): Promise<AttackedModel> {
+    return await AttackedModel.open({
+      path,
+      bytes: opened.bytes,
+      input: opened.input.name,
+      output: opened.output,
+      layer,
+      classes: opened.classes.length,
+      height: data.height,
+      width: data.width,
+      pre: opened.pre,
+      threads,
+    });
+  }
 
   static async open(spec: AttackedModelSpec): Promise<AttackedModel> {
     const { path, bytes, input, output, layer, classes, threads } = spec;

@@ -31,6 +31,7 @@
  * (ties, such as many zeros, cannot be split by any threshold).
  */
 import { DissectError } from "../engine/errors.ts";
+import { tableRows } from "../engine/duck.ts";
 import { batches } from "../data/open.ts";
 import type { ActivationReader } from "./activations.ts";
 import { type Border, BORDERS, SourceGrid } from "./upsample.ts";
@@ -566,4 +567,29 @@ export function thresholdsByLayer(
     }
     return t;
   });
+}
+
+/**
+ * A quantile artifact's thresholds for the dissected layers, with the edge
+ * mode they were taken with: refused unless they were taken over the
+ * segmentation's H x W and cover every unit of every layer.
+ */
+export async function readThresholds(
+  thresholds: { table(name: string): string },
+  layers: readonly { layer: string; units: number }[],
+  H: number,
+  W: number,
+  what: string,
+): Promise<{ thresholds: Float64Array[]; border: Border }> {
+  const rows = await tableRows(
+    thresholds.table("thresholds"),
+    THRESHOLDS_TABLE,
+    "ORDER BY layer, unit",
+  );
+  const definitions = await tableRows(
+    thresholds.table("threshold_definition"),
+    THRESHOLD_DEFINITION_TABLE,
+  );
+  const border = edgeModeOf(definitions, layers.map((l) => l.layer), H, W, what);
+  return { thresholds: thresholdsByLayer(rows, layers, what), border };
 }

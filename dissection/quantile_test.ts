@@ -1,6 +1,8 @@
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
+import { join } from "node:path";
+import { assert, assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
+import { connect } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
-import { edgeModeOf, thresholdsByLayer, TopQuantile } from "./quantile.ts";
+import { edgeModeOf, readThresholds, thresholdsByLayer, TopQuantile } from "./quantile.ts";
 import { type Border, BORDERS, SourceGrid, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -323,5 +325,29 @@ Deno.test("thresholds by layer: an array per layer by unit; a missing unit is an
     () => thresholdsByLayer(rows, [{ layer: "a", units: 2 }], "iou"),
     DissectError,
     'iou: the thresholds lack units of layer "a"',
+  );
+});
+
+Deno.test("thresholds read back per layer with their edge mode; other resolutions are refused", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = (name: string) => join(dir, `${name}.parquet`);
+  const conn = await connect();
+  await conn.run(`COPY (SELECT * FROM (VALUES ('l1', 1, 0.5, 0.01), ('l1', 0, 0.25, 0.01),
+    ('l2', 0, 2.0, 0.01)) t(layer, unit, threshold, fraction_above)) TO '${
+    file("thresholds")
+  }' (FORMAT parquet)`);
+  await conn.run(`COPY (SELECT * FROM (VALUES ('l1', 0.01, 'upsampled', 'zeros', 8, 8),
+    ('l2', 0.01, 'upsampled', 'zeros', 8, 8)) t(layer, q, over, border, height, width))
+    TO '${file("threshold_definition")}' (FORMAT parquet)`);
+  conn.closeSync();
+  const ref = { table: file };
+  const layers = [{ layer: "l1", units: 2 }, { layer: "l2", units: 1 }];
+  const read = await readThresholds(ref, layers, 8, 8, "iou");
+  assertEquals(read.border, "zeros");
+  assertEquals(read.thresholds.map((t) => [...t]), [[0.25, 0.5], [2]]);
+  await assertRejects(() => readThresholds(ref, layers, 16, 16, "iou"));
+  await assertRejects(
+    () => readThresholds(ref, [{ layer: "l2", units: 2 }], 8, 8, "iou"),
+    (e) => assertEquals(e.message, 'iou: the thresholds lack units of layer "l2"'),
   );
 });

@@ -49,3 +49,27 @@ export async function rankedLayers(table: string): Promise<string[]> {
   );
   return rows.map((r) => r.layer);
 }
+
+/**
+ * A ranking read for a stage that measures the ranked units: refused, naming
+ * the layers the ranking does cover, when it has no units of the layer.
+ */
+export async function requireRanking(
+  table: string,
+  layer: string,
+  classes: readonly string[],
+  what: { node: string; stage: string },
+  top = Infinity,
+): Promise<Ranking> {
+  const ranking = await readRanking(table, layer, classes, top);
+  if (ranking.size === 0) {
+    const layers = await rankedLayers(table);
+    throw new DissectError(
+      "DATA",
+      `${what.node}: the ranking has no units of layer "${layer}"`,
+      `the ranking covers: ${layers.join(", ") || "nothing"}; ` +
+        `give rank-units and ${what.stage} the same layer`,
+    );
+  }
+  return ranking;
+}

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { connect } from "../engine/duck.ts";
-import { rankedLayers, readRanking } from "./ranking.ts";
+import { rankedLayers, readRanking, requireRanking } from "./ranking.ts";
+import type { DissectError } from "../engine/errors.ts";
 
 async function importanceTable(rows: [string, number, string, number, number][]): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -43,4 +44,20 @@ Deno.test("a ranking's layers, each once, in order", async () => {
     ["conv5_3", 1, "forest", 0, 2],
   ]);
   assertEquals(await rankedLayers(path), ["conv4_1", "conv5_3"]);
+});
+
+Deno.test("a ranking without the layer is refused, naming the layers it covers", async () => {
+  const path = await importanceTable([["conv4_1", 0, "beach", 0, 9]]);
+  const what = { node: "cw-attack", stage: "cw-attack" };
+  assertEquals([...await requireRanking(path, "conv4_1", ["beach"], what)], [[0, [9]]]);
+  await assertRejects(
+    () => requireRanking(path, "conv5_3", ["beach"], what),
+    (e) => {
+      assertEquals(e.message, 'cw-attack: the ranking has no units of layer "conv5_3"');
+      assertEquals(
+        (e as DissectError).hint,
+        "the ranking covers: conv4_1; give rank-units and cw-attack the same layer",
+      );
+    },
+  );
 });

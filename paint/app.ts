@@ -72,14 +72,6 @@ export async function openPaintApp(opts: {
     layer,
     ...PALETTE_DEFAULTS,
   });
-  if (palette.length === 0) {
-    throw new DissectError(
-      "DATA",
-      `${PAINT_NODES.dissection} found no unit of ${layer} overlapping an object, part or ` +
-        "material of the segmenter: there is nothing to paint with",
-      "is gan.editLayer one of the dissected generator layers?",
-    );
-  }
   const painter = await Painter.open({
     generator,
     file: generator,

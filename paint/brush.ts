@@ -3,6 +3,7 @@
  * to the cells of the edited layer's feature map (h x w), and cells back to
  * the image pixels they cover. A cell map is h*w bytes, 1 = edited.
  */
+import { DissectError } from "../engine/errors.ts";
 
 /** A point of a stroke in output pixels. */
 export type Point = [number, number];
@@ -56,6 +57,13 @@ export function regionCells(
       const cy = (y + 0.5) / h, cx = (x + 0.5) / w;
       if (cy >= top && cy < bottom && cx >= left && cx < right) cells[y * w + x] = 1;
     }
+  }
+  if (!cells.some((c) => c)) {
+    throw new DissectError(
+      "CONFIG",
+      `region ${JSON.stringify(region)} holds the center of no ${h}x${w} cell`,
+      "a region is [top, left, bottom, right] in fractions of the image; make it larger",
+    );
   }
   return cells;
 }

@@ -4,12 +4,15 @@
  * 8x8 pixels), and the server's answers to bad requests.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
+import { DissectError } from "../engine/errors.ts";
+import { connect } from "../engine/duck.ts";
+import type { ArtifactRef } from "../engine/stage.ts";
 import { tinyGenerator } from "../tests/fixtures/models.ts";
 import { normalLatents } from "../stats/normal.ts";
 import { cellPixels, countInRegion, outlineRegion, regionCells, strokeCells } from "./brush.ts";
 import { applyEdits, Painter } from "./painter.ts";
-import type { PaletteConcept } from "./palette.ts";
+import { buildPalette, type PaletteConcept } from "./palette.ts";
 import { LIMITS } from "./request.ts";
 import { loadStatic, paintHandler } from "./server.ts";
 
@@ -325,4 +328,41 @@ Deno.test("over TCP, a request that declares a length and sends less is answered
     await server.shutdown();
     await painter.release();
   }
+});
+
+Deno.test("a region that holds no cell's center is refused, naming it", () => {
+  assertThrows(
+    () => regionCells([0.5, 0.5, 0.55, 0.55], 8, 8),
+    DissectError,
+    "region [0.5,0.5,0.55,0.55] holds the center of no 8x8 cell",
+  );
+});
+
+Deno.test("a palette with no concept at the layer is refused: nothing to paint, nothing to measure", async () => {
+  const dir = await Deno.makeTempDir();
+  const conn = await connect();
+  const file = (name: string) => join(dir, `${name}.parquet`);
+  await conn.run(`COPY (SELECT 'layer4' AS layer, 3 AS unit, 1 AS concept, 10 AS intersection,
+    20 AS unit_area, 30 AS concept_area, 0.25 AS iou) TO '${
+    file("unit_concept")
+  }' (FORMAT parquet)`);
+  await conn.run(`COPY (SELECT 1 AS concept, 'tree' AS name, 'object' AS category)
+    TO '${file("concepts")}' (FORMAT parquet)`);
+  await conn.run(
+    `COPY (SELECT 'layer4' AS layer, 3 AS unit, 1.5 AS threshold, 0.01 AS fraction_above)
+    TO '${file("thresholds")}' (FORMAT parquet)`,
+  );
+  conn.closeSync();
+  const ref = (node: string) => ({ node, table: file }) as unknown as ArtifactRef;
+  const found = await buildPalette(ref("iou-gan"), ref("quantile-gan"), {
+    layer: "layer4",
+    concepts: 5,
+    units: 2,
+  });
+  assertEquals(found.map((c) => [c.name, c.units.map((u) => u.unit)]), [["tree", [3]]]);
+  await assertRejects(
+    () =>
+      buildPalette(ref("iou-gan"), ref("quantile-gan"), { layer: "layer9", concepts: 5, units: 2 }),
+    (e) => assertMatch(e.message, /^iou-gan found no unit of layer9 overlapping an object/),
+  );
 });

@@ -47,7 +47,11 @@ export interface PaletteOptions {
 /** The paper's palette sizes: 12 concepts shown, 20 units each. */
 export const PALETTE_DEFAULTS = { concepts: 12, units: 20 } as const;
 
-/** The palette: the concepts the segmenter finds most in generated images, each with its top units by IoU. */
+/**
+ * The palette: the concepts the segmenter finds most in generated images,
+ * each with its top units by IoU. An empty palette is refused (there is
+ * nothing to paint with, and nothing a check of painting could measure).
+ */
 export async function buildPalette(
   dissection: ArtifactRef,
   thresholds: ArtifactRef,
@@ -100,6 +104,14 @@ export async function buildPalette(
       { name: r.name, category: r.category, area: Number(r.area), units: [] };
     c.units.push({ unit: r.unit, iou: r.iou, threshold: r.threshold });
     palette.set(r.name, c);
+  }
+  if (palette.size === 0) {
+    throw new DissectError(
+      "DATA",
+      `${dissection.node} found no unit of ${opts.layer} overlapping an object, part or ` +
+        "material of the segmenter: there is nothing to paint with",
+      "is gan.editLayer one of the dissected generator layers?",
+    );
   }
   return [...palette.values()];
 }

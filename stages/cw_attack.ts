@@ -21,7 +21,7 @@ import {
   writeAttacked,
 } from "../attack/campaign.ts";
 import { type AttackExample, attackFigure } from "../attack/figure.ts";
-import { readRanking } from "../dissection/ranking.ts";
+import { requireRanking } from "../dissection/ranking.ts";
 import { AttackedModel, drawTargets, firstCorrect } from "../attack/target.ts";
 
 export default defineStage({
@@ -55,39 +55,23 @@ export default defineStage({
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { height, width } = data.meta;
     // Labels are matched by name (a user's folder may hold a few of the model's classes).
-    const { bytes, input, output, pre, classes, toModel } = await openClassifier(
-      p.model,
-      ctx.files.model,
-      data.meta,
-    );
-    const K = classes.length;
+    const opened = await openClassifier(p.model, ctx.files.model, data.meta);
+    const { classes, toModel } = opened, K = classes.length;
     // C12 reads the same ranking for the units this stage measures: they must be one layer.
-    const ranking = await readRanking(
+    const ranking = await requireRanking(
       ctx.inputs.ranking.table("importance"),
       p.layer,
       classes,
+      { node: ctx.node, stage: "cw-attack" },
       p.figureUnits,
     );
-    if (ranking.size === 0) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: the ranking has no units of layer "${p.layer}"`,
-        "give rank-units and cw-attack the same layer",
-      );
-    }
-
-    const model = await AttackedModel.open({
-      path: p.model,
-      bytes,
-      input: input.name,
-      output,
-      layer: p.layer,
-      classes: K,
-      height,
-      width,
-      pre,
-      threads: ctx.threads,
-    });
+    const model = await AttackedModel.ofClassifier(
+      p.model,
+      opened,
+      data.meta,
+      p.layer,
+      ctx.threads,
+    );
 
     // The images to attack: the first the classifier labels correctly.
     const { images: chosen, source } = await firstCorrect(model, data, toModel, p.images);

@@ -9,7 +9,6 @@ import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { openDataset } from "../data/open.ts";
-import { tableRows } from "../engine/duck.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import { countConcepts } from "../dissection/count_concepts.ts";
 import {
@@ -27,8 +26,7 @@ import {
   vocabularyOf,
 } from "../dissection/segmentation.ts";
 import { unitStrips } from "../dissection/unit_image.ts";
-import quantile from "./quantile.ts";
-import { edgeModeOf, thresholdsByLayer } from "../dissection/quantile.ts";
+import { readThresholds } from "../dissection/quantile.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -58,18 +56,14 @@ export default defineStage({
     const vocab = vocabularyOf(seg);
     writeConcepts(await ctx.table("concepts"), vocab);
 
-    const thresholdRows = await tableRows(
-      ctx.inputs.thresholds.table("thresholds"),
-      quantile.tables.thresholds,
-      "ORDER BY layer, unit",
-    );
     const layers = acts.meta.layers;
-    const definitions = await tableRows(
-      ctx.inputs.thresholds.table("threshold_definition"),
-      quantile.tables.threshold_definition,
+    const { thresholds, border } = await readThresholds(
+      ctx.inputs.thresholds,
+      layers,
+      H,
+      W,
+      ctx.node,
     );
-    const border = edgeModeOf(definitions, layers.map((l) => l.layer), H, W, ctx.node);
-    const thresholds = thresholdsByLayer(thresholdRows, layers, ctx.node);
     // Concept areas do not depend on the units: the segment stage counted them.
     const conceptArea = conceptAreas(ctx.node, seg, ctx.inputs.segmentation.dir);
     const bar = ctx.progress("counting", count);

@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { batches } from "../data/open.ts";
 import { checkLayers, readModelBytes } from "../onnx/model.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
@@ -51,15 +50,6 @@ export default defineStage({
     const paletteTable = await ctx.table("palette");
     for (const r of paletteRows(palette)) paletteTable.append(r);
     const paintings = await ctx.table("paintings");
-    if (palette.length === 0) {
-      // An empty palette would cache a result that measures nothing.
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: no concept of the segmenter has units at ${p.layer} in ` +
-          `${ctx.inputs.dissection.node}`,
-        "is the layer the one the generator's dissection covers?",
-      );
-    }
 
     const painter = await Painter.open({
       generator: p.generator,
@@ -72,12 +62,6 @@ export default defineStage({
     });
     const { h, w, size } = painter.grid;
     const cells = regionCells(p.region, h, w);
-    if (!cells.some((c) => c)) {
-      throw new DissectError(
-        "CONFIG",
-        `${ctx.node}: region ${JSON.stringify(p.region)} holds the center of no ${h}x${w} cell`,
-      );
-    }
     const inside = cellPixels(cells, h, w, size);
     const px = size * size;
     const seg = await Segmenter.open(
