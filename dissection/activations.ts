@@ -22,6 +22,23 @@ export interface ActivationsMeta {
 
 const META = "activations.json";
 
+/**
+ * The file a layer's activations are stored in. Tensor names may hold
+ * anything (a torch export names layers "/features/features.8/Relu_output_0"),
+ * so every character but letters, digits, "_", "-" and a "." that does not
+ * lead is written as %XX: the name stays readable, and two layers never
+ * share a file.
+ */
+export function layerFile(layer: string): string {
+  const safe = [...new TextEncoder().encode(layer)].map((b, i) => {
+    const c = String.fromCharCode(b);
+    return /[A-Za-z0-9_-]/.test(c) || (c === "." && i > 0)
+      ? c
+      : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }).join("");
+  return `${safe}.f32`;
+}
+
 /** Writes activations.json beside the layers' files. */
 export function writeActivationsMeta(dir: string, meta: ActivationsMeta): Promise<void> {
   return Deno.writeTextFile(join(dir, META), JSON.stringify(meta, null, 2) + "\n");
@@ -62,7 +79,7 @@ export class ActivationReader {
     const length = (end - start) * per;
     const out = into && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
     const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    const f = Deno.openSync(join(this.dir, `${layer}.f32`), { read: true });
+    const f = Deno.openSync(join(this.dir, layerFile(layer)), { read: true });
     try {
       f.seekSync(start * per * 4, Deno.SeekMode.Start);
       let got = 0;

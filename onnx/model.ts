@@ -79,15 +79,52 @@ export async function inspectModel(path: string): Promise<ModelInfo> {
   return inspectBytes(path, await readModelBytes(path));
 }
 
+/** Ops whose outputs are what a user means by a layer (not reshapes, casts or constants). */
+const LAYER_OPS = new Set([
+  "Conv",
+  "ConvTranspose",
+  "Relu",
+  "LeakyRelu",
+  "PRelu",
+  "Elu",
+  "Gelu",
+  "Sigmoid",
+  "Tanh",
+  "Gemm",
+  "MatMul",
+  "BatchNormalization",
+  "InstanceNormalization",
+  "MaxPool",
+  "AveragePool",
+  "GlobalAveragePool",
+  "Add",
+  "Concat",
+  "Resize",
+  "Upsample",
+  "Softmax",
+]);
+
+/**
+ * The layers worth listing to a user who named one that does not exist: the
+ * outputs of layer-like ops, by the names the model's author gave them, or
+ * when it gave none (a torch export names them "/features/features.8/
+ * Relu_output_0") by those; at most `limit` of them.
+ */
+export function layerNames(info: ModelInfo, limit = 60): string {
+  const layers = info.tensors.filter((t) => LAYER_OPS.has(info.producers[t]));
+  const shown = layers.length ? layers : info.tensors;
+  return shown.slice(0, limit).join(", ") +
+    (shown.length > limit ? `, ... (${shown.length - limit} more)` : "");
+}
+
 /** Fail, naming the model and listing what exists, when a layer is not in the graph. */
 export function requireTensors(info: ModelInfo, names: string[]): void {
   const missing = names.filter((n) => !(n in info.producers));
   if (missing.length) {
-    const named = info.tensors.filter((t) => !/^\/|^onnx::|_output_\d+$/.test(t));
     throw new DissectError(
       "MODEL",
       `${info.path} has no layer named ${missing.map((m) => `"${m}"`).join(", ")}`,
-      `layers it has: ${(named.length ? named : info.tensors).join(", ")}`,
+      `layers it has: ${layerNames(info)}`,
     );
   }
 }

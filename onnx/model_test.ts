@@ -8,6 +8,7 @@ import {
   featureMapShape,
   inspectBytes,
   inspectModel,
+  layerNames,
   requireInput,
   requireTensors,
 } from "./model.ts";
@@ -87,5 +88,31 @@ Deno.test("a layer's output is a feature map NxCxHxW, or a MODEL error naming it
     () => featureMapShape("m.onnx", "fc7", [2, 512]),
     DissectError,
     'm.onnx: layer "fc7" is 2x512, not a feature map NxCxHxW',
+  );
+});
+
+Deno.test("the layers listed for a wrong name: the author's names, or an exporter's when there are none", () => {
+  // A torch-style export: every layer named by the exporter, only the output named by hand.
+  const g = new GraphBuilder();
+  g.input("image", ["N", 3, 4, 4]);
+  g.init("w", [2, 3, 1, 1], [1, 0, 0, 0, -1, 0]);
+  const conv = g.node("Conv", ["image", "w"], "/features/features.0/Conv_output_0", {
+    kernel_shape: [1, 1],
+  });
+  const relu = g.node("Relu", [conv], "/features/features.1/Relu_output_0");
+  const flat = g.node("Flatten", [
+    g.node("GlobalAveragePool", [relu], "/pool/GlobalAveragePool_output_0"),
+  ], "/Flatten_output_0");
+  g.node("Identity", [flat], "logits");
+  g.output("logits", ["N", 2]);
+  const info = inspectBytes("torch.onnx", g.toBytes());
+  assertEquals(
+    layerNames(info),
+    "/features/features.0/Conv_output_0, /features/features.1/Relu_output_0, /pool/GlobalAveragePool_output_0",
+  );
+  assertEquals(layerNames(inspectBytes("tiny.onnx", tinyModel())), "conv1_1_pre, conv1_1");
+  assertEquals(
+    layerNames(info, 2),
+    "/features/features.0/Conv_output_0, /features/features.1/Relu_output_0, ... (1 more)",
   );
 });

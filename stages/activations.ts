@@ -23,7 +23,7 @@ import {
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { preprocessOf } from "../onnx/preprocess.ts";
 import { imageFeed } from "../onnx/classifier.ts";
-import { type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
+import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -72,7 +72,7 @@ export default defineStage({
     }
     const session = await createSession(ctx.params.model, bytes, ctx.threads);
     const files = await Promise.all(
-      layers.map((l) => Deno.open(join(ctx.outDir, `${l}.f32`), { write: true, create: true })),
+      layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
     );
     const shapes: LayerShape[] = [];
     const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, count);
