@@ -34,6 +34,13 @@ export interface SplitMeta {
   colors?: string[];
   /** Ground-truth maps present (absent for images without ground truth, e.g. generated). */
   maps?: string[];
+  /** Bytes per stored label: 2 (labels.u16, little-endian) for more than 256 labels, else 1 (labels.u8). */
+  labelBytes?: 2;
+}
+
+/** Labels of more than 256 names take two bytes each. */
+function labelBytesFor(labels: readonly unknown[]): 1 | 2 {
+  return labels.length > 256 ? 2 : 1;
 }
 
 /** Per-pixel map files, each count*H*W bytes. */
@@ -46,8 +53,8 @@ export interface Batch {
   end: number;
   /** (end-start)*H*W*3 bytes. */
   images: Uint8Array;
-  /** end-start label bytes. */
-  labels: Uint8Array;
+  /** end-start labels (indices into the split's label names). */
+  labels: Uint8Array | Uint16Array;
   /** Ground-truth maps, when the split has them. */
   object?: Uint8Array;
   part?: Uint8Array;
@@ -92,10 +99,14 @@ export class SplitWriter {
     }
     this.files = new Map();
     this.maps = info.groundTruth === false ? [] : [...MAP_FILES];
+    if (info.labels.length > 65536) {
+      throw new Error(`split ${dir}: ${info.labels.length} labels, at most 65536`);
+    }
     for (const name of ["images", "labels", ...this.maps]) {
+      const ext = name === "labels" && labelBytesFor(info.labels) === 2 ? "u16" : "u8";
       this.files.set(
         name,
-        Deno.openSync(join(dir, `${name}.u8`), { write: true, create: true, truncate: true }),
+        Deno.openSync(join(dir, `${name}.${ext}`), { write: true, create: true, truncate: true }),
       );
     }
   }
@@ -112,7 +123,13 @@ export class SplitWriter {
       );
     }
     writeAll(this.files.get("images")!, r.rgb);
-    writeAll(this.files.get("labels")!, new Uint8Array([r.label]));
+    if (!(Number.isInteger(r.label) && r.label >= 0 && r.label < this.info.labels.length)) {
+      throw new Error(`label ${r.label} is not one of the split's ${this.info.labels.length}`);
+    }
+    const label = labelBytesFor(this.info.labels) === 2
+      ? new Uint8Array([r.label & 255, r.label >> 8])
+      : new Uint8Array([r.label]);
+    writeAll(this.files.get("labels")!, label);
     for (const m of this.maps) {
       const map = r[m];
       if (!map) throw new Error(`split ${this.dir} has ground truth, the item lacks its ${m} map`);
@@ -141,6 +158,7 @@ export class SplitWriter {
         colors: [...this.info.groundTruth.colors],
       }),
       maps: [...this.maps],
+      ...(labelBytesFor(this.info.labels) === 2 && { labelBytes: 2 as const }),
     };
     const tmp = join(this.dir, "meta.json.tmp");
     Deno.writeTextFileSync(tmp, JSON.stringify(meta, null, 2) + "\n");
@@ -196,7 +214,15 @@ export class SplitReader {
     const maps = Object.fromEntries(present.map((m) => [m, read(m, px)])) as Partial<
       Record<MapName, Uint8Array>
     >;
-    return { start, end, images: read("images", px * 3), labels: read("labels", 1), ...maps };
+    let labels: Uint8Array | Uint16Array;
+    if (this.meta.labelBytes === 2) {
+      const bytes = this.#file("labels", 2, start, end, "u16");
+      labels = Uint16Array.from(
+        { length: end - start },
+        (_, i) => bytes[2 * i] | (bytes[2 * i + 1] << 8),
+      );
+    } else labels = read("labels", 1);
+    return { start, end, images: read("images", px * 3), labels, ...maps };
   }
 
   /** The RGB bytes of images [start, end) alone, for stages that need no labels. */
@@ -205,7 +231,7 @@ export class SplitReader {
   }
 
   /** Records [start, end) of one per-image file, `per` bytes each. */
-  #file(name: string, per: number, start: number, end: number): Uint8Array {
+  #file(name: string, per: number, start: number, end: number, ext = "u8"): Uint8Array {
     const { count } = this.meta;
     if (
       !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end &&
@@ -213,7 +239,7 @@ export class SplitReader {
     ) {
       throw new Error(`bad batch [${start}, ${end}) for split ${this.dir} of ${count} images`);
     }
-    const path = join(this.dir, `${name}.u8`);
+    const path = join(this.dir, `${name}.${ext}`);
     const f = Deno.openSync(path, { read: true });
     try {
       return readExact(f, start * per, (end - start) * per, path);

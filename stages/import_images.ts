@@ -53,8 +53,8 @@ export default defineStage({
       );
     }
     const labels = [...new Set(files.map(labelOf))].sort();
-    if (labels.length > 255) {
-      throw new DissectError("DATA", `${ctx.params.folder}: more than 255 labels`);
+    if (labels.length > 65536) {
+      throw new DissectError("DATA", `${ctx.params.folder}: more than 65536 labels`);
     }
     const { size } = ctx.params;
     const writer = new SplitWriter(ctx.outDir, {
