@@ -79,23 +79,32 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       const dest = await store.quarantine(stage, key, reason);
       log(`damaged: ${node} (${stage}/${key.slice(0, 12)}): ${reason}; moved to ${dest}`);
     };
+    const addClosure = (id: string) => {
+      const before = selected.size;
+      for (const up of pipeline.closure(id)) selected.add(up);
+      return selected.size > before;
+    };
     // A table the catalog cannot open is damaged too: moved aside, then planned and run again, once.
     for (let attempt = 0;; attempt++) {
       const planned = await planSession(session, opts.verify);
       if (attempt === 0) await preflight(session, planned, selected, force);
-      // What a stage reads is rehashed before it runs (as --verify does for everything).
-      if (!opts.verify) await verifyInputs(session, planned, selected, force);
-      for (const p of planned.filter((p) => p.damaged)) {
-        await quarantine(p.id, p.stage, p.key, p.damaged!);
-        // A damaged artifact is rebuilt even when --only leaves its node out.
-        for (const id of pipeline.closure(p.id)) selected.add(id);
-      }
-      // So is a node --only leaves out whose last artifact is gone: the record must not name it.
-      for (const n of session.previous?.nodes ?? []) {
-        if (selected.has(n.node) || !pipeline.nodes.has(n.node)) continue;
-        if (n.status !== "executed" && n.status !== "cached") continue;
-        if ((await store.inspect(n.stage, n.key)).state === "ok") continue;
-        for (const id of pipeline.closure(n.node)) selected.add(id);
+      // Until nothing changes: what a stage about to run reads is rehashed (as --verify does for
+      // everything); a damaged artifact is moved aside and rebuilt, even when --only leaves its
+      // node out, and then what it reads is checked in turn; so is a node --only leaves out whose
+      // last artifact is gone, since the record must not name it.
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const p of planned.filter((p) => p.damaged && !moved.has(`${p.stage}/${p.key}`))) {
+          await quarantine(p.id, p.stage, p.key, p.damaged!);
+          changed = addClosure(p.id) || changed;
+        }
+        for (const n of session.previous?.nodes ?? []) {
+          if (selected.has(n.node) || !pipeline.nodes.has(n.node)) continue;
+          if (n.status !== "executed" && n.status !== "cached") continue;
+          if ((await store.inspect(n.stage, n.key)).state === "ok") continue;
+          changed = addClosure(n.node) || changed;
+        }
+        if (!opts.verify && await verifyInputs(session, planned, selected, force)) changed = true;
       }
       const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
       const results = await execute(pipeline, planned, store, {
@@ -156,9 +165,11 @@ async function verifyInputs(
   planned: PlannedNode[],
   selected: Set<string>,
   force: Set<string>,
-): Promise<void> {
+): Promise<boolean> {
   const byId = new Map(planned.map((p) => [p.id, p]));
-  const checked = new Set<string>();
+  const checked = verified.get(planned) ?? new Set<string>();
+  verified.set(planned, checked);
+  let marked = false;
   for (const p of planned) {
     if (!selected.has(p.id) || (p.fresh && !force.has(p.id))) continue;
     for (const up of Object.values(session.pipeline.get(p.id).inputs)) {
@@ -170,9 +181,14 @@ async function verifyInputs(
       input.fresh = false;
       input.damaged = found.state === "damaged" ? found.reason : "its folder is gone";
       input.reasons = [`damaged: ${input.damaged}`];
+      marked = true;
     }
   }
+  return marked;
 }
+
+/** The inputs already rehashed for a plan, so that repeated passes hash each once. */
+const verified = new WeakMap<PlannedNode[], Set<string>>();
 
 /** Runs the preflight checks of every node the run would execute, before any of them runs. */
 async function preflight(
@@ -232,6 +248,15 @@ export async function gc(
   }
   const lock = await acquireLock(store.root, { wait: opts.wait, command: "gc", log: opts.log });
   try {
+    // What a config keeps is in its latest record: without it, gc would remove everything.
+    const unreadable = await store.unreadableLatest();
+    if (unreadable.length) {
+      throw new DissectError(
+        "STORE",
+        `gc cannot tell what ${unreadable.join(", ")} keeps: it is not a readable run record`,
+        "run reproduce for that config (it rewrites the record), or remove the file",
+      );
+    }
     const roots = new Set<string>();
     for (const run of await store.allLatestRuns()) {
       for (const n of run.nodes) roots.add(`${n.stage}/${n.key}`);
@@ -261,7 +286,10 @@ export async function gc(
       const entries = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
       for (const e of entries) {
         const catalog = e.name.startsWith(`${basename(store.catalogPath)}.tmp-`);
-        if (!catalog && !(dir !== store.root && e.name.includes(".json.tmp-"))) continue;
+        const leftover = dir === store.root
+          ? e.name.startsWith("digests.json.tmp-") || e.name.startsWith("lock.stale-")
+          : e.name.includes(".json.tmp-");
+        if (!catalog && !leftover) continue;
         const path = join(dir, e.name);
         const bytes = await diskUsage(path);
         if (!opts.dryRun) await Deno.remove(path, { recursive: true });

@@ -41,6 +41,7 @@ const UNWRITABLE: Record<number, string> = {
   1: "operation not permitted",
   13: "permission denied",
   20: "a part of the path is a file, not a folder",
+  21: "a folder stands where a file should be",
   28: "the disk is full",
   30: "read-only file system",
   122: "disk quota exceeded",
@@ -58,14 +59,17 @@ export function storeError(e: unknown): DissectError | null {
     : Number(/\(os error (\d+)\)/.exec(e.message)?.[1]);
   const what = UNWRITABLE[errno];
   if (!what && !(e instanceof Deno.errors.PermissionDenied)) return null;
-  const path = /'([^']+)'|"([^"]+)"/.exec(e.message)?.slice(1).find((p) => p);
+  // The last path named: a rename's target is where the trouble is.
+  const paths = [...e.message.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+  const path = paths.at(-1);
+  const inTheWay = errno === 20 || errno === 21;
   return new DissectError(
     "STORE",
-    `cannot ${errno === 20 ? "use" : "write"} ${path ?? "the store"}: ${
-      what ?? "permission denied"
-    }`,
+    `cannot ${inTheWay ? "use" : "write"} ${path ?? "the store"}: ${what ?? "permission denied"}`,
     errno === 28 || errno === 122
       ? "free some space (deno task gc removes what no config uses), then run again"
+      : inTheWay
+      ? "move what is in the way, or use another store (--store DIR)"
       : "use a store you can write (--store DIR), or fix its permissions",
   );
 }

@@ -33,10 +33,10 @@ export class DigestCache {
     const cache = new DigestCache(path);
     if (path) {
       // A cache that does not parse is only a cache: start afresh.
-      cache.#entries = (await readJsonIfExists<Record<string, CacheEntry>>(path).catch((e) => {
-        if (e instanceof SyntaxError) return null;
-        throw e;
-      })) ?? {};
+      cache.#entries = (await readJsonIfExists<Record<string, CacheEntry>>(path).catch(() =>
+        null
+      )) ??
+        {};
     }
     return cache;
   }

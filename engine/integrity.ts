@@ -52,11 +52,16 @@ export type Inspection =
   | { state: "damaged"; reason: string };
 
 /**
- * Checks an artifact folder against its manifest: the manifest must parse
- * and every file it lists must exist with its size; with `full`, also with
- * its sha256. A folder without a manifest is absent (never published).
+ * Checks an artifact folder against its manifest: the manifest must parse,
+ * be the expected artifact's, and every file it lists must exist with its
+ * size; with `full`, also with its sha256. No folder at all is absent.
  */
-export async function inspectArtifact(dir: string, full = false): Promise<Inspection> {
+export async function inspectArtifact(
+  dir: string,
+  full = false,
+  /** The artifact the folder must hold: a manifest of another is damage (a copied folder). */
+  expect?: { stage: string; key: string },
+): Promise<Inspection> {
   const damaged = (reason: string): Inspection => ({
     state: "damaged",
     reason: reason.replaceAll(/\s+/g, " "), // one line, whatever the parser said
@@ -65,12 +70,13 @@ export async function inspectArtifact(dir: string, full = false): Promise<Inspec
   try {
     text = await Deno.readTextFile(join(dir, MANIFEST));
   } catch (e) {
+    const info = await Deno.lstat(dir).catch(() => null);
+    if (info && !info.isDirectory) return damaged("it is a file, not a folder");
     if (!(e instanceof Deno.errors.NotFound)) {
       return damaged(`its manifest cannot be read (${(e as Error).message})`);
     }
     // A published folder always has its manifest (it moves into place whole).
-    const folder = await Deno.stat(dir).then(() => true, () => false);
-    return folder ? damaged("its manifest is missing") : { state: "absent" };
+    return info ? damaged("its manifest is missing") : { state: "absent" };
   }
   let manifest: Manifest;
   try {
@@ -86,6 +92,11 @@ export async function inspectArtifact(dir: string, full = false): Promise<Inspec
     manifest = parsed.data;
   } catch (e) {
     return damaged(`its manifest is not JSON (${(e as Error).message})`);
+  }
+  if (expect && (manifest.stage !== expect.stage || manifest.key !== expect.key)) {
+    return damaged(
+      `its manifest is that of ${manifest.stage}/${manifest.key.slice(0, 12)} (copied into place?)`,
+    );
   }
   for (const [name, want] of Object.entries(manifest.files)) {
     const path = join(dir, name);

@@ -61,7 +61,7 @@ export class Store {
 
   /** Whether an artifact is absent, intact or damaged: sizes always, contents with `full`. */
   async inspect(stage: string, key: string, full = false): Promise<Inspection> {
-    return await inspectArtifact(this.artifactDir(stage, key), full);
+    return await inspectArtifact(this.artifactDir(stage, key), full, { stage, key });
   }
 
   /**
@@ -73,7 +73,13 @@ export class Store {
     const stamp = new Date().toISOString().replaceAll(/[:.]/g, "-");
     const dest = join(this.quarantineRoot, `${stamp}-${stage}-${key.slice(0, 12)}`);
     await Deno.mkdir(this.quarantineRoot, { recursive: true });
-    await Deno.rename(this.artifactDir(stage, key), dest);
+    const from = this.artifactDir(stage, key);
+    if ((await Deno.lstat(from)).isDirectory) await Deno.rename(from, dest);
+    else {
+      // A file where the artifact's folder should be: kept, inside a folder of its own.
+      await Deno.mkdir(dest);
+      await Deno.rename(from, join(dest, "in-place-of-the-folder"));
+    }
     await Deno.writeTextFile(
       join(dest, "QUARANTINED.txt"),
       `${stage}/${key}\nmoved here ${new Date().toISOString()}: ${reason}\n`,
@@ -197,17 +203,27 @@ export class Store {
 
   /** The latest run of a config; null when there is none, or its record is unreadable (as none). */
   async latestRun(config: string): Promise<RunRecord | null> {
+    // Garbage, a folder in its place: unreadable is as good as none here (gc refuses it).
     const raw = await readJsonIfExists(join(this.root, "latest", `${config}.json`))
-      .catch((e) => {
-        if (e instanceof SyntaxError) return null;
-        throw e;
-      });
+      .catch(() => null);
     const parsed = RunRecord.safeParse(raw);
     return parsed.success ? parsed.data : null;
   }
 
   async allLatestRuns(): Promise<RunRecord[]> {
     return await this.#readRecords(join(this.root, "latest"));
+  }
+
+  /** Files under latest/ that are not readable run records (gc cannot tell what they keep). */
+  async unreadableLatest(): Promise<string[]> {
+    const out: string[] = [];
+    const dir = join(this.root, "latest");
+    for (const e of await Array.fromAsync(Deno.readDir(dir)).catch(() => [])) {
+      if (!e.name.endsWith(".json")) continue;
+      const raw = await readJsonIfExists(join(dir, e.name)).catch(() => null);
+      if (!RunRecord.safeParse(raw).success) out.push(join(dir, e.name));
+    }
+    return out;
   }
 
   async allRuns(): Promise<RunRecord[]> {
@@ -238,9 +254,8 @@ export class Store {
     try {
       for await (const s of Deno.readDir(objects)) {
         if (!s.isDirectory) continue;
-        for await (const k of Deno.readDir(join(objects, s.name))) {
-          if (k.isDirectory) out.push([s.name, k.name]);
-        }
+        // Anything under a stage's folder is an artifact, or what is left of one.
+        for await (const k of Deno.readDir(join(objects, s.name))) out.push([s.name, k.name]);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;

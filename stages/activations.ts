@@ -6,23 +6,13 @@
  * exposed as outputs: exposing more costs forward time.
  */
 import { z } from "zod";
-import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
-import {
-  checkLayers,
-  createSession,
-  featureMapShape,
-  inspectBytes,
-  readModelBytes,
-  requireInput,
-} from "../onnx/model.ts";
-import { exposeOutputs } from "../onnx/surgery.ts";
-import { preprocessOf } from "../onnx/preprocess.ts";
-import { imageFeed } from "../onnx/classifier.ts";
+import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import { LayerReader } from "../onnx/layers.ts";
 import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
 
 export default defineStage({
@@ -49,28 +39,18 @@ export default defineStage({
   preflight: ({ params: p, files }) => checkLayers(p.model, files.model, p.layers),
   async run(ctx) {
     const { layers } = ctx.params;
-    const bytes = exposeOutputs(await readModelBytes(ctx.files.model), layers, ctx.params.model);
-    const info = inspectBytes(ctx.params.model, bytes);
-    const input = info.inputs[0];
-    const fromLatents = input.dims.length === 2;
-    let count: number;
-    let feed: (start: number, end: number) => ort.Tensor;
-    if (fromLatents) {
-      // A generator: replay the latents its samples were made from.
-      const latents = new LatentReader(ctx.inputs.data.file("latents.f32"), Number(input.dims[1]));
-      count = latents.count;
-      feed = (s, e) => new ort.Tensor("float32", latents.read(s, e), [e - s, latents.dim]);
-    } else {
-      const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-      const { height, width } = data.meta;
-      const model = {
-        input: requireInput(info, { dims: [null, 3, height, width] }),
-        pre: preprocessOf(info),
-      };
-      count = data.count;
-      feed = (s, e) => imageFeed(model, data.readImages(s, e), e - s, height, width)[input.name];
-    }
-    const session = await createSession(ctx.params.model, bytes, ctx.threads);
+    const model = await LayerReader.open(
+      ctx.params.model,
+      await readModelBytes(ctx.files.model),
+      layers,
+      ctx.threads,
+    );
+    // A generator replays the latents its samples were made from; any other model reads images.
+    const { count, feed } = model.source(
+      model.takesLatents
+        ? { latents: () => new LatentReader(ctx.inputs.data.file("latents.f32"), model.latentSize) }
+        : { images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`) },
+    );
     const files = await Promise.all(
       layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
     );
@@ -78,21 +58,18 @@ export default defineStage({
     const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, count);
     try {
       for (const [start, end] of batches(count, ctx.params.batch)) {
-        const out = await session.run({ [input.name]: feed(start, end) }, layers);
-        for (let k = 0; k < layers.length; k++) {
-          const t = out[layers[k]];
-          shapes[k] ??= {
-            layer: layers[k],
-            ...featureMapShape(ctx.params.model, layers[k], t.dims as number[]),
-          };
-          const data = t.data as Float32Array;
+        for (
+          const [k, { layer, data, units, height, width }] of (await model.run(feed(start, end)))
+            .entries()
+        ) {
+          shapes[k] ??= { layer, units, height, width };
           await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         }
         bar.tick(end - start);
       }
     } finally {
       for (const f of files) f.close();
-      await session.release();
+      await model.release();
     }
     bar.done();
     await writeActivationsMeta(ctx.outDir, { count, layers: shapes });

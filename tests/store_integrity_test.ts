@@ -144,13 +144,13 @@ Deno.test("a run whose catalog step fails is recorded as failed, with one line a
   await Deno.mkdir(join(store, "catalog.duckdb", "in-the-way"), { recursive: true });
   const r = await runCli(toy(store));
   assertEquals(r.code, 4, r.stderr);
-  assertMatch(r.stderr, /^error\[STORE\]: the catalog could not be built: /m);
+  assertMatch(r.stderr, /^error\[STORE\]: cannot use \S+\/catalog\.duckdb: a folder stands where/m);
   assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
   const latest: RunRecord = JSON.parse(
     await Deno.readTextFile(join(store, "latest", "default.json")),
   );
   assertEquals(latest.ok, false);
-  assertMatch(latest.error ?? "", /catalog could not be built/);
+  assertMatch(latest.error ?? "", /catalog\.duckdb: a folder stands where a file should be/);
   // The catalog's temporary file is removed, and gc would find nothing else of it.
   const left = await Array.fromAsync(Deno.readDir(store));
   assertEquals(left.filter((e) => e.name.includes(".tmp-")).map((e) => e.name), []);
@@ -376,4 +376,62 @@ Deno.test("a lock of an older dissect (no start time) naming a process younger t
     sleeper.kill();
     await sleeper.status;
   }
+});
+
+Deno.test("damage in a chain is found to its root: an input of a rebuilt stage is rehashed too", async () => {
+  const { store, squares, files } = await coldStore();
+  const numbersDirs = await Array.fromAsync(Deno.readDir(join(store, "objects", "numbers")));
+  const numbers = numbersDirs.map((d) => join(store, "objects", "numbers", d.name));
+  const before = await Promise.all(numbers.map(filesOf));
+  // One readable bit flipped in every numbers table, and squares resized.
+  for (const d of numbers) await flip(join(d, "numbers.parquet"), (n) => n >> 1, 1);
+  await Deno.truncate(join(squares, "squares.parquet"), 100);
+  const r = await runCli(toy(store, "--json", "--force", "total"));
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /damaged: squares /);
+  assertMatch(r.stderr, /damaged: numbers .*changed since it was written/);
+  assertEquals(await Promise.all(numbers.map(filesOf)), before);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+});
+
+Deno.test("gc refuses when it cannot read what a config keeps; nothing is removed", async () => {
+  const { store } = await coldStore();
+  await Deno.writeTextFile(join(store, "latest", "default.json"), "garbage");
+  const r = await runCli(["gc", "--store", store]);
+  assertEquals(r.code, 4, r.stderr);
+  assertMatch(r.stderr, /^error\[STORE\]: gc cannot tell what .*default\.json keeps/m);
+  assertEquals((await Array.fromAsync(Deno.readDir(join(store, "objects", "numbers")))).length, 2);
+});
+
+Deno.test("folders where the store's files should be, a copied artifact, an artifact turned file: named, no crash", async () => {
+  const { store, squares, files } = await coldStore();
+  // A manifest copied into another key's folder: its own key says it is not this artifact.
+  const total = await artifactOf(store, "total");
+  await Deno.copyFile(join(total, "manifest.json"), join(squares, "manifest.json"));
+  const copied = await runCli(toy(store));
+  assertEquals(copied.code, 0, copied.stderr);
+  assertMatch(copied.stderr, /damaged: squares .*its manifest is that of total\//);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+
+  // An artifact folder replaced by a file: verify names it and moves it aside; a run rebuilds it.
+  const dir = await artifactOf(store, "squares");
+  await Deno.remove(dir, { recursive: true });
+  await Deno.writeTextFile(dir, "not a folder");
+  const v = await runCli(["verify", "--store", store]);
+  assertEquals(v.code, 1, v.stdout + v.stderr);
+  assertMatch(v.stdout, /damaged: squares\/\w+: it is a file, not a folder/);
+  assertEquals((await runCli(toy(store))).code, 0);
+  assertEquals(await filesOf(await artifactOf(store, "squares")), files);
+
+  // The digest cache and the latest record as folders: status works, a run says what it cannot write.
+  await Deno.remove(join(store, "digests.json")).catch(() => {});
+  await Deno.mkdir(join(store, "digests.json", "x"), { recursive: true });
+  await Deno.remove(join(store, "latest", "default.json"));
+  await Deno.mkdir(join(store, "latest", "default.json", "x"), { recursive: true });
+  const status = await runCli(["status", "--pipeline", TOY_PIPELINE, "--store", store]);
+  assertEquals(status.code, 0, status.stderr);
+  const run = await runCli(toy(store));
+  assertEquals(run.code, 4, run.stderr);
+  assertMatch(run.stderr, /^error\[STORE\]: cannot use .*latest\/default\.json/m);
+  assert(!run.stderr.includes("    at ") && !status.stderr.includes("    at "), run.stderr);
 });

@@ -1,0 +1,85 @@
+/**
+ * A folder of a user's images as items of a data set: every image file
+ * under it (in path order), labeled by its top-level subfolder or not at
+ * all, and each decoded to size x size RGB (center crop) with sharp.
+ */
+import sharp from "sharp";
+import { join, relative } from "node:path";
+import { DissectError } from "../engine/errors.ts";
+
+/** The file names taken as images. */
+export const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i;
+
+/** One image of the folder: its path, its path under the folder, and its label's index. */
+export interface FolderImage {
+  path: string;
+  relative: string;
+  label: number;
+}
+
+/**
+ * The images under `root` (hidden files and folders skipped), sorted by
+ * path, with their labels: the sorted names of the top-level subfolders
+ * ("subfolders"), or one label "image" ("none"). `what` names the folder in
+ * errors.
+ */
+export async function listImageFolder(
+  root: string,
+  labeling: "subfolders" | "none",
+  what: string,
+): Promise<{ images: FolderImage[]; labels: string[] }> {
+  const files: string[] = [];
+  await walk(root, files);
+  files.sort();
+  if (files.length === 0) {
+    throw new DissectError("DATA", `${what}: no image files (${IMAGE_FILE.source}) found`);
+  }
+  const rel = files.map((f) => relative(root, f));
+  if (labeling === "subfolders" && rel.some((r) => !r.includes("/"))) {
+    throw new DissectError(
+      "DATA",
+      `${what}: with labels "subfolders", every image must be inside a class folder`,
+    );
+  }
+  const labelOf = (r: string) => labeling === "subfolders" ? r.split("/")[0] : "image";
+  const labels = [...new Set(rel.map(labelOf))].sort();
+  if (labels.length > 65536) throw new DissectError("DATA", `${what}: more than 65536 labels`);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return {
+    images: files.map((path, i) => ({
+      path,
+      relative: rel[i],
+      label: index.get(labelOf(rel[i]))!,
+    })),
+    labels,
+  };
+}
+
+/** An image file as size x size RGB bytes (alpha dropped, center-cropped); a DATA error names a file it cannot decode. */
+export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+  let rgb: Uint8Array;
+  try {
+    const { data } = await sharp(path).removeAlpha().resize(size, size, { fit: "cover" })
+      .toColorspace("srgb")
+      .raw().toBuffer({ resolveWithObject: true });
+    rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (e) {
+    throw new DissectError("DATA", `cannot decode image ${path}: ${(e as Error).message}`);
+  }
+  if (rgb.length !== size * size * 3) {
+    throw new DissectError(
+      "DATA",
+      `image ${path} decoded to ${rgb.length} bytes, expected RGB ${size}x${size}`,
+    );
+  }
+  return rgb;
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory) await walk(p, out);
+    else if (e.isFile && IMAGE_FILE.test(e.name)) out.push(p);
+  }
+}

@@ -1,0 +1,69 @@
+import { join } from "node:path";
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { DissectError } from "../engine/errors.ts";
+import { encodePng } from "./png.ts";
+import { decodeImage, listImageFolder } from "./image_folder.ts";
+
+/** A w x h PNG of one colour. */
+const png = (w: number, h: number, rgb: [number, number, number]) =>
+  encodePng(Uint8Array.from({ length: w * h * 3 }, (_, i) => rgb[i % 3]), w, h);
+
+async function folder(files: Record<string, Uint8Array | string>): Promise<string> {
+  const root = await Deno.makeTempDir();
+  for (const [name, body] of Object.entries(files)) {
+    const path = join(root, name);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    if (typeof body === "string") await Deno.writeTextFile(path, body);
+    else await Deno.writeFile(path, body);
+  }
+  return root;
+}
+
+Deno.test("a folder's images in path order, labeled by their top-level subfolder; other files skipped", async () => {
+  const root = await folder({
+    "forest/b.png": png(2, 2, [0, 90, 0]),
+    "beach/a.png": png(2, 2, [200, 200, 0]),
+    "forest/deep/c.PNG": png(2, 2, [0, 50, 0]),
+    "forest/notes.txt": "not an image",
+    ".hidden/x.png": png(2, 2, [0, 0, 0]),
+  });
+  const { images, labels } = await listImageFolder(root, "subfolders", "my-folder");
+  assertEquals(labels, ["beach", "forest"]);
+  assertEquals(images.map((i) => [i.relative, i.label]), [
+    ["beach/a.png", 0],
+    ["forest/b.png", 1],
+    ["forest/deep/c.PNG", 1],
+  ]);
+  const unlabeled = await listImageFolder(root, "none", "my-folder");
+  assertEquals([unlabeled.labels, unlabeled.images.map((i) => i.label)], [["image"], [0, 0, 0]]);
+});
+
+Deno.test("an empty folder, or an image outside any class folder, is a DATA error naming the folder", async () => {
+  await assertRejects(
+    async () => listImageFolder(await folder({ "a.txt": "x" }), "none", "my-folder"),
+    (e) => {
+      assertEquals((e as DissectError).code, "DATA");
+      assertEquals(e.message.startsWith("my-folder: no image files"), true);
+    },
+  );
+  const loose = await folder({ "a.png": png(2, 2, [1, 2, 3]), "c/b.png": png(2, 2, [1, 2, 3]) });
+  await assertRejects(
+    () => listImageFolder(loose, "subfolders", "my-folder"),
+    (e) =>
+      assertEquals(
+        e.message,
+        'my-folder: with labels "subfolders", every image must be inside a class folder',
+      ),
+  );
+});
+
+Deno.test("images decode to size x size RGB, center-cropped; a corrupt file is named", async () => {
+  const root = await folder({ "wide.png": png(8, 4, [10, 20, 30]), "bad.png": "not a png" });
+  const rgb = await decodeImage(join(root, "wide.png"), 4);
+  assertEquals(rgb.length, 4 * 4 * 3);
+  assertEquals([...rgb.subarray(0, 3)], [10, 20, 30]);
+  await assertRejects(
+    () => decodeImage(join(root, "bad.png"), 4),
+    (e) => assertEquals(e.message.startsWith(`cannot decode image ${join(root, "bad.png")}`), true),
+  );
+});
