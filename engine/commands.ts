@@ -58,7 +58,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   if (opts.dryRun) {
     const planned = await planSession(session, opts.verify);
     await preflight(session, planned, selected, force);
-    return { plan: planned };
+    // What this command would do: the selected nodes, forced ones stale.
+    const shown = planned.filter((p) => selected.has(p.id)).map((p) =>
+      force.has(p.id) && p.fresh ? { ...p, fresh: false, reasons: ["forced"] } : p
+    );
+    return { plan: shown };
   }
 
   const lock = await acquireLock(store.root, {

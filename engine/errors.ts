@@ -40,6 +40,7 @@ export function isDissectError(e: unknown): e is DissectError {
 const UNWRITABLE: Record<number, string> = {
   1: "operation not permitted",
   13: "permission denied",
+  17: "a file stands where a folder should be",
   20: "a part of the path is a file, not a folder",
   21: "a folder stands where a file should be",
   28: "the disk is full",
@@ -62,7 +63,7 @@ export function storeError(e: unknown): DissectError | null {
   // The last path named: a rename's target is where the trouble is.
   const paths = [...e.message.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => m[1] ?? m[2]);
   const path = paths.at(-1);
-  const inTheWay = errno === 20 || errno === 21;
+  const inTheWay = errno === 17 || errno === 20 || errno === 21;
   return new DissectError(
     "STORE",
     `cannot ${inTheWay ? "use" : "write"} ${path ?? "the store"}: ${what ?? "permission denied"}`,

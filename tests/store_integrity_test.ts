@@ -434,4 +434,23 @@ Deno.test("folders where the store's files should be, a copied artifact, an arti
   assertEquals(run.code, 4, run.stderr);
   assertMatch(run.stderr, /^error\[STORE\]: cannot use .*latest\/default\.json/m);
   assert(!run.stderr.includes("    at ") && !status.stderr.includes("    at "), run.stderr);
+
+  // A file where the store's records folder belongs: one line too.
+  await Deno.remove(join(store, "latest"), { recursive: true });
+  await Deno.writeTextFile(join(store, "latest"), "x");
+  const blocked = await runCli(toy(store));
+  assertEquals(blocked.code, 4, blocked.stderr);
+  assertMatch(
+    blocked.stderr,
+    /^error\[STORE\]: cannot use .*latest: a file stands where a folder should be/m,
+  );
+});
+
+Deno.test("a dry run shows what this command would do: forced nodes stale, --only's selection alone", async () => {
+  const { store } = await coldStore();
+  const forced = await runCli(toy(store, "--dry-run", "--force", "total"));
+  assertMatch(forced.stdout, /stale\s+total\s+\w+\s+forced/);
+  assertMatch(forced.stdout, /1 of 4 stage\(s\) would run/);
+  const only = await runCli(toy(store, "--dry-run", "--only", "numbers", "--force", "numbers"));
+  assertMatch(only.stdout, /1 of 1 stage\(s\) would run/);
 });
