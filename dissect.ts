@@ -5,6 +5,7 @@
  *   deno task status    [--config FILE] [--set ...] [--verify] [--json]
  *   deno task verify    [--json] [--store DIR]
  *   deno task gc        [--dry-run] [--json]
+ *   deno task layers    MODEL [--size N] [--json]
  * Exit codes: 0 ok, 1 a stage failed (verify: damaged artifacts found and moved
  * aside), 2 bad usage, config or model, 3 store locked, 4 store unusable (cannot
  * be written, disk full, catalog cannot be built).
@@ -15,8 +16,11 @@ import { isDissectError, storeError } from "./engine/errors.ts";
 import { peakRssBytes } from "./engine/memory.ts";
 import type { PlannedNode } from "./engine/plan.ts";
 import type { RunRecord } from "./schemas/manifest.ts";
+import { type LayerList, listLayers } from "./onnx/layer_list.ts";
+import { readModelBytes } from "./onnx/model.ts";
 
-const USAGE = `usage: dissect <reproduce|status|verify|gc> [options]
+const USAGE = `usage: dissect <reproduce|status|verify|gc|layers> [options]
+  layers MODEL         list a model's layers (op, shape) and whether input gradients can be built
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
   --only STAGE         run only STAGE and what it needs (repeatable)
@@ -27,7 +31,8 @@ const USAGE = `usage: dissect <reproduce|status|verify|gc> [options]
   --store DIR          the artifact store (default: artifacts)
   --wait               wait for another run holding the store instead of refusing
   --concurrency N      stages run at once (default: number of cores)
-  --pipeline FILE      module that builds the pipeline (default: pipeline.ts)`;
+  --pipeline FILE      module that builds the pipeline (default: pipeline.ts)
+  --size N             layers: the input size for open dimensions (default 224)`;
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,6 +50,7 @@ async function main(args: string[]): Promise<number> {
       wait: { type: "boolean" },
       concurrency: { type: "string" },
       pipeline: { type: "string" },
+      size: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -104,6 +110,18 @@ async function main(args: string[]): Promise<number> {
         );
       }
       return r.damaged.length ? 1 : 0;
+    }
+    case "layers": {
+      const model = positionals[1];
+      if (!model) throw usage("layers needs a model file: dissect layers MODEL");
+      const size = values.size ? Number(values.size) : 224;
+      if (!(Number.isInteger(size) && size > 0)) {
+        throw usage(`--size must be a positive integer, got ${values.size}`);
+      }
+      const list = await listLayers(model, await readModelBytes(model), size);
+      if (values.json) out(list);
+      else printLayers(model, list);
+      return 0;
     }
     case "gc": {
       const r = await gc({ store: values.store, wait: values.wait, dryRun: values["dry-run"] });
@@ -173,6 +191,25 @@ function printStatus(last: RunRecord | null, plan: PlannedNode[]) {
   }
   console.log("now:");
   printPlan(plan);
+}
+
+function printLayers(model: string, list: LayerList) {
+  console.log(`${model}: input "${list.input.name}" ${list.input.dims.join("x")}`);
+  const w = Math.max(...list.layers.map((l) => l.name.length), 5);
+  const o = Math.max(...list.layers.map((l) => l.op.length), 2);
+  for (const l of list.layers) {
+    console.log(`  ${l.name.padEnd(w)}  ${l.op.padEnd(o)}  ${l.dims.join("x")}`);
+  }
+  // Gaps by op: how many nodes, and the first, so a long list stays readable.
+  const byOp = new Map<string, string[]>();
+  for (const g of list.gradientGaps) byOp.set(g.op, [...(byOp.get(g.op) ?? []), g.node]);
+  const gaps = [...byOp].map(([op, nodes]) =>
+    `${op} (${nodes.length} node${nodes.length > 1 ? "s" : ""}, first "${nodes[0]}")`
+  );
+  console.log(
+    `${list.layers.length} layer(s). Input gradients: ` +
+      (gaps.length ? `cannot be built; no rule for ${gaps.join(", ")}` : "can be built"),
+  );
 }
 
 function formatBytes(n: number): string {

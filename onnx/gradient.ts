@@ -277,3 +277,38 @@ function neededNodes(nodes: Node[], output: string): Set<number> {
   }
   return keep;
 }
+
+/**
+ * The nodes between a model's input and output that no gradient rule covers,
+ * in graph order (empty when the input gradient can be built as far as
+ * operators go). Walks the graph as vjpModel does, but past a gap, to name
+ * every one at once.
+ */
+export function gradientGaps(
+  bytes: Uint8Array,
+  opts: { input?: string; output?: string } = {},
+  path = "model",
+): { op: string; node: string }[] {
+  const info = inspectBytes(path, bytes);
+  const input = opts.input ?? info.inputs[0].name;
+  const output = opts.output ?? info.outputs[0].name;
+  const nodes = info.proto.graph!.node as Node[];
+  const dynamic = new Set([input]);
+  for (const n of nodes) {
+    if (n.input.some((t) => dynamic.has(t))) n.output.forEach((o) => o && dynamic.add(o));
+  }
+  const needed = neededNodes(nodes, output);
+  const wantsGrad = new Set([output]);
+  const gaps: { op: string; node: string }[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (!needed.has(i) || !n.output.some((o) => wantsGrad.has(o))) continue;
+    if (ZERO_GRADIENT.has(n.opType)) continue;
+    const rule = RULES[n.opType];
+    if (!rule) gaps.unshift({ op: n.opType, node: n.name || n.output[0] });
+    n.input.forEach((t, j) => {
+      if (dynamic.has(t) && (!rule || rule.differentiable.includes(j))) wantsGrad.add(t);
+    });
+  }
+  return gaps;
+}

@@ -90,6 +90,9 @@ const LAYER_OPS = new Set([
   "Gelu",
   "Sigmoid",
   "Tanh",
+  "Clip",
+  "HardSigmoid",
+  "HardSwish",
   "Gemm",
   "MatMul",
   "BatchNormalization",
@@ -104,6 +107,11 @@ const LAYER_OPS = new Set([
   "Softmax",
 ]);
 
+/** Whether an op's output is what a user means by a layer. */
+export function isLayerOp(op: string): boolean {
+  return LAYER_OPS.has(op);
+}
+
 /**
  * The layers worth listing to a user who named one that does not exist: the
  * outputs of layer-like ops, by the names the model's author gave them, or
@@ -111,7 +119,7 @@ const LAYER_OPS = new Set([
  * Relu_output_0") by those; at most `limit` of them.
  */
 export function layerNames(info: ModelInfo, limit = 60): string {
-  const layers = info.tensors.filter((t) => LAYER_OPS.has(info.producers[t]));
+  const layers = info.tensors.filter((t) => isLayerOp(info.producers[t]));
   const shown = layers.length ? layers : info.tensors;
   return shown.slice(0, limit).join(", ") +
     (shown.length > limit ? `, ... (${shown.length - limit} more)` : "");
