@@ -95,12 +95,8 @@ export interface LayerShape {
   width: number;
 }
 
-/**
- * Each unit's top images as a strip PNG, unit by unit: each image with the
- * unit's mask (its activation upsampled with the thresholds' edge mode, above
- * t_u). `read` gives an image's pixels and its activations at the layer.
- */
-export function* unitStrips(opts: {
+/** What drawing a layer's unit strips needs: the layer, each unit's top images, thresholds, edge mode, reader. */
+export interface StripSource {
   layer: LayerShape;
   /** Per unit, its top images, best first. */
   top: readonly (readonly { image: number }[])[];
@@ -109,14 +105,24 @@ export function* unitStrips(opts: {
   size: number;
   border: Border;
   read: (image: number) => { rgb: Uint8Array; acts: Float32Array };
-}): Generator<{ unit: number; png: Uint8Array }> {
-  const { layer: { units, height: h, width: w }, size } = opts;
-  for (let unit = 0; unit < units; unit++) {
-    const shown = opts.top[unit].map((t) => {
-      const { rgb, acts } = opts.read(t.image);
-      return highlight(rgb, size, acts, unit * h * w, h, w, opts.thresholds[unit], opts.border);
-    });
-    const s = strip(shown, size);
-    yield { unit, png: encodePng(s.rgb, s.width, s.height, 1) };
-  }
+}
+
+/**
+ * One unit's top images as a strip PNG: each image with the unit's mask (its
+ * activation upsampled with the thresholds' edge mode, above t_u). `read`
+ * gives an image's pixels and its activations at the layer.
+ */
+export function unitStrip(opts: StripSource, unit: number): Uint8Array {
+  const { layer: { height: h, width: w }, size } = opts;
+  const shown = opts.top[unit].map((t) => {
+    const { rgb, acts } = opts.read(t.image);
+    return highlight(rgb, size, acts, unit * h * w, h, w, opts.thresholds[unit], opts.border);
+  });
+  const s = strip(shown, size);
+  return encodePng(s.rgb, s.width, s.height, 1);
+}
+
+/** Every unit's strip (unitStrip), unit by unit. */
+export function* unitStrips(opts: StripSource): Generator<{ unit: number; png: Uint8Array }> {
+  for (let unit = 0; unit < opts.layer.units; unit++) yield { unit, png: unitStrip(opts, unit) };
 }

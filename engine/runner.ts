@@ -4,7 +4,7 @@
  * is published by rename only after its tables are closed, its declared
  * outputs exist and the files it read are unchanged.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
@@ -164,6 +164,18 @@ async function runNode(
         return bar;
       },
       log: (m) => opts.log(`  ${p.id}: ${m}`),
+      figure: async (name, draw) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = await draw();
+        } catch (e) {
+          opts.log(`  ${p.id}: figure ${name} not drawn: ${(e as Error)?.message ?? e}`);
+          return;
+        }
+        const path = join(outDir, name);
+        await Deno.mkdir(dirname(path), { recursive: true });
+        await Deno.writeFile(path, bytes);
+      },
       threads: opts.threads,
     };
     await node.stage.run(ctx);

@@ -44,6 +44,11 @@ export interface StageContext<P, I extends string, T extends TableSchemas = Tabl
   table<K extends keyof T & string>(name: K): Promise<TableSink<RowOf<T[K]>>>;
   progress(label: string, total: number): Progress;
   log(message: string): void;
+  /**
+   * Draws a figure into `name` under outDir. A figure that fails to draw is
+   * logged and left out: it never costs the stage its finished tables.
+   */
+  figure(name: string, draw: () => Uint8Array | Promise<Uint8Array>): Promise<void>;
   /** The threads this stage may compute on: its share of the cores while others run beside it. */
   threads: number;
 }

@@ -6,7 +6,6 @@
  * classifier's VJP graph (onnx/gradient.ts), run by onnxruntime.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
@@ -108,7 +107,7 @@ export default defineStage({
     await model.release();
     ctx.log(`${successes} of ${chosen.length} attacks succeeded (${evaluations} gradient batches)`);
     if (examples.length) {
-      await Deno.writeFile(join(ctx.outDir, "examples.png"), attackFigure(examples, height, width));
+      await ctx.figure("examples.png", () => attackFigure(examples, height, width));
     }
   },
 });

@@ -8,7 +8,6 @@
  * object the segmenter sees at the location's center.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { sqlString, tableRows } from "../engine/duck.ts";
@@ -102,7 +101,7 @@ export default defineStage({
     }
     bar?.done();
     if (examples.length) {
-      await Deno.writeFile(join(ctx.outDir, "examples.png"), beforeAfterPng(examples, size));
+      await ctx.figure("examples.png", () => beforeAfterPng(examples, size));
     }
   },
 });

@@ -73,6 +73,6 @@ export default defineStage({
     bar.done();
     writer!.finalize();
     await generator.release();
-    await Deno.writeFile(join(ctx.outDir, "grid.png"), squareGrid(gridRgb, size));
+    await ctx.figure("grid.png", () => squareGrid(gridRgb, size));
   },
 });

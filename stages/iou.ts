@@ -6,7 +6,6 @@
  * highest peak activation, drawn in the paper's style for chosen layers.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { openDataset } from "../data/open.ts";
 import { ActivationReader } from "../dissection/activations.ts";
@@ -25,7 +24,7 @@ import {
   SegmentationReader,
   vocabularyOf,
 } from "../dissection/segmentation.ts";
-import { unitStrips } from "../dissection/unit_image.ts";
+import { unitStrip } from "../dissection/unit_image.ts";
 import { readThresholds } from "../dissection/quantile.ts";
 
 export default defineStage({
@@ -97,19 +96,22 @@ export default defineStage({
     const visualize = new Set(
       ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
     );
-    await Deno.mkdir(join(ctx.outDir, "units"), { recursive: true });
     for (const [k, shape] of layers.entries()) {
       if (!visualize.has(shape.layer)) continue;
-      for (
-        const { unit, png } of unitStrips({
-          layer: shape,
-          top: counted[k].top.best,
-          thresholds: thresholds[k],
-          size: H,
-          border,
-          read: (i) => ({ rgb: data.readImages(i, i + 1), acts: acts.read(shape.layer, i, i + 1) }),
-        })
-      ) await Deno.writeFile(join(ctx.outDir, "units", `${shape.layer}-${unit}.png`), png);
+      const source = {
+        layer: shape,
+        top: counted[k].top.best,
+        thresholds: thresholds[k],
+        size: H,
+        border,
+        read: (i: number) => ({
+          rgb: data.readImages(i, i + 1),
+          acts: acts.read(shape.layer, i, i + 1),
+        }),
+      };
+      for (let u = 0; u < shape.units; u++) {
+        await ctx.figure(`units/${shape.layer}-${u}.png`, () => unitStrip(source, u));
+      }
     }
   },
 });

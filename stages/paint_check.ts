@@ -6,7 +6,6 @@
  * inside and outside the region are counted, against the unedited image.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { batches } from "../data/open.ts";
 import { checkLayers, readModelBytes } from "../onnx/model.ts";
@@ -98,7 +97,7 @@ export default defineStage({
     await painter.release();
     await seg.release();
     if (examples.length) {
-      await Deno.writeFile(join(ctx.outDir, "examples.png"), gridPng(examples, size));
+      await ctx.figure("examples.png", () => gridPng(examples, size));
     }
   },
 });

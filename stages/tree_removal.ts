@@ -6,7 +6,6 @@
  * every object class's pixels counted per image, against the unedited (n = 0).
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import type { Progress } from "../engine/progress.ts";
@@ -87,7 +86,7 @@ export default defineStage({
     }
     bar?.done();
     if (examples.length) {
-      await Deno.writeFile(join(ctx.outDir, "examples.png"), beforeAfterPng(examples, size));
+      await ctx.figure("examples.png", () => beforeAfterPng(examples, size));
     }
   },
 });

@@ -216,3 +216,14 @@ Deno.test("a run with --only keeps the other stages' last results: gc removes no
   const plan = await runCli(toy(store, "--dry-run"));
   assertMatch(plan.stdout, /0 of 4 stage\(s\) would run/);
 });
+
+Deno.test("a figure that fails to draw is logged and left out; the stage's tables are published", async () => {
+  const store = await tempDir();
+  const r = await runCli(toy(store, "--json", "--set", "squares.figureFails=true"));
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /squares: figure plot\.png not drawn: the plot was told to fail/);
+  assert(executedNodes(r.stdout).includes("squares"));
+  const [dir] = await published(store, "squares");
+  const files = await Array.fromAsync(Deno.readDir(join(store, "objects", "squares", dir)));
+  assertEquals(files.map((f) => f.name).sort(), ["manifest.json", "note.txt", "squares.parquet"]);
+});
