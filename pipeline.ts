@@ -48,12 +48,17 @@ export default function pipeline(config: RunConfig): Pipeline {
   const userVal = config.data.val;
   const val = userVal
     ? p.add("images-val", importImages, {
-      params: { folder: userVal.folder, labels: userVal.labels, size: userVal.size },
+      params: {
+        folder: userVal.folder,
+        labels: userVal.labels,
+        size: userVal.size,
+        ...(userVal.labels === "list" && { list: userVal.list, names: userVal.names }),
+      },
     })
     : world("val");
 
   // Images without labels can be dissected, but not scored by class.
-  const labeled = !userVal || userVal.labels === "subfolders";
+  const labeled = !userVal || userVal.labels !== "none";
 
   // The classifier (VGG-16 on Places365 in the paper; the zoo's VGG-16-shaped
   // net trained on world scenes here). M1: it works on held-out data.

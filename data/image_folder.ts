@@ -83,3 +83,78 @@ async function walk(dir: string, out: string[]): Promise<void> {
     else if (e.isFile && IMAGE_FILE.test(e.name)) out.push(p);
   }
 }
+
+/**
+ * Class names from a file: one name per line (index = line), or lines
+ * "name index" as Places365's categories_places365.txt has them. Blank lines
+ * are skipped; every index must be given once, from 0 up.
+ */
+export async function readClassNames(path: string): Promise<string[]> {
+  const lines = (await readText(path)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const indexed = lines.map((l) => /^(\S+)\s+(\d+)$/.exec(l));
+  if (!indexed.every((m) => m)) return lines;
+  const names: string[] = [];
+  for (const m of indexed) {
+    const i = Number(m![2]);
+    if (names[i] !== undefined) {
+      throw new DissectError("DATA", `${path}: class index ${i} is given twice`);
+    }
+    names[i] = m![1];
+  }
+  const hole = names.findIndex((n) => n === undefined);
+  if (hole >= 0 || names.length !== lines.length) {
+    throw new DissectError(
+      "DATA",
+      `${path}: class index ${hole >= 0 ? hole : names.length} is missing`,
+    );
+  }
+  return names;
+}
+
+/**
+ * The images a list file names, in its order: lines "relative/path index"
+ * (Places365's places365_val.txt), paths under `root`, indices into `names`.
+ */
+export async function readImageList(
+  root: string,
+  listPath: string,
+  names: readonly string[],
+): Promise<FolderImage[]> {
+  const lines = (await readText(listPath)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) throw new DissectError("DATA", `${listPath}: lists no images`);
+  return lines.map((line, n) => {
+    const m = /^(.+?)\s+(\d+)$/.exec(line);
+    if (!m) {
+      throw new DissectError(
+        "DATA",
+        `${listPath}, line ${n + 1}: "${line}" is not "path class-index"`,
+      );
+    }
+    const label = Number(m[2]);
+    if (label >= names.length) {
+      throw new DissectError(
+        "DATA",
+        `${listPath}, line ${n + 1}: class ${label}, but the class names have ${names.length}`,
+      );
+    }
+    return { path: join(root, m[1]), relative: m[1], label };
+  });
+}
+
+/** A listed data set: the class names and the images a list file names. */
+export async function listedImages(
+  root: string,
+  listPath: string,
+  namesPath: string,
+): Promise<{ images: FolderImage[]; labels: string[] }> {
+  const labels = await readClassNames(namesPath);
+  return { images: await readImageList(root, listPath, labels), labels };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new DissectError("INPUT_FILE", `cannot read ${path}: ${(e as Error).message}`);
+  }
+}

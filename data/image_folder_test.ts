@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { encodePng } from "./png.ts";
-import { decodeImage, listImageFolder } from "./image_folder.ts";
+import { decodeImage, listImageFolder, readClassNames, readImageList } from "./image_folder.ts";
 
 /** A w x h PNG of one colour. */
 const png = (w: number, h: number, rgb: [number, number, number]) =>
@@ -65,5 +65,45 @@ Deno.test("images decode to size x size RGB, center-cropped; a corrupt file is n
   await assertRejects(
     () => decodeImage(join(root, "bad.png"), 4),
     (e) => assertEquals(e.message.startsWith(`cannot decode image ${join(root, "bad.png")}`), true),
+  );
+});
+
+Deno.test("class names: one per line, or 'name index' lines in any order; gaps and repeats refused", async () => {
+  const root = await folder({
+    "plain.txt": "beach\nforest\n\n",
+    "places.txt": "/f/forest 1\n/b/beach 0\n",
+    "gap.txt": "a 0\nb 2\n",
+    "twice.txt": "a 0\nb 0\n",
+  });
+  assertEquals(await readClassNames(join(root, "plain.txt")), ["beach", "forest"]);
+  assertEquals(await readClassNames(join(root, "places.txt")), ["/b/beach", "/f/forest"]);
+  await assertRejects(
+    () => readClassNames(join(root, "gap.txt")),
+    (e) => assertEquals(e.message, `${join(root, "gap.txt")}: class index 1 is missing`),
+  );
+  await assertRejects(
+    () => readClassNames(join(root, "twice.txt")),
+    (e) => assertEquals(e.message, `${join(root, "twice.txt")}: class index 0 is given twice`),
+  );
+});
+
+Deno.test("an image list: paths under the folder in the list's order; bad lines and classes named", async () => {
+  const root = await folder({
+    "val.txt": "b/2.png 1\na/1.png 0\n",
+    "bad.txt": "a/1.png\n",
+    "far.txt": "a/1.png 5\n",
+  });
+  const images = await readImageList(root, join(root, "val.txt"), ["x", "y"]);
+  assertEquals(images.map((i) => [i.relative, i.label, i.path]), [
+    ["b/2.png", 1, join(root, "b/2.png")],
+    ["a/1.png", 0, join(root, "a/1.png")],
+  ]);
+  await assertRejects(
+    () => readImageList(root, join(root, "bad.txt"), ["x"]),
+    (e) => assertMatch(e.message, /bad\.txt, line 1: "a\/1\.png" is not "path class-index"/),
+  );
+  await assertRejects(
+    () => readImageList(root, join(root, "far.txt"), ["x", "y"]),
+    (e) => assertMatch(e.message, /far\.txt, line 1: class 5, but the class names have 2/),
   );
 });

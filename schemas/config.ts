@@ -33,10 +33,19 @@ export const ModelRef = z.strictObject({
 export const ImageFolder = z.strictObject({
   /** A folder of images (png, jpeg, webp, ...), searched recursively. */
   folder: z.string().min(1),
-  /** "subfolders": each image is labeled by its top folder's name (must match the classifier's labels). */
-  labels: z.enum(["subfolders", "none"]).default("none"),
+  /**
+   * "subfolders": each image is labeled by its top folder's name; "list": by a
+   * list file (`list`, lines "path class-index") into class names (`names`).
+   * Labels must match the classifier's by name.
+   */
+  labels: z.enum(["subfolders", "none", "list"]).default("none"),
+  list: z.string().min(1).optional(),
+  names: z.string().min(1).optional(),
   /** Images are resized (center crop) to size x size. */
   size: z.int().min(16).max(1024).default(64),
+}).refine((d) => d.labels !== "list" || (d.list && d.names), {
+  message: 'labels "list" needs both "list" and "names" files',
+  path: ["labels"],
 });
 
 /** The 13 convolutional layers of VGG-16, as the paper names them. */

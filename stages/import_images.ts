@@ -3,12 +3,14 @@
  * same split format the world renders (without ground truth), so every
  * downstream stage reads it the same way. Images are decoded with sharp,
  * resized to size x size (center crop) and stored as RGB. With
- * labels = "subfolders", each image's label is the name of its folder.
+ * labels = "subfolders", each image's label is the name of its folder; with
+ * labels = "list", a list file names the images and their class indices
+ * into a file of class names (Places365's own format).
  */
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { SplitWriter } from "../data/split_format.ts";
-import { decodeImage, listImageFolder } from "../data/image_folder.ts";
+import { decodeImage, listedImages, listImageFolder } from "../data/image_folder.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -17,8 +19,15 @@ export default defineStage({
   params: z.object({
     folder: z.string().min(1),
     size: z.int().min(16).max(1024).default(64),
-    labels: z.enum(["subfolders", "none"]).default("none"),
-  }),
+    labels: z.enum(["subfolders", "none", "list"]).default("none"),
+    /** With labels "list": a file of lines "relative/path class-index" (Places365's val list). */
+    list: z.string().min(1).optional(),
+    /** With labels "list": the class names, one per line or "name index" per line. */
+    names: z.string().min(1).optional(),
+  }).refine(
+    (p) => p.labels !== "list" || (p.list && p.names),
+    'labels "list" needs both "list" and "names" files',
+  ),
   inputs: [],
   tables: {
     items: {
@@ -28,14 +37,15 @@ export default defineStage({
       label_name: "VARCHAR",
     },
   },
-  files: (p) => ({ folder: p.folder }),
+  files: (p) => ({
+    folder: p.folder,
+    ...(p.labels === "list" && { list: p.list!, names: p.names! }),
+  }),
   async run(ctx) {
     const { size } = ctx.params;
-    const { images, labels } = await listImageFolder(
-      ctx.files.folder,
-      ctx.params.labels,
-      ctx.params.folder,
-    );
+    const { images, labels } = ctx.params.labels === "list"
+      ? await listedImages(ctx.files.folder, ctx.files.list, ctx.files.names)
+      : await listImageFolder(ctx.files.folder, ctx.params.labels, ctx.params.folder);
     const writer = new SplitWriter(ctx.outDir, {
       split: "imported",
       height: size,

@@ -77,3 +77,58 @@ Deno.test("a corrupt image or an empty folder is an error naming it", async () =
   assertEquals(none.code, 2);
   assertMatch(none.stderr, /folder is empty/);
 });
+
+Deno.test("a Places365-style file list and class-name file label a flat folder of images", async () => {
+  const dir = await tempDir();
+  const scenes = join(dir, "scenes");
+  await folderOfScenes(scenes, ["beach", "kitchen"], 3);
+  // Flatten into one folder, listed as Places365 lists its val images: "file class-index".
+  const flat = join(dir, "val_256");
+  await Deno.mkdir(flat);
+  const lines: string[] = [];
+  for (const [index, name] of ["kitchen", "beach"].entries()) {
+    for (let k = 0; k < 3; k++) {
+      await Deno.copyFile(join(scenes, name, `${k}.png`), join(flat, `${name}_${k}.png`));
+      lines.push(`${name}_${k}.png ${index}`);
+    }
+  }
+  await Deno.writeTextFile(join(dir, "val.txt"), lines.reverse().join("\n") + "\n");
+  await Deno.writeTextFile(join(dir, "categories.txt"), "kitchen 0\nbeach 1\n");
+  const path = join(dir, "config.json");
+  const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+  const val = {
+    folder: flat,
+    labels: "list",
+    list: join(dir, "val.txt"),
+    names: join(dir, "categories.txt"),
+  };
+  await Deno.writeTextFile(path, JSON.stringify({ ...smoke, name: "listed", data: { val } }));
+  const store = join(dir, "store");
+  const r = await runCli([
+    "reproduce",
+    "--config",
+    path,
+    "--store",
+    store,
+    "--only",
+    "classify-val",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const items = await catalogRows<{ path: string; label_name: string }>(
+    store,
+    "SELECT path, label_name FROM images_val__items ORDER BY image",
+  );
+  assertEquals(
+    items.map((i) => [i.path, i.label_name]),
+    lines.map((l) => {
+      const [file, index] = l.split(" ");
+      return [file, ["kitchen", "beach"][Number(index)]];
+    }),
+  );
+  const preds = await catalogRows<{ name: string; n: number }>(
+    store,
+    `SELECT c.name, count(*) AS n FROM classify_val__predictions p
+     JOIN classify_val__classes c ON c.label = p.label GROUP BY ALL ORDER BY c.name`,
+  );
+  assertEquals(preds, [{ name: "beach", n: 3 }, { name: "kitchen", n: 3 }]);
+});
