@@ -8,6 +8,8 @@ import { runCli, tempDir } from "./helpers.ts";
 import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import { parseClaims } from "../reports/claims_table.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
+import { figureHtml } from "../reports/figures.ts";
+import { page as htmlPage } from "../reports/html.ts";
 
 Deno.test({
   name: "report pages load offline with no console errors and draw their figures",
@@ -46,6 +48,29 @@ Deno.test({
         const canvases = await page.$$eval("figure.plot canvas", (c) => c.length);
         assertEquals(canvases, figures, `every figure of ${claim.id} is drawn`);
       }
+      // A bar chart with a negative value draws that bar below the zero line.
+      const scratch = await tempDir();
+      await Deno.symlink(join(store, "report", "assets"), join(scratch, "assets"));
+      const bars = figureHtml({
+        kind: "bars",
+        title: "signed",
+        xLabel: "concept",
+        yLabel: "change",
+        x: [0, 1, 2],
+        xNames: ["tree", "door", "sky"],
+        series: [{ label: "change", values: [0.4, -0.3, 0.1] }],
+      });
+      await Deno.writeTextFile(join(scratch, "bars.html"), htmlPage("bars", bars));
+      await page.goto(`file://${join(scratch, "bars.html")}`);
+      await page.waitForLoadState("load");
+      const placed = await page.$eval("figure.plot", (f) => {
+        const u = (f as unknown as {
+          plot: { scales: { y: { min: number } }; valToPos(v: number, s: string): number };
+        }).plot;
+        return { min: u.scales.y.min, zero: u.valToPos(0, "y"), neg: u.valToPos(-0.3, "y") };
+      });
+      assert(placed.min <= -0.3, `the y range reaches the negative bar: ${placed.min}`);
+      assert(placed.neg > placed.zero, "the negative bar lies below the zero line");
       assertEquals(errors, []);
       assertEquals(requests.filter((u) => !u.startsWith("file://")), [], "no network requests");
     } finally {

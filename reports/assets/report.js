@@ -23,8 +23,15 @@
         x: spec.kind === "bars"
           ? { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }
           : { time: false },
-        // Bars grow from zero; lines and points use the data's own range.
-        y: spec.kind === "bars" ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } : {},
+        // Bars grow from zero, up or down; lines and points use the data's own range.
+        y: spec.kind === "bars"
+          ? {
+            range: (_u, min, max) => [
+              min < 0 ? min * 1.05 : 0,
+              max > 0 ? max * 1.05 : min < 0 ? 0 : 1,
+            ],
+          }
+          : {},
       },
       axes: [
         {
@@ -50,6 +57,7 @@
     const data = [order.map((i) => spec.x[i])].concat(
       spec.series.map((s) => order.map((i) => s.values[i])),
     );
-    new uPlot(opts, data, area);
+    // Kept on the figure, so that a test can ask the chart where it drew.
+    fig.plot = new uPlot(opts, data, area);
   }
 })();
