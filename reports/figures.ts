@@ -13,7 +13,8 @@ export interface Figure {
   /** x values (numbers); `xNames` labels them when they are categories. */
   x: number[];
   xNames?: string[];
-  series: { label: string; values: (number | null)[] }[];
+  /** `line`: drawn as a line even in a points chart (a threshold across a scatter). */
+  series: { label: string; values: (number | null)[]; line?: boolean }[];
 }
 
 /** The HTML (and data) of a chart. */

@@ -60,7 +60,19 @@ Deno.test({
         xNames: ["tree", "door", "sky"],
         series: [{ label: "change", values: [0.4, -0.3, 0.1] }],
       });
-      await Deno.writeTextFile(join(scratch, "bars.html"), htmlPage("bars", bars));
+      // And a threshold across a scatter (C3, C9) is a line, not a dot per image.
+      const strip = figureHtml({
+        kind: "points",
+        title: "peaks",
+        xLabel: "present",
+        yLabel: "peak",
+        x: [0, 0.1, 1, 1.1],
+        series: [
+          { label: "peak", values: [0.2, 0.3, 0.8, 0.9] },
+          { label: "threshold", values: [0.5, 0.5, 0.5, 0.5], line: true },
+        ],
+      });
+      await Deno.writeTextFile(join(scratch, "bars.html"), htmlPage("bars", bars + strip));
       await page.goto(`file://${join(scratch, "bars.html")}`);
       await page.waitForLoadState("load");
       const placed = await page.$eval("figure.plot", (f) => {
@@ -71,6 +83,14 @@ Deno.test({
       });
       assert(placed.min <= -0.3, `the y range reaches the negative bar: ${placed.min}`);
       assert(placed.neg > placed.zero, "the negative bar lies below the zero line");
+      const drawn = await page.$$eval("figure.plot", (fs) =>
+        fs.map((f) => {
+          const u = (f as unknown as {
+            plot: { series: { width: number; points: { show: unknown } }[] };
+          }).plot;
+          return u.series.slice(1).map((s) => s.width);
+        }));
+      assertEquals(drawn[1], [0, 2], "peaks as dots, the threshold as a line");
       assertEquals(errors, []);
       assertEquals(requests.filter((u) => !u.startsWith("file://")), [], "no network requests");
     } finally {

@@ -46,9 +46,9 @@
         label: s.label,
         stroke: palette[i % palette.length],
         fill: spec.kind === "bars" ? palette[i % palette.length] + "aa" : undefined,
-        width: spec.kind === "points" ? 0 : 2,
+        width: spec.kind === "points" && !s.line ? 0 : 2,
         paths: barsFor(i),
-        points: { show: spec.kind === "points", size: 6 },
+        points: { show: spec.kind === "points" && !s.line, size: 6 },
       }))),
     };
     if (names) opts.axes[0].splits = () => spec.x;

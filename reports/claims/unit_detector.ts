@@ -63,7 +63,7 @@ export async function peakStrip(
     x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
     series: [
       { label: "peak activation", values: peaks.map((p) => p.peak) },
-      { label: "threshold", values: peaks.map(() => o.threshold) },
+      { label: "threshold", values: peaks.map(() => o.threshold), line: true },
     ],
   };
 }
