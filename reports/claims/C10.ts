@@ -15,6 +15,10 @@ const PIXELS = "tree_removal__pixels";
 const K = 20;
 
 /** The measure of claim C10 (rule above). */
+
+/** Objects below this share of the unedited pixels are neither judged nor charted. */
+const MIN_SHARE = 0.01;
+
 export const C10: ClaimMeasure = {
   id: "C10",
   thresholds: "gan",
@@ -51,7 +55,7 @@ export const C10: ClaimMeasure = {
        FROM t b CROSS JOIN total LEFT JOIN t a ON a.object = b.object AND a.n = ${k}
        WHERE b.n = 0 AND b.object <> 'tree' ORDER BY share DESC`,
     );
-    const big = others.filter((o) => o.share >= 0.01);
+    const big = others.filter((o) => o.share >= MIN_SHARE);
     const worst = big.reduce((m, o) => (o.kept < m.kept ? o : m), {
       object: "(none)",
       share: 0,
@@ -74,7 +78,8 @@ export const C10: ClaimMeasure = {
       values: [
         tree,
         await q.value(
-          `least kept other object (>= 1% of pixels): ${worst.object}, fraction of its pixels kept`,
+          `least kept other object (>= ${100 * MIN_SHARE}% of pixels): ${worst.object}, ` +
+            "fraction of its pixels kept",
           `SELECT ${worst.kept} AS value`,
         ),
       ],
@@ -98,12 +103,15 @@ export const C10: ClaimMeasure = {
         series: [{ label: "tree pixels", values: curve.map((c) => c.px / curve[0].px) }],
       }, {
         kind: "bars",
-        title: `Pixels kept by every other object with the top ${k} tree units removed`,
+        // The objects the rule judges: a fraction of a handful of pixels says nothing.
+        title: `Pixels kept by every other object of at least ${
+          100 * MIN_SHARE
+        }% of the unedited pixels, with the top ${k} tree units removed`,
         xLabel: "object",
         yLabel: "fraction kept",
-        x: others.map((_, i) => i),
-        xNames: others.map((o) => o.object),
-        series: [{ label: "kept", values: others.map((o) => o.kept) }],
+        x: big.map((_, i) => i),
+        xNames: big.map((o) => o.object),
+        series: [{ label: "kept", values: big.map((o) => o.kept) }],
       }],
       extraHtml: await artifactImage(
         ctx,
