@@ -83,33 +83,18 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       const dest = await store.quarantine(stage, key, reason);
       log(`damaged: ${node} (${stage}/${key.slice(0, 12)}): ${reason}; moved to ${dest}`);
     };
-    const addClosure = (id: string) => {
-      const before = selected.size;
-      for (const up of pipeline.closure(id)) selected.add(up);
-      return selected.size > before;
-    };
     // A table the catalog cannot open is damaged too: moved aside, then planned and run again, once.
     for (let attempt = 0;; attempt++) {
       const planned = await planSession(session, opts.verify);
       if (attempt === 0) await preflight(session, planned, selected, force);
-      // Until nothing changes: what a stage about to run reads is rehashed (as --verify does for
-      // everything); a damaged artifact is moved aside and rebuilt, even when --only leaves its
-      // node out, and then what it reads is checked in turn; so is a node --only leaves out whose
-      // last artifact is gone, since the record must not name it.
-      for (let changed = true; changed;) {
-        changed = false;
-        for (const p of planned.filter((p) => p.damaged && !moved.has(`${p.stage}/${p.key}`))) {
-          await quarantine(p.id, p.stage, p.key, p.damaged!);
-          changed = addClosure(p.id) || changed;
-        }
-        for (const n of session.previous?.nodes ?? []) {
-          if (selected.has(n.node) || !pipeline.nodes.has(n.node)) continue;
-          if (n.status !== "executed" && n.status !== "cached") continue;
-          if ((await store.inspect(n.stage, n.key)).state === "ok") continue;
-          changed = addClosure(n.node) || changed;
-        }
-        if (!opts.verify && await verifyInputs(session, planned, selected, force)) changed = true;
-      }
+      await settleDamage(session, planned, {
+        selected,
+        force,
+        moved,
+        quarantine,
+        checked: new Set(),
+        rehashInputs: !opts.verify, // --verify has rehashed everything already
+      });
       const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
       const results = await execute(pipeline, planned, store, {
         selected,
@@ -160,26 +145,65 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
 }
 
 /**
+ * Until nothing changes: a damaged artifact is moved aside and its node (and
+ * what it needs) selected, to be rebuilt even when --only leaves it out; so
+ * is a node --only leaves out whose last artifact is gone, since the record
+ * must not name it; and the reused artifacts that the nodes about to run read
+ * are rehashed, so that damage is traced to its root.
+ */
+async function settleDamage(
+  session: Session,
+  planned: PlannedNode[],
+  s: {
+    selected: Set<string>;
+    force: Set<string>;
+    moved: Set<string>;
+    quarantine(node: string, stage: string, key: string, reason: string): Promise<void>;
+    /** Inputs rehashed so far, each once. */
+    checked: Set<string>;
+    rehashInputs: boolean;
+  },
+): Promise<void> {
+  const { pipeline, store } = session;
+  const select = (id: string) => {
+    const before = s.selected.size;
+    for (const up of pipeline.closure(id)) s.selected.add(up);
+    return s.selected.size > before;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const p of planned.filter((p) => p.damaged && !s.moved.has(`${p.stage}/${p.key}`))) {
+      await s.quarantine(p.id, p.stage, p.key, p.damaged!);
+      changed = select(p.id) || changed;
+    }
+    for (const n of session.previous?.nodes ?? []) {
+      if (s.selected.has(n.node) || !pipeline.nodes.has(n.node)) continue;
+      if (n.status !== "executed" && n.status !== "cached") continue;
+      if ((await store.inspect(n.stage, n.key)).state === "ok") continue;
+      changed = select(n.node) || changed;
+    }
+    if (s.rehashInputs && await verifyInputs(session, planned, s)) changed = true;
+  }
+}
+
+/**
  * Rehashes the reused artifacts that the nodes about to run read, each once:
  * a stage must not compute from an input damaged in place. A damaged one is
- * marked so, to be moved aside and rebuilt before its readers run.
+ * marked so; whether any was is returned.
  */
 async function verifyInputs(
   session: Session,
   planned: PlannedNode[],
-  selected: Set<string>,
-  force: Set<string>,
+  s: { selected: Set<string>; force: Set<string>; checked: Set<string> },
 ): Promise<boolean> {
   const byId = new Map(planned.map((p) => [p.id, p]));
-  const checked = verified.get(planned) ?? new Set<string>();
-  verified.set(planned, checked);
   let marked = false;
   for (const p of planned) {
-    if (!selected.has(p.id) || (p.fresh && !force.has(p.id))) continue;
+    if (!s.selected.has(p.id) || (p.fresh && !s.force.has(p.id))) continue;
     for (const up of Object.values(session.pipeline.get(p.id).inputs)) {
       const input = byId.get(up)!;
-      if (!input.fresh || checked.has(input.id)) continue;
-      checked.add(input.id);
+      if (!input.fresh || s.checked.has(input.id)) continue;
+      s.checked.add(input.id);
       const found = await session.store.inspect(input.stage, input.key, true);
       if (found.state === "ok") continue;
       input.fresh = false;
@@ -190,9 +214,6 @@ async function verifyInputs(
   }
   return marked;
 }
-
-/** The inputs already rehashed for a plan, so that repeated passes hash each once. */
-const verified = new WeakMap<PlannedNode[], Set<string>>();
 
 /** Runs the preflight checks of every node the run would execute, before any of them runs. */
 async function preflight(

@@ -14,7 +14,7 @@ import { cellPixels, countInRegion, outlineRegion, regionCells, strokeCells } fr
 import { applyEdits, Painter } from "./painter.ts";
 import { buildPalette, type PaletteConcept } from "./palette.ts";
 import { LIMITS } from "./request.ts";
-import { loadStatic, paintHandler } from "./server.ts";
+import { loadStatic, paintHandler, type ServerLimits } from "./server.ts";
 
 const PALETTE: PaletteConcept[] = [
   {
@@ -25,6 +25,17 @@ const PALETTE: PaletteConcept[] = [
   },
   { name: "sky", category: "object", area: 50, units: [{ unit: 2, iou: 0.3, threshold: 6 }] },
 ];
+
+/** The paint handler over a painter, logging into `logged`, with the server's limits or `limits`. */
+async function toyHandler(painter: Painter, logged: string[] = [], limits?: ServerLimits) {
+  return paintHandler(
+    painter,
+    { layer: "layer1", run: { config: "toy", runId: "r" } },
+    await loadStatic(),
+    (m) => logged.push(m),
+    limits,
+  );
+}
 
 async function openToy(boost = 1): Promise<Painter> {
   const dir = await Deno.makeTempDir({ prefix: "dissect-paint-" });
@@ -110,12 +121,7 @@ Deno.test("painting changes the image exactly under the stroke's cells", async (
 Deno.test("the server answers bad requests with a JSON error and keeps painting", async () => {
   const painter = await openToy();
   const logged: string[] = [];
-  const handler = paintHandler(
-    painter,
-    { layer: "layer1", run: { config: "toy", runId: "r" } },
-    await loadStatic(),
-    (m) => logged.push(m),
-  );
+  const handler = await toyHandler(painter, logged);
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>
     handler(
       new Request("http://x/api/paint", {
@@ -205,13 +211,7 @@ Deno.test("a class is counted inside and outside the region; the outline hugs it
 Deno.test("the server reads bodies with a deadline, answers HEAD, bounds work and queues", async () => {
   const painter = await openToy();
   const logged: string[] = [];
-  const handler = paintHandler(
-    painter,
-    { layer: "layer1", run: { config: "toy", runId: "r" } },
-    await loadStatic(),
-    (m) => logged.push(m),
-    { bodyMs: 300, queue: 1 },
-  );
+  const handler = await toyHandler(painter, logged, { bodyMs: 300, queue: 1 });
   const post = (body: BodyInit) =>
     handler(
       new Request("http://x/api/paint", {
@@ -288,13 +288,7 @@ Deno.test("over TCP, a request that declares a length and sends less is answered
   // Deno.serve keeps the connection itself (it offers no way to close one); what matters is
   // that the handler answers, frees its slot and cancels the body at the deadline.
   const painter = await openToy();
-  const handler = paintHandler(
-    painter,
-    { layer: "layer1", run: { config: "toy", runId: "r" } },
-    await loadStatic(),
-    () => {},
-    { bodyMs: 300, queue: 4 },
-  );
+  const handler = await toyHandler(painter, [], { bodyMs: 300, queue: 4 });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
   const conn = await Deno.connect({ port: server.addr.port, hostname: "127.0.0.1" });
   try {

@@ -4,16 +4,16 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { cliCommand, executedNodes, runCli, tempDir, TOY_PIPELINE } from "./helpers.ts";
-
-const toy = (store: string, ...args: string[]) => [
-  "reproduce",
-  "--pipeline",
+import {
+  cliCommand,
+  executedNodes,
+  runCli,
+  tempDir,
   TOY_PIPELINE,
-  "--store",
-  store,
-  ...args,
-];
+  toyReproduce,
+} from "./helpers.ts";
+
+const toy = toyReproduce;
 
 /** Wait until a stage's temporary run folder appears: the stage is running. */
 async function waitForTmp(store: string, prefix: string): Promise<void> {

@@ -4,6 +4,11 @@ import { PROJECT_ROOT } from "../engine/paths.ts";
 
 export const TOY_PIPELINE = join(PROJECT_ROOT, "tests/fixtures/toy/pipeline.ts");
 
+/** The CLI arguments of a reproduce of the toy pipeline on `store`, then `args`. */
+export function toyReproduce(store: string, ...args: string[]): string[] {
+  return ["reproduce", "--pipeline", TOY_PIPELINE, "--store", store, ...args];
+}
+
 export interface CliResult {
   code: number;
   stdout: string;

@@ -8,17 +8,10 @@
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { executedNodes, runCli, tempDir, TOY_PIPELINE } from "./helpers.ts";
+import { executedNodes, runCli, tempDir, TOY_PIPELINE, toyReproduce } from "./helpers.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
 
-const toy = (store: string, ...args: string[]) => [
-  "reproduce",
-  "--pipeline",
-  TOY_PIPELINE,
-  "--store",
-  store,
-  ...args,
-];
+const toy = toyReproduce;
 
 /** The one artifact folder of a stage in a store (the toy's stages have one each per run). */
 async function artifactOf(store: string, stage: string): Promise<string> {
@@ -208,27 +201,29 @@ Deno.test({
   },
 });
 
-Deno.test("a lock naming a live process of another start time (a reused pid) is taken over", async () => {
-  const { store } = await coldStore();
+/** Runs a toy reproduce on a store whose lock names a live `sleep` process, with `lock` fields over it. */
+async function runOverPlantedLock(store: string, lock: Record<string, unknown>) {
   const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
   try {
     await Deno.writeTextFile(
       join(store, "lock"),
-      JSON.stringify({
-        pid: sleeper.pid,
-        host: hostname(),
-        started: new Date().toISOString(),
-        command: "reproduce before a restart",
-        startTicks: "1",
-      }),
+      JSON.stringify({ pid: sleeper.pid, host: hostname(), command: "reproduce", ...lock }),
     );
-    const r = await runCli(toy(store));
-    assertEquals(r.code, 0, r.stderr);
-    assertMatch(r.stderr, new RegExp(`taking over a stale lock .*pid ${sleeper.pid} is another`));
+    return { pid: sleeper.pid, ...(await runCli(toy(store))) };
   } finally {
     sleeper.kill();
     await sleeper.status;
   }
+}
+
+Deno.test("a lock naming a live process of another start time (a reused pid) is taken over", async () => {
+  const { store } = await coldStore();
+  const r = await runOverPlantedLock(store, {
+    started: new Date().toISOString(),
+    startTicks: "1",
+  });
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, new RegExp(`taking over a stale lock .*pid ${r.pid} is another`));
 });
 
 Deno.test("gc removes catalog temp files and quarantined artifacts older than the latest run", async () => {
@@ -358,24 +353,9 @@ Deno.test("damaged bookkeeping (run records, digest cache) is no crash; a store 
 
 Deno.test("a lock of an older dissect (no start time) naming a process younger than it is taken over", async () => {
   const { store } = await coldStore();
-  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
-  try {
-    await Deno.writeTextFile(
-      join(store, "lock"),
-      JSON.stringify({
-        pid: sleeper.pid,
-        host: hostname(),
-        started: "2020-01-01T00:00:00.000Z",
-        command: "reproduce",
-      }),
-    );
-    const r = await runCli(toy(store));
-    assertEquals(r.code, 0, r.stderr);
-    assertMatch(r.stderr, /taking over a stale lock/);
-  } finally {
-    sleeper.kill();
-    await sleeper.status;
-  }
+  const r = await runOverPlantedLock(store, { started: "2020-01-01T00:00:00.000Z" });
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /taking over a stale lock/);
 });
 
 Deno.test("damage in a chain is found to its root: an input of a rebuilt stage is rehashed too", async () => {
