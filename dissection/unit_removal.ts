@@ -47,17 +47,14 @@ export function objectPixelRows(
   for (const [s, step] of steps.entries()) {
     for (let i = 0; i < n; i++) {
       counts.fill(0);
-      const o = (s * n + i) * px;
-      for (let q = 0; q < px; q++) counts[object[o + q]]++;
-      // In order of first appearance, as the pixels are scanned.
+      // Classes in order of first appearance, as the pixels are scanned.
       const seen: number[] = [];
-      for (let q = 0; q < px; q++) {
-        const cls = object[o + q];
-        if (counts[cls] > 0) seen.push(cls), (counts[cls] = -counts[cls]);
+      for (let q = (s * n + i) * px, end = q + px; q < end; q++) {
+        if (counts[object[q]]++ === 0) seen.push(object[q]);
       }
       for (const cls of seen) {
         if (cls === 0) continue;
-        rows.push({ n: step, image: start + i, object: labels[cls], pixels: -counts[cls] });
+        rows.push({ n: step, image: start + i, object: labels[cls], pixels: counts[cls] });
       }
     }
   }
