@@ -153,6 +153,13 @@ export class TopQuantile {
       for (let u = 0; u < this.units; u++) {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
         if (grid) {
+          if (pass > 0) {
+            // A map whose every value lies below the floor (pass 1) or the bucket (pass 2)
+            // upsamples to values below it too: skipped whole, before loading.
+            let peak = values[start];
+            for (let k = start + 1; k < start + m; k++) if (values[k] > peak) peak = values[k];
+            if (grid.peakBound(peak) < this.#lowValue[u]) continue;
+          }
           grid.load(values, start);
           if (pass === 0) {
             // Non-finite values would hide below the floor: counted here, refused at the pass's end.
