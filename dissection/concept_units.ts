@@ -32,3 +32,16 @@ export async function unitsForConcept(
   }
   return rows;
 }
+
+/** How many units a layer has, from a dissection's `unit_labels` (one row per unit). */
+export async function layerWidth(dissection: ArtifactRef, layer: string): Promise<number> {
+  const [{ units }] = await queryRows<{ units: number }>(
+    `SELECT count(*)::INT AS units FROM read_parquet(${
+      sqlString(dissection.table("unit_labels"))
+    }) WHERE layer = ${sqlString(layer)}`,
+  );
+  if (!units) {
+    throw new DissectError("DATA", `${dissection.node} did not dissect layer "${layer}"`);
+  }
+  return units;
+}

@@ -14,6 +14,10 @@ import type { ColumnsOf } from "../engine/table_writer.ts";
 import type { CONCEPTS_TABLE } from "../dissection/concepts.ts";
 import type { UNIT_CONCEPT_TABLE } from "../dissection/unit_tables.ts";
 import type { THRESHOLDS_TABLE } from "../dissection/quantile.ts";
+import { scaledUnits, type UNIT_SCALES } from "../dissection/scaled_units.ts";
+import { layerWidth } from "../dissection/concept_units.ts";
+
+type UnitScale = typeof UNIT_SCALES[number];
 
 /** One unit of a palette concept and its threshold. */
 export interface PaletteUnit {
@@ -40,12 +44,18 @@ export interface PaletteOptions {
   layer: string;
   /** How many concepts, most frequent first. */
   concepts: number;
-  /** Units per concept (the paper uses 20). */
+  /** Units per concept (the paper uses 20 of layer4's 512). */
   units: number;
+  /**
+   * "layer": `units` is the paper's count for a 512-unit layer, scaled to the
+   * same share of this layer (scaled_units.ts); "absolute" (the default
+   * here): taken as given.
+   */
+  scale?: UnitScale;
 }
 
-/** The paper's palette sizes: 12 concepts shown, 20 units each. */
-export const PALETTE_DEFAULTS = { concepts: 12, units: 20 } as const;
+/** The paper's palette: 12 concepts shown, each its 20 units of 512, scaled to the layer. */
+export const PALETTE_DEFAULTS = { concepts: 12, units: 20, scale: "layer" } as const;
 
 /**
  * The palette: the concepts the segmenter finds most in generated images,
@@ -61,6 +71,9 @@ export async function buildPalette(
   const cs = `read_parquet(${sqlString(dissection.table("concepts"))})`;
   const th = `read_parquet(${sqlString(thresholds.table("thresholds"))})`;
   const layer = sqlString(opts.layer);
+  const units = opts.scale === "layer"
+    ? scaledUnits(opts.units, await layerWidth(dissection, opts.layer))
+    : opts.units;
   // Half-box parts ("tree-top") are derived from object masks: no one paints them.
   const halves = HALVES.map((h) => `o.name || '-${h}'`).join(", ");
   const rows = await queryRows<
@@ -88,7 +101,7 @@ export async function buildPalette(
      )
      SELECT r.name, r.category, r.area, r.unit, r.iou, t.threshold
      FROM ranked r LEFT JOIN ${th} t ON t.layer = ${layer} AND t.unit = r.unit
-     WHERE r.rank <= ${opts.units}
+     WHERE r.rank <= ${units}
      ORDER BY r.area DESC, r.name, r.rank`,
   );
   const palette = new Map<string, PaletteConcept>();

@@ -16,6 +16,8 @@ import {
 } from "./measure.ts";
 import { esc, page, table } from "./html.ts";
 import { type Figure, figureHtml } from "./figures.ts";
+import { OUTCOME_TEXT, OUTCOMES, PARTS_RULE, type Precondition } from "./verdict.ts";
+import { settingOfRun } from "./setting.ts";
 
 /** A claim and what its measure found, or why it was not measured. */
 export interface ClaimOutcome {
@@ -59,7 +61,7 @@ export async function measureClaims(
       out.push({ claim, measure, result });
     } catch (e) {
       if (e instanceof InsufficientData) {
-        const verdict = { outcome: "inconclusive" as const, detail: e.message };
+        const verdict = { outcome: "inconclusive" as const, detail: e.message, why: e.message };
         const values = measure.thresholds && available.has(`quantile-${measure.thresholds}`)
           ? [await thresholdDefinition(q, measure.thresholds)]
           : [];
@@ -125,7 +127,11 @@ export async function writeReport(
     );
     built.push(p);
   }
-  await Deno.writeTextFile(join(dir, "index.html"), indexPage(outcomes, refs, notes, built));
+  const setting = await settingOfRun(extra.q, inputs);
+  await Deno.writeTextFile(
+    join(dir, "index.html"),
+    indexPage(outcomes, refs, notes, built, setting),
+  );
   for (const o of outcomes) {
     await Deno.writeTextFile(join(dir, "claims", `${o.claim.id}.html`), claimPage(o, refs));
   }
@@ -154,10 +160,31 @@ export function valuesTable(values: Measured[]): string {
 function verdictBadge(o: ClaimOutcome): string {
   if (o.failed) return `<span class="verdict fails">measure failed</span>`;
   if (!o.result) return `<span class="verdict pending">not yet measured</span>`;
-  const v = o.result.verdict.outcome;
-  const cls = v === "holds" ? "holds" : v === "fails" ? "fails" : "inconclusive";
-  const text = v === "fails" ? "does not hold" : v;
-  return `<span class="verdict ${cls}">${text}</span>`;
+  return badge(o.result.verdict.outcome);
+}
+
+function badge(v: keyof typeof OUTCOME_TEXT): string {
+  return `<span class="verdict ${v}">${OUTCOME_TEXT[v]}</span>`;
+}
+
+/** One line of why a claim does not simply hold: the failing precondition or parts, or the numbers. */
+function whyLine(o: ClaimOutcome): string {
+  if (!o.result) return o.missing ?? "";
+  const v = o.result.verdict;
+  if (v.outcome === "holds") return "";
+  return v.why ?? v.detail;
+}
+
+/** The preconditions of a claim (or a part) as a table: what the test needs and what this run has. */
+function preconditionsTable(pre: readonly Precondition[]): string {
+  return `<table><thead><tr><th>the test needs</th><th>bar</th><th>this run</th><th>met</th>` +
+    `<th>why the paper's setting meets it</th></tr></thead><tbody>${
+      pre.map((p) =>
+        `<tr><td>${esc(p.need)}</td><td>${esc(p.bar)}</td><td>${esc(fmt(p.value.value))}</td><td>${
+          p.met ? "yes" : "<b>no</b>"
+        }</td><td>${esc(p.paper)}</td></tr>`
+      ).join("\n")
+    }</tbody></table>`;
 }
 
 function indexPage(
@@ -165,13 +192,20 @@ function indexPage(
   inputs: ArtifactRef[],
   notes: string[],
   pages: ExtraPage[],
+  setting: Measured[],
 ): string {
   const rows = outcomes.map((o) =>
     `<tr><td><a href="claims/${o.claim.id}.html">${esc(o.claim.id)}</a></td>` +
-    `<td>${esc(o.claim.figure)}</td><td>${esc(o.claim.statement)}</td><td>${
-      verdictBadge(o)
-    }</td></tr>`
+    `<td>${esc(o.claim.figure)}</td><td>${esc(o.claim.statement)}</td>` +
+    `<td>${esc(o.claim.paperNumbers)}</td><td>${esc(o.result?.verdict.detail ?? "")}</td>` +
+    `<td>${verdictBadge(o)}</td><td>${esc(whyLine(o))}</td></tr>`
   ).join("\n");
+  const totals = OUTCOMES.map((v) => {
+    const n = outcomes.filter((o) => o.result?.verdict.outcome === v).length;
+    return `${badge(v)} ${n}`;
+  });
+  const unmeasured = outcomes.filter((o) => !o.result).length;
+  if (unmeasured) totals.push(`<span class="verdict pending">not measured</span> ${unmeasured}`);
   const sorted = [...inputs].sort((a, b) => a.node.localeCompare(b.node));
   const rowsFig: Figure = {
     kind: "bars",
@@ -190,21 +224,36 @@ function indexPage(
     `<h1>Network dissection, claim by claim</h1>
 <p>Each claim of the paper gets a page with the paper's number, ours, a verdict by a rule
 fixed in code before the run, a figure, and the provenance of every number.</p>
-<table><thead><tr><th>claim</th><th>figure</th><th>the paper says</th><th>verdict</th></tr></thead>
+${settingBox(setting)}
+<p>${totals.join(" &nbsp; ")}</p>
+<table><thead><tr><th>claim</th><th>figure</th><th>the paper says</th><th>paper's numbers</th>` +
+      `<th>ours</th><th>verdict</th><th>why not "holds"</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${
-      pages.length
-        ? `<h2>More pages</h2><ul>${
-          pages.map((p) => `<li><a href="pages/${p.id}.html">${esc(p.title)}</a></li>`).join("")
-        }</ul>`
-        : ""
-    }
+        pages.length
+          ? `<h2>More pages</h2><ul>${
+            pages.map((p) => `<li><a href="pages/${p.id}.html">${esc(p.title)}</a></li>`).join("")
+          }</ul>`
+          : ""
+      }
 <h2>Artifacts of this run</h2>
 ${artifactTable(sorted)}
 ${sorted.length ? figureHtml(rowsFig) : ""}
 <h2>Definitions (from the paper's methods)</h2>
 <ul>${notes.map((n) => `<li>${esc(n)}</li>`).join("\n")}</ul>`,
   );
+}
+
+/** The setting of this run, so that no reader takes the synthetic world for the paper's. */
+function settingBox(setting: Measured[]): string {
+  if (!setting.length) return "";
+  return `<div class="setting"><p><b>This run's setting</b> (the paper's: VGG-16 on Places365, ` +
+    `224 px, 365 classes, 512 units at conv5_3; Progressive GANs with 512 units at layer4)</p>` +
+    `<ul>${
+      setting.map((m) => `<li>${esc(m.label)}: <b>${esc(fmt(m.value, m.unit))}</b></li>`).join("")
+    }</ul><details><summary>SQL of these numbers</summary>${
+      setting.map((m) => `<pre>${esc(m.sql)}</pre>`).join("")
+    }</details></div>`;
 }
 
 function artifactTable(inputs: ArtifactRef[]): string {
@@ -239,30 +288,68 @@ function claimPage(o: ClaimOutcome, inputs: ArtifactRef[]): string {
     );
   }
   const r = o.result;
+  const v = r.verdict;
+  const pre = r.preconditions?.length
+    ? `<h3>Preconditions</h3>
+<p>Conditions of the paper's own setting that a test of this claim needs. One unmet gives
+"not testable here"; the numbers above are shown either way.</p>
+${preconditionsTable(r.preconditions)}`
+    : "";
+  const parts = r.parts?.length
+    ? `<h3>Parts</h3>
+${
+      table(
+        ["part", "verdict", "numbers"],
+        r.parts.map((p) => [p.name, OUTCOME_TEXT[p.outcome], p.detail]),
+      )
+    }
+<p class="muted">Parts combine by: ${esc(PARTS_RULE)}.</p>`
+    : "";
   return page(
-    `${c.id}: ${r.verdict.outcome}`,
+    `${c.id}: ${OUTCOME_TEXT[v.outcome]}`,
     `${head}
 <h2>Ours</h2>
 ${valuesTable(r.values)}
 <h2>Verdict</h2>
-<p>${verdictBadge(o)} ${esc(r.verdict.detail)}</p>
+<p>${verdictBadge(o)} ${esc(v.detail)}</p>
+${v.why ? `<p><b>Why:</b> ${esc(v.why)}</p>` : ""}
+${
+      v.rule
+        ? `<p>The rule alone, applied to the measured numbers, says: ${
+          badge(v.rule)
+        } (not the verdict: a precondition is unmet).</p>`
+        : ""
+    }
+${r.margin ? `<p class="margin-note"><b>Close call:</b> ${esc(r.margin)}.</p>` : ""}
 <p><b>Rule</b> (fixed in <code>reports/claims/${esc(c.id)}.ts</code> before the run): ${
       esc(o.measure!.rule)
     }</p>
+${parts}
+${pre}
 <h2>Figure</h2>
 ${r.figures.map(figureHtml).join("\n")}
 ${r.extraHtml ?? ""}
 <h2>Provenance</h2>
-${provenance(r.values, usedInputs(r.values, inputs))}`,
+${provenance(pageValues(r), usedInputs(pageValues(r), inputs))}`,
     { root: ".." },
   );
+}
+
+/** Every number a claim page shows: its values and its preconditions' values, once each. */
+export function pageValues(r: ClaimResult): Measured[] {
+  const all = [...r.values, ...(r.preconditions ?? []).map((p) => p.value)];
+  return all.filter((v, i) => all.findIndex((w) => w.label === v.label && w.sql === v.sql) === i);
 }
 
 function provenance(values: Measured[], inputs: ArtifactRef[]): string {
   const sqls = values.map((v) =>
     `<details><summary>${esc(v.label)}: reads ${esc(v.tables.join(", "))}</summary><pre>${
       esc(v.sql)
-    }</pre>${v.ciMethod ? `<p class="muted">Interval: ${esc(v.ciMethod)}.</p>` : ""}</details>`
+    }</pre>${
+      v.computedBy
+        ? `<p class="muted">Computed in TypeScript from these rows by ${esc(v.computedBy)}.</p>`
+        : ""
+    }${v.ciMethod ? `<p class="muted">Interval: ${esc(v.ciMethod)}.</p>` : ""}</details>`
   ).join("\n");
   return `<p>Table names are views of <code>artifacts/catalog.duckdb</code>; each reads the Parquet file of the artifact below.</p>
 ${artifactTable(inputs)}

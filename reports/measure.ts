@@ -9,6 +9,9 @@ import type { ArtifactRef } from "../engine/stage.ts";
 import { connect, queryRows, sqlIdent, sqlString, viewName } from "../engine/duck.ts";
 import type { Figure } from "./figures.ts";
 import { bootstrapMean } from "../stats/bootstrap.ts";
+import type { Part, Precondition, Verdict } from "./verdict.ts";
+
+export type { Outcome } from "./verdict.ts";
 
 /** A number on a page, with its interval, the SQL that produced it and the tables it read. */
 export interface Measured {
@@ -25,10 +28,12 @@ export interface Measured {
   sql: string;
   /** Catalog views the SQL reads. */
   tables: string[];
+  /**
+   * Where the number is computed in TypeScript from the SQL's rows (a
+   * balanced accuracy, a bootstrap): the function and its file, unit-tested.
+   */
+  computedBy?: string;
 }
-
-/** A verdict. */
-export type Outcome = "holds" | "fails" | "inconclusive";
 
 /** Thrown by a measure when the run's data cannot answer (too few images of a kind): inconclusive. */
 export class InsufficientData extends Error {
@@ -38,7 +43,13 @@ export class InsufficientData extends Error {
 /** What a claim's measure returns: numbers, verdict, figures. */
 export interface ClaimResult {
   values: Measured[];
-  verdict: { outcome: Outcome; detail: string };
+  verdict: Verdict;
+  /** Conditions of the paper's setting the test needs; an unmet one gives "not testable here". */
+  preconditions?: Precondition[];
+  /** A claim with separable parts: each part's verdict (the verdict combines them). */
+  parts?: Part[];
+  /** Said when the verdict rests on a margin within the numbers' own uncertainty. */
+  margin?: string;
   figures: Figure[];
   /** Extra HTML (unit images and the like), already escaped. */
   extraHtml?: string;
@@ -145,4 +156,17 @@ export class ReportQuery {
   close() {
     this.conn.closeSync();
   }
+}
+
+/**
+ * A precondition measured by SQL returning one `value`: met when `test`
+ * accepts it. `paper` says where the paper's own setting meets it.
+ */
+export async function precondition(
+  q: ReportQuery,
+  o: { need: string; paper: string; bar: string; sql: string; test: (v: number) => boolean },
+): Promise<Precondition> {
+  const value = await q.value(o.need, o.sql);
+  const v = value.value === null ? NaN : Number(value.value);
+  return { need: o.need, paper: o.paper, bar: o.bar, value, met: Number.isFinite(v) && o.test(v) };
 }

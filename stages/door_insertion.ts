@@ -8,6 +8,7 @@
  * object the segmenter sees at the location's center.
  */
 import { z } from "zod";
+import { UNIT_SCALES, unitsFor } from "../dissection/scaled_units.ts";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { sqlString, tableRows } from "../engine/duck.ts";
@@ -19,7 +20,7 @@ import {
   INSERTIONS_TABLE,
   insertionsOf,
 } from "../dissection/insertion.ts";
-import { unitsForConcept } from "../dissection/concept_units.ts";
+import { layerWidth, unitsForConcept } from "../dissection/concept_units.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 import quantile from "./quantile.ts";
 
@@ -34,7 +35,9 @@ export default defineStage({
     concept: z.string().default("door"),
     /** Segmenter head the concept belongs to (door is a part of buildings). */
     head: z.enum(["object", "part", "material"]).default("part"),
+    /** The paper's 20 door units of layer4's 512, scaled to the layer unless `scale` is "absolute". */
     units: z.int().min(1).default(20),
+    scale: z.enum(UNIT_SCALES).default("layer"),
     /** Units are forced to boost x t_u (their top-1% threshold). */
     boost: z.number().positive().default(1),
     samples: z.int().min(1).default(40),
@@ -53,7 +56,7 @@ export default defineStage({
       ctx.inputs.dissection,
       p.layer,
       p.concept,
-      p.units,
+      unitsFor(p.units, await layerWidth(ctx.inputs.dissection, p.layer), p.scale),
       p.head,
     );
     const thresholds = new Map(

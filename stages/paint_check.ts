@@ -6,6 +6,7 @@
  * inside and outside the region are counted, against the unedited image.
  */
 import { z } from "zod";
+import { UNIT_SCALES } from "../dissection/scaled_units.ts";
 import { defineStage } from "../engine/stage.ts";
 import { batches } from "../data/open.ts";
 import { checkLayers, readModelBytes } from "../onnx/model.ts";
@@ -28,7 +29,9 @@ export default defineStage({
     layer: z.string().min(1),
     /** Palette size: the most frequent concepts of the segmenter with units at the layer. */
     concepts: z.int().min(1).default(PALETTE_DEFAULTS.concepts),
+    /** Units per concept: the paper's count for a 512-unit layer, scaled to the layer unless `scale` is "absolute". */
     units: z.int().min(1).default(PALETTE_DEFAULTS.units),
+    scale: z.enum(UNIT_SCALES).default(PALETTE_DEFAULTS.scale),
     boost: z.number().positive().default(PAINT_DEFAULTS.boost),
     samples: z.int().min(1).default(100),
     /** The painted rectangle [top, left, bottom, right], in fractions of the image. */

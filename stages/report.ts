@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../engine/paths.ts";
 import { claimNotes, parseClaims } from "../reports/claims_table.ts";
 import { ReportQuery } from "../reports/measure.ts";
 import { MEASURES, PAGES } from "../reports/registry.ts";
-import { measureClaims, writeReport } from "../reports/build.ts";
+import { measureClaims, pageValues, writeReport } from "../reports/build.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -21,9 +21,14 @@ export default defineStage({
   tables: {
     claims: {
       claim: "VARCHAR",
+      /** holds, partly, fails, untestable, inconclusive; or error, not yet measured. */
       status: "VARCHAR",
       rule: "VARCHAR",
       detail: "VARCHAR",
+      /** For anything but "holds": the failing precondition or parts, in one line. */
+      why: "VARCHAR",
+      /** What the rule alone says when an unmet precondition makes the claim untestable. */
+      rule_outcome: "VARCHAR",
     },
     claim_values: {
       claim: "VARCHAR",
@@ -71,9 +76,11 @@ export default defineStage({
           status: o.result ? o.result.verdict.outcome : o.failed ? "error" : "not yet measured",
           rule: o.measure?.rule ?? null,
           detail: o.result?.verdict.detail ?? o.missing ?? null,
+          why: o.result?.verdict.why ?? null,
+          rule_outcome: o.result?.verdict.rule ?? null,
         });
         if (o.failed) ctx.log(`claim ${o.claim.id}: ${o.missing}`);
-        for (const v of o.result?.values ?? []) {
+        for (const v of o.result ? pageValues(o.result) : []) {
           values.append({
             claim: o.claim.id,
             label: v.label,

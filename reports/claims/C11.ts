@@ -4,12 +4,18 @@
  * before) are averaged by the context at the edited location. Holds when the
  * 95% bootstrap interval (over samples) of the mean added on buildings minus
  * the mean added on sky and trees lies above 0; does not hold otherwise.
+ * Precondition: the forced units detect doors (most of them at IoU >= 0.04).
+ * The units forced are the paper's 20 of 512 scaled to the layer (the
+ * door-insertion stage's default).
  */
-import type { ClaimMeasure, Measured } from "../measure.ts";
+import { type ClaimMeasure, type Measured, precondition } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { artifactImage } from "./images.ts";
+import { settle } from "../verdict.ts";
+import { IOU_BAR } from "./dissection.ts";
 
 const INS = "door_insertion__insertions";
+const UNITS = "door_insertion__units";
 
 /** The measure of claim C11 (rule above). */
 export const C11: ClaimMeasure = {
@@ -18,7 +24,8 @@ export const C11: ClaimMeasure = {
   needs: ["door-insertion"],
   rule:
     "door pixels added (after minus before), by the context at the edited location: holds when " +
-    "the 95% interval of the mean added on buildings minus the mean added on sky and trees lies above 0",
+    "the 95% interval of the mean added on buildings minus the mean added on sky and trees lies " +
+    "above 0. Needs the forced units to detect doors",
   async measure(q, ctx) {
     const sql =
       `SELECT image, context, after - before AS added FROM ${INS} ORDER BY image, row, col`;
@@ -59,13 +66,31 @@ export const C11: ClaimMeasure = {
         `mean door pixels added where the context is ${c}`,
         `SELECT avg(after - before) AS value FROM ${INS} WHERE context = '${c}'`,
       );
+    const detectors = await precondition(q, {
+      need: `forced units that detect doors (IoU >= ${IOU_BAR})`,
+      paper: 'the paper forces on "the 20 most door-specific units identified in layer4" by ' +
+        "IoU with door, in a 512-unit layer where doors appear when they are activated (Fig. 4c)",
+      bar: "more than half of the forced units",
+      sql: `SELECT avg((iou >= ${IOU_BAR})::INT) AS value FROM ${UNITS}`,
+      test: (v) => v > 0.5,
+    });
+    const forced = await q.value("units forced on", `SELECT count(*) AS value FROM ${UNITS}`);
     return {
-      values: [d, await perContext("building"), await perContext("sky"), await perContext("tree")],
-      verdict: {
-        outcome: Number.isFinite(diff.lo) && diff.lo > 0 ? "holds" : "fails",
-        detail: `buildings minus sky and trees: ${diff.estimate.toFixed(2)} pixels ` +
-          `(95% CI ${diff.lo.toFixed(2)} to ${diff.hi.toFixed(2)}).`,
-      },
+      values: [
+        d,
+        await perContext("building"),
+        await perContext("sky"),
+        await perContext("tree"),
+        forced,
+      ],
+      preconditions: [detectors],
+      verdict: settle(
+        Number.isFinite(diff.lo) && diff.lo > 0 ? "holds" : "fails",
+        `${forced.value} door units forced on; buildings minus sky and trees: ` +
+          `${diff.estimate.toFixed(2)} pixels (95% CI ${diff.lo.toFixed(2)} to ` +
+          `${diff.hi.toFixed(2)}).`,
+        [detectors],
+      ),
       figures: [{
         kind: "bars",
         title: "Door pixels added by one edit, by the context at the edited location",

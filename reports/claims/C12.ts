@@ -4,13 +4,15 @@
  * change of each unit's peak activation at the dissected layer, grouped per
  * image into the 4 most important units of the source class, the 4 of the
  * target class (rank-units), and all other units.
- * Rule (fixed before any run): holds when the 99% bootstrap intervals (over
- * attacked images) of both differences, source top-4 minus others and target
- * top-4 minus others, lie above 0; fails otherwise. Fewer than 10 successful
- * attacks: inconclusive.
+ * Rule (fixed before any run), in two parts: source holds when the 99%
+ * bootstrap interval (over attacked images) of source top-4 minus other
+ * units lies above 0, target when that of target top-4 minus other units
+ * does; each does not hold otherwise. Fewer than 10 successful attacks:
+ * inconclusive.
  */
 import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
 import { artifactImage } from "./images.ts";
+import { fromParts, part } from "../verdict.ts";
 
 const ATTACKS = "cw_attack__attacks";
 const TOP = 4;
@@ -47,8 +49,9 @@ function perImage(scaled: boolean): string {
 export const C12: ClaimMeasure = {
   id: "C12",
   needs: ["cw-attack", "rank-units"],
-  rule: `mean |change in peak activation| over successful attacks: holds when the 99% intervals ` +
-    `of (source top-${TOP} minus other units) and (target top-${TOP} minus other units) both lie above 0`,
+  rule: `mean |change in peak activation| over successful attacks, in two parts: source holds ` +
+    `when the 99% interval of (source top-${TOP} minus other units) lies above 0, target when ` +
+    `that of (target top-${TOP} minus other units) does`,
   async measure(q, ctx) {
     const [{ n }] = await q.rows<{ n: number }>(
       `SELECT count(*)::INT AS n FROM ${ATTACKS} WHERE success`,
@@ -64,8 +67,23 @@ export const C12: ClaimMeasure = {
     const sourceGap = await mean(`source top-${TOP} minus other units`, "source_top - other");
     const targetGap = await mean(`target top-${TOP} minus other units`, "target_top - other");
     const lo = (m: Measured) => m.ci?.[0] ?? NaN;
-    const holds = lo(sourceGap) > 0 && lo(targetGap) > 0;
     const fmt = (m: Measured) => Number(m.value).toFixed(3);
+    const gapText = (m: Measured) =>
+      `${fmt(m)} (99% CI ${m.ci![0].toFixed(3)} to ${m.ci![1].toFixed(3)})`;
+    const parts = [
+      part(
+        "source",
+        lo(sourceGap) > 0 ? "holds" : "fails",
+        `source top-${TOP} minus other ` +
+          `units ${gapText(sourceGap)}`,
+      ),
+      part(
+        "target",
+        lo(targetGap) > 0 ? "holds" : "fails",
+        `target top-${TOP} minus other ` +
+          `units ${gapText(targetGap)}`,
+      ),
+    ];
     const examples = await q.rows<{ image: number; source_class: string; target_class: string }>(
       `SELECT image, source_class, target_class FROM ${ATTACKS} WHERE success ORDER BY image LIMIT 4`,
     );
@@ -98,11 +116,12 @@ export const C12: ClaimMeasure = {
           `SELECT median(l2) AS value FROM ${ATTACKS} WHERE success`,
         ),
       ],
-      verdict: {
-        outcome: holds ? "holds" : "fails",
-        detail: `mean |change of peak|: source top-${TOP} ${fmt(source)}, target top-${TOP} ` +
+      parts,
+      verdict: fromParts(
+        parts,
+        `mean |change of peak|: source top-${TOP} ${fmt(source)}, target top-${TOP} ` +
           `${fmt(target)}, other units ${fmt(other)}, over ${n} successful attacks.`,
-      },
+      ),
       figures: [{
         kind: "bars",
         title: "Mean absolute change in peak activation under attack (99% intervals in the table)",

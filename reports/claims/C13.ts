@@ -8,16 +8,35 @@
  * averaged over samples; the concept is "painted" when the 95% bootstrap
  * interval (over samples) of that increase lies above 0. Holds when more
  * than half of the palette's concepts are painted; does not hold otherwise.
- * Inconclusive with fewer than 10 samples or an empty palette.
+ * Inconclusive with fewer than 10 samples or an empty palette. Each concept's
+ * units are the paper's 20 of 512 scaled to the layer (the palette's default).
+ * Preconditions: the palette's concepts have mostly distinct units, and
+ * their units mostly detect them.
  */
-import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
+import { type ClaimMeasure, InsufficientData, type Measured, precondition } from "../measure.ts";
 import { sqlString } from "../../engine/duck.ts";
 import { esc } from "../html.ts";
 import { artifactImage } from "./images.ts";
+import { settle } from "../verdict.ts";
+import { IOU_BAR } from "./dissection.ts";
 
 const PAINTINGS = "paint_check__paintings";
 const PALETTE = "paint_check__palette";
 const MIN_SAMPLES = 10;
+/** A concept's units are its own when at most this share of them is also another concept's. */
+const MAX_SHARED = 0.5;
+
+/** SQL: per palette concept, the largest share of its units that one other concept also uses. */
+const OVERLAP_SQL = `WITH p AS (SELECT DISTINCT concept, unit FROM ${PALETTE}),
+  n AS (SELECT concept, count(*) AS units FROM p GROUP BY concept),
+  shared AS (SELECT a.concept, b.concept AS other, count(*) AS common
+    FROM p a JOIN p b ON a.unit = b.unit AND a.concept <> b.concept GROUP BY ALL)
+  SELECT n.concept, coalesce(max(s.common), 0) / n.units AS overlap
+  FROM n LEFT JOIN shared s USING (concept) GROUP BY n.concept, n.units`;
+
+/** SQL: per palette concept, the share of its units with IoU >= the detector bar. */
+const DETECTORS_SQL = `SELECT concept, avg((iou >= ${IOU_BAR})::INT) AS detectors
+  FROM ${PALETTE} GROUP BY concept`;
 
 /** The per-sample increase of one concept's share of the region's pixels. */
 function increaseSql(concept: string): string {
@@ -33,7 +52,8 @@ export const C13: ClaimMeasure = {
   rule: "each palette concept painted into one fixed region of every sample: the concept's share " +
     "of the region's pixels after minus before, averaged over samples; a concept is painted when " +
     "its 95% interval lies above 0. Holds when more than half of the palette's concepts are painted " +
-    `(inconclusive with fewer than ${MIN_SAMPLES} samples)`,
+    `(inconclusive with fewer than ${MIN_SAMPLES} samples). Needs the concepts to have mostly ` +
+    "their own units, and units that detect them",
   async measure(q, ctx) {
     const palette = await q.rows<{ concept: string; units: number }>(
       `SELECT concept, count(*) AS units FROM ${PALETTE}
@@ -76,6 +96,29 @@ export const C13: ClaimMeasure = {
     );
     const names = by.map((b) => b.concept);
     const holds = painted.length > palette.length / 2;
+    const distinct = await precondition(q, {
+      need: `palette concepts with their own units (at most ${100 * MAX_SHARED}% shared with ` +
+        "any other concept)",
+      paper: "the paper paints with a concept's own units (\"activating a concept's 20 units\"), " +
+        "found by dissecting a 512-unit layer4 where many concepts each match several units " +
+        "(Fig. 3d); painting one concept does not paint another",
+      bar: "more than half of the concepts",
+      sql: `SELECT avg((overlap <= ${MAX_SHARED})::INT) AS value FROM (${OVERLAP_SQL})`,
+      test: (v) => v > 0.5,
+    });
+    const detectors = await precondition(q, {
+      need: `palette concepts whose units detect them (at least half at IoU >= ${IOU_BAR})`,
+      paper: "the paper's paint units are concept detectors found by dissection at layer4, " +
+        "where the same analysis finds tree and door units that remove and add their objects " +
+        "(Fig. 4)",
+      bar: "more than half of the concepts",
+      sql: `SELECT avg((detectors >= 0.5)::INT) AS value FROM (${DETECTORS_SQL})`,
+      test: (v) => v > 0.5,
+    });
+    // One concept more or fewer painted would turn the verdict: say so.
+    const close = holds
+      ? painted.length - 1 <= palette.length / 2
+      : painted.length + 1 > palette.length / 2;
     const units = Math.max(...palette.map((c) => c.units));
     const params = ctx.inputs["paint-check"].manifest.keyParts.params as {
       region?: number[];
@@ -88,12 +131,19 @@ export const C13: ClaimMeasure = {
         await q.value("samples painted", `SELECT count(DISTINCT image) AS value FROM ${PAINTINGS}`),
         ...increases,
       ],
-      verdict: {
-        outcome: holds ? "holds" : "fails",
-        detail: `${painted.length} of ${palette.length} concepts appear where painted` +
+      preconditions: [distinct, detectors],
+      margin: close
+        ? `the verdict rests on one concept: with one concept ${
+          holds ? "fewer" : "more"
+        } painted (${painted.length} of ${palette.length} against "more than half"), it would turn`
+        : undefined,
+      verdict: settle(
+        holds ? "holds" : "fails",
+        `${painted.length} of ${palette.length} concepts appear where painted` +
           (painted.length ? ` (${painted.join(", ")})` : "") +
           (unpainted.length ? `; not: ${unpainted.join(", ")}` : "") + ".",
-      },
+        [distinct, detectors],
+      ),
       figures: [{
         kind: "bars",
         title: "Share of the painted region that the segmenter labels as the concept",

@@ -4,7 +4,9 @@
  * and distinct part concepts matched by units with IoU >= 0.04. Holds when the
  * last layer has the most object concepts (ties count for it) and the layer
  * with the most part concepts comes before the layer with the most object
- * concepts (earliest maxima); does not hold otherwise.
+ * concepts (earliest maxima); does not hold otherwise. The page says when a
+ * deciding count is within one concept of its rival (one unit's label could
+ * turn the verdict).
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
@@ -29,6 +31,19 @@ export const C2: ClaimMeasure = {
     const objects = of("object"), parts = of("part");
     const lastHasMost = objects[objects.length - 1] === Math.max(...objects);
     const partsEarlier = argmax(parts) < argmax(objects);
+    // The deciding comparisons and their margins, in concepts.
+    const lastMargin = objects[objects.length - 1] - Math.max(...objects.slice(0, -1));
+    const early = parts.slice(0, argmax(objects)), late = parts.slice(argmax(objects));
+    const close = [
+      Math.abs(lastMargin) <= 1
+        ? `the last layer's object concepts (${objects.at(-1)}) against the most at an ` +
+          `earlier layer (${Math.max(...objects.slice(0, -1))})`
+        : "",
+      early.length && Math.abs(Math.max(...early) - Math.max(...late)) <= 1
+        ? `the most part concepts before the object peak (${Math.max(...early)}) against the ` +
+          `most from it on (${Math.max(...late)})`
+        : "",
+    ].filter(Boolean);
     const sql = countsSql("val");
     const value = (label: string, layer: string, cat: string) =>
       q.value(
@@ -50,6 +65,9 @@ export const C2: ClaimMeasure = {
     ];
     return {
       values,
+      margin: close.length
+        ? `the verdict rests on a margin of at most one concept: ${close.join("; ")}`
+        : undefined,
       verdict: {
         outcome: lastHasMost && partsEarlier ? "holds" : "fails",
         detail: `objects peak at ${layers[argmax(objects)]} (${Math.max(...objects)}), ` +

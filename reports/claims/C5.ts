@@ -1,8 +1,8 @@
 /**
  * C5: removing units in descending importance destroys a class fast;
  * ascending order barely matters. Ranking on train, evaluation on val.
- * Rule (fixed before any run): with k = 20 units removed, averaged over all
- * classes: holds when the drop of balanced accuracy in descending order
+ * Rule (fixed before any run): with k units removed (the paper's 20 of 512
+ * scaled to the layer, scaled_units.ts), averaged over all classes: holds when the drop of balanced accuracy in descending order
  * exceeds the drop in ascending order (95% interval of the difference above
  * 0) and the ascending drop is under 5 points (upper end of its interval).
  */
@@ -16,18 +16,20 @@ import {
   type Outcomes,
   outcomes,
   requireIntervals,
+  scaledSize,
   SETTINGS,
-  sizeAtMost,
   weightedBalanced,
 } from "./ablation.ts";
 
+/** The paper's k, of conv5_3's 512 units. */
 const K = 20;
 
 /** The measure of claim C5 (rule above). */
 export const C5: ClaimMeasure = {
   id: "C5",
   needs: ["rank-units", "ablate-class", "classify-val"],
-  rule: `at k = ${K} removed, mean over classes: holds when the balanced-accuracy drop in ` +
+  rule:
+    `at k removed (the paper's ${K} of 512 scaled to the layer), mean over classes: holds when the balanced-accuracy drop in ` +
     "descending order exceeds the drop in ascending order (95% interval of the difference above 0) " +
     "and the ascending drop is under 5 points (upper end of its interval)",
   async measure(q) {
@@ -51,8 +53,8 @@ export const C5: ClaimMeasure = {
         0,
       ) /
       classes.length;
-    // The paper's k, or the largest size a smaller layer allows.
-    const at = sizes.indexOf(await sizeAtMost(q, K));
+    const { k: scaledK, width } = await scaledSize(q, K);
+    const at = sizes.indexOf(scaledK);
     const descK = interval(n, (w) => meanDrop(desc[at], w));
     const ascK = interval(n, (w) => meanDrop(asc[at], w));
     const diff = interval(n, (w) => meanDrop(desc[at], w) - meanDrop(asc[at], w));
@@ -78,11 +80,14 @@ export const C5: ClaimMeasure = {
              SELECT rank, count(*) OVER (PARTITION BY label, drop) > 1 AS tied
              FROM rank_units__importance) WHERE rank < ${sizes[at]}`,
         ),
+        width,
       ],
       verdict: {
         outcome: diff.lo > 0 && ascK.hi < 0.05 ? "holds" : "fails",
         detail:
-          `at k = ${sizes[at]}: descending drop ${(100 * descK.estimate).toFixed(1)} points, ` +
+          `at k = ${sizes[at]} of ${width.value} units (paper: ${K} of 512): descending drop ${
+            (100 * descK.estimate).toFixed(1)
+          } points, ` +
           `ascending ${(100 * ascK.estimate).toFixed(1)} points.`,
       },
       figures: [{

@@ -4,8 +4,11 @@
  * the 95% bootstrap interval (over units) of Spearman's correlation between
  * the number of classes a unit is in the top 4 for and its best IoU lies
  * above 0; does not hold when it lies below 0; inconclusive otherwise.
+ * Precondition: the number of classes a unit is top-4 for takes at least 4
+ * distinct values over the units (a range to see a trend in).
  */
-import type { ClaimMeasure } from "../measure.ts";
+import { type ClaimMeasure, precondition } from "../measure.ts";
+import { settle } from "../verdict.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { spearman } from "../../stats/rank.ts";
 
@@ -15,6 +18,9 @@ const SQL = `SELECT l.unit, l.iou, count(i.unit) AS classes
   WHERE l.layer = (SELECT any_value(layer) FROM rank_units__importance)
   GROUP BY ALL ORDER BY l.unit`;
 
+/** How many distinct top-4 counts the units must span. */
+const MIN_COUNTS = 4;
+
 /** The measure of claim C7 (rule above). */
 export const C7: ClaimMeasure = {
   id: "C7",
@@ -22,8 +28,16 @@ export const C7: ClaimMeasure = {
   needs: ["rank-units", "iou-val"],
   rule: "holds when the 95% bootstrap interval over units of Spearman's correlation between the " +
     "number of classes a unit is top-4 for and its best IoU is above 0; does not hold when below 0; " +
-    "inconclusive otherwise",
+    "inconclusive otherwise. Needs units that are top-4 for a range of class counts",
   async measure(q) {
+    const range = await precondition(q, {
+      need: "distinct numbers of classes a unit is top-4 for",
+      paper: "the paper's 365 classes fill 1,460 top-4 places among conv5_3's 512 units (2.85 " +
+        "per unit on average), and Fig. 2e spreads units over many such counts",
+      bar: `at least ${MIN_COUNTS}`,
+      sql: `SELECT count(DISTINCT classes) AS value FROM (${SQL})`,
+      test: (v) => v >= MIN_COUNTS,
+    });
     const rows = await q.rows<{ unit: number; iou: number; classes: number }>(SQL);
     const x = rows.map((r) => r.classes), y = rows.map((r) => r.iou);
     const ci = bootstrap(rows.length, (w) => spearman(x, y, w), { resamples: 1000, seed: 1 });
@@ -37,15 +51,16 @@ export const C7: ClaimMeasure = {
         ci: [ci.lo, ci.hi],
         ciMethod:
           `over ${rows.length} units; 95% percentile bootstrap over units, 1000 resamples, seed 1`,
+        computedBy: "spearman (stats/rank.ts), bootstrap (stats/bootstrap.ts)",
         sql: SQL,
         tables: q.tablesIn(SQL),
-      }],
-      verdict: {
-        outcome: ci.lo > 0 ? "holds" : ci.hi < 0 ? "fails" : "inconclusive",
-        detail: `rho = ${ci.estimate.toFixed(3)} (95% CI ${ci.lo.toFixed(3)} to ${
-          ci.hi.toFixed(3)
-        }).`,
-      },
+      }, range.value],
+      preconditions: [range],
+      verdict: settle(
+        ci.lo > 0 ? "holds" : ci.hi < 0 ? "fails" : "inconclusive",
+        `rho = ${ci.estimate.toFixed(3)} (95% CI ${ci.lo.toFixed(3)} to ${ci.hi.toFixed(3)}).`,
+        [range],
+      ),
       figures: [{
         kind: "points",
         title: "Each unit: number of classes it is top-4 for, and its best IoU",

@@ -2,7 +2,8 @@
  * Shared by the claims that use one unit as a detector (C3 on the classifier,
  * C9 on the generator): the test half's peak activations as a strip plot.
  */
-import { InsufficientData, type ReportQuery } from "../measure.ts";
+import { InsufficientData, precondition, type ReportQuery } from "../measure.ts";
+import type { Precondition } from "../verdict.ts";
 import type { Figure } from "../figures.ts";
 import { balancedAccuracy } from "../../dissection/ablation.ts";
 
@@ -49,7 +50,7 @@ export function requireBothOutcomes(rows: Detection[], concept: string, images: 
 export async function peakStrip(
   q: ReportQuery,
   peaksTable: string,
-  o: { concept: string; threshold: number; title: string },
+  o: { concept: string; threshold: number | null; title: string },
 ): Promise<Figure> {
   const peaks = await q.rows<{ present: boolean; peak: number; image: number }>(
     `SELECT present, peak, image FROM ${peaksTable} WHERE half = 'test' ORDER BY image`,
@@ -63,7 +64,34 @@ export async function peakStrip(
     x: peaks.map((p) => (p.present ? 1 : 0) + jitter(p.image)),
     series: [
       { label: "peak activation", values: peaks.map((p) => p.peak) },
-      { label: "threshold", values: peaks.map(() => o.threshold), line: true },
+      ...(o.threshold === null
+        ? []
+        : [{ label: "threshold", values: peaks.map(() => o.threshold), line: true }]),
     ],
   };
+}
+
+/** Test images needed on each side (with and without the concept) for a test of a unit as a detector. */
+export const MIN_EACH_SIDE = 20;
+
+/**
+ * The preconditions of a detector test: at least MIN_EACH_SIDE test images
+ * with the concept and as many without. `paper` says how many the paper had.
+ */
+export async function bothSides(
+  q: ReportQuery,
+  peaksTable: string,
+  o: { what: string; paper: string },
+): Promise<Precondition[]> {
+  const side = (present: boolean) =>
+    precondition(q, {
+      need: `test ${o.what} ${present ? "with" : "without"} the concept`,
+      paper: o.paper,
+      bar: `at least ${MIN_EACH_SIDE}`,
+      sql: `SELECT count(*) AS value FROM ${peaksTable} WHERE half = 'test' AND ${
+        present ? "" : "NOT "
+      }present`,
+      test: (v) => v >= MIN_EACH_SIDE,
+    });
+  return [await side(true), await side(false)];
 }
