@@ -98,6 +98,28 @@ export class ReportQuery {
     return new ReportQuery(conn, views);
   }
 
+  /**
+   * Views defined by SQL instead of artifacts' Parquet files: hand-made
+   * tables for the claims' rule tests. A view is credited to the input whose
+   * node it is named after (`rank_units__importance` to rank-units).
+   */
+  static async fromSql(
+    views: Record<string, string>,
+    inputs: Record<string, ArtifactRef>,
+  ): Promise<ReportQuery> {
+    const conn = await connect();
+    const refs = new Map<string, ArtifactRef>();
+    for (const [name, sql] of Object.entries(views)) {
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS ${sql}`);
+      const ref = Object.values(inputs).find((r) =>
+        viewName(r.node, "") === name.split("__")[0] + "__"
+      );
+      if (!ref) throw new Error(`view ${name}: no input named after it`);
+      refs.set(name, ref);
+    }
+    return new ReportQuery(conn, refs);
+  }
+
   async rows<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     return await queryRows<T>(sql, this.conn);
   }

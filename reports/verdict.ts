@@ -72,9 +72,12 @@ export interface Bar {
   inclusive: boolean;
 }
 
-/** Whether the whole interval lies beyond the bar on its side. */
-export function beyond(ci: readonly [number, number], b: Bar): boolean {
-  const [lo, hi] = ci;
+/** An interval, as the bootstrap gives it or as a page's number carries it. */
+export type Span = { lo: number; hi: number } | readonly [number, number];
+
+/** Whether the whole interval lies beyond the bar on its side (never, when it does not exist). */
+export function beyond(ci: Span, b: Bar): boolean {
+  const [lo, hi] = "lo" in ci ? [ci.lo, ci.hi] : ci;
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return false;
   if (b.side === "above") return b.inclusive ? lo >= b.bar : lo > b.bar;
   return b.inclusive ? hi <= b.bar : hi < b.bar;
@@ -85,7 +88,7 @@ export function beyond(ci: readonly [number, number], b: Bar): boolean {
  * does not hold when it lies wholly on the other side (strictly), and is
  * inconclusive when it straddles the bar (or does not exist).
  */
-export function intervalOutcome(ci: readonly [number, number], b: Bar): Outcome {
+export function intervalOutcome(ci: Span, b: Bar): Outcome {
   if (beyond(ci, b)) return "holds";
   const other: Bar = { bar: b.bar, side: b.side === "above" ? "below" : "above", inclusive: false };
   return beyond(ci, other) ? "fails" : "inconclusive";

@@ -13,7 +13,7 @@
 import { type ClaimMeasure, type Measured, precondition } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { artifactImage } from "./images.ts";
-import { fromParts, part } from "../verdict.ts";
+import { beyond, fromParts, part } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 import { PAPER_LAYER_WIDTH, scaledUnits } from "../../dissection/scaled_units.ts";
 
@@ -113,7 +113,7 @@ export const C10: ClaimMeasure = {
     });
     const removal = part(
       "removal",
-      ci.hi < TREE_CHANGE ? "holds" : "fails",
+      beyond(ci, { bar: TREE_CHANGE, side: "below", inclusive: false }) ? "holds" : "fails",
       `tree pixels ${(100 * ci.estimate).toFixed(1)}% (95% CI ${(100 * ci.lo).toFixed(1)}% to ` +
         `${(100 * ci.hi).toFixed(1)}%)`,
     );

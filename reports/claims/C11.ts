@@ -11,7 +11,7 @@
 import { type ClaimMeasure, type Measured, precondition } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { artifactImage } from "./images.ts";
-import { settle } from "../verdict.ts";
+import { beyond, settle } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 
 const INS = "door_insertion__insertions";
@@ -85,7 +85,7 @@ export const C11: ClaimMeasure = {
       ],
       preconditions: [detectors],
       verdict: settle(
-        Number.isFinite(diff.lo) && diff.lo > 0 ? "holds" : "fails",
+        beyond(diff, { bar: 0, side: "above", inclusive: false }) ? "holds" : "fails",
         `${forced.value} door units forced on; buildings minus sky and trees: ` +
           `${diff.estimate.toFixed(2)} pixels (95% CI ${diff.lo.toFixed(2)} to ` +
           `${diff.hi.toFixed(2)}).`,

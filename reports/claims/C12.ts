@@ -12,7 +12,7 @@
  */
 import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
 import { artifactImage } from "./images.ts";
-import { fromParts, part } from "../verdict.ts";
+import { beyond, fromParts, part } from "../verdict.ts";
 
 const ATTACKS = "cw_attack__attacks";
 const TOP = 4;
@@ -66,20 +66,19 @@ export const C12: ClaimMeasure = {
     const other = await mean("all other units", "other");
     const sourceGap = await mean(`source top-${TOP} minus other units`, "source_top - other");
     const targetGap = await mean(`target top-${TOP} minus other units`, "target_top - other");
-    const lo = (m: Measured) => m.ci?.[0] ?? NaN;
     const fmt = (m: Measured) => Number(m.value).toFixed(3);
     const gapText = (m: Measured) =>
       `${fmt(m)} (99% CI ${m.ci![0].toFixed(3)} to ${m.ci![1].toFixed(3)})`;
     const parts = [
       part(
         "source",
-        lo(sourceGap) > 0 ? "holds" : "fails",
+        beyond(sourceGap.ci!, { bar: 0, side: "above", inclusive: false }) ? "holds" : "fails",
         `source top-${TOP} minus other ` +
           `units ${gapText(sourceGap)}`,
       ),
       part(
         "target",
-        lo(targetGap) > 0 ? "holds" : "fails",
+        beyond(targetGap.ci!, { bar: 0, side: "above", inclusive: false }) ? "holds" : "fails",
         `target top-${TOP} minus other ` +
           `units ${gapText(targetGap)}`,
       ),

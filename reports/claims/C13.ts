@@ -17,7 +17,7 @@ import { type ClaimMeasure, InsufficientData, type Measured, precondition } from
 import { sqlString } from "../../engine/duck.ts";
 import { esc } from "../html.ts";
 import { artifactImage } from "./images.ts";
-import { settle } from "../verdict.ts";
+import { beyond, settle } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 
 const PAINTINGS = "paint_check__paintings";
@@ -75,7 +75,9 @@ export const C13: ClaimMeasure = {
         ),
       );
     }
-    const painted = palette.filter((_, k) => increases[k].ci![0] > 0).map((c) => c.concept);
+    const painted = palette.filter((_, k) =>
+      beyond(increases[k].ci!, { bar: 0, side: "above", inclusive: false })
+    ).map((c) => c.concept);
     const unpainted = palette.map((c) => c.concept).filter((c) => !painted.includes(c));
     const allSql =
       `SELECT concept, image, (inside_after - inside_before) / region_pixels AS increase

@@ -11,7 +11,7 @@
 import { type ClaimMeasure, InsufficientData, precondition } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { bothSides, detectionAccuracy, peakStrip, requireBothOutcomes } from "./unit_detector.ts";
-import { settle } from "../verdict.ts";
+import { intervalOutcome, settle } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 
 const PEAKS = "unit_classifier__peaks";
@@ -107,7 +107,7 @@ export const C3: ClaimMeasure = {
       values,
       preconditions,
       verdict: settle(
-        ci.lo >= 0.7 ? "holds" : ci.hi < 0.7 ? "fails" : "inconclusive",
+        intervalOutcome(ci, { bar: 0.7, side: "above", inclusive: true }),
         `unit ${u.unit} of ${u.layer} as a ${u.concept} detector: balanced accuracy ` +
           `${(100 * ci.estimate).toFixed(1)}% (95% CI ${(100 * ci.lo).toFixed(1)}% to ${
             (100 * ci.hi).toFixed(1)

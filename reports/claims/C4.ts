@@ -36,7 +36,7 @@ import {
   weightedBalanced,
 } from "./ablation.ts";
 import { unitImages } from "./dissection.ts";
-import { fromParts, part } from "../verdict.ts";
+import { beyond, fromParts, part } from "../verdict.ts";
 import { precondition } from "../measure.ts";
 import { PAPER_LAYER_WIDTH } from "../../dissection/scaled_units.ts";
 
@@ -162,7 +162,9 @@ export const C4: ClaimMeasure = {
       ),
     );
     requireIntervals(`class ${chosen.class}`, drop4, overallDrop20, keepDiff);
-    const a = drop4.lo > 0, b = overallDrop20.hi < 0.02, cc = keepDiff.lo > -0.1;
+    const a = beyond(drop4, { bar: 0, side: "above", inclusive: false });
+    const b = beyond(overallDrop20, { bar: 0.02, side: "below", inclusive: false });
+    const cc = beyond(keepDiff, { bar: -0.1, side: "above", inclusive: false });
     values.push(width, belowCeiling.value);
     const parts = [
       part(

@@ -6,6 +6,7 @@
  * exceeds the drop in ascending order (95% interval of the difference above
  * 0) and the ascending drop is under 5 points (upper end of its interval).
  */
+import { beyond } from "../verdict.ts";
 import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
@@ -83,7 +84,10 @@ export const C5: ClaimMeasure = {
         width,
       ],
       verdict: {
-        outcome: diff.lo > 0 && ascK.hi < 0.05 ? "holds" : "fails",
+        outcome: beyond(diff, { bar: 0, side: "above", inclusive: false }) &&
+            beyond(ascK, { bar: 0.05, side: "below", inclusive: false })
+          ? "holds"
+          : "fails",
         detail:
           `at k = ${sizes[at]} of ${width.value} units (paper: ${K} of 512): descending drop ${
             (100 * descK.estimate).toFixed(1)

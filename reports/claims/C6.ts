@@ -11,7 +11,7 @@
  * least half of the classes below the ceiling (CEILING in ablation.ts).
  */
 import { type ClaimMeasure, precondition } from "../measure.ts";
-import { fromParts, part } from "../verdict.ts";
+import { beyond, fromParts, part } from "../verdict.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
   baselineAndModesSql,
@@ -74,12 +74,12 @@ export const C6: ClaimMeasure = {
     const parts = [
       part(
         "removal",
-        drop.lo > 0.1 ? "holds" : "fails",
+        beyond(drop, { bar: 0.1, side: "above", inclusive: false }) ? "holds" : "fails",
         `drop ${points(drop.estimate)} points (95% CI ${points(drop.lo)} to ${points(drop.hi)})`,
       ),
       part(
         "keep-only",
-        keepDiff.lo > -0.1 ? "holds" : "fails",
+        beyond(keepDiff, { bar: -0.1, side: "above", inclusive: false }) ? "holds" : "fails",
         `only top ${K} kept minus original ${points(keepDiff.estimate)} points (95% CI ` +
           `${points(keepDiff.lo)} to ${points(keepDiff.hi)})`,
       ),

@@ -8,7 +8,7 @@
  * distinct values over the units (a range to see a trend in).
  */
 import { type ClaimMeasure, precondition } from "../measure.ts";
-import { settle } from "../verdict.ts";
+import { intervalOutcome, settle } from "../verdict.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { spearman } from "../../stats/rank.ts";
 
@@ -57,7 +57,7 @@ export const C7: ClaimMeasure = {
       }, range.value],
       preconditions: [range],
       verdict: settle(
-        ci.lo > 0 ? "holds" : ci.hi < 0 ? "fails" : "inconclusive",
+        intervalOutcome(ci, { bar: 0, side: "above", inclusive: false }),
         `rho = ${ci.estimate.toFixed(3)} (95% CI ${ci.lo.toFixed(3)} to ${ci.hi.toFixed(3)}).`,
         [range],
       ),

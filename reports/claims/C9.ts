@@ -18,7 +18,7 @@
 import { type ClaimMeasure, InsufficientData, type Measured } from "../measure.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { bothSides, detectionAccuracy, peakStrip, requireBothOutcomes } from "./unit_detector.ts";
-import { settle } from "../verdict.ts";
+import { intervalOutcome, settle } from "../verdict.ts";
 
 const PEAKS = "gan_unit_classifier__peaks";
 const UNIT = "gan_unit_classifier__unit";
@@ -114,7 +114,7 @@ export const C9: ClaimMeasure = {
       ],
       preconditions,
       verdict: settle(
-        ci.lo > 0.5 ? "holds" : ci.hi < 0.5 ? "fails" : "inconclusive",
+        intervalOutcome(ci, { bar: 0.5, side: "above", inclusive: false }),
         `unit ${u.unit} of ${u.layer} as a ${u.concept} detector: balanced accuracy ` +
           `${(100 * ci.estimate).toFixed(1)}% (95% CI ${(100 * ci.lo).toFixed(1)}% to ${
             (100 * ci.hi).toFixed(1)

@@ -4,6 +4,7 @@
  * of top-1 accuracy on held-out val is above 5x chance (1 / number of
  * classes); fails when the upper end is below it; inconclusive otherwise.
  */
+import { intervalOutcome } from "../verdict.ts";
 import type { ClaimMeasure } from "../measure.ts";
 import { esc } from "../html.ts";
 
@@ -43,7 +44,7 @@ export const M1: ClaimMeasure = {
     );
     const bar = 5 * Number(chance.value);
     const [lo, hi] = top1.ci!;
-    const outcome = lo > bar ? "holds" : hi < bar ? "fails" : "inconclusive";
+    const outcome = intervalOutcome([lo, hi], { bar: bar, side: "above", inclusive: false });
     return {
       values: [top1, top5, chance, n],
       verdict: {
