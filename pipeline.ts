@@ -203,6 +203,60 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
   }
 
+  // The control the counting claims are judged against (C1, C2, C7, C8), as
+  // the original Network Dissection compared trained and randomly
+  // initialized networks: the same architecture with its weights re-drawn at
+  // random, each layer keeping its mean and spread, dissected by the same
+  // stages on the same data and segmentation.
+  const control = { random: config.control.seed };
+  if (classifier && segmenter) {
+    const acts = p.add("activations-val-control", activations, {
+      params: {
+        model: classifier.path,
+        layers: classifier.layers ?? VGG16_CONV_LAYERS,
+        weights: control,
+      },
+      inputs: { data: val },
+    });
+    const thresholds = p.add("quantile-val-control", quantile, {
+      inputs: { activations: acts, segmentation: "segment-val" },
+    });
+    p.add("iou-val-control", iou, {
+      inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
+    });
+    if (labeled) {
+      p.add("rank-units-control", rankUnits, {
+        params: { model: classifier.path, layer: config.units.layer, weights: control },
+        inputs: { data: train },
+      });
+    }
+  }
+  if (generator && segmenter) {
+    // A random generator draws its own images: the segmenter reads those.
+    const images = p.add("gan-church-control", generate, {
+      params: { model: generator.path, count: config.gan.samples, seed, weights: control },
+    });
+    p.add("segment-gan-church-control", segment, {
+      params: { model: segmenter.path },
+      inputs: { data: images },
+    });
+    const acts = p.add("activations-gan-control", activations, {
+      params: { model: generator.path, layers: generator.layers ?? GAN_LAYERS, weights: control },
+      inputs: { data: images },
+    });
+    const thresholds = p.add("quantile-gan-control", quantile, {
+      inputs: { activations: acts, segmentation: "segment-gan-church-control" },
+    });
+    p.add("iou-gan-control", iou, {
+      inputs: {
+        activations: acts,
+        thresholds,
+        segmentation: "segment-gan-church-control",
+        data: images,
+      },
+    });
+  }
+
   // The report reads every table of the run: one page per claim of claims.md.
   const all = Object.fromEntries([...p.nodes.keys()].map((id) => [id, id]));
   p.add("report", report, { inputs: all });

@@ -239,7 +239,7 @@ ${
 <h2>Artifacts of this run</h2>
 ${artifactTable(sorted)}
 ${sorted.length ? figureHtml(rowsFig) : ""}
-<h2>Definitions (from the paper's methods)</h2>
+<h2>Definitions and decisions (reports/claims.md)</h2>
 <ul>${notes.map((n) => `<li>${esc(n)}</li>`).join("\n")}</ul>`,
   );
 }

@@ -136,12 +136,18 @@ export function settle(
   outcome: Outcome,
   detail: string,
   preconditions: readonly Precondition[] = [],
+  /** Why the rule does not hold, in one line (kept only when it does not). */
+  why?: string,
 ): Verdict {
   if (preconditions.some((p) => !p.met)) {
-    const why = `not testable here: ${unmetText(preconditions)}`;
-    return { outcome: "untestable", detail, rule: outcome, why };
+    return {
+      outcome: "untestable",
+      detail,
+      rule: outcome,
+      why: `not testable here: ${unmetText(preconditions)}`,
+    };
   }
-  return { outcome, detail };
+  return outcome === "holds" || !why ? { outcome, detail } : { outcome, detail, why };
 }
 
 /** A part's verdict, its own preconditions applied. */

@@ -99,6 +99,15 @@ export const RunConfig = z.strictObject({
     layer: z.string().default("conv5_3"),
     concept: z.string().default("airplane"),
   }).prefault({}),
+  /**
+   * The random-weight control of the counting claims (C1, C2, C7, C8): the
+   * same models with their weights re-drawn at random (onnx/randomize.ts),
+   * dissected by the same stages on the same data.
+   */
+  control: z.strictObject({
+    /** Seed of the re-drawn weights. */
+    seed: z.int().min(0).default(1),
+  }).prefault({}),
   gan: z.strictObject({
     /** Generated images to dissect and compare with the real family. */
     samples: z.int().min(1).default(600),

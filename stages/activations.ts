@@ -13,6 +13,7 @@ import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import { checkLayers, readModelBytes } from "../onnx/model.ts";
 import { LayerReader } from "../onnx/layers.ts";
+import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
 
 export default defineStage({
@@ -23,6 +24,8 @@ export default defineStage({
     model: z.string(),
     layers: z.array(z.string()).min(1),
     batch: z.int().min(1).max(1024).default(32),
+    /** "trained", or { random: seed } for the random-weight control. */
+    weights: WEIGHTS_PARAM,
   }),
   inputs: ["data"],
   tables: {
@@ -41,7 +44,7 @@ export default defineStage({
     const { layers } = ctx.params;
     const model = await LayerReader.open(
       ctx.params.model,
-      await readModelBytes(ctx.files.model),
+      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
       layers,
       ctx.threads,
     );

@@ -11,6 +11,7 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { batches } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
 import { Generator } from "../onnx/generator.ts";
+import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { SplitWriter } from "../data/split_format.ts";
 import { squareGrid } from "../dissection/unit_image.ts";
 import { normalLatents, rowNorm } from "../stats/normal.ts";
@@ -27,6 +28,8 @@ export default defineStage({
     batch: z.int().min(1).max(512).default(32),
     /** Samples in the grid image (a square number is best). */
     grid: z.int().min(1).max(256).default(36),
+    /** "trained", or { random: seed } for the random-weight control. */
+    weights: WEIGHTS_PARAM,
   }),
   inputs: [],
   tables: {
@@ -37,7 +40,7 @@ export default defineStage({
     const { count, seed, batch } = ctx.params;
     const generator = await Generator.open(
       ctx.params.model,
-      await readModelBytes(ctx.files.model),
+      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
       ctx.threads,
     );
     const { latent } = generator;

@@ -9,11 +9,12 @@
  * units at once.
  */
 import { z } from "zod";
-import { checkLayers } from "../onnx/model.ts";
+import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
-import { checkLogits, imageFeed, openClassifier } from "../onnx/classifier.ts";
+import { checkLogits, classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
   Ablator,
   IMPORTANCE_TABLE,
@@ -29,6 +30,8 @@ export default defineStage({
   description: "importance of every unit of a layer to every class, by single-unit removal",
   params: z.object({
     model: z.string(),
+    /** "trained", or { random: seed } for the random-weight control. */
+    weights: WEIGHTS_PARAM,
     layer: z.string().min(1),
     batch: z.int().min(1).default(64),
     /** Units ablated per tail run (bounds memory: chunk x batch copies of the layer). */
@@ -42,9 +45,9 @@ export default defineStage({
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width, labels } = data.meta;
-    const opened = await openClassifier(
+    const opened = classifierFor(
       ctx.params.model,
-      ctx.files.model,
+      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
       data.meta,
     );
     const { classes } = opened;

@@ -62,3 +62,34 @@ export function bootstrapMean(values: ArrayLike<number>, opts?: BootstrapOptions
     return s / c;
   }, opts);
 }
+
+/**
+ * Interval of statA - statB for two independent samples (two networks'
+ * units, say), each resampled with replacement on its own in every round.
+ */
+export function bootstrapDifference(
+  a: { n: number; stat: (weights: Uint32Array) => number },
+  b: { n: number; stat: (weights: Uint32Array) => number },
+  opts: BootstrapOptions = {},
+): Interval {
+  if (a.n === 0 || b.n === 0) throw new Error("bootstrap over an empty sample");
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const rand = seededRandom(opts.seed ?? 1);
+  const estimate = a.stat(new Uint32Array(a.n).fill(1)) - b.stat(new Uint32Array(b.n).fill(1));
+  const wa = new Uint32Array(a.n), wb = new Uint32Array(b.n);
+  const values: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    wa.fill(0);
+    wb.fill(0);
+    for (let i = 0; i < a.n; i++) wa[Math.floor(rand() * a.n)]++;
+    for (let i = 0; i < b.n; i++) wb[Math.floor(rand() * b.n)]++;
+    const v = a.stat(wa) - b.stat(wb);
+    if (!Number.isNaN(v)) values.push(v);
+  }
+  if (values.length < 0.95 * resamples) return { estimate, lo: NaN, hi: NaN };
+  values.sort((x, y) => x - y);
+  const m = values.length;
+  const q = (p: number) => values[Math.min(m - 1, Math.max(0, Math.floor(p * m)))];
+  return { estimate, lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
+}

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers.ts";
 import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
+import type { Page } from "playwright-core";
 import { parseClaims } from "../reports/claims_table.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
 import { figureHtml } from "../reports/figures.ts";
@@ -39,6 +40,7 @@ Deno.test({
       const indexFigures = await page.$$eval("figure.plot", (f) => f.length);
       assert(indexFigures >= 1, "the index has a figure");
       assertEquals(await page.$$eval("figure.plot canvas", (c) => c.length), indexFigures);
+      assertEquals(await inkOnEdges(page), [], "no chart label of the index is cut off");
       for (const claim of claims) {
         await page.goto(`file://${join(store, "report", "claims", `${claim.id}.html`)}`);
         await page.waitForLoadState("load");
@@ -47,6 +49,17 @@ Deno.test({
         const figures = await page.$$eval("figure.plot", (f) => f.length);
         const canvases = await page.$$eval("figure.plot canvas", (c) => c.length);
         assertEquals(canvases, figures, `every figure of ${claim.id} is drawn`);
+        assertEquals(await inkOnEdges(page), [], `no chart label of ${claim.id} is cut off`);
+        // Tables (the confusion matrix) fit the page rather than scroll out of it.
+        const wide = await page.$$eval(
+          "main table",
+          (ts) =>
+            ts.filter((t) =>
+              t.getBoundingClientRect().right >
+                t.closest("main")!.getBoundingClientRect().right + 1
+            ).map((t) => t.textContent!.slice(0, 60)),
+        );
+        assertEquals(wide, [], `every table of ${claim.id} fits the page`);
       }
       // A bar chart with a negative value draws that bar below the zero line.
       const scratch = await tempDir();
@@ -72,7 +85,20 @@ Deno.test({
           { label: "threshold", values: [0.5, 0.5, 0.5, 0.5], line: true },
         ],
       });
-      await Deno.writeTextFile(join(scratch, "bars.html"), htmlPage("bars", bars + strip));
+      // Long category names at the end of a line chart (C2, C8) stay on the canvas.
+      const layers = figureHtml({
+        kind: "lines",
+        title: "layers",
+        xLabel: "layer",
+        yLabel: "concepts",
+        x: [0, 1, 2, 3],
+        xNames: ["conv1_1", "conv3_3", "a_rather_long_layer_name_4", "features.28/Relu_output_0"],
+        series: [{ label: "objects", values: [1, 2, 3, 4] }],
+      });
+      await Deno.writeTextFile(
+        join(scratch, "bars.html"),
+        htmlPage("bars", bars + strip + layers),
+      );
       await page.goto(`file://${join(scratch, "bars.html")}`);
       await page.waitForLoadState("load");
       const placed = await page.$eval("figure.plot", (f) => {
@@ -91,6 +117,7 @@ Deno.test({
           return u.series.slice(1).map((s) => s.width);
         }));
       assertEquals(drawn[1], [0, 2], "peaks as dots, the threshold as a line");
+      assertEquals(await inkOnEdges(page), [], "long labels are not cut off");
       assertEquals(errors, []);
       assertEquals(requests.filter((u) => !u.startsWith("file://")), [], "no network requests");
     } finally {
@@ -98,3 +125,24 @@ Deno.test({
     }
   },
 });
+
+/**
+ * Charts with ink on an outer edge of their canvas (left, right or bottom
+ * pixel line): something drawn there ran past the canvas and was cut off.
+ */
+async function inkOnEdges(page: Page): Promise<string[]> {
+  return await page.$$eval("figure.plot", (figs) =>
+    figs.flatMap((f) => {
+      const canvas = f.querySelector("canvas")!;
+      const { width: w, height: h } = canvas;
+      const data = canvas.getContext("2d")!.getImageData(0, 0, w, h).data;
+      const inked = (x: number, y: number) => data[(y * w + x) * 4 + 3] > 0;
+      let edge = "";
+      for (let y = 0; y < h && !edge; y++) {
+        if (inked(0, y)) edge = "left";
+        else if (inked(w - 1, y)) edge = "right";
+      }
+      for (let x = 0; x < w && !edge; x++) if (inked(x, h - 1)) edge = "bottom";
+      return edge ? [`${f.querySelector("figcaption")?.textContent}: ${edge} edge`] : [];
+    }));
+}

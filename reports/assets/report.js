@@ -2,6 +2,27 @@
 (function () {
   "use strict";
   const palette = ["#3b6ea8", "#c0504d", "#5b9b55", "#8064a2", "#d08a2e", "#4bacc6"];
+  // uPlot's axis font: category labels are measured in it so that none is cut off.
+  const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, ' +
+    '"Noto Sans", sans-serif';
+  const measure = document.createElement("canvas").getContext("2d");
+  measure.font = AXIS_FONT;
+  // Category labels slant down to the right from their tick, by 30 degrees.
+  const SLANT = Math.PI / 6;
+  /**
+   * Room for slanted labels: the axis height their longest one needs, and the
+   * right padding that keeps the last ones (which run past their ticks) on
+   * the canvas, with each label's ticks at least `slot` apart.
+   */
+  function labelRoom(names, slot) {
+    const widths = names.map((n) => measure.measureText(n).width);
+    const drop = Math.max(0, ...widths) * Math.sin(SLANT) + 12 * Math.cos(SLANT);
+    let right = 0;
+    widths.forEach((w, i) => {
+      right = Math.max(right, w * Math.cos(SLANT) - (names.length - 1 - i) * slot);
+    });
+    return { size: Math.ceil(drop) + 40, right: Math.ceil(right) + 10 };
+  }
   for (const fig of document.querySelectorAll("figure.plot")) {
     const spec = JSON.parse(fig.querySelector("script").textContent);
     const area = fig.querySelector(".plot-area");
@@ -15,9 +36,12 @@
         })
         : undefined;
     const names = spec.xNames;
+    const width = Math.min(860, area.clientWidth || 860);
+    const room = names ? labelRoom(names, (width - 250) / Math.max(1, names.length)) : null;
     const opts = {
-      width: Math.min(860, area.clientWidth || 860),
-      height: names ? 380 : 320,
+      width,
+      height: names ? 270 + room.size : 320,
+      padding: room ? [12, room.right, 0, 12] : undefined,
       scales: {
         // Bars need half a slot of room at both ends.
         x: spec.kind === "bars"
@@ -38,7 +62,7 @@
           label: spec.xLabel,
           values: names ? (_u, ticks) => ticks.map((t) => names[t] ?? "") : undefined,
           rotate: names ? -30 : 0,
-          size: names ? 110 : 50,
+          size: names ? room.size : 50,
         },
         { label: spec.yLabel },
       ],

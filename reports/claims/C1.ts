@@ -3,19 +3,32 @@
  * Rule (fixed before any run): holds when, in the last dissected layer of the
  * classifier, units with IoU >= 0.04 match at least 10 distinct concepts and
  * those concepts span at least 3 of the 4 categories (object, part, material,
- * color); does not hold otherwise.
+ * color), and the trained network beats its random-weight control: the 95%
+ * bootstrap interval of its distinct concepts minus the control's (units of
+ * each resampled on their own) lies above 0. Does not hold when either fails.
  */
 import type { ClaimMeasure } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
 import { table } from "../html.ts";
+import {
+  againstControl,
+  CONTROL_RULE,
+  controlText,
+  DISTINCT_NOTE,
+  distinctConcepts,
+  type UnitLabel,
+  unitLabelsSql,
+  withControl,
+} from "./control.ts";
 
 /** The measure of claim C1 (rule above). */
 export const C1: ClaimMeasure = {
   id: "C1",
   thresholds: "val",
-  needs: ["activations-val", "iou-val"],
+  needs: ["activations-val", "iou-val", "iou-val-control"],
   rule: `holds when the units of the last conv layer with IoU >= ${IOU_BAR} match at least 10 ` +
-    "distinct concepts spanning at least 3 of the 4 categories; does not hold otherwise",
+    `distinct concepts spanning at least 3 of the 4 categories, ${CONTROL_RULE}; does not hold ` +
+    "otherwise",
   async measure(q, ctx) {
     const counts = await layerCounts(q, "val");
     const lastPos = Math.max(...counts.map((c) => c.position));
@@ -44,6 +57,16 @@ export const C1: ClaimMeasure = {
     const distinct = last.reduce((s, c) => s + c.concepts, 0);
     const categories = last.filter((c) => c.concepts > 0).length;
     const holds = distinct >= 10 && categories >= 3;
+    const control = await againstControl<UnitLabel>(q, {
+      label: `${layer}: distinct concepts matched (units with IoU >= ${IOU_BAR})`,
+      trainedSql: unitLabelsSql("iou_val__unit_labels", layer),
+      controlSql: unitLabelsSql("iou_val_control__unit_labels", layer),
+      stat: (rows, w) => distinctConcepts(rows, w),
+      computedBy: "distinctConcepts (reports/claims/control.ts)",
+      note: DISTINCT_NOTE,
+    });
+    values.push(control.control, control.difference);
+    const outcome = withControl(holds ? "holds" : "fails", control.outcome);
     const labeled = await q.rows<
       { layer: string; unit: number; name: string; category: string; iou: number }
     >(
@@ -57,9 +80,15 @@ export const C1: ClaimMeasure = {
     return {
       values,
       verdict: {
-        outcome: holds ? "holds" : "fails",
+        outcome,
         detail: `${distinct} distinct concepts in ${categories} categories at ${layer} ` +
-          `(${last.map((c) => `${c.concepts} ${c.category}s`).join(", ")}).`,
+          `(${last.map((c) => `${c.concepts} ${c.category}s`).join(", ")}); ` +
+          `${controlText(control.difference)}.`,
+        why: holds && outcome !== "holds"
+          ? `no more concepts than the random-weight control: ${controlText(control.difference)}`
+          : holds
+          ? undefined
+          : `${distinct} distinct concepts in ${categories} categories; needs 10 in 3`,
       },
       figures: [{
         kind: "bars",

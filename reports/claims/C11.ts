@@ -90,6 +90,7 @@ export const C11: ClaimMeasure = {
           `${diff.estimate.toFixed(2)} pixels (95% CI ${diff.lo.toFixed(2)} to ` +
           `${diff.hi.toFixed(2)}).`,
         [detectors],
+        "doors added on buildings are not above those in sky and trees (95% interval)",
       ),
       figures: [{
         kind: "bars",

@@ -145,6 +145,7 @@ export const C13: ClaimMeasure = {
           (painted.length ? ` (${painted.join(", ")})` : "") +
           (unpainted.length ? `; not: ${unpainted.join(", ")}` : "") + ".",
         [distinct, detectors],
+        `${painted.length} of ${palette.length} concepts painted: not more than half`,
       ),
       figures: [{
         kind: "bars",

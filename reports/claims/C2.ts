@@ -4,22 +4,36 @@
  * and distinct part concepts matched by units with IoU >= 0.04. Holds when the
  * last layer has the most object concepts (ties count for it) and the layer
  * with the most part concepts comes before the layer with the most object
- * concepts (earliest maxima); does not hold otherwise. The page says when a
+ * concepts (earliest maxima), and the trained network's last layer matches
+ * more object concepts than its random-weight control's (95% bootstrap
+ * interval of the difference, units resampled, above 0); does not hold
+ * otherwise. The page says when a
  * deciding count is within one concept of its rival (one unit's label could
  * turn the verdict).
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
 import { argmax } from "../../stats/argmax.ts";
+import {
+  againstControl,
+  CONTROL_RULE,
+  controlText,
+  DISTINCT_NOTE,
+  distinctConcepts,
+  type UnitLabel,
+  unitLabelsSql,
+  withControl,
+} from "./control.ts";
 
 /** The measure of claim C2 (rule above). */
 export const C2: ClaimMeasure = {
   id: "C2",
   thresholds: "val",
-  needs: ["activations-val", "iou-val"],
+  needs: ["activations-val", "iou-val", "iou-val-control"],
   rule: `per layer, distinct concepts matched by units with IoU >= ${IOU_BAR}: holds when the ` +
     "last conv layer has the most object concepts (ties included) and the (earliest) layer with " +
-    "the most part concepts comes before the (earliest) layer with the most object concepts",
+    "the most part concepts comes before the (earliest) layer with the most object concepts, " +
+    `${CONTROL_RULE} in object concepts at the last layer`,
   async measure(q) {
     const counts = await layerCounts(q, "val");
     const layers = [...new Set(counts.map((c) => c.layer))];
@@ -44,6 +58,16 @@ export const C2: ClaimMeasure = {
           `most from it on (${Math.max(...late)})`
         : "",
     ].filter(Boolean);
+    const control = await againstControl<UnitLabel>(q, {
+      label: `object concepts at ${layers.at(-1)} (units with IoU >= ${IOU_BAR})`,
+      trainedSql: unitLabelsSql("iou_val__unit_labels", layers.at(-1)!),
+      controlSql: unitLabelsSql("iou_val_control__unit_labels", layers.at(-1)!),
+      stat: (rows, w) => distinctConcepts(rows, w, ["object"]),
+      computedBy: "distinctConcepts (reports/claims/control.ts)",
+      note: DISTINCT_NOTE,
+    });
+    const rule = lastHasMost && partsEarlier ? "holds" : "fails";
+    const outcome = withControl(rule, control.outcome);
     const sql = countsSql("val");
     const value = (label: string, layer: string, cat: string) =>
       q.value(
@@ -62,6 +86,8 @@ export const C2: ClaimMeasure = {
         layers[argmax(parts)],
         "part",
       ),
+      control.control,
+      control.difference,
     ];
     return {
       values,
@@ -69,10 +95,23 @@ export const C2: ClaimMeasure = {
         ? `the verdict rests on a margin of at most one concept: ${close.join("; ")}`
         : undefined,
       verdict: {
-        outcome: lastHasMost && partsEarlier ? "holds" : "fails",
+        outcome,
         detail: `objects peak at ${layers[argmax(objects)]} (${Math.max(...objects)}), ` +
           `parts at ${layers[argmax(parts)]} (${Math.max(...parts)}); ` +
-          `last layer has the most objects: ${lastHasMost}; parts peak earlier: ${partsEarlier}.`,
+          `last layer has the most objects: ${lastHasMost}; parts peak earlier: ${partsEarlier}; ` +
+          `object concepts at the last layer: ${controlText(control.difference)}.`,
+        why: rule === "holds" && outcome !== "holds"
+          ? `no more object concepts than the random-weight control: ${
+            controlText(control.difference)
+          }`
+          : rule === "holds"
+          ? undefined
+          : [
+            lastHasMost
+              ? ""
+              : `object concepts peak at ${layers[argmax(objects)]}, not the last layer`,
+            partsEarlier ? "" : "part concepts do not peak before object concepts",
+          ].filter(Boolean).join("; "),
       },
       figures: [{
         kind: "lines",

@@ -113,6 +113,7 @@ export const C3: ClaimMeasure = {
             (100 * ci.hi).toFixed(1)
           }%).`,
         preconditions,
+        "the balanced accuracy's 95% interval does not lie at or above 0.70",
       ),
       figures: [
         await peakStrip(q, PEAKS, {

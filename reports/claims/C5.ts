@@ -6,7 +6,7 @@
  * exceeds the drop in ascending order (95% interval of the difference above
  * 0) and the ascending drop is under 5 points (upper end of its interval).
  */
-import { beyond } from "../verdict.ts";
+import { beyond, settle } from "../verdict.ts";
 import type { ClaimMeasure } from "../measure.ts";
 import type { Interval } from "../../stats/bootstrap.ts";
 import {
@@ -62,6 +62,8 @@ export const C5: ClaimMeasure = {
     const modeSql = (modes: string[]) => baselineAndModesSql(sizes[at], modes);
     const m = (label: string, ci: Interval, sql: string) => measuredInterval(q, label, ci, sql);
     requireIntervals("mean over classes", descK, ascK, diff);
+    const faster = beyond(diff, { bar: 0, side: "above", inclusive: false });
+    const barely = beyond(ascK, { bar: 0.05, side: "below", inclusive: false });
     const ones = new Uint32Array(n).fill(1);
     return {
       values: [
@@ -83,17 +85,17 @@ export const C5: ClaimMeasure = {
         ),
         width,
       ],
-      verdict: {
-        outcome: beyond(diff, { bar: 0, side: "above", inclusive: false }) &&
-            beyond(ascK, { bar: 0.05, side: "below", inclusive: false })
-          ? "holds"
-          : "fails",
-        detail:
-          `at k = ${sizes[at]} of ${width.value} units (paper: ${K} of 512): descending drop ${
-            (100 * descK.estimate).toFixed(1)
-          } points, ` +
-          `ascending ${(100 * ascK.estimate).toFixed(1)} points.`,
-      },
+      verdict: settle(
+        faster && barely ? "holds" : "fails",
+        `at k = ${sizes[at]} of ${width.value} units (paper: ${K} of 512): descending drop ` +
+          `${(100 * descK.estimate).toFixed(1)} points, ascending ` +
+          `${(100 * ascK.estimate).toFixed(1)} points.`,
+        [],
+        [
+          faster ? "" : "the descending drop is not above the ascending one (95% interval)",
+          barely ? "" : "the ascending drop is not under 5 points (95% interval)",
+        ].filter(Boolean).join("; "),
+      ),
       figures: [{
         kind: "lines",
         title: "Mean balanced accuracy over classes as units are removed (val)",

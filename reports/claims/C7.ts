@@ -3,7 +3,10 @@
  * Rule (fixed before any run): over the units of the ranked layer, holds when
  * the 95% bootstrap interval (over units) of Spearman's correlation between
  * the number of classes a unit is in the top 4 for and its best IoU lies
- * above 0; does not hold when it lies below 0; inconclusive otherwise.
+ * above 0, and the correlation beats the random-weight control's (95%
+ * bootstrap interval of trained minus control, units of each resampled on
+ * their own, above 0); does not hold when either lies below 0; inconclusive
+ * otherwise.
  * Precondition: the number of classes a unit is top-4 for takes at least 4
  * distinct values over the units (a range to see a trend in).
  */
@@ -11,12 +14,26 @@ import { type ClaimMeasure, precondition } from "../measure.ts";
 import { intervalOutcome, settle } from "../verdict.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { spearman } from "../../stats/rank.ts";
+import { againstControl, CONTROL_RULE, controlText, withControl } from "./control.ts";
 
-const SQL = `SELECT l.unit, l.iou, count(i.unit) AS classes
-  FROM iou_val__unit_labels l
-  LEFT JOIN rank_units__importance i ON i.layer = l.layer AND i.unit = l.unit AND i.rank < 4
-  WHERE l.layer = (SELECT any_value(layer) FROM rank_units__importance)
+/** SQL: per unit of the ranked layer, its best IoU and the classes it is top-4 for. */
+function unitsSql(iou: string, importance: string): string {
+  return `SELECT l.unit, l.iou, count(i.unit) AS classes
+  FROM ${iou} l
+  LEFT JOIN ${importance} i ON i.layer = l.layer AND i.unit = l.unit AND i.rank < 4
+  WHERE l.layer = (SELECT any_value(layer) FROM ${importance})
   GROUP BY ALL ORDER BY l.unit`;
+}
+const SQL = unitsSql("iou_val__unit_labels", "rank_units__importance");
+const CONTROL_SQL = unitsSql("iou_val_control__unit_labels", "rank_units_control__importance");
+
+/** Spearman's correlation of units' top-4 counts and IoUs, under bootstrap weights. */
+export function countIouCorrelation(
+  rows: readonly { iou: number; classes: number }[],
+  w: Uint32Array,
+): number {
+  return spearman(rows.map((r) => r.classes), rows.map((r) => r.iou), w);
+}
 
 /** How many distinct top-4 counts the units must span. */
 const MIN_COUNTS = 4;
@@ -25,10 +42,11 @@ const MIN_COUNTS = 4;
 export const C7: ClaimMeasure = {
   id: "C7",
   thresholds: "val",
-  needs: ["rank-units", "iou-val"],
+  needs: ["rank-units", "iou-val", "rank-units-control", "iou-val-control"],
   rule: "holds when the 95% bootstrap interval over units of Spearman's correlation between the " +
     "number of classes a unit is top-4 for and its best IoU is above 0; does not hold when below 0; " +
-    "inconclusive otherwise. Needs units that are top-4 for a range of class counts",
+    `inconclusive otherwise, ${CONTROL_RULE}. Needs units that are top-4 for a range of class ` +
+    "counts",
   async measure(q) {
     const range = await precondition(q, {
       need: "distinct numbers of classes a unit is top-4 for",
@@ -39,28 +57,50 @@ export const C7: ClaimMeasure = {
       test: (v) => v >= MIN_COUNTS,
     });
     const rows = await q.rows<{ unit: number; iou: number; classes: number }>(SQL);
-    const x = rows.map((r) => r.classes), y = rows.map((r) => r.iou);
-    const ci = bootstrap(rows.length, (w) => spearman(x, y, w), { resamples: 1000, seed: 1 });
+    const y = rows.map((r) => r.iou);
+    const ci = bootstrap(rows.length, (w) => countIouCorrelation(rows, w), {
+      resamples: 1000,
+      seed: 1,
+    });
+    const control = await againstControl<{ iou: number; classes: number }>(q, {
+      label: "Spearman correlation of top-4 classes and IoU",
+      trainedSql: SQL,
+      controlSql: CONTROL_SQL,
+      stat: countIouCorrelation,
+      computedBy: "countIouCorrelation (reports/claims/C7.ts)",
+    });
+    const rule = intervalOutcome(ci, { bar: 0, side: "above", inclusive: false });
     const groups = await q.rows<{ classes: number; units: number; mean_iou: number }>(
       `SELECT classes, count(*) AS units, avg(iou) AS mean_iou FROM (${SQL}) GROUP BY classes ORDER BY classes`,
     );
     return {
-      values: [{
-        label: "Spearman correlation: classes a unit is top-4 for vs its IoU",
-        value: ci.estimate,
-        ci: [ci.lo, ci.hi],
-        ciMethod:
-          `over ${rows.length} units; 95% percentile bootstrap over units, 1000 resamples, seed 1`,
-        computedBy: "spearman (stats/rank.ts), bootstrap (stats/bootstrap.ts)",
-        sql: SQL,
-        tables: q.tablesIn(SQL),
-      }, range.value],
+      values: [
+        {
+          label: "Spearman correlation: classes a unit is top-4 for vs its IoU",
+          value: ci.estimate,
+          ci: [ci.lo, ci.hi],
+          ciMethod:
+            `over ${rows.length} units; 95% percentile bootstrap over units, 1000 resamples, seed 1`,
+          computedBy: "countIouCorrelation (reports/claims/C7.ts), bootstrap (stats/bootstrap.ts)",
+          sql: SQL,
+          tables: q.tablesIn(SQL),
+        },
+        control.control,
+        control.difference,
+        range.value,
+      ],
       preconditions: [range],
-      verdict: settle(
-        intervalOutcome(ci, { bar: 0, side: "above", inclusive: false }),
-        `rho = ${ci.estimate.toFixed(3)} (95% CI ${ci.lo.toFixed(3)} to ${ci.hi.toFixed(3)}).`,
-        [range],
-      ),
+      verdict: {
+        ...settle(
+          withControl(rule, control.outcome),
+          `rho = ${ci.estimate.toFixed(3)} (95% CI ${ci.lo.toFixed(3)} to ${ci.hi.toFixed(3)}); ` +
+            `${controlText(control.difference)}.`,
+          [range],
+        ),
+        ...(range.met && rule === "holds" && control.outcome !== "holds" && {
+          why: `not above the random-weight control: ${controlText(control.difference)}`,
+        }),
+      },
       figures: [{
         kind: "points",
         title: "Each unit: number of classes it is top-4 for, and its best IoU",

@@ -120,6 +120,7 @@ export const C9: ClaimMeasure = {
             (100 * ci.hi).toFixed(1)
           }%) against 50% for chance.`,
         preconditions,
+        "the balanced accuracy's 95% interval does not lie above 0.5 (chance)",
       ),
       figures: [await strip(t)],
     };

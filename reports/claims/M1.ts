@@ -52,6 +52,9 @@ export const M1: ClaimMeasure = {
         detail: `top-1 ${pct(Number(top1.value))} (95% CI ${pct(lo)} to ${
           pct(hi)
         }) against 5x chance = ${pct(bar)}.`,
+        ...(outcome !== "holds" && {
+          why: `top-1's 95% interval does not lie above 5x chance (${pct(bar)})`,
+        }),
       },
       figures: [{
         kind: "bars",
@@ -82,7 +85,7 @@ function confusionHtml(
   const count = (r: number, c: number) =>
     cells.find((x) => x.label === r && x.predicted === c)?.n ?? 0;
   const head = `<tr><th>true \\ predicted</th>${
-    colsOf.map((c) => `<th>${esc(name.get(c) ?? c)}</th>`).join("")
+    colsOf.map((c) => `<th class="col">${esc(name.get(c) ?? c)}</th>`).join("")
   }</tr>`;
   const rows = rowsOf.map((r) => {
     const total = colsOf.reduce((s, c) => s + count(r, c), 0) || 1;

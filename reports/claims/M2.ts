@@ -41,11 +41,13 @@ export const M2: ClaimMeasure = {
           outcome: holds ? "holds" : "fails",
           detail: `mean IoU ${(100 * o).toFixed(1)}% objects, ${(100 * p).toFixed(1)}% parts, ` +
             `${(100 * m).toFixed(1)}% materials (bars: 20%, 10%, 10%).`,
+          ...(!holds && { why: "a mean IoU is below its bar" }),
         }
         : {
           outcome: "inconclusive",
           detail:
             "the held-out data set has no ground truth (or other label lists) to score against.",
+          why: "no ground truth to score the segmenter against",
         },
       figures: ["object", "part", "material"].map((cat) => {
         const rows = perConcept.filter((r) => r.category === cat);

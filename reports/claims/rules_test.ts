@@ -112,48 +112,77 @@ function dissection(
   };
 }
 
+/** The random-weight control's unit labels, layer by layer as `dissection` takes them. */
+function control(
+  which: "val" | "gan",
+  layers: Record<string, [string, string, number][]>,
+): Record<string, [Schema, Rows]> {
+  const labels = dissection(which, layers)[`iou_${which}__unit_labels`];
+  return { [`iou_${which}_control__unit_labels`]: labels };
+}
+
+/** A control whose units match nothing (IoU 0.01) at the given layers, `n` units each. */
+function blankControl(which: "val" | "gan", layers: string[], n = 8) {
+  return control(which, Object.fromEntries(layers.map((l) => [l, units("object", n, 0.01)])));
+}
+
 /** n units, each matching its own concept of a category at the given IoU. */
 const units = (category: string, n: number, iou = 0.1, prefix = category) =>
   range(n).map((i) => [category, `${prefix}${i}`, iou] as [string, string, number]);
 
 Deno.test("C1: ten distinct concepts over three categories at the last layer", async () => {
-  const rich = dissection("val", {
+  const layers = {
     conv1: units("color", 3),
     conv5: [...units("object", 6), ...units("part", 3), ...units("material", 1)],
-  });
+  };
+  const rich = { ...dissection("val", layers), ...blankControl("val", ["conv5"], 10) };
   assertEquals((await measureOn(C1, rich)).verdict.outcome, "holds");
+  // A random-weight control that matches as many concepts: the count says nothing of training;
+  // one that matches more: the claim does not hold.
+  const asRandom = await measureOn(C1, { ...dissection("val", layers), ...control("val", layers) });
+  assertEquals(asRandom.verdict.outcome, "inconclusive");
+  const richer = control("val", { conv5: [...layers.conv5, ...units("part", 20, 0.1, "q")] });
+  assertEquals(
+    (await measureOn(C1, { ...dissection("val", layers), ...richer })).verdict.outcome,
+    "fails",
+  );
+  assertMatch(asRandom.verdict.why!, /no more concepts than the random-weight control/);
   // Two categories only; and units below the 0.04 bar do not count.
-  const narrow = dissection("val", {
-    conv5: [...units("object", 8), ...units("part", 3), ...units("material", 5, 0.039)],
-  });
+  const narrow = {
+    ...dissection("val", {
+      conv5: [...units("object", 8), ...units("part", 3), ...units("material", 5, 0.039)],
+    }),
+    ...blankControl("val", ["conv5"]),
+  };
   const r = await measureOn(C1, narrow);
   assertEquals(r.verdict.outcome, "fails");
   assertMatch(r.verdict.detail, /11 distinct concepts in 2 categories/);
 });
 
 Deno.test("C2: objects peak at the last layer and parts earlier; a one-concept margin is said", async () => {
-  const holds = await measureOn(
-    C2,
-    dissection("val", {
-      a: units("part", 2),
-      b: [...units("part", 6), ...units("object", 1)],
-      c: [...units("object", 5), ...units("part", 1)],
-    }),
-  );
+  const shape = {
+    a: units("part", 2),
+    b: [...units("part", 6), ...units("object", 1)],
+    c: [...units("object", 5), ...units("part", 1)],
+  };
+  const holds = await measureOn(C2, { ...dissection("val", shape), ...blankControl("val", ["c"]) });
   assertEquals(holds.verdict.outcome, "holds");
   assertEquals(holds.margin, undefined);
-  const fails = await measureOn(
-    C2,
-    dissection("val", { a: units("object", 6), b: units("part", 6), c: units("object", 2) }),
-  );
+  const asRandom = await measureOn(C2, { ...dissection("val", shape), ...control("val", shape) });
+  assertEquals(asRandom.verdict.outcome, "inconclusive");
+  assertMatch(asRandom.verdict.why!, /no more object concepts than the random-weight control/);
+  const fails = await measureOn(C2, {
+    ...dissection("val", { a: units("object", 6), b: units("part", 6), c: units("object", 2) }),
+    ...blankControl("val", ["c"]),
+  });
   assertEquals(fails.verdict.outcome, "fails");
-  const close = await measureOn(
-    C2,
-    dissection("val", {
+  const close = await measureOn(C2, {
+    ...dissection("val", {
       a: [...units("part", 5), ...units("object", 3)],
       b: [...units("object", 4), ...units("part", 4)],
     }),
-  );
+    ...blankControl("val", ["b"]),
+  });
   assertEquals(close.verdict.outcome, "holds");
   assertMatch(
     close.margin!,
@@ -164,26 +193,39 @@ Deno.test("C2: objects peak at the last layer and parts earlier; a one-concept m
     /part concepts before the object peak \(5\) against the most from it on \(4\)/,
   );
   await assertRejects(
-    () => measureOn(C2, dissection("val", { only: units("object", 3) })),
+    () =>
+      measureOn(C2, {
+        ...dissection("val", { only: units("object", 3) }),
+        ...blankControl("val", ["only"]),
+      }),
     insufficient,
   );
 });
 
 Deno.test("C8: the generator layer with the most object and part units lies in the middle half", async () => {
-  const gan = (most: number) =>
-    dissection(
-      "gan",
-      Object.fromEntries(
-        range(4).map((
-          i,
-        ) => [`layer${i + 1}`, units(i % 2 ? "part" : "object", i === most ? 6 : 2)]),
-      ),
+  const layers = (most: number) =>
+    Object.fromEntries(
+      range(4).map((i) => [`layer${i + 1}`, [
+        ...units(i % 2 ? "part" : "object", i === most ? 6 : 2),
+        ...units("color", i === most ? 2 : 6),
+      ]]),
     );
+  const gan = (most: number) => ({
+    ...dissection("gan", layers(most)),
+    ...blankControl("gan", range(4).map((i) => `layer${i + 1}`)),
+  });
   // Positions 2 and 3 of 4 are the middle half (1 < p <= 3).
   assertEquals((await measureOn(C8, gan(1))).verdict.outcome, "holds");
   assertEquals((await measureOn(C8, gan(2))).verdict.outcome, "holds");
   assertEquals((await measureOn(C8, gan(0))).verdict.outcome, "fails");
   assertEquals((await measureOn(C8, gan(3))).verdict.outcome, "fails");
+  // A random generator with as many object and part units at that layer: nothing shown.
+  const asRandom = await measureOn(C8, {
+    ...dissection("gan", layers(1)),
+    ...control("gan", layers(1)),
+  });
+  assertEquals(asRandom.verdict.outcome, "inconclusive");
+  assertMatch(asRandom.verdict.why!, /no larger share than the random-weight control/);
 });
 
 // C3, C9: one unit as a detector ----------------------------------------------
@@ -421,7 +463,11 @@ Deno.test("C6: removal and keep-only over all classes, not testable when most cl
 // C7: importance and interpretability -------------------------------------------
 
 /** 20 classes' top-4 lists over 40 units, unit u in the lists of `count(u)` classes. */
-function c7Tables(count: (u: number) => number, iou: (u: number) => number) {
+function c7Tables(
+  count: (u: number) => number,
+  iou: (u: number) => number,
+  controlIou: (u: number) => number = (u) => 0.05 + 0.001 * ((u * 7) % 11),
+) {
   const slots = range(40).flatMap((u) => range(count(u)).map(() => u));
   const importance = slots.map((unit, i) => ({
     layer: "conv5_3",
@@ -432,19 +478,20 @@ function c7Tables(count: (u: number) => number, iou: (u: number) => number) {
     drop: 0.1,
     soft_drop: 0.1,
   }));
+  const labels = (f: (u: number) => number) =>
+    range(40).map((unit) => ({
+      layer: "conv5_3",
+      unit,
+      concept: unit,
+      name: `k${unit}`,
+      category: "object",
+      iou: f(unit),
+    }));
   return {
     rank_units__importance: [IMPORTANCE_TABLE, importance],
-    iou_val__unit_labels: [
-      UNIT_LABELS_TABLE,
-      range(40).map((unit) => ({
-        layer: "conv5_3",
-        unit,
-        concept: unit,
-        name: `k${unit}`,
-        category: "object",
-        iou: iou(unit),
-      })),
-    ],
+    iou_val__unit_labels: [UNIT_LABELS_TABLE, labels(iou)],
+    rank_units_control__importance: [IMPORTANCE_TABLE, importance],
+    iou_val_control__unit_labels: [UNIT_LABELS_TABLE, labels(controlIou)],
   } as Record<string, [Schema, Rows]>;
 }
 
@@ -452,6 +499,11 @@ Deno.test("C7: IoU rises with the classes a unit is top-4 for; too narrow a rang
   const count = (u: number) => u % 5; // 80 slots: 20 classes x 4
   const up = await measureOn(C7, c7Tables(count, (u) => 0.02 * count(u) + 0.0001 * u));
   assertEquals(up.verdict.outcome, "holds");
+  // The control's units show the same trend: nothing learned about it.
+  const rising = (u: number) => 0.02 * count(u) + 0.0001 * u;
+  const asRandom = await measureOn(C7, c7Tables(count, rising, rising));
+  assertEquals(asRandom.verdict.outcome, "inconclusive");
+  assertMatch(asRandom.verdict.why!, /not above the random-weight control/);
   const down = await measureOn(C7, c7Tables(count, (u) => 0.1 - 0.02 * count(u)));
   assertEquals(down.verdict.outcome, "fails");
   const flat = await measureOn(C7, c7Tables(count, (u) => 0.05 + 0.001 * ((u * 7) % 11)));
