@@ -168,6 +168,7 @@ export class ReportQuery {
       unit: opts.unit,
       sql: sql.trim(),
       tables: this.tablesIn(sql),
+      computedBy: "bootstrapMean (stats/bootstrap.ts)",
     };
   }
 

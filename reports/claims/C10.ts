@@ -29,6 +29,23 @@ const KEEP = 0.9;
 /** Objects below this share of the unedited pixels are neither judged nor charted. */
 const MIN_SHARE = 0.01;
 
+/**
+ * The relative change of a pixel count summed over samples, each sample
+ * counted w[i] times: sum(after) / sum(before) - 1 (undefined with no pixels before).
+ */
+export function relativeChange(
+  before: ArrayLike<number>,
+  after: ArrayLike<number>,
+  w: Uint32Array,
+): number {
+  let b = 0, a = 0;
+  for (let i = 0; i < before.length; i++) {
+    b += w[i] * before[i];
+    a += w[i] * after[i];
+  }
+  return b > 0 ? a / b - 1 : NaN;
+}
+
 /** SQL: every other object's share of the unedited pixels and the fraction it keeps with k removed. */
 function othersSql(k: number): string {
   return `WITH t AS (SELECT object, n, sum(pixels) AS px FROM ${PIXELS} WHERE n IN (0, ${k}) GROUP BY ALL),
@@ -67,15 +84,10 @@ export const C10: ClaimMeasure = {
     );
     const before = new Float64Array(images), after = new Float64Array(images);
     for (const r of rows) (r.n === 0 ? before : after)[r.image] += r.pixels;
-    const rel = (w: Uint32Array) => {
-      let b = 0, a = 0;
-      for (let i = 0; i < images; i++) {
-        b += w[i] * before[i];
-        a += w[i] * after[i];
-      }
-      return b > 0 ? a / b - 1 : NaN;
-    };
-    const ci = bootstrap(images, rel, { resamples: 1000, seed: 1 });
+    const ci = bootstrap(images, (w) => relativeChange(before, after, w), {
+      resamples: 1000,
+      seed: 1,
+    });
     const others = await q.rows<{ object: string; share: number; kept: number }>(
       `${othersSql(k)} ORDER BY share DESC`,
     );
@@ -94,6 +106,7 @@ export const C10: ClaimMeasure = {
       ci: [ci.lo, ci.hi],
       ciMethod:
         `over ${images} samples; 95% percentile bootstrap over samples, 1000 resamples, seed 1`,
+      computedBy: "relativeChange (reports/claims/C10.ts)",
       sql,
       tables: q.tablesIn(sql),
     };

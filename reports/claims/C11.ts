@@ -17,6 +17,30 @@ import { IOU_BAR } from "./dissection.ts";
 const INS = "door_insertion__insertions";
 const UNITS = "door_insertion__units";
 
+/**
+ * Mean door pixels added per edit in some contexts minus in others, each
+ * sample's edits counted w[sample] times (`index`: sample to its place in w).
+ */
+export function contextDifference(
+  rows: readonly { image: number; context: string; added: number }[],
+  index: ReadonlyMap<number, number>,
+  w: Uint32Array,
+  these: readonly string[],
+  those: readonly string[],
+): number {
+  const mean = (contexts: readonly string[]) => {
+    let s = 0, c = 0;
+    for (const r of rows) {
+      if (!contexts.includes(r.context)) continue;
+      const wi = w[index.get(r.image)!];
+      s += wi * r.added;
+      c += wi;
+    }
+    return c ? s / c : NaN;
+  };
+  return mean(these) - mean(those);
+}
+
 /** The measure of claim C11 (rule above). */
 export const C11: ClaimMeasure = {
   id: "C11",
@@ -32,20 +56,11 @@ export const C11: ClaimMeasure = {
     const rows = await q.rows<{ image: number; context: string; added: number }>(sql);
     const images = [...new Set(rows.map((r) => r.image))];
     const index = new Map(images.map((im, i) => [im, i]));
-    const mean = (ctxs: string[], w: Uint32Array) => {
-      let s = 0, c = 0;
-      for (const r of rows) {
-        if (!ctxs.includes(r.context)) continue;
-        const wi = w[index.get(r.image)!];
-        s += wi * r.added;
-        c += wi;
-      }
-      return c ? s / c : NaN;
-    };
-    const diff = bootstrap(images.length, (w) => mean(["building"], w) - mean(["sky", "tree"], w), {
-      resamples: 1000,
-      seed: 1,
-    });
+    const diff = bootstrap(
+      images.length,
+      (w) => contextDifference(rows, index, w, ["building"], ["sky", "tree"]),
+      { resamples: 1000, seed: 1 },
+    );
     const byContext = await q.rows<
       { context: string; edits: number; added: number; any_door: number }
     >(
@@ -58,6 +73,7 @@ export const C11: ClaimMeasure = {
       ci: [diff.lo, diff.hi],
       ciMethod: `over ${images.length} samples x ${rows.length / images.length} locations; ` +
         "95% percentile bootstrap over samples, 1000 resamples, seed 1",
+      computedBy: "contextDifference (reports/claims/C11.ts)",
       sql,
       tables: q.tablesIn(sql),
     };

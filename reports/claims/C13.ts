@@ -85,6 +85,8 @@ export const C13: ClaimMeasure = {
     const summary: Measured = {
       label: "palette concepts painted (95% interval of the increase above 0)",
       value: `${painted.length} of ${palette.length}`,
+      computedBy: "bootstrapMean (stats/bootstrap.ts) per concept, counted by beyond " +
+        "(reports/verdict.ts)",
       sql: allSql,
       tables: q.tablesIn(allSql),
     };

@@ -16,6 +16,8 @@ import { IOU_BAR } from "./dissection.ts";
 
 const PEAKS = "unit_classifier__peaks";
 const UNIT = "unit_classifier__unit";
+/** A good detector: the balanced accuracy's interval lies at or above 0.70. */
+const GOOD = { bar: 0.7, side: "above", inclusive: true } as const;
 
 /** The measure of claim C3 (rule above). */
 export const C3: ClaimMeasure = {
@@ -24,9 +26,9 @@ export const C3: ClaimMeasure = {
   needs: ["unit-classifier"],
   rule:
     "holds when the lower end of the 95% bootstrap interval of the unit's balanced accuracy on " +
-    "the held-out half of the object-centric images is >= 0.70; does not hold when the upper end is " +
-    "below 0.70; inconclusive otherwise. Needs a unit that detects the concept and test images " +
-    "with and without it",
+    `the held-out half of the object-centric images is >= ${GOOD.bar}; does not hold when the ` +
+    `upper end is below ${GOOD.bar}; inconclusive otherwise. Needs a unit that detects the ` +
+    "concept and test images with and without it",
   async measure(q) {
     const [u] = await q.rows<
       { layer: string; unit: number; concept: string; iou: number; threshold: number | null }
@@ -107,13 +109,13 @@ export const C3: ClaimMeasure = {
       values,
       preconditions,
       verdict: settle(
-        intervalOutcome(ci, { bar: 0.7, side: "above", inclusive: true }),
+        intervalOutcome(ci, GOOD),
         `unit ${u.unit} of ${u.layer} as a ${u.concept} detector: balanced accuracy ` +
           `${(100 * ci.estimate).toFixed(1)}% (95% CI ${(100 * ci.lo).toFixed(1)}% to ${
             (100 * ci.hi).toFixed(1)
           }%).`,
         preconditions,
-        "the balanced accuracy's 95% interval does not lie at or above 0.70",
+        `the balanced accuracy's 95% interval does not lie at or above ${GOOD.bar}`,
       ),
       figures: [
         await peakStrip(q, PEAKS, {

@@ -40,6 +40,12 @@ import { beyond, fromParts, part } from "../verdict.ts";
 import { precondition } from "../measure.ts";
 import { PAPER_LAYER_WIDTH } from "../../dissection/scaled_units.ts";
 
+/** (b): the drop of overall accuracy with the top k20 removed lies below 2 points. */
+const OVERALL = { bar: 0.02, side: "below", inclusive: false } as const;
+/** (c): the class with only its top k20 kept, minus the original, lies above -10 points. */
+const KEEP = { bar: -0.1, side: "above", inclusive: false } as const;
+const points = (x: number) => Math.round(100 * x);
+
 /** The measure of claim C4 (rule above). */
 export const C4: ClaimMeasure = {
   id: "C4",
@@ -50,9 +56,13 @@ export const C4: ClaimMeasure = {
     "held-out images) whose top-k4 units have the highest mean IoU (without a dissection in the " +
     "run: the highest summed importance). Removal holds when removing its top k4 lowers its " +
     "balanced accuracy (95% interval of the drop above 0) and removing its top k20 lowers overall " +
-    "accuracy by under 2 points (upper end of the interval); keep-only holds when keeping only " +
-    "its top k20 keeps its balanced accuracy within 10 points of the original (lower end above " +
-    "-10). Needs a class below the ceiling",
+    `accuracy by under ${
+      points(OVERALL.bar)
+    } points (upper end of the interval); keep-only holds ` +
+    `when keeping only its top k20 keeps its balanced accuracy within ${-points(
+      KEEP.bar,
+    )} points ` +
+    `of the original (lower end above ${points(KEEP.bar)}). Needs a class below the ceiling`,
   async measure(q, ctx) {
     const hasIou = "iou-val" in ctx.inputs;
     const { k: k4, width } = await scaledSize(q, 4);
@@ -163,20 +173,20 @@ export const C4: ClaimMeasure = {
     );
     requireIntervals(`class ${chosen.class}`, drop4, overallDrop20, keepDiff);
     const a = beyond(drop4, { bar: 0, side: "above", inclusive: false });
-    const b = beyond(overallDrop20, { bar: 0.02, side: "below", inclusive: false });
-    const cc = beyond(keepDiff, { bar: -0.1, side: "above", inclusive: false });
+    const b = beyond(overallDrop20, OVERALL);
+    const cc = beyond(keepDiff, KEEP);
     values.push(width, belowCeiling.value);
     const parts = [
       part(
         "removal",
         a && b ? "holds" : "fails",
         `(a) top-${k4} removal lowers the class: ${a}; (b) overall drop with top ${k20} ` +
-          `removed under 2 points: ${b}`,
+          `removed under ${points(OVERALL.bar)} points: ${b}`,
       ),
       part(
         "keep-only",
         cc ? "holds" : "fails",
-        `(c) only top ${k20} kept within 10 points of the original: ${cc}`,
+        `(c) only top ${k20} kept within ${-points(KEEP.bar)} points of the original: ${cc}`,
       ),
     ];
     const units = await q.rows<
@@ -197,7 +207,8 @@ export const C4: ClaimMeasure = {
         parts,
         `class ${chosen.class}, k4 = ${k4} and k20 = ${k20} of ${width.value} units (paper: 4 and ` +
           `20 of ${PAPER_LAYER_WIDTH}): (a) top-${k4} removal drop > 0: ${a}; (b) overall drop ` +
-          `with top ${k20} removed < 2 points: ${b}; (c) only top ${k20} kept within 10 points: ` +
+          `with top ${k20} removed < ${points(OVERALL.bar)} points: ${b}; (c) only top ${k20} ` +
+          `kept within ${-points(KEEP.bar)} points: ` +
           `${cc}.`,
         [belowCeiling],
       ),

@@ -29,6 +29,10 @@ import {
 } from "./ablation.ts";
 
 const PAPER_K = 20;
+/** Removal: the mean drop with each class's top k removed lies above 10 points. */
+const REMOVAL = { bar: 0.1, side: "above", inclusive: false } as const;
+/** Keep-only: the mean with only the top k kept, minus the original, lies above -10 points. */
+const KEEP = { bar: -0.1, side: "above", inclusive: false } as const;
 
 /** The measure of claim C6 (rule above). */
 export const C6: ClaimMeasure = {
@@ -36,9 +40,10 @@ export const C6: ClaimMeasure = {
   needs: ["rank-units", "ablate-class", "classify-val"],
   rule: `k: the paper's ${PAPER_K} of 512 units scaled to the layer; over all classes, removal ` +
     "holds when the mean balanced accuracy with each class's top k units removed is more than " +
-    "10 points below the original (lower end of the 95% interval of the drop above 0.10); " +
-    "keep-only holds when the mean with only the top k kept is within 10 points of the original " +
-    `(lower end of the difference's interval above -0.10). Needs at least half of the classes ` +
+    `${100 * REMOVAL.bar} points below the original (lower end of the 95% interval of the drop ` +
+    `above ${REMOVAL.bar}); keep-only holds when the mean with only the top k kept is within ` +
+    `${-100 * KEEP.bar} points of the original (lower end of the difference's interval above ` +
+    `${KEEP.bar}). Needs at least half of the classes ` +
     `below ${100 * CEILING}% balanced accuracy`,
   async measure(q) {
     const classes = await evaluableClasses(q);
@@ -74,12 +79,12 @@ export const C6: ClaimMeasure = {
     const parts = [
       part(
         "removal",
-        beyond(drop, { bar: 0.1, side: "above", inclusive: false }) ? "holds" : "fails",
+        beyond(drop, REMOVAL) ? "holds" : "fails",
         `drop ${points(drop.estimate)} points (95% CI ${points(drop.lo)} to ${points(drop.hi)})`,
       ),
       part(
         "keep-only",
-        beyond(keepDiff, { bar: -0.1, side: "above", inclusive: false }) ? "holds" : "fails",
+        beyond(keepDiff, KEEP) ? "holds" : "fails",
         `only top ${K} kept minus original ${points(keepDiff.estimate)} points (95% CI ` +
           `${points(keepDiff.lo)} to ${points(keepDiff.hi)})`,
       ),

@@ -10,14 +10,16 @@ import { esc } from "../html.ts";
 
 const PRED = "classify_val__predictions";
 const CLASSES = "classify_val__classes";
+/** A working classifier: top-1 above this many times chance. */
+const TIMES_CHANCE = 5;
 
 /** The measure of claim M1 (rule above). */
 export const M1: ClaimMeasure = {
   id: "M1",
   needs: ["classify-val"],
   rule: "holds when the lower end of the 95% bootstrap interval of top-1 accuracy on held-out " +
-    "val exceeds 5x chance (1 / number of classes); does not hold when its upper end is below " +
-    "5x chance; inconclusive otherwise",
+    `val exceeds ${TIMES_CHANCE}x chance (1 / number of classes); does not hold when its upper ` +
+    `end is below ${TIMES_CHANCE}x chance; inconclusive otherwise`,
   async measure(q) {
     const top1 = await q.mean(
       "top-1 accuracy (val)",
@@ -42,7 +44,7 @@ export const M1: ClaimMeasure = {
     const confusion = await q.rows<{ label: number; predicted: number; n: number }>(
       `SELECT label, predicted, count(*) AS n FROM ${PRED} GROUP BY ALL`,
     );
-    const bar = 5 * Number(chance.value);
+    const bar = TIMES_CHANCE * Number(chance.value);
     const [lo, hi] = top1.ci!;
     const outcome = intervalOutcome([lo, hi], { bar: bar, side: "above", inclusive: false });
     return {
@@ -51,9 +53,9 @@ export const M1: ClaimMeasure = {
         outcome,
         detail: `top-1 ${pct(Number(top1.value))} (95% CI ${pct(lo)} to ${
           pct(hi)
-        }) against 5x chance = ${pct(bar)}.`,
+        }) against ${TIMES_CHANCE}x chance = ${pct(bar)}.`,
         ...(outcome !== "holds" && {
-          why: `top-1's 95% interval does not lie above 5x chance (${pct(bar)})`,
+          why: `top-1's 95% interval does not lie above ${TIMES_CHANCE}x chance (${pct(bar)})`,
         }),
       },
       figures: [{
