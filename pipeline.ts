@@ -232,7 +232,8 @@ export default function pipeline(config: RunConfig): Pipeline {
     }
   }
   if (generator && segmenter) {
-    // A random generator draws its own images: the segmenter reads those.
+    // The same latents (same seed) through the random generator; what it draws is its own,
+    // so the segmenter reads its images, as it reads the trained generator's.
     const images = p.add("gan-church-control", generate, {
       params: { model: generator.path, count: config.gan.samples, seed, weights: control },
     });

@@ -15,6 +15,8 @@ import { decodeModel, encodeModel, type ModelProto } from "./proto.ts";
 /** Ops whose weight (input 1) and bias (input 2) are learned and re-drawn. */
 const LEARNED_OPS = new Set(["Conv", "ConvTranspose", "Gemm", "MatMul"]);
 const FLOAT = 1;
+/** Mixed into the seed of re-drawn weights ("RAND"). */
+const WEIGHT_SALT = 0x52414e44;
 
 /** A stage parameter: run the model as trained (the default) or re-drawn with a seed (the control). */
 export const WEIGHTS_PARAM = z.union([
@@ -81,8 +83,9 @@ export function randomizeWeights(
     const values = floatsOf(t);
     if (values.length === 0) return;
     const { mean, std } = moments(values);
-    // A stream per tensor, by its place among the initializers.
-    const noise = normalLatents(seed, index, 1, values.length);
+    // A stream per tensor, by its place among the initializers; the seed is salted so that
+    // the weights never share a stream with latents drawn from the same seed.
+    const noise = normalLatents((seed ^ WEIGHT_SALT) >>> 0, index, 1, values.length);
     const drawn = new Float32Array(values.length);
     for (let k = 0; k < drawn.length; k++) drawn[k] = mean + std * noise[k];
     t.floatData = [];

@@ -178,10 +178,12 @@ function whyLine(o: ClaimOutcome): string {
 /** The preconditions of a claim (or a part) as a table: what the test needs and what this run has. */
 function preconditionsTable(pre: readonly Precondition[]): string {
   return `<table><thead><tr><th>the test needs</th><th>bar</th><th>this run</th><th>met</th>` +
-    `<th>why the paper's setting meets it</th></tr></thead><tbody>${
+    `<th>applies</th><th>why the paper's setting meets it</th></tr></thead><tbody>${
       pre.map((p) =>
         `<tr><td>${esc(p.need)}</td><td>${esc(p.bar)}</td><td>${esc(fmt(p.value.value))}</td><td>${
           p.met ? "yes" : "<b>no</b>"
+        }</td><td>${
+          p.kind === "data" ? "when the rule's interval does not decide" : "always"
         }</td><td>${esc(p.paper)}</td></tr>`
       ).join("\n")
     }</tbody></table>`;
@@ -292,7 +294,8 @@ function claimPage(o: ClaimOutcome, inputs: ArtifactRef[]): string {
   const pre = r.preconditions?.length
     ? `<h3>Preconditions</h3>
 <p>Conditions of the paper's own setting that a test of this claim needs. One unmet gives
-"not testable here"; the numbers above are shown either way.</p>
+"not testable here" (a condition on the amount of data only when the rule's interval does not
+decide, since the interval already reflects it); the numbers above are shown either way.</p>
 ${preconditionsTable(r.preconditions)}`
     : "";
   const parts = r.parts?.length

@@ -187,9 +187,23 @@ export class ReportQuery {
  */
 export async function precondition(
   q: ReportQuery,
-  o: { need: string; paper: string; bar: string; sql: string; test: (v: number) => boolean },
+  o: {
+    need: string;
+    paper: string;
+    bar: string;
+    sql: string;
+    test: (v: number) => boolean;
+    kind?: Precondition["kind"];
+  },
 ): Promise<Precondition> {
   const value = await q.value(o.need, o.sql);
   const v = value.value === null ? NaN : Number(value.value);
-  return { need: o.need, paper: o.paper, bar: o.bar, value, met: Number.isFinite(v) && o.test(v) };
+  return {
+    need: o.need,
+    paper: o.paper,
+    bar: o.bar,
+    value,
+    met: Number.isFinite(v) && o.test(v),
+    kind: o.kind ?? "setting",
+  };
 }

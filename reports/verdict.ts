@@ -43,6 +43,13 @@ export interface Precondition {
   /** The measured value, with the SQL it came from. */
   value: Measured;
   met: boolean;
+  /**
+   * "setting" (the default): a condition of the paper's setting, needed
+   * whatever the numbers say. "data": enough data for the rule's interval;
+   * needed only when that interval does not decide (the interval already
+   * reflects how much data there is).
+   */
+  kind?: "setting" | "data";
 }
 
 /** One separable part of a claim, with its own verdict (its own preconditions applied). */
@@ -51,6 +58,8 @@ export interface Part {
   outcome: Outcome;
   detail: string;
   preconditions?: Precondition[];
+  /** What the part's rule alone says when an unmet precondition overrides it. */
+  rule?: Outcome;
 }
 
 /** A claim's verdict: the outcome, the numbers in words, and what the rule alone said. */
@@ -114,11 +123,16 @@ export function combineParts(parts: readonly { outcome: Outcome }[]): Outcome {
   return has("untestable") ? "untestable" : "inconclusive";
 }
 
-/** The failing preconditions in one line: need, value and bar. */
+/** Whether an unmet precondition overrides a rule's outcome (see Precondition.kind). */
+export function overrides(p: Precondition, outcome: Outcome): boolean {
+  return !p.met && (p.kind !== "data" || outcome === "inconclusive");
+}
+
+/** The overriding preconditions in one line: need, value and bar. */
 export function unmetText(preconditions: readonly Precondition[]): string {
-  return preconditions.filter((p) => !p.met).map((p) =>
-    `${p.need}: ${valueText(p.value.value)} (needs ${p.bar})`
-  ).join("; ");
+  return preconditions.map((p) => `${p.need}: ${valueText(p.value.value)} (needs ${p.bar})`).join(
+    "; ",
+  );
 }
 
 function valueText(v: number | string | null): string {
@@ -139,12 +153,13 @@ export function settle(
   /** Why the rule does not hold, in one line (kept only when it does not). */
   why?: string,
 ): Verdict {
-  if (preconditions.some((p) => !p.met)) {
+  const unmet = preconditions.filter((p) => overrides(p, outcome));
+  if (unmet.length) {
     return {
       outcome: "untestable",
       detail,
       rule: outcome,
-      why: `not testable here: ${unmetText(preconditions)}`,
+      why: `not testable here: ${unmetText(unmet)}`,
     };
   }
   return outcome === "holds" || !why ? { outcome, detail } : { outcome, detail, why };
@@ -158,7 +173,7 @@ export function part(
   preconditions: Precondition[] = [],
 ): Part {
   const v = settle(outcome, detail, preconditions);
-  return { name, outcome: v.outcome, detail, preconditions };
+  return { name, outcome: v.outcome, detail, preconditions, ...(v.rule && { rule: v.rule }) };
 }
 
 /** A claim's verdict from its parts (PARTS_RULE), then its own preconditions. */
@@ -173,6 +188,8 @@ export function fromParts(
   const notHolding = parts.filter((p) => p.outcome !== "holds");
   return {
     ...v,
-    why: notHolding.map((p) => `${p.name}: ${OUTCOME_TEXT[p.outcome]}`).join("; "),
+    why: notHolding.map((p) =>
+      `${p.name}: ${OUTCOME_TEXT[p.outcome]}${p.detail ? ` (${p.detail})` : ""}`
+    ).join("; "),
   };
 }

@@ -62,3 +62,13 @@ Deno.test("a claim from parts names the parts that do not hold; a part has its o
   assertEquals(fromParts([p, part("keep", "holds", "")], "d").outcome, "partly");
   assertEquals(fromParts([part("a", "holds", "")], "d", [pre(false)]).outcome, "untestable");
 });
+
+Deno.test("a data precondition overrides only a rule whose interval does not decide", () => {
+  const few: Precondition = { ...pre(false), kind: "data" };
+  assertEquals(settle("holds", "d", [few]).outcome, "holds");
+  assertEquals(settle("fails", "d", [few]).outcome, "fails");
+  const v = settle("inconclusive", "d", [few]);
+  assertEquals([v.outcome, v.rule], ["untestable", "inconclusive"]);
+  // A setting precondition overrides whatever the rule says.
+  assertEquals(settle("holds", "d", [{ ...pre(false), kind: "setting" }]).outcome, "untestable");
+});

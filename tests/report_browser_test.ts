@@ -127,8 +127,8 @@ Deno.test({
 });
 
 /**
- * Charts with ink on an outer edge of their canvas (left, right or bottom
- * pixel line): something drawn there ran past the canvas and was cut off.
+ * Charts with ink on an outer edge of their canvas (any of its four outer
+ * pixel lines): something drawn there ran past the canvas and was cut off.
  */
 async function inkOnEdges(page: Page): Promise<string[]> {
   return await page.$$eval("figure.plot", (figs) =>
@@ -142,7 +142,10 @@ async function inkOnEdges(page: Page): Promise<string[]> {
         if (inked(0, y)) edge = "left";
         else if (inked(w - 1, y)) edge = "right";
       }
-      for (let x = 0; x < w && !edge; x++) if (inked(x, h - 1)) edge = "bottom";
+      for (let x = 0; x < w && !edge; x++) {
+        if (inked(x, h - 1)) edge = "bottom";
+        else if (inked(x, 0)) edge = "top";
+      }
       return edge ? [`${f.querySelector("figcaption")?.textContent}: ${edge} edge`] : [];
     }));
 }

@@ -3,9 +3,10 @@
  * Rule (fixed before any run): holds when, in the last dissected layer of the
  * classifier, units with IoU >= 0.04 match at least 10 distinct concepts and
  * those concepts span at least 3 of the 4 categories (object, part, material,
- * color), and the trained network beats its random-weight control: the 95%
- * bootstrap interval of its distinct concepts minus the control's (units of
- * each resampled on their own) lies above 0. Does not hold when either fails.
+ * color), and the trained network beats its random-weight control (a
+ * permutation test of trained minus control distinct concepts, control.ts).
+ * Does not hold when the counts fall short or the control does better;
+ * inconclusive when the control comparison cannot tell.
  */
 import type { ClaimMeasure } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
@@ -14,7 +15,6 @@ import {
   againstControl,
   CONTROL_RULE,
   controlText,
-  DISTINCT_NOTE,
   distinctConcepts,
   type UnitLabel,
   unitLabelsSql,
@@ -28,7 +28,7 @@ export const C1: ClaimMeasure = {
   needs: ["activations-val", "iou-val", "iou-val-control"],
   rule: `holds when the units of the last conv layer with IoU >= ${IOU_BAR} match at least 10 ` +
     `distinct concepts spanning at least 3 of the 4 categories, ${CONTROL_RULE}; does not hold ` +
-    "otherwise",
+    "when the counts fall short",
   async measure(q, ctx) {
     const counts = await layerCounts(q, "val");
     const lastPos = Math.max(...counts.map((c) => c.position));
@@ -61,9 +61,8 @@ export const C1: ClaimMeasure = {
       label: `${layer}: distinct concepts matched (units with IoU >= ${IOU_BAR})`,
       trainedSql: unitLabelsSql("iou_val__unit_labels", layer),
       controlSql: unitLabelsSql("iou_val_control__unit_labels", layer),
-      stat: (rows, w) => distinctConcepts(rows, w),
+      stat: (rows) => distinctConcepts(rows),
       computedBy: "distinctConcepts (reports/claims/control.ts)",
-      note: DISTINCT_NOTE,
     });
     values.push(control.control, control.difference);
     const outcome = withControl(holds ? "holds" : "fails", control.outcome);

@@ -91,18 +91,24 @@ export const C11: ClaimMeasure = {
       test: (v) => v > 0.5,
     });
     const forced = await q.value("units forced on", `SELECT count(*) AS value FROM ${UNITS}`);
+    const overall = await q.value(
+      "mean door pixels added per edit, every context",
+      `SELECT avg(after - before) AS value FROM ${INS}`,
+    );
     return {
       values: [
         d,
         await perContext("building"),
         await perContext("sky"),
         await perContext("tree"),
+        overall,
         forced,
       ],
       preconditions: [detectors],
       verdict: settle(
         beyond(diff, { bar: 0, side: "above", inclusive: false }) ? "holds" : "fails",
-        `${forced.value} door units forced on; buildings minus sky and trees: ` +
+        `${forced.value} door units forced on add ${Number(overall.value).toFixed(2)} door ` +
+          "pixels per edit on average; buildings minus sky and trees: " +
           `${diff.estimate.toFixed(2)} pixels (95% CI ${diff.lo.toFixed(2)} to ` +
           `${diff.hi.toFixed(2)}).`,
         [detectors],

@@ -6,12 +6,14 @@
  * region of each sample. Per concept, the increase of the concept's share of
  * the region's pixels (after minus before, as the segmenter sees them) is
  * averaged over samples; the concept is "painted" when the 95% bootstrap
- * interval (over samples) of that increase lies above 0. Holds when more
- * than half of the palette's concepts are painted; does not hold otherwise.
- * Inconclusive with fewer than 10 samples or an empty palette. Each concept's
- * units are the paper's 20 of 512 scaled to the layer (the palette's default).
- * Preconditions: the palette's concepts have mostly distinct units, and
- * their units mostly detect them.
+ * interval (over samples) of that increase lies above 0. The concepts judged
+ * are those a test of painting can use: their own units (at most half shared
+ * with any other palette concept), at least half of which detect the concept
+ * (IoU >= 0.04). Holds when more than half of the judged concepts are
+ * painted; does not hold otherwise. Inconclusive with fewer than 10 samples
+ * or an empty palette. Each concept's units are the paper's 20 of 512 scaled
+ * to the layer (the palette's default). Precondition: at least 3 concepts
+ * judged.
  */
 import { type ClaimMeasure, InsufficientData, type Measured, precondition } from "../measure.ts";
 import { sqlString } from "../../engine/duck.ts";
@@ -25,6 +27,8 @@ const PALETTE = "paint_check__palette";
 const MIN_SAMPLES = 10;
 /** A concept's units are its own when at most this share of them is also another concept's. */
 const MAX_SHARED = 0.5;
+/** The fewest concepts judged: with 3, "more than half" is a majority rather than all. */
+const MIN_JUDGED = 3;
 
 /** SQL: per palette concept, the largest share of its units that one other concept also uses. */
 const OVERLAP_SQL = `WITH p AS (SELECT DISTINCT concept, unit FROM ${PALETTE}),
@@ -51,9 +55,10 @@ export const C13: ClaimMeasure = {
   needs: ["paint-check"],
   rule: "each palette concept painted into one fixed region of every sample: the concept's share " +
     "of the region's pixels after minus before, averaged over samples; a concept is painted when " +
-    "its 95% interval lies above 0. Holds when more than half of the palette's concepts are painted " +
-    `(inconclusive with fewer than ${MIN_SAMPLES} samples). Needs the concepts to have mostly ` +
-    "their own units, and units that detect them",
+    "its 95% interval lies above 0. Judged: the concepts with their own units (at most " +
+    `${100 * MAX_SHARED}% shared with another) of which at least half detect them (IoU >= ` +
+    `${IOU_BAR}). Holds when more than half of the judged concepts are painted (inconclusive with ` +
+    `fewer than ${MIN_SAMPLES} samples). Needs at least ${MIN_JUDGED} judged concepts`,
   async measure(q, ctx) {
     const palette = await q.rows<{ concept: string; units: number }>(
       `SELECT concept, count(*) AS units FROM ${PALETTE}
@@ -99,30 +104,39 @@ export const C13: ClaimMeasure = {
       bySql,
     );
     const names = by.map((b) => b.concept);
-    const holds = painted.length > palette.length / 2;
-    const distinct = await precondition(q, {
+    // The concepts a test of painting can use: their own units, which detect them.
+    const qualifySql = `SELECT o.concept FROM (${OVERLAP_SQL}) o JOIN (${DETECTORS_SQL}) d
+      USING (concept) WHERE o.overlap <= ${MAX_SHARED} AND d.detectors >= 0.5`;
+    const qualified = new Set(
+      (await q.rows<{ concept: string }>(qualifySql)).map((r) => r.concept),
+    );
+    const judged = palette.filter((c) => qualified.has(c.concept)).map((c) => c.concept);
+    const paintedJudged = judged.filter((c) => painted.includes(c));
+    const holds = paintedJudged.length > judged.length / 2;
+    const enough = await precondition(q, {
       need: `palette concepts with their own units (at most ${100 * MAX_SHARED}% shared with ` +
-        "any other concept)",
+        `any other concept) of which at least half detect the concept (IoU >= ${IOU_BAR})`,
       paper: "the paper paints with a concept's own units (\"activating a concept's 20 units\"), " +
-        "found by dissecting a 512-unit layer4 where many concepts each match several units " +
-        "(Fig. 3d); painting one concept does not paint another",
-      bar: "more than half of the concepts",
-      sql: `SELECT avg((overlap <= ${MAX_SHARED})::INT) AS value FROM (${OVERLAP_SQL})`,
-      test: (v) => v > 0.5,
+        "concept detectors found by dissecting a 512-unit layer4, where many concepts each " +
+        "match several units (Fig. 3d) and tree and door units remove and add their objects " +
+        "(Fig. 4); its paint page offers a palette of such concepts",
+      bar: `at least ${MIN_JUDGED}`,
+      sql: `SELECT count(*) AS value FROM (${qualifySql})`,
+      test: (v) => v >= MIN_JUDGED,
     });
-    const detectors = await precondition(q, {
-      need: `palette concepts whose units detect them (at least half at IoU >= ${IOU_BAR})`,
-      paper: "the paper's paint units are concept detectors found by dissection at layer4, " +
-        "where the same analysis finds tree and door units that remove and add their objects " +
-        "(Fig. 4)",
-      bar: "more than half of the concepts",
-      sql: `SELECT avg((detectors >= 0.5)::INT) AS value FROM (${DETECTORS_SQL})`,
-      test: (v) => v > 0.5,
-    });
+    const judgedSummary: Measured = {
+      label: "concepts painted, of those with their own detector units (the rule's count)",
+      value: `${paintedJudged.length} of ${judged.length}` +
+        (judged.length ? ` (${judged.join(", ")})` : ""),
+      computedBy: summary.computedBy,
+      sql: `${allSql};\n-- the concepts judged:\n${qualifySql}`,
+      tables: q.tablesIn(`${allSql} ${qualifySql}`),
+    };
     // One concept more or fewer painted would turn the verdict: say so.
-    const close = holds
-      ? painted.length - 1 <= palette.length / 2
-      : painted.length + 1 > palette.length / 2;
+    const close = judged.length > 0 &&
+      (holds
+        ? paintedJudged.length - 1 <= judged.length / 2
+        : paintedJudged.length + 1 > judged.length / 2);
     const units = Math.max(...palette.map((c) => c.units));
     const params = ctx.inputs["paint-check"].manifest.keyParts.params as {
       region?: number[];
@@ -131,23 +145,27 @@ export const C13: ClaimMeasure = {
     };
     return {
       values: [
+        judgedSummary,
         summary,
         await q.value("samples painted", `SELECT count(DISTINCT image) AS value FROM ${PAINTINGS}`),
         ...increases,
       ],
-      preconditions: [distinct, detectors],
+      preconditions: [enough],
       margin: close
-        ? `the verdict rests on one concept: with one concept ${
-          holds ? "fewer" : "more"
-        } painted (${painted.length} of ${palette.length} against "more than half"), it would turn`
+        ? `the verdict rests on one concept: with one concept ${holds ? "fewer" : "more"} ` +
+          `painted (${paintedJudged.length} of ${judged.length} against "more than half"), it ` +
+          "would turn"
         : undefined,
       verdict: settle(
         holds ? "holds" : "fails",
-        `${painted.length} of ${palette.length} concepts appear where painted` +
+        `${paintedJudged.length} of ${judged.length} concepts with their own detector units ` +
+          `painted (${judged.join(", ") || "none"}); of the whole palette ${painted.length} of ` +
+          `${palette.length} appear where painted` +
           (painted.length ? ` (${painted.join(", ")})` : "") +
           (unpainted.length ? `; not: ${unpainted.join(", ")}` : "") + ".",
-        [distinct, detectors],
-        `${painted.length} of ${palette.length} concepts painted: not more than half`,
+        [enough],
+        `${paintedJudged.length} of ${judged.length} concepts with their own detector units ` +
+          "painted: not more than half",
       ),
       figures: [{
         kind: "bars",

@@ -5,11 +5,11 @@
  * last layer has the most object concepts (ties count for it) and the layer
  * with the most part concepts comes before the layer with the most object
  * concepts (earliest maxima), and the trained network's last layer matches
- * more object concepts than its random-weight control's (95% bootstrap
- * interval of the difference, units resampled, above 0); does not hold
- * otherwise. The page says when a
- * deciding count is within one concept of its rival (one unit's label could
- * turn the verdict).
+ * more object concepts than its random-weight control's (a permutation test,
+ * control.ts); does not hold when a comparison fails or the control does
+ * better, inconclusive when the control comparison cannot tell. The page says
+ * when a deciding count is within one concept of its rival (one unit's label
+ * could turn the verdict).
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts } from "./dissection.ts";
@@ -18,7 +18,6 @@ import {
   againstControl,
   CONTROL_RULE,
   controlText,
-  DISTINCT_NOTE,
   distinctConcepts,
   type UnitLabel,
   unitLabelsSql,
@@ -62,9 +61,8 @@ export const C2: ClaimMeasure = {
       label: `object concepts at ${layers.at(-1)} (units with IoU >= ${IOU_BAR})`,
       trainedSql: unitLabelsSql("iou_val__unit_labels", layers.at(-1)!),
       controlSql: unitLabelsSql("iou_val_control__unit_labels", layers.at(-1)!),
-      stat: (rows, w) => distinctConcepts(rows, w, ["object"]),
+      stat: (rows) => distinctConcepts(rows, undefined, ["object"]),
       computedBy: "distinctConcepts (reports/claims/control.ts)",
-      note: DISTINCT_NOTE,
     });
     const rule = lastHasMost && partsEarlier ? "holds" : "fails";
     const outcome = withControl(rule, control.outcome);

@@ -5,6 +5,8 @@
  * scaled to the layer, scaled_units.ts), averaged over all classes: holds when the drop of balanced accuracy in descending order
  * exceeds the drop in ascending order (95% interval of the difference above
  * 0) and the ascending drop is under 5 points (upper end of its interval).
+ * Precondition (as C6's): at least half of the classes below the ceiling on
+ * train.
  */
 import { beyond, settle } from "../verdict.ts";
 import type { ClaimMeasure } from "../measure.ts";
@@ -14,6 +16,7 @@ import {
   evaluableClasses,
   interval,
   measuredInterval,
+  mostBelowCeiling,
   type Outcomes,
   outcomes,
   requireIntervals,
@@ -35,7 +38,8 @@ export const C5: ClaimMeasure = {
   rule:
     `at k removed (the paper's ${K} of 512 scaled to the layer), mean over classes: holds when the balanced-accuracy drop in ` +
     "descending order exceeds the drop in ascending order (95% interval of the difference above 0) " +
-    `and the ascending drop is under ${100 * BARELY.bar} points (upper end of its interval)`,
+    `and the ascending drop is under ${100 * BARELY.bar} points (upper end of its interval). ` +
+    "Needs at least half of the classes below the ceiling on train",
   async measure(q) {
     const classes = await evaluableClasses(q);
     const sizes =
@@ -58,6 +62,7 @@ export const C5: ClaimMeasure = {
       ) /
       classes.length;
     const { k: scaledK, width } = await scaledSize(q, K);
+    const belowCeiling = await mostBelowCeiling(q);
     const at = sizes.indexOf(scaledK);
     const descK = interval(n, (w) => meanDrop(desc[at], w));
     const ascK = interval(n, (w) => meanDrop(asc[at], w));
@@ -88,12 +93,13 @@ export const C5: ClaimMeasure = {
         ),
         width,
       ],
+      preconditions: [belowCeiling],
       verdict: settle(
         faster && barely ? "holds" : "fails",
         `at k = ${sizes[at]} of ${width.value} units (paper: ${K} of 512): descending drop ` +
           `${(100 * descK.estimate).toFixed(1)} points, ascending ` +
           `${(100 * ascK.estimate).toFixed(1)} points.`,
-        [],
+        [belowCeiling],
         [
           faster ? "" : "the descending drop is not above the ascending one (95% interval)",
           barely ? "" : `the ascending drop is not under ${100 * BARELY.bar} points (95% interval)`,

@@ -4,9 +4,9 @@
  * concept (object or part) has IoU >= 0.04. Holds when the layer with the most
  * such units lies in the middle half of the layers (position p of L, counted
  * from 1: L/4 < p <= 3L/4), and at that layer the trained generator has a
- * larger share of such units than its random-weight control (95% bootstrap
- * interval of the difference, units resampled, above 0); does not hold
- * otherwise.
+ * larger share of such units than its random-weight control (a permutation
+ * test, control.ts); does not hold when the peak is elsewhere or the control
+ * does better, inconclusive when the control comparison cannot tell.
  */
 import { type ClaimMeasure, InsufficientData } from "../measure.ts";
 import { CATEGORIES, countsSql, IOU_BAR, layerCounts, unitImages } from "./dissection.ts";
@@ -44,7 +44,7 @@ export const C8: ClaimMeasure = {
       label: `share of ${layers[best]}'s units with an object or part label (IoU >= ${IOU_BAR})`,
       trainedSql: unitLabelsSql("iou_gan__unit_labels", layers[best]),
       controlSql: unitLabelsSql("iou_gan_control__unit_labels", layers[best]),
-      stat: (rows, w) => detectorShare(rows, w, ["object", "part"]),
+      stat: (rows) => detectorShare(rows),
       computedBy: "detectorShare (reports/claims/control.ts)",
     });
     const outcome = withControl(middle ? "holds" : "fails", control.outcome);

@@ -1,14 +1,17 @@
 /**
  * The random-weight control of the counting claims (C1, C2, C7, C8): the same
  * statistic on the trained network and on its control (the same architecture
- * with its weights re-drawn, dissected by the same stages), and the interval
- * of the difference, each network's units resampled on their own. The
- * original Network Dissection judged interpretability against randomly
- * initialized networks; a count with no baseline says nothing about training.
+ * with its weights re-drawn, dissected by the same stages), and a permutation
+ * test of the difference: the two networks' units pooled and split at random
+ * (stats/permutation.ts). A bootstrap over units would bias counts of
+ * distinct concepts (a resample repeats units and drops others, more so for
+ * a network whose concepts each have one unit). The original Network
+ * Dissection judged interpretability against randomly initialized networks;
+ * a count with no baseline says nothing about training.
  */
 import type { Measured, ReportQuery } from "../measure.ts";
-import { bootstrapDifference } from "../../stats/bootstrap.ts";
-import { type Bar, intervalOutcome, type Outcome } from "../verdict.ts";
+import { permutationDifference } from "../../stats/permutation.ts";
+import type { Outcome } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 
 /** A unit's best label, as a dissection's `unit_labels` has it. */
@@ -31,7 +34,7 @@ export function unitLabelsSql(iouView: string, layer: string): string {
  */
 export function distinctConcepts(
   rows: readonly UnitLabel[],
-  w: Uint32Array,
+  w: Uint32Array = new Uint32Array(rows.length).fill(1),
   categories?: readonly string[],
 ): number {
   const seen = new Set<number>();
@@ -46,8 +49,8 @@ export function distinctConcepts(
 /** The share of the units drawn (counted with their weights) that detect a concept of some categories. */
 export function detectorShare(
   rows: readonly UnitLabel[],
-  w: Uint32Array,
-  categories: readonly string[],
+  w: Uint32Array = new Uint32Array(rows.length).fill(1),
+  categories: readonly string[] = ["object", "part"],
 ): number {
   let hit = 0, all = 0;
   rows.forEach((r, i) => {
@@ -57,17 +60,20 @@ export function detectorShare(
   return all ? hit / all : NaN;
 }
 
-/** The bar the trained network must clear against its control: the difference lies above 0. */
-export const CONTROL_BAR: Bar = { bar: 0, side: "above", inclusive: false };
+/** Two-sided level of the permutation test: each side at half of it. */
+const LEVEL = 0.05;
 
 /** How the control enters a rule, as the rule texts say it. */
-export const CONTROL_RULE = "and the trained network beats its random-weight control: the 95% " +
-  "bootstrap interval of trained minus control (each network's units resampled on their own, " +
-  "1000 resamples, seed 1) lies above 0";
+export const CONTROL_RULE = "and the trained network beats its random-weight control: trained " +
+  "minus control is above what random splits of the two networks' pooled units give (one-sided " +
+  `permutation p < ${LEVEL / 2}, 1000 permutations, seed 1; below them: does not hold; ` +
+  "otherwise inconclusive)";
 
 /**
- * One statistic on the trained network's rows and the control's, and its
- * difference with an interval; `outcome` is the difference against CONTROL_BAR.
+ * One statistic on the trained network's rows and the control's, and a
+ * permutation test of their difference; `outcome`: holds when trained minus
+ * control is significantly above 0, fails when significantly below,
+ * inconclusive otherwise.
  */
 export async function againstControl<R>(
   q: ReportQuery,
@@ -75,43 +81,48 @@ export async function againstControl<R>(
     label: string;
     trainedSql: string;
     controlSql: string;
-    stat: (rows: R[], w: Uint32Array) => number;
+    stat: (rows: readonly R[]) => number;
     computedBy: string;
-    /** Said beside the interval (how the statistic behaves under resampling). */
-    note?: string;
   },
 ): Promise<{ trained: Measured; control: Measured; difference: Measured; outcome: Outcome }> {
   const a = await q.rows<R>(o.trainedSql), b = await q.rows<R>(o.controlSql);
-  const ones = (n: number) => new Uint32Array(n).fill(1);
   const point = (label: string, rows: R[], sql: string): Measured => ({
     label,
-    value: rows.length ? o.stat(rows, ones(rows.length)) : null,
+    value: rows.length ? o.stat(rows) : null,
     sql,
     tables: q.tablesIn(sql),
     computedBy: o.computedBy,
   });
-  const ci = a.length && b.length
-    ? bootstrapDifference(
-      { n: a.length, stat: (w) => o.stat(a, w) },
-      { n: b.length, stat: (w) => o.stat(b, w) },
-      { resamples: 1000, seed: 1 },
-    )
-    : { estimate: NaN, lo: NaN, hi: NaN };
   const both = `${o.trainedSql};\n-- and the control:\n${o.controlSql}`;
+  const t = a.length && b.length
+    ? permutationDifference(a, b, o.stat, { permutations: 1000, seed: 1 })
+    : null;
+  const outcome: Outcome = !t
+    ? "inconclusive"
+    : t.pAbove < LEVEL / 2
+    ? "holds"
+    : t.pBelow < LEVEL / 2
+    ? "fails"
+    : "inconclusive";
   return {
     trained: point(`${o.label}, trained`, a, o.trainedSql),
     control: point(`${o.label}, random-weight control`, b, o.controlSql),
     difference: {
       label: `${o.label}, trained minus control`,
-      value: ci.estimate,
-      ci: [ci.lo, ci.hi],
-      ciMethod: `95% percentile bootstrap, ${a.length} trained and ${b.length} control units ` +
-        `each resampled on their own, 1000 resamples, seed 1${o.note ? `; ${o.note}` : ""}`,
-      computedBy: `${o.computedBy}; bootstrapDifference (stats/bootstrap.ts)`,
+      value: t ? t.estimate : null,
+      // The middle 95% of the differences random splits give: the observed one is judged against it.
+      ci: t ? [t.nullLo, t.nullHi] : undefined,
+      ciMethod: t
+        ? `not a confidence interval: the middle 95% of the difference under the null (${a.length} ` +
+          `trained and ${b.length} control units pooled and split at random, ${t.permutations} ` +
+          `permutations, seed 1); one-sided p = ${t.pAbove.toFixed(4)} above, ` +
+          `${t.pBelow.toFixed(4)} below`
+        : undefined,
+      computedBy: `${o.computedBy}; permutationDifference (stats/permutation.ts)`,
       sql: both,
       tables: q.tablesIn(both),
     },
-    outcome: intervalOutcome(ci, CONTROL_BAR),
+    outcome,
   };
 }
 
@@ -125,16 +136,10 @@ export function withControl(rule: Outcome, control: Outcome): Outcome {
   return "inconclusive";
 }
 
-/** The control's comparison in words: the difference and its interval. */
+/** The control's comparison in words: the difference and the null's middle 95%. */
 export function controlText(difference: Measured): string {
   const [lo, hi] = difference.ci ?? [NaN, NaN];
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3).replace(/\.?0+$/, "") : "n/a");
-  return `trained minus random-weight control ${f(Number(difference.value))} (95% CI ${f(lo)} to ${
-    f(hi)
-  })`;
+  return `trained minus random-weight control ${f(Number(difference.value))} (random splits of ` +
+    `their units: ${f(lo)} to ${f(hi)})`;
 }
-
-/** Why a count of distinct concepts sits high in its own bootstrap interval. */
-export const DISTINCT_NOTE = "a resample repeats some units and drops others, so it matches " +
-  "fewer distinct concepts: the interval of a count of distinct concepts lies low, and can " +
-  "exclude the estimate";

@@ -92,6 +92,8 @@ export async function bothSides(
         present ? "" : "NOT "
       }present`,
       test: (v) => v >= MIN_EACH_SIDE,
+      // The interval reflects the images it has: the count matters when it does not decide.
+      kind: "data",
     });
   return [await side(true), await side(false)];
 }
