@@ -159,7 +159,8 @@ export function vjpModel(
       const terms = contributions.get(o);
       return terms ? e.sum(terms) : undefined;
     });
-    if (gy[0] === undefined) continue; // only non-differentiable outputs are used downstream
+    // Only non-differentiable outputs are used downstream (a Split's pieces may be used in part).
+    if (gy.every((g) => g === undefined)) continue;
     let gx: (string | undefined)[];
     try {
       if (reluIntoPool.has(node)) {
@@ -173,6 +174,7 @@ export function vjpModel(
           constantDims: (t) => constants.get(t),
           spatialDims,
           constantValues: (t) => floatValues(g.initializer?.find((i) => i.name === t)),
+          constantInts: (t) => intValues(t, g.initializer ?? [], nodes),
         });}
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
@@ -257,6 +259,36 @@ function floatValues(
     return new Float32Array(copy.buffer);
   }
   return t.floatData?.length ? Float32Array.from(t.floatData) : undefined;
+}
+
+/**
+ * Values of an int64 constant: an initializer, or the output of a Constant
+ * node (torch exports bounds and steps that way); undefined otherwise.
+ */
+function intValues(
+  name: string,
+  initializers: { name?: string | null; dataType?: number | null }[],
+  nodes: Node[],
+): number[] | undefined {
+  type Int64Tensor = {
+    dataType?: number | null;
+    rawData?: Uint8Array | null;
+    int64Data?: (number | { toString(): string })[] | null;
+  };
+  const read = (t: Int64Tensor | undefined) => {
+    if (!t || t.dataType !== onnx.TensorProto.DataType.INT64) return undefined;
+    if (t.rawData?.length) {
+      const copy = new Uint8Array(t.rawData.length);
+      copy.set(t.rawData);
+      return [...new BigInt64Array(copy.buffer)].map(Number);
+    }
+    return t.int64Data?.map((v) => Number(v.toString()));
+  };
+  const init = initializers.find((i) => i.name === name) as Int64Tensor | undefined;
+  if (init) return read(init);
+  const constant = nodes.find((n) => n.opType === "Constant" && n.output[0] === name);
+  const value = constant?.attribute.find((a) => a.name === "value")?.t;
+  return read(value as Int64Tensor | undefined);
 }
 
 /** Indices of the nodes the output is computed from. */

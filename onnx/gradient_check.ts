@@ -160,11 +160,16 @@ export async function freezePiece(
   const nodes = info.proto.graph!.node as Node[];
   const relus = nodes.filter((n) => n.opType === "Relu" || n.opType === "LeakyRelu");
   const pools = nodes.filter((n) => n.opType === "MaxPool");
-  // One run gives every Relu's input and every MaxPool's picks.
+  const clips = nodes.filter((n) => n.opType === "Clip");
+  // One run gives every Relu's input, every MaxPool's picks and every Clip's input and output.
   for (const p of pools) if (!p.output[1]) p.output[1] = `${p.output[0]}:picks`;
   const probe = exposeOutputs(
     encodeModel(info.proto),
-    [...relus.map((n) => n.input[0]), ...pools.map((n) => n.output[1])],
+    [
+      ...relus.map((n) => n.input[0]),
+      ...pools.map((n) => n.output[1]),
+      ...clips.flatMap((n) => [n.input[0], n.output[0]]),
+    ],
   );
   const session = await ort.InferenceSession.create(probe);
   const seen = await session.run({ [info.inputs[0].name]: new ort.Tensor("float32", x, dims) });
@@ -179,6 +184,21 @@ export async function freezePiece(
       const pattern = Array.from(pre.data as Float32Array, (v) => (v > 0 ? 1 : alpha));
       const mask = e.f32(pattern, pre.dims as number[]);
       return [{ opType: "Mul", name: n.name, input: [n.input[0], mask], output: [n.output[0]] }];
+    }
+    if (n.opType === "Clip") {
+      // Where x was inside the bounds y = x; elsewhere y is the bound: y = x * mask + offset.
+      const x = seen[n.input[0]].data as Float32Array, y = seen[n.output[0]].data as Float32Array;
+      const dims = seen[n.input[0]].dims as number[];
+      const mask = e.f32(Array.from(x, (v, i) => (v === y[i] ? 1 : 0)), dims);
+      const offset = e.f32(Array.from(x, (v, i) => (v === y[i] ? 0 : y[i])), dims);
+      const scaled = e.op("Mul", [n.input[0], mask]);
+      const made = e.nodes.splice(0);
+      return [...made, {
+        opType: "Add",
+        name: n.name,
+        input: [scaled, offset],
+        output: [n.output[0]],
+      }];
     }
     if (n.opType === "MaxPool") {
       const picks = seen[n.output[1]];

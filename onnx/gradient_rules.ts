@@ -22,6 +22,8 @@ export interface RuleArgs {
   constantDims: (name: string) => number[] | undefined;
   /** Values of a float32 constant, if the input is one. */
   constantValues: (name: string) => Float32Array | undefined;
+  /** Values of an int64 constant (initializer or Constant node), if the input is one. */
+  constantInts: (name: string) => number[] | undefined;
   /** The input comes from a Relu whose gradient mask this rule must apply (MaxPool). */
   reluBefore?: boolean;
   /** Spatial dims (after batch and channels) the model declares for a tensor, if all known. */
@@ -83,6 +85,9 @@ function windowOf(node: Node, kernel: number[] | undefined) {
 }
 
 const same: Rule = { differentiable: [0], grad: ({ gy }) => [gy[0]] };
+/** Every input of an op with any number of them (Concat). */
+const ANY_INPUT = Array.from({ length: 1024 }, (_, i) => i);
+
 const reshaped: Rule = {
   differentiable: [0],
   grad: ({ e, node, gy }) => [e.reshapeLike(gy[0]!, node.input[0])],
@@ -290,7 +295,9 @@ export const RULES: Record<string, Rule> = {
       }
       const same = attrs(node).str("auto_pad", "NOTSET").startsWith("SAME");
       const w = same ? null : windowOf(node, undefined);
-      if (w && w.strides.every((s, i) => s >= w.dilations[i] * (w.k[i] - 1) + 1)) {
+      // (With ceil_mode a last window can run past the input: MaxUnpool refuses that shape.)
+      const ceil = attrs(node).int("ceil_mode", 0) === 1;
+      if (w && !ceil && w.strides.every((s, i) => s >= w.dilations[i] * (w.k[i] - 1) + 1)) {
         // Windows that cannot overlap pick each cell at most once: a plain scatter.
         const pads = [...w.begin, ...endPads(node, w.k)];
         return [e.op("MaxUnpool", [gp, node.output[1], e.op("Shape", [X])], {
@@ -356,6 +363,102 @@ export const RULES: Record<string, Rule> = {
       const toFloat = (t: string) => e.op("Cast", [e.op("Size", [t])], { to: 1 });
       const share = e.op("Div", [toFloat(gy[0]!), toFloat(X)]);
       return [e.op("Mul", [e.op("Expand", [gy[0]!, e.op("Shape", [X])]), share])];
+    },
+  },
+
+  // y = min(max(x, lo), hi) (ReLU6 in MobileNet): the gradient passes strictly inside the
+  // bounds, which are optional inputs from opset 11 (gradients need opset 13 anyway).
+  Clip: {
+    differentiable: [0],
+    grad: ({ e, node, gy, wants }) => {
+      if (wants.slice(1).some(Boolean)) throw new Unsupported("its bounds depend on the input");
+      const [x, lo, hi] = node.input;
+      const inside = [
+        lo ? e.op("Greater", [x, lo]) : "",
+        hi ? e.op("Less", [x, hi]) : "",
+      ].filter(Boolean);
+      if (!inside.length) return [gy[0]];
+      const mask = inside.length === 2 ? e.op("And", inside) : inside[0];
+      return [e.op("Where", [mask, gy[0]!, e.f32([0])])];
+    },
+  },
+
+  // Each input gets its own stretch of the output's gradient along the axis.
+  Concat: {
+    differentiable: ANY_INPUT,
+    grad: ({ e, node, gy, wants }) => {
+      const axis = attrs(node).int("axis", 0);
+      const sizes = node.input.map((x) => e.op("Gather", [e.op("Shape", [x]), e.i64([axis])]));
+      const pieces = e.node(
+        "Split",
+        [gy[0]!, e.op("Concat", sizes, { axis: 0 })],
+        { axis },
+        node.input.length,
+      );
+      return pieces.map((p, i) => (wants[i] ? p : undefined));
+    },
+  },
+
+  // The pieces' gradients put back together; a piece no one differentiates contributes zeros.
+  Split: {
+    differentiable: [0],
+    grad: ({ e, node, gy }) => {
+      const axis = attrs(node).int("axis", 0);
+      const parts = node.output.map((y, i) => gy[i] ?? e.op("ConstantOfShape", [e.op("Shape", [y])]) // float zeros by default
+      );
+      return [e.op("Concat", parts, { axis })];
+    },
+  },
+
+  // The adjoint of padding with a constant is cropping it off again: padding by -pads.
+  Pad: {
+    differentiable: [0],
+    grad: ({ e, node, gy, wants }) => {
+      const mode = attrs(node).str("mode", "constant");
+      if (mode !== "constant") throw new Unsupported(`${mode} padding is not supported`);
+      if (wants.slice(1).some(Boolean)) throw new Unsupported("its pads depend on the input");
+      if (attrs(node).has("pads")) {
+        throw new Unsupported("pads as an attribute (opset < 11) are not supported");
+      }
+      const [, pads, , axes] = node.input;
+      const inputs = [gy[0]!, e.op("Neg", [pads])];
+      if (axes) inputs.push("", axes);
+      return [e.op("Pad", inputs)];
+    },
+  },
+
+  // The gradient fills the sliced cells and leaves zeros elsewhere: gy padded back to the
+  // input's shape, by the slice's start and what its end leaves, axis by axis (steps of 1).
+  Slice: {
+    differentiable: [0],
+    grad: ({ e, node, gy, wants, constantInts }) => {
+      if (wants.slice(1).some(Boolean)) throw new Unsupported("its bounds depend on the input");
+      const [x, starts, ends, axesIn, steps] = node.input;
+      if (steps && constantInts(steps)?.every((s) => s === 1) !== true) {
+        throw new Unsupported("only constant steps of 1 are supported");
+      }
+      const shape = e.op("Shape", [x]);
+      const rank = e.op("Size", [shape]);
+      const axes = axesIn
+        ? e.op("Mod", [e.op("Add", [axesIn, rank]), rank]) // negative axes counted from the end
+        : e.op("Range", [e.i64([0], []), e.op("Size", [starts]), e.i64([1], [])]);
+      const dims = e.op("Gather", [shape, axes]);
+      const zero = e.i64([0], []);
+      // A bound below zero counts from the end; then both are clamped into [0, dim].
+      const clamp = (b: string) => {
+        const fromEnd = e.op("Where", [e.op("Less", [b, zero]), e.op("Add", [b, dims]), b]);
+        return e.op("Max", [e.op("Min", [fromEnd, dims]), zero]);
+      };
+      const begin = clamp(starts);
+      const end = e.op("Max", [clamp(ends), begin]);
+      const after = e.op("Sub", [dims, end]);
+      // Pads for every axis of x, zero but at the sliced axes: [begins..., ends...].
+      const none = e.op("Sub", [shape, shape]);
+      const pads = e.op("Concat", [
+        e.op("ScatterElements", [none, axes, begin], { axis: 0 }),
+        e.op("ScatterElements", [none, axes, after], { axis: 0 }),
+      ], { axis: 0 });
+      return [e.op("Pad", [gy[0]!, pads])];
     },
   },
 

@@ -336,3 +336,60 @@ Deno.test("gradient: MaxPool over an input of unknown size routes by indices, to
     [0, 0, 0, 0],
   ]);
 });
+
+/** Models whose shapes the op families of DenseNet, GoogLeNet and MobileNet bring. */
+function branches(): Uint8Array {
+  const w = weights(13);
+  const g = new GraphBuilder();
+  const x = g.input("x", ["N", 3, 8, 8]);
+  const conv = (name: string, input: string, cin: number, cout: number) =>
+    g.node("Conv", [input, g.init(`${name}.w`, [cout, cin, 1, 1], w([cout, cin, 1, 1]))], name);
+  // DenseNet: each layer's output joins its input along the channels.
+  const a = conv("a", x, 3, 4);
+  const dense = g.node("Concat", [x, a], "dense", { axis: 1 });
+  // MobileNet's ReLU6, with bounds as inputs (opset 11 on).
+  const six = g.node("Clip", [dense, g.init("lo", [], [0]), g.init("hi", [], [0.3])], "relu6");
+  // A branch split off and one piece used twice, one not at all.
+  g.node("Split", [six, g.initInt64("split", [3], [2, 3, 2])], ["p0", "p1", "p2"], { axis: 1 });
+  const [p0, p1] = ["p0", "p1"];
+  const joined = g.node("Concat", [p1, p0, p1], "joined", { axis: -3 });
+  // A crop by Slice (negative start, end past the size) and a zero pad.
+  const cropped = g.node("Slice", [
+    joined,
+    g.initInt64("starts", [2], [1, -7]),
+    g.initInt64("ends", [2], [7, 1000]),
+    g.initInt64("axes", [2], [2, -1]),
+    g.initInt64("steps", [2], [1, 1]),
+  ], "crop");
+  g.node("Pad", [cropped, g.initInt64("pads", [8], [0, 0, 2, 0, 0, 1, 0, 3])], "y");
+  g.output("y");
+  return g.toBytes();
+}
+
+Deno.test("gradient: Concat, Split, Clip, Slice and Pad match finite differences", async () => {
+  await expectExact(branches(), X, "concat, split, clip, slice, pad");
+  // On the linear piece around x (Clip frozen to its pattern), differences are exact.
+  const piece = await directionalCheck(branches(), X, {
+    directions: 3,
+    step: 1e-1,
+    seed: 4,
+    linearPiece: true,
+  });
+  assert(piece.worst <= 1e-4, `on the linear piece: ${piece.worst.toExponential(2)}`);
+});
+
+Deno.test("gradient: a Slice with steps other than 1 or reflect padding is named, not guessed", async () => {
+  const g = new GraphBuilder();
+  const x = g.input("x", ["N", 3, 8, 8]);
+  g.node("Slice", [
+    x,
+    g.initInt64("s", [1], [0]),
+    g.initInt64("e", [1], [8]),
+    g.initInt64("a", [1], [2]),
+    g.initInt64("st", [1], [2]),
+  ], "y");
+  g.output("y");
+  const err = await directionalCheck(g.toBytes(), X, { directions: 1, step: 1e-2, seed: 1 })
+    .then(() => null, (e: Error) => e);
+  assertMatch(String(err?.message), /Slice node .*only constant steps of 1/);
+});
