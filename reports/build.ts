@@ -152,7 +152,11 @@ export function valuesTable(values: Measured[]): string {
     values.map((v) => [
       v.label,
       fmt(v.value, v.unit),
-      v.ci ? `${fmt(v.ci[0])} to ${fmt(v.ci[1])} (${Math.round(100 * (v.ciLevel ?? 0.95))}%)` : "",
+      !v.ci
+        ? ""
+        : v.ciKind === "null"
+        ? `under the null: ${fmt(v.ci[0])} to ${fmt(v.ci[1])} (middle 95% of random splits)`
+        : `${fmt(v.ci[0])} to ${fmt(v.ci[1])} (${Math.round(100 * (v.ciLevel ?? 0.95))}%)`,
     ]),
   );
 }

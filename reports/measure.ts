@@ -25,6 +25,11 @@ export interface Measured {
   unit?: string;
   /** How the interval was computed, when there is one. */
   ciMethod?: string;
+  /**
+   * "null": `ci` is not a confidence interval but the middle 95% of the
+   * statistic under a null hypothesis (random splits in a permutation test).
+   */
+  ciKind?: "null";
   sql: string;
   /** Catalog views the SQL reads. */
   tables: string[];

@@ -36,6 +36,8 @@ export default defineStage({
       value: "VARCHAR",
       lo: "DOUBLE",
       hi: "DOUBLE",
+      /** "null": lo to hi is the middle 95% of a permutation null, not a confidence interval. */
+      ci_kind: "VARCHAR",
       sql: "VARCHAR",
       tables: "VARCHAR",
     },
@@ -87,6 +89,7 @@ export default defineStage({
             value: v.value === null ? null : String(v.value),
             lo: v.ci?.[0] ?? null,
             hi: v.ci?.[1] ?? null,
+            ci_kind: v.ciKind ?? null,
             sql: v.sql,
             tables: v.tables.join(","),
           });

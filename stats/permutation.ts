@@ -49,13 +49,15 @@ export function permutationDifference<R>(
     if (d <= estimate) below++;
   }
   nulls.sort();
-  const q = (f: number) => nulls[Math.min(permutations - 1, Math.floor(f * permutations))];
+  // The range's ends agree with the p-values: an estimate beyond an end has p below 0.025
+  // on that side (the observed split counts as one of permutations + 1).
+  const tail = Math.max(1, Math.floor(0.025 * (permutations + 1)));
   return {
     estimate,
     pAbove: above / (permutations + 1),
     pBelow: below / (permutations + 1),
-    nullLo: q(0.025),
-    nullHi: q(0.975),
+    nullLo: nulls[tail - 1],
+    nullHi: nulls[permutations - tail],
     permutations,
   };
 }

@@ -49,7 +49,7 @@ export const C11: ClaimMeasure = {
   rule:
     "door pixels added (after minus before), by the context at the edited location: holds when " +
     "the 95% interval of the mean added on buildings minus the mean added on sky and trees lies " +
-    "above 0. Needs the forced units to detect doors",
+    "above 0; does not hold otherwise. Needs the forced units to detect doors",
   async measure(q, ctx) {
     const sql =
       `SELECT image, context, after - before AS added FROM ${INS} ORDER BY image, row, col`;

@@ -115,7 +115,8 @@ export const C3: ClaimMeasure = {
             (100 * ci.hi).toFixed(1)
           }%).`,
         preconditions,
-        `the balanced accuracy's 95% interval does not lie at or above ${GOOD.bar}`,
+        `the balanced accuracy's 95% interval (${(100 * ci.lo).toFixed(1)}% to ` +
+          `${(100 * ci.hi).toFixed(1)}%) does not lie at or above ${100 * GOOD.bar}%`,
       ),
       figures: [
         await peakStrip(q, PEAKS, {

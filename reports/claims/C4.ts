@@ -229,9 +229,10 @@ export const C4: ClaimMeasure = {
           { label: "overall", values: values.slice(4, 8).map((v) => Number(v.value)) },
         ],
       }],
-      extraHtml: `<h2>The 4 most important units for ${chosen.class}</h2>${
-        hasIou ? await unitImages(ctx, "iou-val", units) : "<p>(no dissection in this run)</p>"
-      }<p class="muted">Class chosen by: <code>${chooseSql.replaceAll(/\s+/g, " ")}</code></p>`,
+      extraHtml:
+        `<h2>The 4 most important units for ${chosen.class} (context: k4 = ${k4} removed)</h2>${
+          hasIou ? await unitImages(ctx, "iou-val", units) : "<p>(no dissection in this run)</p>"
+        }<p class="muted">Class chosen by: <code>${chooseSql.replaceAll(/\s+/g, " ")}</code></p>`,
     };
   },
 };

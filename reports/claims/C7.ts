@@ -3,9 +3,10 @@
  * Rule (fixed before any run): over the units of the ranked layer, holds when
  * the 95% bootstrap interval (over units) of Spearman's correlation between
  * the number of classes a unit is in the top 4 for and its best IoU lies
- * above 0, and the correlation beats the random-weight control's (a
- * permutation test, control.ts); does not hold when the interval lies below 0
- * or the control does better; inconclusive otherwise.
+ * above 0, and the correlation beats the random-weight control's (the 95%
+ * bootstrap interval of the difference, each network's units resampled on
+ * their own, above 0); does not hold when the interval lies below 0 or the
+ * control does better; inconclusive otherwise.
  * Precondition: the number of classes a unit is top-4 for takes at least 4
  * distinct values over the units (a range to see a trend in).
  */
@@ -13,7 +14,7 @@ import { type ClaimMeasure, precondition } from "../measure.ts";
 import { intervalOutcome, settle } from "../verdict.ts";
 import { bootstrap } from "../../stats/bootstrap.ts";
 import { spearman } from "../../stats/rank.ts";
-import { againstControl, CONTROL_RULE, controlText, withControl } from "./control.ts";
+import { againstControl, CONTROL_RULE_BOOTSTRAP, controlText, withControl } from "./control.ts";
 
 /** SQL: per unit of the ranked layer, its best IoU and the classes it is top-4 for. */
 function unitsSql(iou: string, importance: string): string {
@@ -43,9 +44,9 @@ export const C7: ClaimMeasure = {
   thresholds: "val",
   needs: ["rank-units", "iou-val", "rank-units-control", "iou-val-control"],
   rule: "holds when the 95% bootstrap interval over units of Spearman's correlation between the " +
-    "number of classes a unit is top-4 for and its best IoU is above 0; does not hold when below 0; " +
-    `inconclusive otherwise, ${CONTROL_RULE}. Needs units that are top-4 for a range of class ` +
-    "counts",
+    `number of classes a unit is top-4 for and its best IoU is above 0, ${CONTROL_RULE_BOOTSTRAP}; ` +
+    "does not hold when the interval lies below 0 or the control does better; inconclusive " +
+    "otherwise. Needs units that are top-4 for a range of class counts",
   async measure(q) {
     const range = await precondition(q, {
       need: "distinct numbers of classes a unit is top-4 for",
@@ -54,8 +55,7 @@ export const C7: ClaimMeasure = {
       bar: `at least ${MIN_COUNTS}`,
       sql: `SELECT count(DISTINCT classes) AS value FROM (${SQL})`,
       test: (v) => v >= MIN_COUNTS,
-      // A decided interval (or control) already shows a trend or its absence.
-      kind: "data",
+      // 4 x classes top-4 places over the layer's units: set by the setting, not by more data.
     });
     const rows = await q.rows<{ unit: number; iou: number; classes: number }>(SQL);
     const y = rows.map((r) => r.iou);
@@ -68,6 +68,7 @@ export const C7: ClaimMeasure = {
       trainedSql: SQL,
       controlSql: CONTROL_SQL,
       stat: (rows) => countIouCorrelation(rows, new Uint32Array(rows.length).fill(1)),
+      weighted: countIouCorrelation,
       computedBy: "countIouCorrelation (reports/claims/C7.ts)",
     });
     const rule = intervalOutcome(ci, { bar: 0, side: "above", inclusive: false });

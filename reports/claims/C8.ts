@@ -29,7 +29,7 @@ export const C8: ClaimMeasure = {
   rule: `per generator layer, units whose best object or part concept has IoU >= ${IOU_BAR}: ` +
     "holds when the layer with the most such units is in the middle half of the layers " +
     `(position p of L from 1, L/4 < p <= 3L/4), ${CONTROL_RULE} in the share of such units at ` +
-    "that layer",
+    "that layer (the control's share at the same layer)",
   async measure(q, ctx) {
     const counts = await layerCounts(q, "gan");
     const layers = [...new Set(counts.map((c) => c.layer))];

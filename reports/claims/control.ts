@@ -11,7 +11,8 @@
  */
 import type { Measured, ReportQuery } from "../measure.ts";
 import { permutationDifference } from "../../stats/permutation.ts";
-import type { Outcome } from "../verdict.ts";
+import { bootstrapDifference } from "../../stats/bootstrap.ts";
+import { intervalOutcome, type Outcome } from "../verdict.ts";
 import { IOU_BAR } from "./dissection.ts";
 
 /** A unit's best label, as a dissection's `unit_labels` has it. */
@@ -69,6 +70,12 @@ export const CONTROL_RULE = "and the trained network beats its random-weight con
   `permutation p < ${LEVEL / 2}, 1000 permutations, seed 1; below them: does not hold; ` +
   "otherwise inconclusive)";
 
+/** The control's rule for a statistic compared by bootstrap (a correlation). */
+export const CONTROL_RULE_BOOTSTRAP = "and the trained network's statistic beats its " +
+  "random-weight control's: the 95% bootstrap interval of trained minus control (each network's " +
+  "units resampled on their own, 1000 resamples, seed 1) lies above 0 (below 0: does not hold; " +
+  "otherwise inconclusive)";
+
 /**
  * One statistic on the trained network's rows and the control's, and a
  * permutation test of their difference; `outcome`: holds when trained minus
@@ -83,9 +90,48 @@ export async function againstControl<R>(
     controlSql: string;
     stat: (rows: readonly R[]) => number;
     computedBy: string;
+    /**
+     * A statistic that a bootstrap does not bias (a correlation), under
+     * resampling weights: then the difference gets a 95% bootstrap interval
+     * (each network's units resampled on their own) instead of a permutation
+     * test, which would also reject on differences of level or spread.
+     */
+    weighted?: (rows: readonly R[], w: Uint32Array) => number;
   },
 ): Promise<{ trained: Measured; control: Measured; difference: Measured; outcome: Outcome }> {
   const a = await q.rows<R>(o.trainedSql), b = await q.rows<R>(o.controlSql);
+  if (o.weighted && a.length && b.length) {
+    const f = o.weighted;
+    const ci = bootstrapDifference(
+      { n: a.length, stat: (w) => f(a, w) },
+      { n: b.length, stat: (w) => f(b, w) },
+      { resamples: 1000, seed: 1 },
+    );
+    const both = `${o.trainedSql};\n-- and the control:\n${o.controlSql}`;
+    const ones = (n: number) => new Uint32Array(n).fill(1);
+    const point = (label: string, rows: R[], sql: string): Measured => ({
+      label,
+      value: f(rows, ones(rows.length)),
+      sql,
+      tables: q.tablesIn(sql),
+      computedBy: o.computedBy,
+    });
+    return {
+      trained: point(`${o.label}, trained`, a, o.trainedSql),
+      control: point(`${o.label}, random-weight control`, b, o.controlSql),
+      difference: {
+        label: `${o.label}, trained minus control`,
+        value: ci.estimate,
+        ci: [ci.lo, ci.hi],
+        ciMethod: `95% percentile bootstrap, ${a.length} trained and ${b.length} control units ` +
+          "each resampled on their own, 1000 resamples, seed 1",
+        computedBy: `${o.computedBy}; bootstrapDifference (stats/bootstrap.ts)`,
+        sql: both,
+        tables: q.tablesIn(both),
+      },
+      outcome: intervalOutcome(ci, { bar: 0, side: "above", inclusive: false }),
+    };
+  }
   const point = (label: string, rows: R[], sql: string): Measured => ({
     label,
     value: rows.length ? o.stat(rows) : null,
@@ -112,6 +158,7 @@ export async function againstControl<R>(
       value: t ? t.estimate : null,
       // The middle 95% of the differences random splits give: the observed one is judged against it.
       ci: t ? [t.nullLo, t.nullHi] : undefined,
+      ciKind: "null",
       ciMethod: t
         ? `not a confidence interval: the middle 95% of the difference under the null (${a.length} ` +
           `trained and ${b.length} control units pooled and split at random, ${t.permutations} ` +
@@ -136,10 +183,12 @@ export function withControl(rule: Outcome, control: Outcome): Outcome {
   return "inconclusive";
 }
 
-/** The control's comparison in words: the difference and the null's middle 95%. */
+/** The control's comparison in words: the difference and the null's middle 95% (or its interval). */
 export function controlText(difference: Measured): string {
   const [lo, hi] = difference.ci ?? [NaN, NaN];
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3).replace(/\.?0+$/, "") : "n/a");
-  return `trained minus random-weight control ${f(Number(difference.value))} (random splits of ` +
-    `their units: ${f(lo)} to ${f(hi)})`;
+  const range = difference.ciKind === "null"
+    ? `random splits of their units give ${f(lo)} to ${f(hi)}`
+    : `95% CI ${f(lo)} to ${f(hi)}`;
+  return `trained minus random-weight control ${f(Number(difference.value))} (${range})`;
 }
