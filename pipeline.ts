@@ -34,6 +34,13 @@ export default function pipeline(config: RunConfig): Pipeline {
   const { seed, size, counts, version } = config.world;
   const { classifier, segmenter, generator } = config.models;
 
+  // The classifier as its stages read it: the file, and what the config says of it.
+  const net = classifier && {
+    model: classifier.path,
+    ...(classifier.labels && { labels: classifier.labels }),
+    ...(classifier.preprocess && { preprocess: classifier.preprocess }),
+  };
+
   // Data. The paper uses Places365 (train to rank units, val held out for
   // dissection) and LSUN churches for the GAN. Here each is a split of the
   // synthetic world, rendered with exact ground truth; a config may replace
@@ -64,7 +71,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // net trained on world scenes here). M1: it works on held-out data.
   if (classifier && labeled) {
     p.add("classify-val", classify, {
-      params: { model: classifier.path },
+      params: { ...net! },
       inputs: { data: val },
     });
   }
@@ -99,7 +106,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   }
   if (gan && classifier) {
     p.add("gan-distance", featureDistance, {
-      params: { model: classifier.path, layer: config.gan.featureLayer },
+      params: { ...net!, layer: config.gan.featureLayer },
       inputs: { a: gan, b: church },
     });
   }
@@ -111,7 +118,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // where that upsampled activation exceeds t_u.
   if (classifier && segmenter) {
     const acts = p.add("activations-val", activations, {
-      params: { model: classifier.path, layers: classifier.layers ?? VGG16_CONV_LAYERS },
+      params: { ...net!, layers: classifier.layers ?? VGG16_CONV_LAYERS },
       inputs: { data: val },
     });
     const thresholds = p.add("quantile-val", quantile, {
@@ -128,18 +135,18 @@ export default function pipeline(config: RunConfig): Pipeline {
   const { layer: unitLayer, concept } = config.units;
   if (classifier) {
     const ranking = p.add("rank-units", rankUnits, {
-      params: { model: classifier.path, layer: unitLayer },
+      params: { ...net!, layer: unitLayer },
       inputs: { data: train },
     });
     if (labeled) {
       p.add("ablate-class", ablateClass, {
-        params: { model: classifier.path, layer: unitLayer },
+        params: { ...net!, layer: unitLayer },
         inputs: { data: val, ranking },
       });
       // Adversarial attacks (Fig. 5), read through the same units: does an
       // attack work by moving the units that matter to the source and target?
       p.add("cw-attack", cwAttack, {
-        params: { model: classifier.path, layer: unitLayer },
+        params: { ...net!, layer: unitLayer },
         inputs: { data: val, ranking },
       });
     }
@@ -149,7 +156,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // tested on object-centric images it never saw.
   if (classifier && segmenter) {
     const acts = p.add("activations-objects", activations, {
-      params: { model: classifier.path, layers: [unitLayer] },
+      params: { ...net!, layers: [unitLayer] },
       inputs: { data: objects },
     });
     p.add("unit-classifier", unitClassifier, {
@@ -212,7 +219,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   if (classifier && segmenter) {
     const acts = p.add("activations-val-control", activations, {
       params: {
-        model: classifier.path,
+        ...net!,
         layers: classifier.layers ?? VGG16_CONV_LAYERS,
         weights: control,
       },
@@ -226,7 +233,7 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
     if (labeled) {
       p.add("rank-units-control", rankUnits, {
-        params: { model: classifier.path, layer: config.units.layer, weights: control },
+        params: { ...net!, layer: config.units.layer, weights: control },
         inputs: { data: train },
       });
     }

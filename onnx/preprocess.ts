@@ -17,6 +17,9 @@ export const Preprocess = z.object({
 /** A model's preprocessing. */
 export type Preprocess = z.infer<typeof Preprocess>;
 
+/** Preprocessing as a run config states it: the layout defaults to NCHW, the only one there is. */
+export const PreprocessParam = Preprocess.extend({ layout: z.literal("NCHW").default("NCHW") });
+
 /** What a model gets when its metadata says nothing: [0,1] RGB, no normalization. */
 export const PLAIN: Preprocess = { mean: [0, 0, 0], std: [1, 1, 1], layout: "NCHW", range: [0, 1] };
 

@@ -4,6 +4,7 @@
  * world; a user config overrides what it names (JSON, validated here).
  */
 import { z } from "zod";
+import { PreprocessParam } from "../onnx/preprocess.ts";
 
 /** Which synthetic world: generation, seed, image size, images per split. */
 export const WorldConfig = z.strictObject({
@@ -27,6 +28,14 @@ export const ModelRef = z.strictObject({
   path: z.string().min(1),
   /** Layers (tensor names in the graph) to dissect, in order from input to output. */
   layers: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * A classifier's class names, when its metadata has none (a torch export):
+   * a file with one name per line, or Places365's "/a/airfield 0" lines,
+   * in the order of the model's outputs.
+   */
+  labels: z.string().min(1).optional(),
+  /** Its input preprocessing (mean, std, range), when its metadata has none. */
+  preprocess: PreprocessParam.optional(),
 });
 
 /** A folder of the user's images, labeled by subfolder or not. */

@@ -6,11 +6,17 @@
  * so accuracies and their intervals are computed from images downstream.
  */
 import { z } from "zod";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
-import { imageFeed, openClassifier } from "../onnx/classifier.ts";
+import { classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
   Ablator,
   predictUnderSettings,
@@ -26,6 +32,7 @@ export default defineStage({
   description: "class and overall accuracy with a class's most (or least) important units removed",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     layer: z.string().min(1),
     sizes: z.array(z.int().min(1)).min(1).default([1, 2, 3, 4, 5, 10, 20, 40, 80]),
     batch: z.int().min(1).default(16),
@@ -34,17 +41,20 @@ export default defineStage({
   }),
   inputs: ["data", "ranking"],
   tables: { settings: SETTINGS_TABLE, predictions: SETTING_PREDICTIONS_TABLE },
-  files: (p) => ({ model: p.model }),
-  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
+  files: factsFiles,
+  preflight: async ({ params: p, files }) => {
+    await checkLayers(p.model, files.model, [p.layer]);
+    await checkFacts(p, files);
+  },
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
     // The data's labels must be classes of the model (matched by name); predictions are
     // stored as the model's class indices, as are the ranking's labels.
-    const opened = await openClassifier(
+    const opened = classifierFor(
       ctx.params.model,
-      ctx.files.model,
+      await readModelWithFacts(ctx.params, ctx.files),
       data.meta,
     );
     const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, opened.classes);

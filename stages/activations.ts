@@ -6,12 +6,18 @@
  * exposed as outputs: exposing more costs forward time.
  */
 import { z } from "zod";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
 import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
-import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import { checkLayers } from "../onnx/model.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
@@ -22,6 +28,7 @@ export default defineStage({
   description: "activations of chosen layers of a model over a data set",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     layers: z.array(z.string()).min(1),
     batch: z.int().min(1).max(1024).default(32),
     /** "trained", or { random: seed } for the random-weight control. */
@@ -38,13 +45,20 @@ export default defineStage({
       images: "INTEGER",
     },
   },
-  files: (p) => ({ model: p.model }),
-  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, p.layers),
+  files: factsFiles,
+  preflight: async ({ params: p, files }) => {
+    await checkLayers(p.model, files.model, p.layers);
+    await checkFacts(p, files);
+  },
   async run(ctx) {
     const { layers } = ctx.params;
     const model = await LayerReader.open(
       ctx.params.model,
-      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
+      withWeights(
+        await readModelWithFacts(ctx.params, ctx.files),
+        ctx.params.weights,
+        ctx.params.model,
+      ),
       layers,
       ctx.threads,
     );

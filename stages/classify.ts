@@ -4,13 +4,19 @@
  * top-1 prediction, whether the label is in the top 5, and the confidence.
  */
 import { z } from "zod";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
 import { defineStage } from "../engine/stage.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { createSession } from "../onnx/model.ts";
 import {
   checkLogits,
+  classifierFor,
   imageFeed,
-  openClassifier,
   predictionRows,
   PREDICTIONS_TABLE,
 } from "../onnx/classifier.ts";
@@ -21,6 +27,7 @@ export default defineStage({
   description: "top-1 and top-5 predictions of a classifier on a data set",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     batch: z.int().min(1).max(1024).default(64),
   }),
   inputs: ["data"],
@@ -28,15 +35,16 @@ export default defineStage({
     classes: { label: "INTEGER", name: "VARCHAR" },
     predictions: PREDICTIONS_TABLE,
   },
-  files: (p) => ({ model: p.model }),
+  files: factsFiles,
+  preflight: ({ params: p, files }) => checkFacts(p, files),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;
     // The data set's labels are matched to the model's by name, so a folder
     // of a few classes can be scored by a model that knows more.
-    const opened = await openClassifier(
+    const opened = classifierFor(
       ctx.params.model,
-      ctx.files.model,
+      await readModelWithFacts(ctx.params, ctx.files),
       data.meta,
     );
     const { classes: modelLabels, toModel, output } = opened;

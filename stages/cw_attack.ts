@@ -6,11 +6,17 @@
  * classifier's VJP graph (onnx/gradient.ts), run by onnxruntime.
  */
 import { z } from "zod";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
-import { openClassifier } from "../onnx/classifier.ts";
+import { classifierFor } from "../onnx/classifier.ts";
 import { seededRandom } from "../stats/random.ts";
 import {
   attackImages,
@@ -29,6 +35,7 @@ export default defineStage({
   description: "Carlini-Wagner L2 targeted attacks, and the change they make to each unit's peak",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     layer: z.string().min(1),
     /** Correctly classified held-out images to attack (the first ones, in order). */
     images: z.int().min(1).default(200),
@@ -47,14 +54,17 @@ export default defineStage({
   }),
   inputs: ["data", "ranking"],
   tables: { attacks: ATTACKS_TABLE, logits: LOGITS_TABLE, peaks: PEAKS_TABLE },
-  files: (p) => ({ model: p.model }),
-  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
+  files: factsFiles,
+  preflight: async ({ params: p, files }) => {
+    await checkLayers(p.model, files.model, [p.layer]);
+    await checkFacts(p, files);
+  },
   async run(ctx) {
     const p = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { height, width } = data.meta;
     // Labels are matched by name (a user's folder may hold a few of the model's classes).
-    const opened = await openClassifier(p.model, ctx.files.model, data.meta);
+    const opened = classifierFor(p.model, await readModelWithFacts(p, ctx.files), data.meta);
     const { classes, toModel } = opened, K = classes.length;
     // C12 reads the same ranking for the units this stage measures: they must be one layer.
     const ranking = await requireRanking(

@@ -5,9 +5,15 @@
  * between the two halves of set b. Used to compare generated and real images.
  */
 import { z } from "zod";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
 import { defineStage } from "../engine/stage.ts";
 import { openDataset } from "../data/open.ts";
-import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import { checkLayers } from "../onnx/model.ts";
 import { FeatureExtractor } from "../onnx/features.ts";
 import type { SplitReader } from "../data/split_format.ts";
 import { halves, kid } from "../stats/kid.ts";
@@ -18,6 +24,7 @@ export default defineStage({
   description: "KID between two image sets in a classifier's feature space",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     layer: z.string().min(1),
     batch: z.int().min(1).max(1024).default(64),
     /** KID is averaged over this many disjoint parts of the sets (its interval comes from them). */
@@ -35,14 +42,17 @@ export default defineStage({
       n_b: "INTEGER",
     },
   },
-  files: (p) => ({ model: p.model }),
-  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
+  files: factsFiles,
+  preflight: async ({ params: p, files }) => {
+    await checkLayers(p.model, files.model, [p.layer]);
+    await checkFacts(p, files);
+  },
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
     const b = openDataset(ctx.inputs.b.dir, `input b of ${ctx.node}`);
     const model = await FeatureExtractor.open(
       ctx.params.model,
-      await readModelBytes(ctx.files.model),
+      await readModelWithFacts(ctx.params, ctx.files),
       ctx.params.layer,
       ctx.threads,
     );

@@ -9,7 +9,13 @@
  * units at once.
  */
 import { z } from "zod";
-import { checkLayers, readModelBytes } from "../onnx/model.ts";
+import {
+  checkFacts,
+  factsFiles,
+  MODEL_FACTS_PARAMS,
+  readModelWithFacts,
+} from "../onnx/model_facts.ts";
+import { checkLayers } from "../onnx/model.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
@@ -30,6 +36,7 @@ export default defineStage({
   description: "importance of every unit of a layer to every class, by single-unit removal",
   params: z.object({
     model: z.string(),
+    ...MODEL_FACTS_PARAMS,
     /** "trained", or { random: seed } for the random-weight control. */
     weights: WEIGHTS_PARAM,
     layer: z.string().min(1),
@@ -39,15 +46,22 @@ export default defineStage({
   }),
   inputs: ["data"],
   tables: { counts: REMOVAL_COUNTS_TABLE, importance: IMPORTANCE_TABLE },
-  files: (p) => ({ model: p.model }),
-  preflight: ({ params: p, files }) => checkLayers(p.model, files.model, [p.layer]),
+  files: factsFiles,
+  preflight: async ({ params: p, files }) => {
+    await checkLayers(p.model, files.model, [p.layer]);
+    await checkFacts(p, files);
+  },
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width, labels } = data.meta;
     const opened = classifierFor(
       ctx.params.model,
-      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
+      withWeights(
+        await readModelWithFacts(ctx.params, ctx.files),
+        ctx.params.weights,
+        ctx.params.model,
+      ),
       data.meta,
     );
     const { classes } = opened;
