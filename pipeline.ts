@@ -5,7 +5,12 @@
  * (`needs` in reports/claims/). Node ids are what --set, --only and --force name.
  */
 import { Pipeline } from "./engine/dag.ts";
-import { GAN_LAYERS, type RunConfig, VGG16_CONV_LAYERS } from "./schemas/config.ts";
+import {
+  GAN_LAYERS,
+  type ImageFolder,
+  type RunConfig,
+  VGG16_CONV_LAYERS,
+} from "./schemas/config.ts";
 import render from "./stages/render.ts";
 import importImages from "./stages/import_images.ts";
 import classify from "./stages/classify.ts";
@@ -44,25 +49,25 @@ export default function pipeline(config: RunConfig): Pipeline {
   // Data. The paper uses Places365 (train to rank units, val held out for
   // dissection) and LSUN churches for the GAN. Here each is a split of the
   // synthetic world, rendered with exact ground truth; a config may replace
-  // the held-out set with a folder of its own images.
+  // the training and the held-out sets with folders of its own images.
   const world = (split: "train" | "val" | "objects" | "church") =>
     p.add(`world-${split}`, render, {
       params: { split, count: counts[split], seed, size, version },
     });
-  const train = world("train");
+  const imported = (split: "train" | "val", folder: ImageFolder) =>
+    p.add(`images-${split}`, importImages, {
+      params: {
+        folder: folder.folder,
+        labels: folder.labels,
+        size: folder.size,
+        ...(folder.labels === "list" && { list: folder.list, names: folder.names }),
+      },
+    });
+  const userTrain = config.data.train, userVal = config.data.val;
+  const train = userTrain ? imported("train", userTrain) : world("train");
   const objects = world("objects");
   const church = world("church");
-  const userVal = config.data.val;
-  const val = userVal
-    ? p.add("images-val", importImages, {
-      params: {
-        folder: userVal.folder,
-        labels: userVal.labels,
-        size: userVal.size,
-        ...(userVal.labels === "list" && { list: userVal.list, names: userVal.names }),
-      },
-    })
-    : world("val");
+  const val = userVal ? imported("val", userVal) : world("val");
 
   // Images without labels can be dissected, but not scored by class.
   const labeled = !userVal || userVal.labels !== "none";

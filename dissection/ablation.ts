@@ -309,22 +309,27 @@ export async function tallySingleRemovals(
     /** Checks each batch of probabilities (n x classes) before it is counted. */
     check?: (probabilities: Float32Array, n: number) => void;
     tick?: (images: number) => void;
+    /** The model's class of each data label (labels matched by name); the identity if absent. */
+    toModel?: readonly number[];
   },
 ): Promise<RemovalTally> {
   let tally: RemovalTally | null = null;
   for (let start = 0; start < data.count; start += opts.batch) {
     const end = Math.min(data.count, start + opts.batch), n = end - start;
     const batch = data.read(start, end);
+    const labels = opts.toModel
+      ? Int32Array.from(batch.labels, (l) => opts.toModel![l])
+      : batch.labels;
     const boundary = await ablator.forwardHead(feed(batch.images, n));
     const units = boundary[0].dims[1] as number;
     tally ??= new RemovalTally(units + 1, opts.classes);
-    tally.addImages(batch.labels, n);
+    tally.addImages(labels, n);
     for (let s0 = 0; s0 <= units; s0 += opts.chunk) {
       const settings = singleRemovals(units, s0, Math.min(units + 1, s0 + opts.chunk));
       const out = await ablator.predictWithProbabilities(boundary, settings);
       out.predicted.forEach((pred, j) => {
         opts.check?.(out.probabilities[j], n);
-        tally!.add(s0 + j, batch.labels, pred, out.probabilities[j]);
+        tally!.add(s0 + j, labels, pred, out.probabilities[j]);
       });
     }
     opts.tick?.(n);
@@ -356,8 +361,9 @@ export function removalCountRows(tally: RemovalTally, classes: readonly string[]
 
 /** A tally as rows of the importance table: per class, units most important first. */
 export function importanceRows(tally: RemovalTally, layer: string, classes: readonly string[]) {
+  // A class without training images cannot be ranked: it has no rows.
   return classes.flatMap((name, c) =>
-    rankByImportance(tally.drops(c)).map((d, rank) => ({
+    tally.positives[c] === 0 ? [] : rankByImportance(tally.drops(c)).map((d, rank) => ({
       layer,
       label: c,
       class: name,

@@ -209,7 +209,18 @@ Deno.test("single-removal tallies over batches and chunks equal each unit remove
     chunk: 3,
     tick: (m) => ticks.push(m),
   });
+  // Data labels matched to the model's classes by name: counts land on the model's class.
+  const perm = [3, 0, 4, 1, 2];
+  const mapped = await tallySingleRemovals(ablator, data, feed, {
+    classes: K,
+    batch: 5,
+    chunk: 3,
+    toModel: perm,
+  });
   await ablator.release();
+  for (let c = 0; c < K; c++) {
+    assertEquals(mapped.positives[perm[c]], tally.positives[c], `class ${c}`);
+  }
   assertEquals(ticks, [5, 5, 5, 4]);
   assertEquals([tally.settings, tally.images], [C + 1, n]);
   // Some removal must change a prediction, or the comparison shows nothing.

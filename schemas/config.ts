@@ -56,6 +56,8 @@ export const ImageFolder = z.strictObject({
   message: 'labels "list" needs both "list" and "names" files',
   path: ["labels"],
 });
+/** A folder of the user's images, as the config states it (defaults filled in). */
+export type ImageFolder = z.infer<typeof ImageFolder>;
 
 /** The 13 convolutional layers of VGG-16, as the paper names them. */
 export const VGG16_CONV_LAYERS = [
@@ -102,6 +104,15 @@ export const RunConfig = z.strictObject({
   data: z.strictObject({
     /** Held-out images to classify and dissect (replaces world-val). */
     val: ImageFolder.optional(),
+    /**
+     * Training images to rank units by (replaces world-train; the paper ranks
+     * on Places365's training set). Labeled: by subfolder or by list, with
+     * every class of the classifier, in its order.
+     */
+    train: ImageFolder.refine((d) => d.labels !== "none", {
+      message: 'training images need labels ("subfolders" or "list")',
+      path: ["labels"],
+    }).optional(),
   }).default({}),
   /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
   units: z.strictObject({

@@ -18,7 +18,6 @@ import {
 import { checkLayers } from "../onnx/model.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { defineStage } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { checkLogits, classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
@@ -54,7 +53,7 @@ export default defineStage({
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width, labels } = data.meta;
+    const { count, height, width } = data.meta;
     const opened = classifierFor(
       ctx.params.model,
       withWeights(
@@ -64,15 +63,9 @@ export default defineStage({
       ),
       data.meta,
     );
-    const { classes } = opened;
-    // Counts are kept per data label and read as the model's classes: one list, one order.
-    if (classes.join("\n") !== labels.join("\n")) {
-      throw new DissectError(
-        "MODEL",
-        `${ctx.params.model}: its classes are not the data set's labels in the same order`,
-        `model: ${classes.slice(0, 8).join(", ")}...; data: ${labels.slice(0, 8).join(", ")}...`,
-      );
-    }
+    // Counts are kept per model class: each data label is matched to the model's by name
+    // (classifierFor refuses a label the model does not know).
+    const { classes, toModel } = opened;
     const ablator = await Ablator.open(model, opened.bytes, layer, opened.output, ctx.threads);
     const bar = ctx.progress(`removing each unit of ${layer}`, count);
     const tally = await tallySingleRemovals(
@@ -84,6 +77,7 @@ export default defineStage({
         batch: ctx.params.batch,
         chunk: ctx.params.chunk,
         check: (prob, n) => checkLogits(ctx.params.model, prob, n, classes.length),
+        toModel,
         tick: (n) => bar.tick(n),
       },
     );

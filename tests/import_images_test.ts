@@ -132,3 +132,36 @@ Deno.test("a Places365-style file list and class-name file label a flat folder o
   );
   assertEquals(preds, [{ name: "beach", n: 3 }, { name: "kitchen", n: 3 }]);
 });
+
+Deno.test("an image folder replaces world-train: units are ranked on the user's training images", async () => {
+  const dir = await tempDir();
+  const folder = join(dir, "train");
+  // Every class of the classifier, as rank-units needs them in the model's order.
+  await folderOfScenes(folder, [...SCENES].sort(), 2);
+  const path = join(dir, "config.json");
+  const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      ...smoke,
+      name: "trained-on-mine",
+      data: { train: { folder, labels: "subfolders" } },
+    }),
+  );
+  const store = join(dir, "store");
+  const r = await runCli(["reproduce", "--config", path, "--store", store, "--only", "rank-units"]);
+  assertEquals(r.code, 0, r.stderr);
+  const counts = await catalogRows<{ images: number; classes: number }>(
+    store,
+    "SELECT max(images) AS images, count(DISTINCT label) AS classes FROM rank_units__counts",
+  );
+  assertEquals(counts, [{ images: 2 * SCENES.length, classes: SCENES.length }]);
+  // Unlabeled training images are refused when the config is read.
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...smoke, data: { train: { folder, labels: "none" } } }),
+  );
+  const bad = await runCli(["reproduce", "--config", path, "--store", store]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /training images need labels/);
+});
