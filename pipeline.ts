@@ -60,6 +60,7 @@ export default function pipeline(config: RunConfig): Pipeline {
         folder: folder.folder,
         labels: folder.labels,
         size: folder.size,
+        ...(folder.resize && { resize: folder.resize }),
         ...(folder.labels === "list" && { list: folder.list, names: folder.names }),
       },
     });

@@ -55,14 +55,36 @@ export async function listImageFolder(
   };
 }
 
-/** An image file as size x size RGB bytes (alpha dropped, center-cropped); a DATA error names a file it cannot decode. */
-export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+/**
+ * An image file as size x size RGB bytes (alpha dropped): its shorter side
+ * scaled to `resize` (default: size), then the center size x size cut out,
+ * as torchvision's Resize(256) then CenterCrop(224) does. A DATA error names
+ * a file it cannot decode.
+ */
+export async function decodeImage(path: string, size: number, resize = size): Promise<Uint8Array> {
+  if (resize < size) throw new RangeError(`resize ${resize} is smaller than the crop ${size}`);
   let rgb: Uint8Array;
   try {
-    const { data } = await sharp(path).removeAlpha().resize(size, size, { fit: "cover" })
-      .toColorspace("srgb")
-      .raw().toBuffer({ resolveWithObject: true });
-    rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (resize === size) {
+      const { data } = await sharp(path).removeAlpha().resize(size, size, { fit: "cover" })
+        .toColorspace("srgb")
+        .raw().toBuffer({ resolveWithObject: true });
+      rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else {
+      // Shorter side to `resize` (both sides at least that), then the center crop.
+      const scaled = await sharp(path).removeAlpha().resize(resize, resize, { fit: "outside" })
+        .toColorspace("srgb").raw().toBuffer({ resolveWithObject: true });
+      const { width, height } = scaled.info;
+      const { data } = await sharp(scaled.data, { raw: { width, height, channels: 3 } })
+        .extract({
+          left: Math.floor((width - size) / 2),
+          top: Math.floor((height - size) / 2),
+          width: size,
+          height: size,
+        })
+        .raw().toBuffer({ resolveWithObject: true });
+      rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
   } catch (e) {
     throw new DissectError("DATA", `cannot decode image ${path}: ${(e as Error).message}`);
   }

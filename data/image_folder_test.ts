@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { encodePng } from "./png.ts";
 import { decodeImage, listImageFolder, readClassNames, readImageList } from "./image_folder.ts";
@@ -106,4 +106,26 @@ Deno.test("an image list: paths under the folder in the list's order; bad lines 
     () => readImageList(root, join(root, "far.txt"), ["x", "y"]),
     (e) => assertMatch(e.message, /far\.txt, line 1: class 5, but the class names have 2/),
   );
+});
+
+Deno.test("resize then center crop, as torchvision's Resize(256) and CenterCrop(224)", async () => {
+  const root = await Deno.makeTempDir();
+  // 128 x 128: a red center of 112 x 112 inside an 8-pixel blue border.
+  const rgb = new Uint8Array(128 * 128 * 3);
+  for (let y = 0; y < 128; y++) {
+    for (let x = 0; x < 128; x++) {
+      const inside = x >= 8 && x < 120 && y >= 8 && y < 120;
+      rgb.set(inside ? [255, 0, 0] : [0, 0, 255], (y * 128 + x) * 3);
+    }
+  }
+  const file = join(root, "framed.png");
+  await Deno.writeFile(file, encodePng(rgb, 128, 128));
+  // Shorter side kept at 128, center 112 cut out: only the red center is left.
+  const cropped = await decodeImage(file, 112, 128);
+  for (let i = 0; i < cropped.length; i += 3) {
+    assertEquals([cropped[i], cropped[i + 1], cropped[i + 2]], [255, 0, 0], `pixel ${i / 3}`);
+  }
+  // Scaled to 112 whole: the blue border stays at the edges.
+  const scaled = await decodeImage(file, 112);
+  assert(scaled[2] > 200 && scaled[0] < 50, `corner ${scaled.slice(0, 3)}`);
 });

@@ -52,9 +52,18 @@ export const ImageFolder = z.strictObject({
   names: z.string().min(1).optional(),
   /** Images are resized (center crop) to size x size. */
   size: z.int().min(16).max(1024).default(64),
+  /**
+   * Scale each image's shorter side to this first, then cut the center
+   * size x size: torchvision's Resize(256), CenterCrop(224) is
+   * `"resize": 256, "size": 224`. Without it the image is scaled to size.
+   */
+  resize: z.int().min(16).max(4096).optional(),
 }).refine((d) => d.labels !== "list" || (d.list && d.names), {
   message: 'labels "list" needs both "list" and "names" files',
   path: ["labels"],
+}).refine((d) => d.resize === undefined || d.resize >= d.size, {
+  message: "resize must be at least size (the center crop is cut from the resized image)",
+  path: ["resize"],
 });
 /** A folder of the user's images, as the config states it (defaults filled in). */
 export type ImageFolder = z.infer<typeof ImageFolder>;

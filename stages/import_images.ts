@@ -19,6 +19,8 @@ export default defineStage({
   params: z.object({
     folder: z.string().min(1),
     size: z.int().min(16).max(1024).default(64),
+    /** Scale the shorter side to this first, then cut the center size x size (256 then 224). */
+    resize: z.int().min(16).max(4096).optional(),
     labels: z.enum(["subfolders", "none", "list"]).default("none"),
     /** With labels "list": a file of lines "relative/path class-index" (Places365's val list). */
     list: z.string().min(1).optional(),
@@ -57,7 +59,7 @@ export default defineStage({
     const items = await ctx.table("items");
     const bar = ctx.progress("importing images", images.length);
     for (const [i, { path, relative, label }] of images.entries()) {
-      const rgb = await decodeImage(path, size);
+      const rgb = await decodeImage(path, size, ctx.params.resize ?? size);
       writer.append({ width: size, height: size, rgb, label });
       items.append({ image: i, path: relative, label, label_name: labels[label] });
       bar.tick();
