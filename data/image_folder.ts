@@ -57,12 +57,17 @@ export async function listImageFolder(
 
 /**
  * An image file as size x size RGB bytes (alpha dropped): its shorter side
- * scaled to `resize` (default: size), then the center size x size cut out,
- * as torchvision's Resize(256) then CenterCrop(224) does. A DATA error names
- * a file it cannot decode.
+ * scaled to `resize` (default: size), then the center size x size cut out.
+ * Sizes and offsets are computed as torchvision's Resize(resize) and
+ * CenterCrop(size) compute them (the long side truncated, the offsets
+ * rounded half to even), with a linear (triangle) kernel; pixel values can
+ * differ from torchvision's by its own resampling. A DATA error names a file
+ * it cannot decode.
  */
 export async function decodeImage(path: string, size: number, resize = size): Promise<Uint8Array> {
-  if (resize < size) throw new RangeError(`resize ${resize} is smaller than the crop ${size}`);
+  if (resize < size) {
+    throw new DissectError("CONFIG", `resize ${resize} is smaller than the center crop ${size}`);
+  }
   let rgb: Uint8Array;
   try {
     if (resize === size) {
@@ -71,14 +76,20 @@ export async function decodeImage(path: string, size: number, resize = size): Pr
         .raw().toBuffer({ resolveWithObject: true });
       rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     } else {
-      // Shorter side to `resize` (both sides at least that), then the center crop.
-      const scaled = await sharp(path).removeAlpha().resize(resize, resize, { fit: "outside" })
-        .toColorspace("srgb").raw().toBuffer({ resolveWithObject: true });
-      const { width, height } = scaled.info;
-      const { data } = await sharp(scaled.data, { raw: { width, height, channels: 3 } })
+      const meta = await sharp(path).metadata();
+      // EXIF orientations 5-8 swap width and height.
+      const turned = (meta.orientation ?? 1) >= 5;
+      const w0 = turned ? meta.height! : meta.width!, h0 = turned ? meta.width! : meta.height!;
+      const [width, height] = w0 <= h0
+        ? [resize, Math.floor((resize * h0) / w0)]
+        : [Math.floor((resize * w0) / h0), resize];
+      const scaled = await sharp(path).rotate().removeAlpha()
+        .resize(width, height, { fit: "fill", kernel: "linear" })
+        .toColorspace("srgb").raw().toBuffer();
+      const { data } = await sharp(scaled, { raw: { width, height, channels: 3 } })
         .extract({
-          left: Math.floor((width - size) / 2),
-          top: Math.floor((height - size) / 2),
+          left: roundHalfEven((width - size) / 2),
+          top: roundHalfEven((height - size) / 2),
           width: size,
           height: size,
         })
@@ -95,6 +106,12 @@ export async function decodeImage(path: string, size: number, resize = size): Pr
     );
   }
   return rgb;
+}
+
+/** Python's round(): halves go to the even neighbour (torchvision's crop offsets). */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  return x - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(x);
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {

@@ -29,6 +29,9 @@ export default defineStage({
   }).refine(
     (p) => p.labels !== "list" || (p.list && p.names),
     'labels "list" needs both "list" and "names" files',
+  ).refine(
+    (p) => p.resize === undefined || p.resize >= p.size,
+    "resize must be at least size (the center crop is cut from the resized image)",
   ),
   inputs: [],
   tables: {
