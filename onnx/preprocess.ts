@@ -72,11 +72,23 @@ export function labelsByName(
   if (unknown.length) {
     throw new DissectError(
       "MODEL",
-      `${info.path} does not know the data set's label(s) ${unknown.join(", ")}`,
-      `its labels: ${modelLabels.join(", ")}`,
+      `${info.path} does not know the data set's label(s) ${unknown.slice(0, 10).join(", ")}` +
+        (unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""),
+      labelsHint(modelLabels, unknown),
     );
   }
   return { modelLabels, toModel };
+}
+
+/** What to say when data labels are not the model's: Places365's "/a/name" form, or a few of its names. */
+function labelsHint(modelLabels: readonly string[], unknown: readonly string[]): string {
+  const bare = new Set(modelLabels.map((l) => l.replace(/^\/[a-z]\//, "")));
+  if (modelLabels.some((l) => /^\/[a-z]\//.test(l)) && unknown.every((u) => bare.has(u))) {
+    return "the model's labels carry Places365's \"/a/\" prefixes and the data's do not: give " +
+      'the data its labels from the same categories file ("labels": "list", "names": ...)';
+  }
+  const shown = modelLabels.slice(0, 12).join(", ");
+  return `its labels (${modelLabels.length}): ${shown}${modelLabels.length > 12 ? ", ..." : ""}`;
 }
 
 /** n images of h*w interleaved RGB bytes -> float32 NCHW, normalized. */

@@ -1,8 +1,10 @@
 import { assert, assertEquals, assertMatch } from "../tests/assert.ts";
 import { GraphBuilder } from "./build.ts";
-import { inspectBytes } from "./model.ts";
+import { inspectBytes, type ModelInfo } from "./model.ts";
+import type { DissectError } from "../engine/errors.ts";
 import {
   gradientToPixels,
+  labelsByName,
   PLAIN,
   planarToInput,
   preprocessOf,
@@ -82,4 +84,28 @@ Deno.test("a gradient on the model input goes back to pixels by each channel's s
     const fd = (sum(up) - sum(down)) / (2 * step);
     assert(Math.abs(fd - grad[k]) < 1e-2 * grad[k], `pixel ${k}: ${grad[k]} vs ${fd}`);
   }
+});
+
+Deno.test("data labels the model does not know are named, with Places365's prefixes pointed out", () => {
+  const info = (labels: string[]) =>
+    ({ path: "m.onnx", metadata: { labels: JSON.stringify(labels) } }) as unknown as ModelInfo;
+  const places = info(["/a/abbey", "/a/airfield", "/b/beach"]);
+  const e = (() => {
+    try {
+      labelsByName(places, ["beach", "abbey"]);
+    } catch (err) {
+      return err as DissectError;
+    }
+  })()!;
+  assertEquals(e.message, "m.onnx does not know the data set's label(s) beach, abbey");
+  assertMatch(e.hint!, /Places365's "\/a\/" prefixes/);
+  const many = info(Array.from({ length: 40 }, (_, i) => `class_${i}`));
+  const f = (() => {
+    try {
+      labelsByName(many, ["dog"]);
+    } catch (err) {
+      return err as DissectError;
+    }
+  })()!;
+  assertMatch(f.hint!, /^its labels \(40\): class_0, .*class_11, \.\.\.$/);
 });
