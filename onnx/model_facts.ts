@@ -8,8 +8,8 @@
 import { z } from "zod";
 import { DissectError } from "../engine/errors.ts";
 import { readClassNames } from "../data/image_folder.ts";
-import { inspectBytes, readModelBytes } from "./model.ts";
-import { decodeModel, encodeModel } from "./proto.ts";
+import { inspectBytes, type ModelInfo, readModelBytes, requireTensors } from "./model.ts";
+import { decodeModel, encodeModel, type ModelProto } from "./proto.ts";
 import { type Preprocess, PreprocessParam } from "./preprocess.ts";
 
 /** What a config may say about a model; anything left out comes from the model's metadata. */
@@ -22,7 +22,10 @@ export interface ModelFacts {
 /** The model's bytes with the config's facts in its metadata (the same bytes when there are none). */
 export function withFacts(bytes: Uint8Array, facts: ModelFacts): Uint8Array {
   if (!facts.labels && !facts.preprocess) return bytes;
-  const model = decodeModel(bytes);
+  return encodeWithFacts(decodeModel(bytes), facts);
+}
+
+function encodeWithFacts(model: ModelProto, facts: ModelFacts): Uint8Array {
   const props = new Map((model.metadataProps ?? []).map((p) => [p.key ?? "", p.value ?? ""]));
   if (facts.labels) props.set("labels", JSON.stringify(facts.labels));
   if (facts.preprocess) props.set("preprocess", JSON.stringify(facts.preprocess));
@@ -33,24 +36,26 @@ export function withFacts(bytes: Uint8Array, facts: ModelFacts): Uint8Array {
   return encodeModel(model);
 }
 
+/** The config field a labels file comes from, as errors name it. */
+const LABELS_FIELD = "models.classifier.labels";
+
 /**
- * The class names of a labels file (`labelsField` names the config field in
- * errors), checked against the model's output: a classifier gives one value
- * per class, so a file of another length is refused before anything runs.
+ * The class names of a labels file, checked against the model's output: a
+ * classifier gives one value per class, so a file of another length is
+ * refused (naming `labelsField`, the config field) before anything runs.
  */
 export async function labelsForModel(
   file: string,
-  model: { path: string; bytes: Uint8Array },
-  labelsField: string,
+  info: ModelInfo,
+  labelsField = LABELS_FIELD,
 ): Promise<string[]> {
   const names = await readClassNames(file);
-  const info = inspectBytes(model.path, model.bytes);
   const out = info.outputs[0];
   const width = out?.dims.at(-1);
   if (out && out.dims.length === 2 && typeof width === "number" && width !== names.length) {
     throw new DissectError(
       "CONFIG",
-      `${labelsField} (${file}) names ${names.length} classes, but ${model.path} outputs ` +
+      `${labelsField} (${file}) names ${names.length} classes, but ${info.path} outputs ` +
         `${width} values per image ("${out.name}")`,
       "the labels file needs one name per output, in the model's order",
     );
@@ -70,30 +75,35 @@ export function factsFiles(p: { model: string; labels?: string }): Record<string
   return { model: p.model, ...(p.labels && { labels: p.labels }) };
 }
 
+/** What a stage with model facts was given: the model's path and the facts' parameters. */
+type FactsParams = { model: string; labels?: string; preprocess?: Preprocess };
+
 /**
  * A model's bytes as a stage runs it: read from `files.model`, with the
- * config's labels and preprocessing in its metadata.
+ * config's labels and preprocessing in its metadata (decoded once, only
+ * when there are facts to write).
  */
 export async function readModelWithFacts(
-  p: { model: string; labels?: string; preprocess?: Preprocess },
+  p: FactsParams,
   files: Record<string, string>,
 ): Promise<Uint8Array> {
   const bytes = await readModelBytes(files.model);
-  const labels = p.labels
-    ? await labelsForModel(files.labels, { path: p.model, bytes }, "models.classifier.labels")
-    : undefined;
-  return withFacts(bytes, { labels, preprocess: p.preprocess });
+  if (!p.labels && !p.preprocess) return bytes;
+  const info = inspectBytes(p.model, bytes);
+  const labels = p.labels ? await labelsForModel(files.labels, info) : undefined;
+  return encodeWithFacts(info.proto, { labels, preprocess: p.preprocess });
 }
 
-/** Checks, before anything runs, that a labels file parses and fits the model's output. */
-export async function checkFacts(
-  p: { model: string; labels?: string },
+/**
+ * Checks, before anything runs, with one read of the model: the layers a
+ * stage will read exist, and a labels file parses and fits the model's output.
+ */
+export async function checkModel(
+  p: FactsParams,
   files: Record<string, string>,
+  layers: string[] = [],
 ): Promise<void> {
-  if (!p.labels) return;
-  await labelsForModel(
-    files.labels,
-    { path: p.model, bytes: await readModelBytes(files.model) },
-    "models.classifier.labels",
-  );
+  const info = inspectBytes(p.model, await readModelBytes(files.model));
+  requireTensors(info, layers);
+  if (p.labels) await labelsForModel(files.labels, info);
 }

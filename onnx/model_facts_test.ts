@@ -28,7 +28,7 @@ Deno.test("facts from the config become the model's metadata; a model without fa
 
 Deno.test("a labels file must name one class per model output, in Places365's format too", async () => {
   const dir = await tempDir();
-  const model = { path: "m.onnx", bytes: tinyClassifier(64, { metadata: false }) };
+  const model = inspectBytes("m.onnx", tinyClassifier(64, { metadata: false }));
   const places = join(dir, "categories.txt");
   // Places365's categories file: "/first-letter/name index", in any order.
   await Deno.writeTextFile(

@@ -7,12 +7,11 @@
  */
 import { z } from "zod";
 import {
-  checkFacts,
+  checkModel,
   factsFiles,
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
-import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
@@ -42,10 +41,7 @@ export default defineStage({
   inputs: ["data", "ranking"],
   tables: { settings: SETTINGS_TABLE, predictions: SETTING_PREDICTIONS_TABLE },
   files: factsFiles,
-  preflight: async ({ params: p, files }) => {
-    await checkLayers(p.model, files.model, [p.layer]);
-    await checkFacts(p, files);
-  },
+  preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import {
-  checkFacts,
+  checkModel,
   factsFiles,
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
@@ -17,7 +17,6 @@ import { defineStage } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
-import { checkLayers } from "../onnx/model.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
@@ -46,10 +45,7 @@ export default defineStage({
     },
   },
   files: factsFiles,
-  preflight: async ({ params: p, files }) => {
-    await checkLayers(p.model, files.model, p.layers);
-    await checkFacts(p, files);
-  },
+  preflight: ({ params: p, files }) => checkModel(p, files, p.layers),
   async run(ctx) {
     const { layers } = ctx.params;
     const model = await LayerReader.open(

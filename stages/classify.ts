@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import {
-  checkFacts,
+  checkModel,
   factsFiles,
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
@@ -36,7 +36,7 @@ export default defineStage({
     predictions: PREDICTIONS_TABLE,
   },
   files: factsFiles,
-  preflight: ({ params: p, files }) => checkFacts(p, files),
+  preflight: ({ params: p, files }) => checkModel(p, files),
   async run(ctx) {
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
     const { count, height, width } = data.meta;

@@ -6,14 +6,13 @@
  */
 import { z } from "zod";
 import {
-  checkFacts,
+  checkModel,
   factsFiles,
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
 import { defineStage } from "../engine/stage.ts";
 import { openDataset } from "../data/open.ts";
-import { checkLayers } from "../onnx/model.ts";
 import { FeatureExtractor } from "../onnx/features.ts";
 import type { SplitReader } from "../data/split_format.ts";
 import { halves, kid } from "../stats/kid.ts";
@@ -43,10 +42,7 @@ export default defineStage({
     },
   },
   files: factsFiles,
-  preflight: async ({ params: p, files }) => {
-    await checkLayers(p.model, files.model, [p.layer]);
-    await checkFacts(p, files);
-  },
+  preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
     const b = openDataset(ctx.inputs.b.dir, `input b of ${ctx.node}`);

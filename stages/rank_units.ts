@@ -10,12 +10,11 @@
  */
 import { z } from "zod";
 import {
-  checkFacts,
+  checkModel,
   factsFiles,
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
-import { checkLayers } from "../onnx/model.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { defineStage } from "../engine/stage.ts";
 import { openDataset } from "../data/open.ts";
@@ -46,10 +45,7 @@ export default defineStage({
   inputs: ["data"],
   tables: { counts: REMOVAL_COUNTS_TABLE, importance: IMPORTANCE_TABLE },
   files: factsFiles,
-  preflight: async ({ params: p, files }) => {
-    await checkLayers(p.model, files.model, [p.layer]);
-    await checkFacts(p, files);
-  },
+  preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
   async run(ctx) {
     const { layer, model } = ctx.params;
     const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
