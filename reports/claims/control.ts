@@ -100,38 +100,6 @@ export async function againstControl<R>(
   },
 ): Promise<{ trained: Measured; control: Measured; difference: Measured; outcome: Outcome }> {
   const a = await q.rows<R>(o.trainedSql), b = await q.rows<R>(o.controlSql);
-  if (o.weighted && a.length && b.length) {
-    const f = o.weighted;
-    const ci = bootstrapDifference(
-      { n: a.length, stat: (w) => f(a, w) },
-      { n: b.length, stat: (w) => f(b, w) },
-      { resamples: 1000, seed: 1 },
-    );
-    const both = `${o.trainedSql};\n-- and the control:\n${o.controlSql}`;
-    const ones = (n: number) => new Uint32Array(n).fill(1);
-    const point = (label: string, rows: R[], sql: string): Measured => ({
-      label,
-      value: f(rows, ones(rows.length)),
-      sql,
-      tables: q.tablesIn(sql),
-      computedBy: o.computedBy,
-    });
-    return {
-      trained: point(`${o.label}, trained`, a, o.trainedSql),
-      control: point(`${o.label}, random-weight control`, b, o.controlSql),
-      difference: {
-        label: `${o.label}, trained minus control`,
-        value: ci.estimate,
-        ci: [ci.lo, ci.hi],
-        ciMethod: `95% percentile bootstrap, ${a.length} trained and ${b.length} control units ` +
-          "each resampled on their own, 1000 resamples, seed 1",
-        computedBy: `${o.computedBy}; bootstrapDifference (stats/bootstrap.ts)`,
-        sql: both,
-        tables: q.tablesIn(both),
-      },
-      outcome: intervalOutcome(ci, { bar: 0, side: "above", inclusive: false }),
-    };
-  }
   const point = (label: string, rows: R[], sql: string): Measured => ({
     label,
     value: rows.length ? o.stat(rows) : null,
@@ -140,35 +108,70 @@ export async function againstControl<R>(
     computedBy: o.computedBy,
   });
   const both = `${o.trainedSql};\n-- and the control:\n${o.controlSql}`;
-  const t = a.length && b.length
-    ? permutationDifference(a, b, o.stat, { permutations: 1000, seed: 1 })
-    : null;
-  const outcome: Outcome = !t
-    ? "inconclusive"
-    : t.pAbove < LEVEL / 2
-    ? "holds"
-    : t.pBelow < LEVEL / 2
-    ? "fails"
-    : "inconclusive";
+  const tested = !a.length || !b.length
+    ? { value: null, outcome: "inconclusive" as Outcome, computedBy: o.computedBy }
+    : o.weighted
+    ? bootstrapTest(a, b, o.weighted, o.computedBy)
+    : permutationTest(a, b, o.stat, o.computedBy);
+  const { outcome, ...difference } = tested;
   return {
     trained: point(`${o.label}, trained`, a, o.trainedSql),
     control: point(`${o.label}, random-weight control`, b, o.controlSql),
     difference: {
       label: `${o.label}, trained minus control`,
-      value: t ? t.estimate : null,
-      // The middle 95% of the differences random splits give: the observed one is judged against it.
-      ci: t ? [t.nullLo, t.nullHi] : undefined,
-      ciKind: "null",
-      ciMethod: t
-        ? `not a confidence interval: the middle 95% of the difference under the null (${a.length} ` +
-          `trained and ${b.length} control units pooled and split at random, ${t.permutations} ` +
-          `permutations, seed 1); one-sided p = ${t.pAbove.toFixed(4)} above, ` +
-          `${t.pBelow.toFixed(4)} below`
-        : undefined,
-      computedBy: `${o.computedBy}; permutationDifference (stats/permutation.ts)`,
+      ...difference,
       sql: both,
       tables: q.tablesIn(both),
     },
+    outcome,
+  };
+}
+
+/** The difference of a per-unit statistic with a 95% bootstrap interval, each network resampled. */
+function bootstrapTest<R>(
+  a: R[],
+  b: R[],
+  f: (rows: readonly R[], w: Uint32Array) => number,
+  computedBy: string,
+) {
+  const ci = bootstrapDifference(
+    { n: a.length, stat: (w) => f(a, w) },
+    { n: b.length, stat: (w) => f(b, w) },
+    { resamples: 1000, seed: 1 },
+  );
+  return {
+    value: ci.estimate,
+    ci: [ci.lo, ci.hi] as [number, number],
+    ciMethod: `95% percentile bootstrap, ${a.length} trained and ${b.length} control units ` +
+      "each resampled on their own, 1000 resamples, seed 1",
+    computedBy: `${computedBy}; bootstrapDifference (stats/bootstrap.ts)`,
+    outcome: intervalOutcome(ci, { bar: 0, side: "above", inclusive: false }),
+  };
+}
+
+/** The difference against random splits of the pooled units, with its null range (not a CI). */
+function permutationTest<R>(
+  a: R[],
+  b: R[],
+  stat: (rows: readonly R[]) => number,
+  computedBy: string,
+) {
+  const t = permutationDifference(a, b, stat, { permutations: 1000, seed: 1 });
+  const outcome: Outcome = t.pAbove < LEVEL / 2
+    ? "holds"
+    : t.pBelow < LEVEL / 2
+    ? "fails"
+    : "inconclusive";
+  return {
+    value: t.estimate,
+    // The middle 95% of the differences random splits give: the observed one is judged against it.
+    ci: [t.nullLo, t.nullHi] as [number, number],
+    ciKind: "null" as const,
+    ciMethod: `not a confidence interval: the middle 95% of the difference under the null ` +
+      `(${a.length} trained and ${b.length} control units pooled and split at random, ` +
+      `${t.permutations} permutations, seed 1); one-sided p = ${t.pAbove.toFixed(4)} above, ` +
+      `${t.pBelow.toFixed(4)} below`,
+    computedBy: `${computedBy}; permutationDifference (stats/permutation.ts)`,
     outcome,
   };
 }
