@@ -6,12 +6,15 @@
  *   deno task verify    [--json] [--store DIR]
  *   deno task gc        [--dry-run] [--json]
  *   deno task layers    MODEL [--size N] [--json]
+ *   deno task shard     NODE I/N --key KEY --job-dir DIR --store DIR [--config ...] (a cluster
+ *                       node's part of a sharded stage; the coordinator writes this line)
  * Exit codes: 0 ok, 1 a stage failed (verify: damaged artifacts found and moved
  * aside), 2 bad usage, config or model, 3 store locked, 4 store unusable (cannot
  * be written, disk full, catalog cannot be built).
  */
 import { parseArgs } from "node:util";
 import { gc, reproduce, status, verify } from "./engine/commands.ts";
+import { runShard } from "./engine/distribute.ts";
 import { isDissectError, storeError } from "./engine/errors.ts";
 import { peakRssBytes } from "./engine/memory.ts";
 import type { PlannedNode } from "./engine/plan.ts";
@@ -19,7 +22,7 @@ import type { RunRecord } from "./schemas/manifest.ts";
 import { type LayerList, listLayers } from "./onnx/layer_list.ts";
 import { readModelBytes } from "./onnx/model.ts";
 
-const USAGE = `usage: dissect <reproduce|status|verify|gc|layers> [options]
+const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard> [options]
   layers MODEL         list a model's layers (op, shape) and whether input gradients can be built
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
@@ -32,7 +35,9 @@ const USAGE = `usage: dissect <reproduce|status|verify|gc|layers> [options]
   --wait               wait for another run holding the store instead of refusing
   --concurrency N      stages run at once (default: number of cores)
   --pipeline FILE      module that builds the pipeline (default: pipeline.ts)
-  --size N             layers: the input size for open dimensions (default 224)`;
+  --size N             layers: the input size for open dimensions (default 224)
+  shard NODE I/N       run one shard of a sharded stage (what a Slurm job runs; needs --key,
+                       --job-dir and --store as the coordinator wrote them)`;
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -51,6 +56,8 @@ async function main(args: string[]): Promise<number> {
       concurrency: { type: "string" },
       pipeline: { type: "string" },
       size: { type: "string" },
+      key: { type: "string" },
+      "job-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -139,6 +146,23 @@ async function main(args: string[]): Promise<number> {
             `removed, ${r.kept} artifact(s) kept)`,
         );
       }
+      return 0;
+    }
+    case "shard": {
+      // What a cluster node runs: `dissect shard NODE I/N --key K --job-dir D ...`.
+      const [node, part] = positionals.slice(1);
+      const m = /^(\d+)\/(\d+)$/.exec(part ?? "");
+      if (!node || !m || !values.key || !values["job-dir"] || !values.store) {
+        throw usage("shard needs NODE I/N --key KEY --job-dir DIR --store DIR");
+      }
+      await runShard({
+        ...common,
+        node,
+        key: values.key,
+        jobDir: values["job-dir"],
+        index: Number(m[1]),
+        count: Number(m[2]),
+      });
       return 0;
     }
     default:

@@ -17,7 +17,13 @@ export function openDataset(dir: string, what: string): SplitReader {
   return reader;
 }
 
-/** [start, end) batches covering [0, count). */
-export function* batches(count: number, size: number): Generator<[number, number]> {
-  for (let start = 0; start < count; start += size) yield [start, Math.min(count, start + size)];
+/** [start, end) batches covering [from, count): a shard's items are batched from its own start. */
+export function* batches(
+  count: number,
+  size: number,
+  from = 0,
+): Generator<[number, number]> {
+  for (let start = from; start < count; start += size) {
+    yield [start, Math.min(count, start + size)];
+  }
 }

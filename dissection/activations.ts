@@ -94,3 +94,37 @@ export class ActivationReader {
     return out;
   }
 }
+
+/**
+ * Joins the activations of consecutive image ranges (shards, in order) into
+ * `dir`: each layer's file is the parts' files end to end, the first moved
+ * rather than copied. The parts must hold the same layers and shapes.
+ */
+export async function joinActivations(
+  dir: string,
+  parts: { dir: string; meta: ActivationsMeta }[],
+): Promise<ActivationsMeta> {
+  const layers = parts.find((p) => p.meta.layers.length)?.meta.layers ?? [];
+  for (const p of parts) {
+    if (p.meta.count && JSON.stringify(p.meta.layers) !== JSON.stringify(layers)) {
+      throw new DissectError("DATA", `${p.dir}: its layers differ from the other shards'`);
+    }
+  }
+  for (const { layer } of layers) {
+    const name = layerFile(layer);
+    const [first, ...rest] = parts.filter((p) => p.meta.count);
+    await Deno.rename(join(first.dir, name), join(dir, name));
+    const out = await Deno.open(join(dir, name), { append: true });
+    try {
+      for (const p of rest) {
+        const from = await Deno.open(join(p.dir, name), { read: true });
+        await from.readable.pipeTo(out.writable, { preventClose: true });
+      }
+    } finally {
+      out.close();
+    }
+  }
+  const meta = { count: parts.reduce((n, p) => n + p.meta.count, 0), layers };
+  await writeActivationsMeta(dir, meta);
+  return meta;
+}

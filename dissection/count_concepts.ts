@@ -4,11 +4,15 @@
  * images). Streams both the activations and the label planes, a batch of
  * images at a time.
  */
-import { batches } from "../data/open.ts";
-import type { ActivationReader } from "./activations.ts";
+import { join } from "node:path";
+import { batches, openDataset } from "../data/open.ts";
+import type { SplitReader } from "../data/split_format.ts";
+import type { ArtifactRef } from "../engine/stage.ts";
+import { ActivationReader } from "./activations.ts";
+import { readThresholds } from "./quantile.ts";
 import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
-import type { SegmentationReader } from "./segmentation.ts";
+import { checkAligned, conceptAreas, SegmentationReader, vocabularyOf } from "./segmentation.ts";
 import { TopK } from "./topk.ts";
 import type { Border } from "./upsample.ts";
 
@@ -18,8 +22,8 @@ export interface LayerCounts {
   top: TopK;
 }
 
-/** Counts every unit of every layer against every concept, image after image, and keeps each unit's top images. */
-export function countConcepts(opts: {
+/** What counting needs: the data, the vocabulary, each layer's thresholds and the concepts' areas. */
+export interface CountOptions {
   acts: ActivationReader;
   segmentation: SegmentationReader;
   vocab: Vocabulary;
@@ -32,11 +36,12 @@ export function countConcepts(opts: {
   topk: number;
   batch: number;
   tick?: (images: number) => void;
-}): LayerCounts[] {
-  const { acts, segmentation } = opts;
-  const { height: H, width: W } = segmentation.meta;
-  const layers = acts.meta.layers;
-  const out = layers.map(({ units, height, width }, k) => {
+}
+
+/** Every layer's counter and top images, before any image is counted. */
+export function emptyCounts(opts: CountOptions): LayerCounts[] {
+  const { height: H, width: W } = opts.segmentation.meta;
+  return opts.acts.meta.layers.map(({ units, height, width }, k) => {
     const counter = new IouCounter(
       units,
       opts.vocab.concepts.length,
@@ -50,11 +55,26 @@ export function countConcepts(opts: {
     counter.conceptArea.set(opts.conceptArea);
     return { counter, top: new TopK(units, opts.topk) };
   });
+}
+
+/**
+ * Counts every unit of every layer against every concept, image after image
+ * (images [range.start, range.end) of a shard; all by default), and keeps
+ * each unit's top images.
+ */
+export function countConcepts(
+  opts: CountOptions,
+  range = { start: 0, end: opts.acts.meta.count },
+): LayerCounts[] {
+  const { acts, segmentation } = opts;
+  const { height: H, width: W } = segmentation.meta;
+  const layers = acts.meta.layers;
+  const out = emptyCounts(opts);
   const pixels = new PlaneConcepts(opts.vocab);
-  const batch = Math.min(opts.batch, acts.meta.count);
+  const batch = Math.max(1, Math.min(opts.batch, range.end - range.start));
   const planeBuffer = new Uint8Array(batch * PLANES.length * H * W);
   const actBuffers = layers.map((l) => new Float32Array(batch * l.units * l.height * l.width));
-  for (const [start, end] of batches(acts.meta.count, opts.batch)) {
+  for (const [start, end] of batches(range.end, opts.batch, range.start)) {
     const planes = segmentation.read(start, end, planeBuffer);
     const batchActs = layers.map((l, k) => acts.read(l.layer, start, end, actBuffers[k]));
     for (let i = 0; i < end - start; i++) {
@@ -69,4 +89,76 @@ export function countConcepts(opts: {
     opts.tick?.(end - start);
   }
   return out;
+}
+
+/** Writes a shard's counts: per layer, intersections then unit areas (float64), and top images (JSON). */
+export async function writeCounts(dir: string, counted: LayerCounts[]): Promise<void> {
+  for (const [k, { counter, top }] of counted.entries()) {
+    const counts = new Float64Array(counter.intersection.length + counter.units);
+    counts.set(counter.intersection);
+    counts.set(counter.unitArea, counter.intersection.length);
+    await Deno.writeFile(join(dir, `counts-${k}.f64`), new Uint8Array(counts.buffer));
+    await Deno.writeTextFile(join(dir, `top-${k}.json`), JSON.stringify(top.best));
+  }
+}
+
+/**
+ * Adds the counts of shards (in image order) into empty counters: counts are
+ * sums of integers, and top images offered shard after shard keep the same
+ * images, in the same order, as one pass over all images would.
+ */
+export async function mergeCounts(opts: CountOptions, dirs: string[]): Promise<LayerCounts[]> {
+  const out = emptyCounts(opts);
+  for (const dir of dirs) {
+    for (const [k, { counter, top }] of out.entries()) {
+      const bytes = await Deno.readFile(join(dir, `counts-${k}.f64`));
+      const counts = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+      const pairs = counter.units * counter.concepts;
+      if (counts.length !== pairs + counter.units) {
+        throw new Error(
+          `${dir}/counts-${k}.f64 has ${counts.length} counts, expected ${pairs + counter.units}`,
+        );
+      }
+      counter.addCounts(counts.subarray(0, pairs), counts.subarray(pairs));
+      const best: { peak: number; image: number }[][] = JSON.parse(
+        await Deno.readTextFile(join(dir, `top-${k}.json`)),
+      );
+      top.merge(best);
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens what counting reads (activations, segmentation, data, thresholds)
+ * and checks they describe the same images; `node` names the stage in errors.
+ */
+export async function openCounting(
+  node: string,
+  inputs: Record<"activations" | "thresholds" | "segmentation" | "data", ArtifactRef>,
+  params: { topk: number; batch: number },
+): Promise<{ opts: CountOptions; data: SplitReader; close(): void }> {
+  const acts = new ActivationReader(inputs.activations.dir);
+  const data = openDataset(inputs.data.dir, `data input of ${node}`);
+  const segmentation = await SegmentationReader.open(inputs.segmentation.dir);
+  const seg = segmentation.meta;
+  checkAligned(node, acts.meta.count, seg, data.meta);
+  const { thresholds, border } = await readThresholds(
+    inputs.thresholds,
+    acts.meta.layers,
+    seg.height,
+    seg.width,
+    node,
+  );
+  const opts: CountOptions = {
+    acts,
+    segmentation,
+    vocab: vocabularyOf(seg),
+    thresholds,
+    border,
+    // Concept areas do not depend on the units: the segment stage counted them.
+    conceptArea: conceptAreas(node, seg, inputs.segmentation.dir),
+    ...params,
+  };
+  return { opts, data, close: () => segmentation.close() };
 }

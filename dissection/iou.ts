@@ -214,6 +214,13 @@ export class IouCounter {
     return this.#intersection;
   }
 
+  /** Adds another counter's counts (of other images, with the same thresholds): intersections and unit areas. */
+  addCounts(intersection: ArrayLike<number>, unitArea: ArrayLike<number>): void {
+    const mine = this.intersection; // settled first
+    for (let i = 0; i < mine.length; i++) mine[i] += intersection[i];
+    for (let u = 0; u < this.units; u++) this.unitArea[u] += unitArea[u];
+  }
+
   /** Adds the tallies to #intersection as concept counts, and empties them. */
   #settle(): void {
     if (this.#tallied === 0 || !this.#concepts) return;

@@ -24,4 +24,13 @@ export class TopK {
     list.splice(i, 0, { peak, image });
     if (list.length > this.k) list.pop();
   }
+
+  /**
+   * Takes in the lists of a TopK over later images (a later shard): the
+   * result is the one streaming all images in order would give, ties
+   * included, since each list holds equal peaks in image order.
+   */
+  merge(later: readonly (readonly { peak: number; image: number }[])[]): void {
+    later.forEach((list, unit) => list.forEach((b) => this.offer(unit, b.image, b.peak)));
+  }
 }

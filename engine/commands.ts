@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { basename, join, relative } from "node:path";
 import { openSession, planSession, type Session, type SessionOptions } from "./session.ts";
 import { acquireLock } from "./lock.ts";
+import { cancelOnSignal, executorFor } from "./distribute.ts";
 import { execute, type NodeResult } from "./runner.ts";
 import { rebuildCatalog, UnreadableArtifacts } from "./catalog.ts";
 import { diskUsage, exists } from "./fs_atomic.ts";
@@ -71,6 +72,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     log,
   });
   try {
+    // Before tmp/ is cleaned: a killed coordinator's jobs may still be writing there.
+    const executor = await executorFor(session.config.executor, {
+      ...opts,
+      storeRoot: store.root,
+    }, log);
     const removed = await store.cleanTmp();
     if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
     // Taken before any quarantine, so gc keeps what this command moves aside until a later run.
@@ -96,15 +102,18 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         rehashInputs: !opts.verify, // --verify has rehashed everything already
       });
       const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
-      const results = await execute(pipeline, planned, store, {
-        selected,
-        force,
-        concurrency,
-        // Concurrent stages share the cores instead of oversubscribing them.
-        threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
-        log,
-        progress: opts.progress,
-      });
+      const results = await cancelOnSignal(executor, log, () =>
+        execute(pipeline, planned, store, {
+          selected,
+          force,
+          concurrency,
+          // Concurrent stages share the cores instead of oversubscribing them.
+          threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
+          log,
+          progress: opts.progress,
+          executor,
+          runId,
+        }));
       const record: RunRecord = {
         format: "dissect-run/1",
         runId,

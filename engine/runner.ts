@@ -4,17 +4,19 @@
  * is published by rename only after its tables are closed, its declared
  * outputs exist and the files it read are unchanged.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
-import type { ArtifactRef, StageContext, TableSink } from "./stage.ts";
-import { type TableSchema, TableWriter } from "./table_writer.ts";
-import { type Progress, ProgressBoard, type ProgressOptions, startProgress } from "./progress.ts";
+import type { AnyStage, ArtifactRef } from "./stage.ts";
+import { ProgressBoard, type ProgressOptions } from "./progress.ts";
 import { stampOf } from "./file_digest.ts";
 import { DissectError, isDissectError, storeError } from "./errors.ts";
-import { exists } from "./fs_atomic.ts";
 import { listFiles } from "./integrity.ts";
+import { writeJsonAtomic } from "./fs_atomic.ts";
+import { type OpenContext, openContext } from "./context.ts";
+import { type Executor, LocalExecutor, runPart } from "./executor.ts";
+import { checkedParts, JOB_FILE, partDir, type PartialStamp, shardRanges } from "./shard.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
 
 /** How one node ended in a run: executed, cached, skipped or failed, and how long it took. */
@@ -31,6 +33,10 @@ export interface ExecuteOptions {
   threads: number;
   log: (message: string) => void;
   progress?: ProgressOptions;
+  /** Who runs sharded stages' parts (default: this process, in one shard). */
+  executor?: Executor;
+  /** This run's id: partials are stamped with it, so an earlier run's are never merged. */
+  runId?: string;
 }
 
 /** Runs the selected stale nodes, each once its inputs are ready, at most `concurrency` at once. */
@@ -118,80 +124,21 @@ async function runNode(
   const t0 = performance.now();
   const why = forced ? "forced" : p.reasons.join("; ");
   opts.log(`> ${p.id} (${p.stage}) ${p.key.slice(0, 12)}: ${why}`);
-  const tables = new Map<string, TableWriter>();
-  const bars: Progress[] = [];
   let tmp: string | null = null;
+  let open: OpenContext | null = null;
   try {
     tmp = await store.begin(p.stage, p.key);
     const outDir = tmp;
     // The key holds the files' digests from planning: they must be unchanged now and at the end.
     const stampsBefore = p.fileStamps;
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
-    const inputs: Record<string, ArtifactRef> = {};
-    for (const [slot, up] of Object.entries(node.inputs)) {
-      const upPlan = pipeline.get(up);
-      const upKey = p.keyParts.inputs[slot];
-      inputs[slot] = await store.ref(upPlan.stage.name, upKey, up);
-    }
-    const ctx: StageContext<Record<string, unknown>, string> = {
-      node: p.id,
-      params: p.params,
-      inputs,
-      files: p.filePaths,
-      outDir,
-      table: async (name: string): Promise<TableSink> => {
-        // Own keys only: "constructor" and the like are not declarations.
-        const schema: TableSchema | undefined = Object.hasOwn(node.stage.tables, name)
-          ? node.stage.tables[name]
-          : undefined;
-        if (!schema) {
-          throw new DissectError(
-            "PIPELINE",
-            `stage ${p.stage} writes table "${name}" without declaring it`,
-            `declare it in the stage's tables: ${Object.keys(node.stage.tables).join(", ")}`,
-          );
-        }
-        if (!/^[a-z][a-z0-9_]*$/.test(name) || tables.has(name)) {
-          throw new Error(`table name "${name}" is invalid or already open`);
-        }
-        const w = await TableWriter.create(join(outDir, `${name}.parquet`), schema);
-        tables.set(name, w);
-        return w;
-      },
-      progress: (label, total) => {
-        const bar = startProgress(`  ${p.id}: ${label}`, total, opts.progress);
-        bars.push(bar);
-        return bar;
-      },
-      log: (m) => opts.log(`  ${p.id}: ${m}`),
-      figure: async (name, draw) => {
-        let bytes: Uint8Array;
-        try {
-          bytes = await draw();
-        } catch (e) {
-          opts.log(`  ${p.id}: figure ${name} not drawn: ${(e as Error)?.message ?? e}`);
-          return;
-        }
-        const path = join(outDir, name);
-        await Deno.mkdir(dirname(path), { recursive: true });
-        await Deno.writeFile(path, bytes);
-      },
-      threads: opts.threads,
-    };
-    await node.stage.run(ctx);
-    for (const bar of bars) bar.done(); // a bar the stage left open
-    const rows: Record<string, number> = {};
-    for (const [name, w] of tables) rows[name] = await w.close();
-    tables.clear();
-    for (const out of Object.keys(node.stage.tables)) {
-      if (!(out in rows) && !(await exists(join(outDir, `${out}.parquet`)))) {
-        throw new DissectError(
-          "PIPELINE",
-          `stage ${p.stage} did not write its declared table "${out}"`,
-          "a stage opens every table it declares, even one it leaves empty",
-        );
-      }
-    }
+    const inputs = await inputRefs(pipeline, p, store);
+    const context = { planned: p, stage: node.stage, inputs, threads: opts.threads };
+    open = openContext({ ...context, outDir, log: opts.log, progress: opts.progress });
+    if (node.stage.shard) await runSharded(open, context, store, opts);
+    else await node.stage.run!(open.ctx);
+    const rows = await open.finish();
+    open = null;
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
     const ended = new Date();
     const manifest: Manifest = {
@@ -219,9 +166,7 @@ async function runNode(
     );
     return result(p, "executed", manifest.durationMs);
   } catch (e) {
-    // A bar left open by the failure leaves the terminal's block, showing where it stopped.
-    for (const bar of bars) bar.done();
-    for (const w of tables.values()) await w.abort().catch(() => {});
+    await open?.abort();
     if (tmp) await store.discard(tmp);
     const known = isDissectError(e) ? e : storeError(e);
     const message = known ? known.describe() : (e as Error)?.stack ?? String(e);
@@ -230,6 +175,81 @@ async function runNode(
       ...result(p, "failed", Math.round(performance.now() - t0), message),
       code: known?.code,
     };
+  }
+}
+
+/** A planned node's inputs as published artifacts of the store. */
+export async function inputRefs(
+  pipeline: Pipeline,
+  p: PlannedNode,
+  store: Store,
+): Promise<Record<string, ArtifactRef>> {
+  const inputs: Record<string, ArtifactRef> = {};
+  for (const [slot, up] of Object.entries(pipeline.get(p.id).inputs)) {
+    inputs[slot] = await store.ref(pipeline.get(up).stage.name, p.keyParts.inputs[slot], up);
+  }
+  return inputs;
+}
+
+/**
+ * A sharded stage: count its items, split them, have the executor run the
+ * parts into the store's tmp/, check each partial's stamp and merge them in
+ * shard order into the stage's own folder. The partials go either way.
+ */
+async function runSharded(
+  open: OpenContext,
+  context: {
+    planned: PlannedNode;
+    stage: AnyStage;
+    inputs: Record<string, ArtifactRef>;
+    threads: number;
+  },
+  store: Store,
+  opts: ExecuteOptions,
+): Promise<void> {
+  const { planned: p, stage } = context;
+  const executor = opts.executor ?? new LocalExecutor();
+  const runId = opts.runId ?? `${Date.now()}-${Deno.pid}`;
+  const ranges = shardRanges(await stage.shard!.items(open.ctx), executor.shards);
+  const jobDir = join(store.tmpRoot, "shards", `${p.stage}-${p.key.slice(0, 12)}-${runId}`);
+  const stamps: PartialStamp[] = ranges.map((r, index) => ({
+    format: "dissect-partial/1",
+    stage: p.stage,
+    key: p.key,
+    run: runId,
+    index,
+    count: ranges.length,
+    start: r.start,
+    end: r.end,
+  }));
+  if (ranges.length > 1) {
+    opts.log(
+      `  ${p.id}: ${ranges.at(-1)!.end} items in ${ranges.length} shards (${executor.kind})`,
+    );
+  }
+  await Deno.mkdir(jobDir, { recursive: true });
+  // What a shard started elsewhere (`dissect shard`) reads to know its range and stamp.
+  await writeJsonAtomic(join(jobDir, JOB_FILE), { node: p.id, stamps });
+  try {
+    await executor.run({
+      node: p.id,
+      stage: p.stage,
+      key: p.key,
+      jobDir,
+      stamps,
+      runHere: (index) =>
+        runPart({
+          ...context,
+          jobDir,
+          dir: partDir(jobDir, index),
+          stamp: stamps[index],
+          log: opts.log,
+          progress: opts.progress,
+        }),
+    }, { log: opts.log, progress: open.ctx.progress });
+    await stage.shard!.merge(open.ctx, await checkedParts(jobDir, stamps));
+  } finally {
+    await Deno.remove(jobDir, { recursive: true }).catch(() => {});
   }
 }
 

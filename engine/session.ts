@@ -13,6 +13,7 @@ import { configOverrides, parseSet, resolveParams } from "./resolve.ts";
 import { Store } from "./store.ts";
 import { plan, type PlannedNode } from "./plan.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
+import type { ExecutorConfig } from "./executor.ts";
 
 /** Where a command's config, overrides, store and pipeline module come from. */
 export interface SessionOptions {
@@ -30,6 +31,8 @@ export interface SessionOptions {
 export interface EngineConfig {
   name: string;
   stages: Record<string, Record<string, unknown>>;
+  /** Who runs sharded stages (engine/executor.ts); not part of any key. */
+  executor?: ExecutorConfig;
 }
 
 /** A schema that validates a config file's JSON into a config the engine can run. */

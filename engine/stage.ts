@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Progress } from "./progress.ts";
 import type { Row, RowOf, TableSchema } from "./table_writer.ts";
 import type { Manifest } from "../schemas/manifest.ts";
+import type { ItemRange, ShardPart } from "./shard.ts";
 
 /** A published artifact of an upstream stage, as seen by a downstream one. */
 export interface ArtifactRef {
@@ -81,7 +82,24 @@ export interface StageDef<
    * DissectError naming the problem.
    */
   preflight?: (p: { params: z.infer<S>; files: Record<string, string> }) => Promise<void>;
-  run(ctx: StageContext<z.infer<S>, I, T>): Promise<void>;
+  /** The whole stage at once; a stage has either `run` or `shard`. */
+  run?(ctx: StageContext<z.infer<S>, I, T>): Promise<void>;
+  /** The stage as a loop over items that splits into shards and merges back exactly. */
+  shard?: Sharding<StageContext<z.infer<S>, I, T>>;
+}
+
+/**
+ * How a stage's loop splits over items and its partials merge (engine/shard.ts).
+ * The engine always goes items, parts, merge, so one shard and many take the
+ * same path; a merge must give the same tables whatever the split.
+ */
+export interface Sharding<C> {
+  /** How many items the stage loops over, from its inputs and parameters. */
+  items(ctx: C): number | Promise<number>;
+  /** Runs items [range.start, range.end): `ctx.outDir` and `ctx.table` are the partial's. */
+  part(ctx: C, range: ItemRange): Promise<void>;
+  /** Writes the stage's outputs from its partials, given in shard order. */
+  merge(ctx: C, parts: ShardPart[]): Promise<void>;
 }
 
 /** Declares a stage (checks its name; the engine derives its key from the rest). */
@@ -94,6 +112,9 @@ export function defineStage<
 ): StageDef<S, I, T> {
   if (!/^[a-z][a-z0-9-]*$/.test(def.name)) {
     throw new TypeError(`stage name "${def.name}" must be kebab-case`);
+  }
+  if (!def.run === !def.shard) {
+    throw new TypeError(`stage ${def.name} must have either run or shard (not both)`);
   }
   return def;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { PreprocessParam } from "../onnx/preprocess.ts";
+import { ExecutorConfig } from "../engine/executor.ts";
 
 /** Which synthetic world: generation, seed, image size, images per split. */
 export const WorldConfig = z.strictObject({
@@ -149,6 +150,12 @@ export const RunConfig = z.strictObject({
   }).prefault({}),
   /** node id -> parameter -> value; applied over the pipeline's own values. */
   stages: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  /**
+   * Who runs the sharded stages: `{ "kind": "local" }` (this process) or
+   * `{ "kind": "slurm", "shards": 16, ... }`. Not part of any key: the
+   * tables are the same whichever executor made them.
+   */
+  executor: ExecutorConfig.prefault({ kind: "local" }),
 });
 /** A validated run configuration. */
 export type RunConfig = z.infer<typeof RunConfig>;

@@ -13,26 +13,34 @@ import {
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
 import { join } from "node:path";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
-import { layerFile, type LayerShape, writeActivationsMeta } from "../dissection/activations.ts";
+import {
+  ActivationReader,
+  joinActivations,
+  layerFile,
+  type LayerShape,
+  writeActivationsMeta,
+} from "../dissection/activations.ts";
+
+const params = z.object({
+  model: z.string(),
+  ...MODEL_FACTS_PARAMS,
+  layers: z.array(z.string()).min(1),
+  batch: z.int().min(1).max(1024).default(32),
+  /** "trained", or { random: seed } for the random-weight control. */
+  weights: WEIGHTS_PARAM,
+});
 
 export default defineStage({
   module: import.meta.url,
   name: "activations",
   description: "activations of chosen layers of a model over a data set",
-  params: z.object({
-    model: z.string(),
-    ...MODEL_FACTS_PARAMS,
-    layers: z.array(z.string()).min(1),
-    batch: z.int().min(1).max(1024).default(32),
-    /** "trained", or { random: seed } for the random-weight control. */
-    weights: WEIGHTS_PARAM,
-  }),
+  params,
   inputs: ["data"],
   tables: {
     layers: {
@@ -46,47 +54,67 @@ export default defineStage({
   },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files, p.layers),
-  async run(ctx) {
-    const { layers } = ctx.params;
-    const model = await LayerReader.open(
-      ctx.params.model,
-      withWeights(
-        await readModelWithFacts(ctx.params, ctx.files),
-        ctx.params.weights,
-        ctx.params.model,
-      ),
-      layers,
-      ctx.threads,
-    );
-    // A generator replays the latents its samples were made from; any other model reads images.
-    const { count, feed } = model.source(
-      model.takesLatents
-        ? { latents: () => new LatentReader(ctx.inputs.data.file("latents.f32"), model.latentSize) }
-        : { images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`) },
-    );
-    const files = await Promise.all(
-      layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
-    );
-    const shapes: LayerShape[] = [];
-    const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, count);
-    try {
-      for (const [start, end] of batches(count, ctx.params.batch)) {
-        for (
-          const [k, { layer, data, units, height, width }] of (await model.run(feed(start, end)))
-            .entries()
-        ) {
-          shapes[k] ??= { layer, units, height, width };
-          await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        }
-        bar.tick(end - start);
-      }
-    } finally {
-      for (const f of files) f.close();
+  // Images (or latents) are items: each shard writes its range's rows of every layer's file.
+  shard: {
+    async items(ctx) {
+      const { model, count } = await openModel(ctx);
       await model.release();
-    }
-    bar.done();
-    await writeActivationsMeta(ctx.outDir, { count, layers: shapes });
-    const t = await ctx.table("layers");
-    shapes.forEach((s, position) => t.append({ position, ...s, images: count }));
+      return count;
+    },
+    async part(ctx, { start, end }) {
+      const { layers } = ctx.params;
+      const { model, feed } = await openModel(ctx);
+      const files = await Promise.all(
+        layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
+      );
+      const shapes: LayerShape[] = [];
+      const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, end - start);
+      try {
+        for (const [s, e] of batches(end, ctx.params.batch, start)) {
+          for (
+            const [k, { layer, data, units, height, width }] of (await model.run(feed(s, e)))
+              .entries()
+          ) {
+            shapes[k] ??= { layer, units, height, width };
+            await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          }
+          bar.tick(e - s);
+        }
+      } finally {
+        for (const f of files) f.close();
+        await model.release();
+      }
+      bar.done();
+      await writeActivationsMeta(ctx.outDir, { count: end - start, layers: shapes });
+    },
+    async merge(ctx, parts) {
+      const { count, layers } = await joinActivations(
+        ctx.outDir,
+        parts.map((p) => ({ dir: p.dir, meta: new ActivationReader(p.dir).meta })),
+      );
+      const t = await ctx.table("layers");
+      layers.forEach((s, position) => t.append({ position, ...s, images: count }));
+    },
   },
 });
+
+/** The model with the chosen layers exposed, and the inputs it reads: latents or images. */
+async function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
+  const model = await LayerReader.open(
+    ctx.params.model,
+    withWeights(
+      await readModelWithFacts(ctx.params, ctx.files),
+      ctx.params.weights,
+      ctx.params.model,
+    ),
+    ctx.params.layers,
+    ctx.threads,
+  );
+  // A generator replays the latents its samples were made from; any other model reads images.
+  const source = model.source(
+    model.takesLatents
+      ? { latents: () => new LatentReader(ctx.inputs.data.file("latents.f32"), model.latentSize) }
+      : { images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`) },
+  );
+  return { model, ...source };
+}

@@ -10,7 +10,8 @@ import {
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
+import { concatTables } from "../engine/shard.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { createSession } from "../onnx/model.ts";
 import {
@@ -21,15 +22,17 @@ import {
   PREDICTIONS_TABLE,
 } from "../onnx/classifier.ts";
 
+const params = z.object({
+  model: z.string(),
+  ...MODEL_FACTS_PARAMS,
+  batch: z.int().min(1).max(1024).default(64),
+});
+
 export default defineStage({
   module: import.meta.url,
   name: "classify",
   description: "top-1 and top-5 predictions of a classifier on a data set",
-  params: z.object({
-    model: z.string(),
-    ...MODEL_FACTS_PARAMS,
-    batch: z.int().min(1).max(1024).default(64),
-  }),
+  params,
   inputs: ["data"],
   tables: {
     classes: { label: "INTEGER", name: "VARCHAR" },
@@ -37,34 +40,49 @@ export default defineStage({
   },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files),
-  async run(ctx) {
-    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width } = data.meta;
-    // The data set's labels are matched to the model's by name, so a folder
-    // of a few classes can be scored by a model that knows more.
-    const opened = classifierFor(
-      ctx.params.model,
-      await readModelWithFacts(ctx.params, ctx.files),
-      data.meta,
-    );
-    const { classes: modelLabels, toModel, output } = opened;
-    const session = await createSession(ctx.params.model, opened.bytes, ctx.threads);
-    const classes = await ctx.table("classes");
-    modelLabels.forEach((name, label) => classes.append({ label, name }));
-    const rows = await ctx.table("predictions");
-    const k = modelLabels.length;
-    const bar = ctx.progress("classifying", count);
-    for (const [start, end] of batches(count, ctx.params.batch)) {
-      const batch = data.read(start, end);
-      const n = end - start;
-      const feed = imageFeed(opened, batch.images, n, height, width);
-      const logits = (await session.run(feed))[output].data as Float32Array;
-      checkLogits(ctx.params.model, logits, n, k);
-      const labels = Array.from(batch.labels, (l) => toModel[l]);
-      for (const r of predictionRows(logits, k, labels, start)) rows.append(r);
-      bar.tick(n);
-    }
-    bar.done();
-    await session.release();
+  // Images are items: per-image rows concatenate in image order.
+  shard: {
+    items: (ctx) => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
+    async part(ctx, { start, end }) {
+      const { data, opened } = await openClassifier(ctx);
+      const { height, width } = data.meta;
+      const { classes: modelLabels, toModel, output } = opened;
+      const session = await createSession(ctx.params.model, opened.bytes, ctx.threads);
+      const rows = await ctx.table("predictions");
+      const k = modelLabels.length;
+      const bar = ctx.progress("classifying", end - start);
+      for (const [s, e] of batches(end, ctx.params.batch, start)) {
+        const batch = data.read(s, e);
+        const feed = imageFeed(opened, batch.images, e - s, height, width);
+        const logits = (await session.run(feed))[output].data as Float32Array;
+        checkLogits(ctx.params.model, logits, e - s, k);
+        const labels = Array.from(batch.labels, (l) => toModel[l]);
+        for (const r of predictionRows(logits, k, labels, s)) rows.append(r);
+        bar.tick(e - s);
+      }
+      bar.done();
+      await session.release();
+    },
+    async merge(ctx, parts) {
+      const classes = await ctx.table("classes");
+      (await openClassifier(ctx)).opened.classes.forEach((name, label) =>
+        classes.append({ label, name })
+      );
+      await concatTables(await ctx.table("predictions"), PREDICTIONS_TABLE, parts, "predictions");
+    },
   },
 });
+
+/**
+ * The data and the classifier, their labels matched by name, so that a
+ * folder of a few classes can be scored by a model that knows more.
+ */
+async function openClassifier(ctx: StageContext<z.infer<typeof params>, "data">) {
+  const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+  const opened = classifierFor(
+    ctx.params.model,
+    await readModelWithFacts(ctx.params, ctx.files),
+    data.meta,
+  );
+  return { data, opened };
+}

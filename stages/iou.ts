@@ -7,9 +7,13 @@
  */
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
-import { openDataset } from "../data/open.ts";
 import { ActivationReader } from "../dissection/activations.ts";
-import { countConcepts } from "../dissection/count_concepts.ts";
+import {
+  countConcepts,
+  mergeCounts,
+  openCounting,
+  writeCounts,
+} from "../dissection/count_concepts.ts";
 import {
   TOPK_TABLE,
   UNIT_CONCEPT_TABLE,
@@ -18,25 +22,20 @@ import {
   writeTopImages,
 } from "../dissection/unit_tables.ts";
 import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
-import {
-  checkAligned,
-  conceptAreas,
-  SegmentationReader,
-  vocabularyOf,
-} from "../dissection/segmentation.ts";
 import { unitStrip } from "../dissection/unit_image.ts";
-import { readThresholds } from "../dissection/quantile.ts";
+
+const params = z.object({
+  topk: z.int().min(1).max(50).default(5),
+  /** Layers whose units get top-image strips (PNG); the last dissected layer when empty. */
+  visualize: z.array(z.string()).default([]),
+  batch: z.int().min(1).default(32),
+});
 
 export default defineStage({
   module: import.meta.url,
   name: "iou",
   description: "IoU of every unit with every concept; unit labels; top images",
-  params: z.object({
-    topk: z.int().min(1).max(50).default(5),
-    /** Layers whose units get top-image strips (PNG); the last dissected layer when empty. */
-    visualize: z.array(z.string()).default([]),
-    batch: z.int().min(1).default(32),
-  }),
+  params,
   inputs: ["activations", "thresholds", "segmentation", "data"],
   tables: {
     concepts: CONCEPTS_TABLE,
@@ -44,74 +43,54 @@ export default defineStage({
     unit_labels: UNIT_LABELS_TABLE,
     topk: TOPK_TABLE,
   },
-  async run(ctx) {
-    const acts = new ActivationReader(ctx.inputs.activations.dir);
-    const data = openDataset(ctx.inputs.data.dir, `data input of ${ctx.node}`);
-    const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
-    const seg = segmentation.meta;
-    const { count } = acts.meta;
-    checkAligned(ctx.node, count, seg, data.meta);
-    const H = seg.height, W = seg.width;
-    const vocab = vocabularyOf(seg);
-    writeConcepts(await ctx.table("concepts"), vocab);
-
-    const layers = acts.meta.layers;
-    const { thresholds, border } = await readThresholds(
-      ctx.inputs.thresholds,
-      layers,
-      H,
-      W,
-      ctx.node,
-    );
-    // Concept areas do not depend on the units: the segment stage counted them.
-    const conceptArea = conceptAreas(ctx.node, seg, ctx.inputs.segmentation.dir);
-    const bar = ctx.progress("counting", count);
-    let counted;
-    try {
-      counted = countConcepts({
-        acts,
-        segmentation,
-        vocab,
-        thresholds,
-        border,
-        conceptArea,
-        topk: ctx.params.topk,
-        batch: ctx.params.batch,
-        tick: (n) => bar.tick(n),
-      });
-    } finally {
-      segmentation.close();
-    }
-    bar.done();
-    const sinks = {
-      pairs: await ctx.table("unit_concept"),
-      labels: await ctx.table("unit_labels"),
-    };
-    const topTable = await ctx.table("topk");
-    layers.forEach(({ layer }, k) => {
-      writeLayerResults(sinks, layer, counted[k].counter, vocab);
-      writeTopImages(topTable, layer, counted[k].top);
-    });
-
-    const visualize = new Set(
-      ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
-    );
-    for (const [k, shape] of layers.entries()) {
-      if (!visualize.has(shape.layer)) continue;
-      const source = {
-        layer: shape,
-        top: counted[k].top.best,
-        thresholds: thresholds[k],
-        size: H,
-        border,
-        read: (i: number) => ({
-          rgb: data.readImages(i, i + 1),
-          acts: acts.read(shape.layer, i, i + 1),
-        }),
-      };
-      for (let u = 0; u < shape.units; u++) {
-        await ctx.figure(`units/${shape.layer}-${u}.png`, () => unitStrip(source, u));
+  // Images are items: a shard counts its images; counts add and top images merge in image order.
+  shard: {
+    items: (ctx) => new ActivationReader(ctx.inputs.activations.dir).meta.count,
+    async part(ctx, range) {
+      const { opts, close } = await openCounting(ctx.node, ctx.inputs, ctx.params);
+      const bar = ctx.progress("counting", range.end - range.start);
+      try {
+        await writeCounts(ctx.outDir, countConcepts({ ...opts, tick: (n) => bar.tick(n) }, range));
+      } finally {
+        close();
       }
-    }
+      bar.done();
+    },
+    async merge(ctx, parts) {
+      const { opts, data, close } = await openCounting(ctx.node, ctx.inputs, ctx.params);
+      close(); // the merge reads no planes
+      const counted = await mergeCounts(opts, parts.map((p) => p.dir));
+      writeConcepts(await ctx.table("concepts"), opts.vocab);
+      const sinks = {
+        pairs: await ctx.table("unit_concept"),
+        labels: await ctx.table("unit_labels"),
+      };
+      const topTable = await ctx.table("topk");
+      const layers = opts.acts.meta.layers;
+      layers.forEach(({ layer }, k) => {
+        writeLayerResults(sinks, layer, counted[k].counter, opts.vocab);
+        writeTopImages(topTable, layer, counted[k].top);
+      });
+      const visualize = new Set(
+        ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
+      );
+      for (const [k, shape] of layers.entries()) {
+        if (!visualize.has(shape.layer)) continue;
+        const source = {
+          layer: shape,
+          top: counted[k].top.best,
+          thresholds: opts.thresholds[k],
+          size: opts.segmentation.meta.height,
+          border: opts.border,
+          read: (i: number) => ({
+            rgb: data.readImages(i, i + 1),
+            acts: opts.acts.read(shape.layer, i, i + 1),
+          }),
+        };
+        for (let u = 0; u < shape.units; u++) {
+          await ctx.figure(`units/${shape.layer}-${u}.png`, () => unitStrip(source, u));
+        }
+      }
+    },
   },
 });

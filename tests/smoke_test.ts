@@ -1,6 +1,8 @@
 /**
  * The real pipeline on the smoke world (configs/smoke.json), end to end:
- * two cold runs into two stores produce the same keys and the same tables,
+ * two cold runs into two stores, the second with every sharded stage split
+ * into 3 local shards, produce the same keys, the same tables and, for the
+ * sharded stages, the same files,
  * a rerun executes nothing, and an artifact damaged in place is found by
  * verify and rebuilt to the other store's bytes.
  */
@@ -14,7 +16,7 @@ import type { RunRecord } from "../schemas/manifest.ts";
 const smoke = (store: string, ...args: string[]) => [
   "reproduce",
   "--config",
-  "configs/smoke.json",
+  args[0]?.endsWith(".json") ? args.shift()! : "configs/smoke.json",
   "--store",
   store,
   "--json",
@@ -22,14 +24,24 @@ const smoke = (store: string, ...args: string[]) => [
 ];
 
 Deno.test({
-  name: "smoke run: deterministic across two cold stores, and a rerun executes nothing",
+  name:
+    "smoke run: the same across two cold stores and 1 or 3 shards, and a rerun executes nothing",
   sanitizeResources: false,
   async fn() {
     const [a, b] = [await tempDir(), await tempDir()];
     const runA = await runCli(smoke(a));
     assertEquals(runA.code, 0, runA.stderr);
-    const runB = await runCli(smoke(b));
+    const sharded = join(b, "smoke-3-shards.json");
+    const config = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+    await Deno.writeTextFile(
+      sharded,
+      JSON.stringify({ ...config, executor: { kind: "local", shards: 3 } }),
+    );
+    const runB = await runCli(smoke(b, sharded));
     assertEquals(runB.code, 0, runB.stderr);
+    for (const node of ["activations-val", "iou-val", "classify-val"]) {
+      assert(runB.stderr.includes(`${node}: 24 items in 3 shards (local)`), runB.stderr);
+    }
     const nodesA = (JSON.parse(runA.stdout).run as RunRecord).nodes;
     const nodesB = (JSON.parse(runB.stdout).run as RunRecord).nodes;
     assertEquals(nodesA.map((n) => [n.node, n.key]), nodesB.map((n) => [n.node, n.key]));
@@ -47,6 +59,12 @@ Deno.test({
             }) ORDER BY ALL`,
           );
         assertEquals(await read(a), await read(b), `${n.node}.${table} differs between stores`);
+      }
+      if (["activations", "iou", "classify"].includes(n.stage)) {
+        const files = (store: string) =>
+          Deno.readTextFile(join(store, "objects", n.stage, n.key, "manifest.json"))
+            .then((m) => JSON.parse(m).files);
+        assertEquals(await files(a), await files(b), `${n.node}: its files differ when sharded`);
       }
     }
 

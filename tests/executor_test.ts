@@ -1,0 +1,195 @@
+/**
+ * One suite for every executor (local, and Slurm on a real cluster): the toy
+ * pipeline's sharded stage split into 3 gives the unsharded tables and keys,
+ * a warm rerun runs nothing, a shard that fails once is run again with the
+ * same result, and one that always fails fails the stage by name and
+ * publishes nothing. Then what only a cluster has: SIGTERM to the
+ * coordinator leaves no job in the queue, and jobs left by a SIGKILLed
+ * coordinator are cancelled by the next run. The Slurm half needs `sbatch`
+ * and a running cluster (`tests/slurm/cluster.sh up`, as .ci/run does); without it
+ * it is skipped with that message.
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "./assert.ts";
+import {
+  catalogRows,
+  cliCommand,
+  executedNodes,
+  runCli,
+  tempDir,
+  toyReproduce,
+} from "./helpers.ts";
+import type { ExecutorConfig } from "../engine/executor.ts";
+import { jobPrefix } from "../engine/slurm.ts";
+
+const hasSlurm = await new Deno.Command("sinfo", { args: ["-h", "-o", "%t"] }).output()
+  .then((o) => o.success && /idle|mix|alloc/.test(new TextDecoder().decode(o.stdout)))
+  .catch(() => false);
+if (!hasSlurm) {
+  console.error(
+    "executor_test: no running Slurm cluster (sinfo); the Slurm half is skipped. " +
+      "Run `tests/slurm/cluster.sh up` (as root) to run it.",
+  );
+}
+
+async function configFile(dir: string, executor: ExecutorConfig | Record<string, unknown>) {
+  const path = join(dir, "config.json");
+  await Deno.writeTextFile(path, JSON.stringify({ name: "toy", executor }));
+  return path;
+}
+
+async function squares(store: string) {
+  return await catalogRows<{ i: number; square: number }>(
+    store,
+    "SELECT i, square FROM squares__squares ORDER BY i",
+  );
+}
+
+function contract(kind: "local" | "slurm", executor: Record<string, unknown>) {
+  const ignore = kind === "slurm" && !hasSlurm;
+  const run = async (store: string, extra: Record<string, unknown>, env = {}, ...args: string[]) =>
+    await runCli(
+      [
+        ...toyReproduce(
+          store,
+          "--json",
+          "--config",
+          await configFile(store, { ...executor, ...extra }),
+        ),
+        ...args,
+      ],
+      env,
+    );
+
+  Deno.test({
+    name:
+      `${kind} executor: 3 shards give the unsharded tables and keys; a warm rerun runs nothing`,
+    ignore,
+    async fn() {
+      const [one, three] = [await tempDir(), await tempDir()];
+      const a = await runCli(toyReproduce(one, "--json"));
+      assertEquals(a.code, 0, a.stderr);
+      const b = await run(three, { shards: 3 });
+      assertEquals(b.code, 0, b.stderr);
+      assert(b.stderr.includes(`squares: 5 items in 3 shards (${kind})`), b.stderr);
+      assertEquals(await squares(three), await squares(one));
+      const keys = (out: string) =>
+        JSON.parse(out).run.nodes.map((n: { node: string; key: string }) => [n.node, n.key]);
+      assertEquals(keys(b.stdout), keys(a.stdout), "the executor is not part of any key");
+      const again = await run(three, { shards: 3 });
+      assertEquals(again.code, 0, again.stderr);
+      assertEquals(executedNodes(again.stdout), []);
+      assert(!again.stderr.includes("submitted"), again.stderr);
+    },
+  });
+
+  Deno.test({
+    name: `${kind} executor: a shard that fails once is run again, and the result is the same`,
+    ignore,
+    async fn() {
+      const [one, three] = [await tempDir(), await tempDir()];
+      assertEquals((await runCli(toyReproduce(one))).code, 0);
+      const r = await run(three, { shards: 3, retries: 1 }, { DISSECT_TEST_FAULT: "squares:1:1" });
+      assertEquals(r.code, 0, r.stderr);
+      assert(/shard 2\/3 (failed|ended)/.test(r.stderr), r.stderr);
+      assertEquals(await squares(three), await squares(one));
+    },
+  });
+
+  Deno.test({
+    name: `${kind} executor: a shard that always fails fails its stage by name, publishing nothing`,
+    ignore,
+    async fn() {
+      const store = await tempDir();
+      const r = await run(store, { shards: 3, retries: 1 }, {
+        DISSECT_TEST_FAULT: "squares:2:always",
+      });
+      assertEquals(r.code, 1, r.stderr);
+      const failed = JSON.parse(r.stdout).run.nodes.find((n: { node: string }) =>
+        n.node === "squares"
+      );
+      assertEquals(failed.status, "failed");
+      assert(failed.error.includes("injected fault"), failed.error);
+      if (kind === "slurm") {
+        assert(
+          /shard 3\/3 of squares failed 2 time\(s\) on Slurm/.test(failed.error),
+          failed.error,
+        );
+        assert(failed.error.includes("log: "), failed.error);
+      }
+      const published = await Array.fromAsync(Deno.readDir(join(store, "objects"))).then(
+        (es) => es.map((e) => e.name),
+      );
+      assert(!published.includes("squares") && !published.includes("total"), published.join());
+      const left = await Array.fromAsync(Deno.readDir(join(store, "tmp", "shards"))).catch(
+        () => [],
+      );
+      assertEquals(left.length, 0, "the job's partials are removed");
+    },
+  });
+}
+
+contract("local", { kind: "local" });
+contract("slurm", { kind: "slurm", pollSeconds: 0.5 });
+
+/** Jobs of a store in the queue; with `drained`, waits (up to 20 s) for cancelled ones to leave. */
+async function queued(store: string, drained = false): Promise<string[]> {
+  const prefix = await jobPrefix(await Deno.realPath(store));
+  for (let waited = 0;; waited += 500) {
+    const out = await new Deno.Command("squeue", { args: ["-h", "-o", "%A %j"] }).output();
+    const jobs = new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.includes(prefix));
+    if (!drained || !jobs.length || waited >= 20_000) return jobs;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Starts a slow Slurm run of the toy pipeline and waits until its array is submitted. */
+async function slowRun(store: string) {
+  const config = await configFile(store, { kind: "slurm", shards: 3, pollSeconds: 0.5 });
+  const child = cliCommand(
+    toyReproduce(store, "--config", config, "--set", "squares.sleepMs=30000"),
+  ).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!/submitted shard/.test(seen)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the run ended before submitting: ${seen}`);
+    seen += value;
+  }
+  return { child, reader };
+}
+
+Deno.test({
+  name: "slurm executor: SIGTERM to the coordinator leaves no job in the queue",
+  ignore: !hasSlurm,
+  sanitizeResources: false,
+  async fn() {
+    const store = await Deno.realPath(await tempDir());
+    const { child, reader } = await slowRun(store);
+    assert((await queued(store)).length > 0, "the array is queued");
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await reader.cancel();
+    assertEquals(status.code, 143);
+    assertEquals(await queued(store, true), []);
+  },
+});
+
+Deno.test({
+  name: "slurm executor: jobs a SIGKILLed coordinator left are cancelled by the next run",
+  ignore: !hasSlurm,
+  sanitizeResources: false,
+  async fn() {
+    const store = await Deno.realPath(await tempDir());
+    const { child, reader } = await slowRun(store);
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    assert((await queued(store)).length > 0, "the killed coordinator's jobs are still queued");
+    const config = await configFile(store, { kind: "slurm", shards: 3, pollSeconds: 0.5 });
+    const next = await runCli(toyReproduce(store, "--config", config));
+    assertEquals(next.code, 0, next.stderr);
+    assert(/cancelled \d+ Slurm job\(s\) left by an earlier run/.test(next.stderr), next.stderr);
+    assertEquals(await queued(store, true), []);
+  },
+});
