@@ -394,16 +394,16 @@ export const SETTING_PREDICTIONS_TABLE = {
  * Every image's prediction under every setting (a mask of the units it
  * removes), batch by batch: the head runs once per batch, the tail `chunk`
  * settings at a time. Yields each batch's first image and, per setting, the
- * batch's predictions.
+ * batch's predictions. Images [from, count) (a shard's; all by default).
  */
 export async function* predictUnderSettings(
   ablator: Pick<Ablator, "forwardHead" | "predict">,
   data: { count: number; readImages(start: number, end: number): Uint8Array },
   feed: (rgb: Uint8Array, n: number) => Record<string, ort.Tensor>,
   settings: readonly Uint8Array[],
-  opts: { batch: number; chunk: number },
+  opts: { batch: number; chunk: number; from?: number },
 ): AsyncGenerator<{ start: number; n: number; predicted: Int32Array[] }> {
-  for (let start = 0; start < data.count; start += opts.batch) {
+  for (let start = opts.from ?? 0; start < data.count; start += opts.batch) {
     const end = Math.min(data.count, start + opts.batch), n = end - start;
     const boundary = await ablator.forwardHead(feed(data.readImages(start, end), n));
     const predicted: Int32Array[] = [];

@@ -12,7 +12,8 @@ import {
   MODEL_FACTS_PARAMS,
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
+import { concatTables } from "../engine/shard.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { classifierFor, imageFeed } from "../onnx/classifier.ts";
@@ -25,69 +26,92 @@ import {
 } from "../dissection/ablation.ts";
 import { rankedLayers, readRanking } from "../dissection/ranking.ts";
 
+const params = z.object({
+  model: z.string(),
+  ...MODEL_FACTS_PARAMS,
+  layer: z.string().min(1),
+  sizes: z.array(z.int().min(1)).min(1).default([1, 2, 3, 4, 5, 10, 20, 40, 80]),
+  batch: z.int().min(1).default(16),
+  /** Settings per tail run (bounds memory). */
+  chunk: z.int().min(1).default(64),
+});
+
 export default defineStage({
   module: import.meta.url,
   name: "ablate-class",
   description: "class and overall accuracy with a class's most (or least) important units removed",
-  params: z.object({
-    model: z.string(),
-    ...MODEL_FACTS_PARAMS,
-    layer: z.string().min(1),
-    sizes: z.array(z.int().min(1)).min(1).default([1, 2, 3, 4, 5, 10, 20, 40, 80]),
-    batch: z.int().min(1).default(16),
-    /** Settings per tail run (bounds memory). */
-    chunk: z.int().min(1).default(64),
-  }),
+  params,
   inputs: ["data", "ranking"],
   tables: { settings: SETTINGS_TABLE, predictions: SETTING_PREDICTIONS_TABLE },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
-  async run(ctx) {
-    const { layer, model } = ctx.params;
-    const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
-    const { count, height, width } = data.meta;
-    // The data's labels must be classes of the model (matched by name); predictions are
-    // stored as the model's class indices, as are the ranking's labels.
-    const opened = classifierFor(
-      ctx.params.model,
-      await readModelWithFacts(ctx.params, ctx.files),
-      data.meta,
-    );
-    const order = await readRanking(ctx.inputs.ranking.table("importance"), layer, opened.classes);
-    const units = order.values().next().value?.length ?? 0;
-    if (units < 2) {
-      const layers = await rankedLayers(ctx.inputs.ranking.table("importance"));
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: the ranking has ${units ? "one unit" : "no units"} of layer "${layer}"`,
-        `the ranking covers: ${layers.join(", ") || "nothing"}; ` +
-          "give rank-units and ablate-class the same layer",
+  // Items are batches, so each batch's images and rows are those of the unsharded run.
+  shard: {
+    items: async (ctx) => Math.ceil((await setup(ctx)).data.meta.count / ctx.params.batch),
+    async part(ctx, range) {
+      const { data, opened, settings } = await setup(ctx);
+      const { height, width } = data.meta;
+      const { batch } = ctx.params;
+      const [from, to] = [range.start * batch, Math.min(data.meta.count, range.end * batch)];
+      const ablator = await Ablator.open(
+        ctx.params.model,
+        opened.bytes,
+        ctx.params.layer,
+        opened.output,
+        ctx.threads,
       );
-    }
-    // Setting 0 is the unablated model; then every (class, mode, k).
-    const settings = removalSettings(order, ctx.params.sizes);
-    const table = await ctx.table("settings");
-    settings.forEach((s, setting) =>
-      table.append({ setting, label: s.label, mode: s.mode, k: s.k })
-    );
-
-    const ablator = await Ablator.open(model, opened.bytes, layer, opened.output, ctx.threads);
-    const preds = await ctx.table("predictions");
-    const bar = ctx.progress(`${settings.length} ablation settings`, count);
-    const batches = predictUnderSettings(
-      ablator,
-      { count, readImages: (start, end) => data.readImages(start, end) },
-      (rgb, n) => imageFeed(opened, rgb, n, height, width),
-      settings.map((s) => s.zero),
-      ctx.params,
-    );
-    for await (const { start, n, predicted } of batches) {
-      predicted.forEach((pred, setting) => {
-        for (let i = 0; i < n; i++) preds.append({ setting, image: start + i, predicted: pred[i] });
-      });
-      bar.tick(n);
-    }
-    bar.done();
-    await ablator.release();
+      const preds = await ctx.table("predictions");
+      const bar = ctx.progress(`${settings.length} ablation settings`, to - from);
+      const batches = predictUnderSettings(
+        ablator,
+        { count: to, readImages: (start, end) => data.readImages(start, end) },
+        (rgb, n) => imageFeed(opened, rgb, n, height, width),
+        settings.map((s) => s.zero),
+        { ...ctx.params, from },
+      );
+      for await (const { start, n, predicted } of batches) {
+        predicted.forEach((pred, setting) => {
+          for (let i = 0; i < n; i++) {
+            preds.append({ setting, image: start + i, predicted: pred[i] });
+          }
+        });
+        bar.tick(n);
+      }
+      bar.done();
+      await ablator.release();
+    },
+    async merge(ctx, parts) {
+      const table = await ctx.table("settings");
+      (await setup(ctx)).settings.forEach((s, setting) =>
+        table.append({ setting, label: s.label, mode: s.mode, k: s.k })
+      );
+      const preds = await ctx.table("predictions");
+      await concatTables(preds, SETTING_PREDICTIONS_TABLE, parts, "predictions");
+    },
   },
 });
+
+/** The data, the classifier and the ablation settings (setting 0 unablated, then every class, mode and k). */
+async function setup(ctx: StageContext<z.infer<typeof params>, "data" | "ranking">) {
+  const { layer } = ctx.params;
+  const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
+  // The data's labels must be classes of the model (matched by name); predictions are
+  // stored as the model's class indices, as are the ranking's labels.
+  const opened = classifierFor(
+    ctx.params.model,
+    await readModelWithFacts(ctx.params, ctx.files),
+    data.meta,
+  );
+  const importance = ctx.inputs.ranking.table("importance");
+  const order = await readRanking(importance, layer, opened.classes);
+  const units = order.values().next().value?.length ?? 0;
+  if (units < 2) {
+    throw new DissectError(
+      "DATA",
+      `${ctx.node}: the ranking has ${units ? "one unit" : "no units"} of layer "${layer}"`,
+      `the ranking covers: ${(await rankedLayers(importance)).join(", ") || "nothing"}; ` +
+        "give rank-units and ablate-class the same layer",
+    );
+  }
+  return { data, opened, settings: removalSettings(order, ctx.params.sizes) };
+}
