@@ -41,7 +41,9 @@ Deno.test({
     assertEquals(runB.code, 0, runB.stderr);
     // Every sharded stage says so; these at least are.
     const sharded = new Set(
-      [...runB.stderr.matchAll(/^ {2}(\S+): \d+ items in \d+ shards \(local\)$/gm)].map((m) => m[1]),
+      [...runB.stderr.matchAll(/^ {2}(\S+): \d+ items in \d+ shards \(local\)$/gm)].map((m) =>
+        m[1]
+      ),
     );
     for (const node of ["activations-val", "iou-val", "classify-val"]) {
       assert(sharded.has(node), runB.stderr);
