@@ -12,6 +12,7 @@ import { doorSweep } from "./door_sweep.ts";
 import { gradient } from "./gradient.ts";
 import { exposeOutputsBench } from "./expose_outputs.ts";
 import { verifyBench } from "./verify.ts";
+import { sharding } from "./sharding.ts";
 
 const BENCHMARKS: Benchmark[] = [
   digestCache,
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   gradient,
   exposeOutputsBench,
   verifyBench,
+  sharding,
 ];
 
 const { values } = parseArgs({

@@ -47,7 +47,12 @@ export async function stageSeconds(
   return (await pipelineRuns(config, [args]))[0].seconds;
 }
 
-async function runOnce(configPath: string, store: string, args: string[]): Promise<PipelineRun> {
+/** One `reproduce` of a config file on a store, timed stage by stage from the manifests. */
+export async function runOnce(
+  configPath: string,
+  store: string,
+  args: string[],
+): Promise<PipelineRun> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -30,6 +30,7 @@
  * threshold, and it differs from q by at most one final bucket's count over N
  * (ties, such as many zeros, cannot be split by any threshold).
  */
+import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
 import { tableRows } from "../engine/duck.ts";
 import { batches } from "../data/open.ts";
@@ -69,6 +70,17 @@ const BUCKETS = 4096;
 /** Keys of the first and last finite float32 buckets: outside them lie only ±inf and NaN. */
 const FIRST_FINITE = 0x008, LAST_FINITE = 0xff7;
 const ZERO = 0x80000000, MINUS_ZERO = 0x7fffffff;
+
+/** A TopQuantile's decisions so far (TopQuantile.state): plain numbers, for JSON. */
+export interface QuantileState {
+  pass: number;
+  total: number;
+  floor: number[];
+  bucket: number[];
+  lowValue: number[];
+  highValue: number[];
+  maxKey: number[];
+}
 
 /** The top-q quantile of every unit of a layer, in streaming passes (see above). */
 export class TopQuantile {
@@ -329,6 +341,79 @@ export class TopQuantile {
     return { hist: this.#hist.slice(), above: this.#above.slice(), floor: this.#floor.slice() };
   }
 
+  /** Which pass this is: 0 (the bound, over upsampled maps), 1 or 2. */
+  get pass(): number {
+    return this.#pass;
+  }
+
+  /** Whether the last pass has been counted into (thresholds() can be read after it). */
+  get lastPass(): boolean {
+    return this.#pass === 2;
+  }
+
+  /**
+   * What the passes so far decided, as plain JSON: the pass, the values seen,
+   * each unit's floor, bucket, bounds and largest key. A copy restored with
+   * `resume` counts the same pass the same way (a shard on another node).
+   */
+  state(): QuantileState {
+    return {
+      pass: this.#pass,
+      total: this.total,
+      floor: Array.from(this.#floor),
+      bucket: Array.from(this.#bucket),
+      lowValue: Array.from(this.#lowValue),
+      highValue: Array.from(this.#highValue),
+      maxKey: Array.from(this.#maxKey),
+    };
+  }
+
+  /** Takes up a state from `state()` of a quantile of the same layer and definition. */
+  resume(state: QuantileState): void {
+    if (state.floor.length !== this.units) {
+      throw new Error(`a quantile state of ${state.floor.length} units, not ${this.units}`);
+    }
+    this.#pass = state.pass;
+    this.total = state.total;
+    this.#floor.set(state.floor);
+    this.#bucket.set(state.bucket);
+    this.#lowValue.set(state.lowValue);
+    this.#highValue.set(state.highValue);
+    this.#maxKey.set(state.maxKey);
+  }
+
+  /**
+   * What this copy counted in the current pass, as one array: the histogram,
+   * then per unit the non-finite values, the largest key and the count above
+   * its bucket, then the values seen. Counts of shards add (keys: the largest).
+   */
+  passCounts(): Float64Array {
+    const u = this.units, h = this.#hist.length;
+    const out = new Float64Array(h + 3 * u + 1);
+    out.set(this.#hist);
+    out.set(this.#nonFinite, h);
+    out.set(this.#maxKey, h + u);
+    out.set(this.#above, h + 2 * u);
+    out[h + 3 * u] = this.total;
+    return out;
+  }
+
+  /** Adds a shard's `passCounts()` of the same pass, counted from a `resume` of this state. */
+  addPassCounts(counts: Float64Array): void {
+    const u = this.units, h = this.#hist.length;
+    if (counts.length !== h + 3 * u + 1) {
+      throw new Error(`${counts.length} pass counts, expected ${h + 3 * u + 1}`);
+    }
+    for (let i = 0; i < h; i++) this.#hist[i] += counts[i];
+    for (let k = 0; k < u; k++) {
+      this.#nonFinite[k] += counts[h + k];
+      this.#maxKey[k] = Math.max(this.#maxKey[k], counts[h + u + k]);
+      this.#above[k] += counts[h + 2 * u + k];
+    }
+    // The first pass counts the values (a resumed copy starts from the total so far).
+    if (this.#pass === this.#firstPass) this.total += counts[h + 3 * u];
+  }
+
   /**
    * Ends a pass. After pass 0 (upsampled maps), each unit's threshold lies in
    * or above the highest bucket where the blocks' smallest corners already
@@ -513,6 +598,78 @@ export function layerThresholds(
     if (pass < tq.passes) tq.nextPass();
   }
   return tq.thresholds();
+}
+
+/** A layer's quantile from the state earlier rounds left (none: a fresh one). */
+function layerQuantile(
+  shape: { units: number; height: number; width: number },
+  def: ThresholdDefinition,
+  name: string,
+  state: QuantileState | null,
+): TopQuantile {
+  const { units, height, width } = shape;
+  const grid = def.over === "upsampled"
+    ? new SourceGrid(height, width, def.height, def.width, def.border)
+    : undefined;
+  const tq = new TopQuantile(units, height * width, def.q, name, grid);
+  if (state) tq.resume(state);
+  return tq;
+}
+
+/**
+ * One shard's share of one pass of a layer's quantile: images [start, end)
+ * counted from the state the earlier passes left; its pass counts.
+ */
+export function countPass(
+  acts: ActivationReader,
+  layer: string,
+  def: ThresholdDefinition,
+  state: QuantileState | null,
+  range: { start: number; end: number },
+  opts: { batch?: number; name?: string; tick?: (images: number) => void } = {},
+): Float64Array {
+  const shape = acts.shape(layer);
+  const tq = layerQuantile(shape, def, opts.name ?? `layer "${layer}"`, state);
+  const batch = opts.batch ?? 64;
+  const per = shape.units * shape.height * shape.width;
+  const buffer = new Float32Array(Math.max(1, Math.min(batch, range.end - range.start)) * per);
+  for (const [start, end] of batches(range.end, batch, range.start)) {
+    tq.observe(acts.read(layer, start, end, buffer), end - start);
+    opts.tick?.(end - start);
+  }
+  return tq.passCounts();
+}
+
+/**
+ * Adds the shards' counts of one pass to a layer's quantile: the state for
+ * the next pass, or after the last the thresholds. With countPass, it gives
+ * what layerThresholds gives, since counts are sums and the largest key a maximum.
+ */
+export function mergePass(
+  shape: { units: number; height: number; width: number },
+  def: ThresholdDefinition,
+  state: QuantileState | null,
+  parts: readonly Float64Array[],
+  name: string,
+): { state: QuantileState } | { thresholds: UnitThreshold[] } {
+  const tq = layerQuantile(shape, def, name, state);
+  for (const counts of parts) tq.addPassCounts(counts);
+  if (tq.lastPass) return { thresholds: tq.thresholds() };
+  tq.nextPass();
+  return { state: tq.state() };
+}
+
+/** Writes a shard's pass counts of the k-th layer into its partial folder. */
+export async function savePassCounts(dir: string, k: number, counts: Float64Array): Promise<void> {
+  await Deno.writeFile(join(dir, `pass-${k}.f64`), new Uint8Array(counts.buffer));
+}
+
+/** The pass counts of the k-th layer that each shard's folder holds, in shard order. */
+export async function loadPassCounts(dirs: readonly string[], k: number): Promise<Float64Array[]> {
+  return await Promise.all(dirs.map(async (dir) => {
+    const bytes = await Deno.readFile(join(dir, `pass-${k}.f64`));
+    return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  }));
 }
 
 /** One layer's row of a quantile stage's `threshold_definition` table. */

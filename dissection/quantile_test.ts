@@ -2,7 +2,17 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
 import { connect } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
-import { edgeModeOf, readThresholds, thresholdsByLayer, TopQuantile } from "./quantile.ts";
+import {
+  countPass,
+  edgeModeOf,
+  layerThresholds,
+  mergePass,
+  type QuantileState,
+  readThresholds,
+  thresholdsByLayer,
+  TopQuantile,
+} from "./quantile.ts";
+import { ActivationReader, layerFile, writeActivationsMeta } from "./activations.ts";
 import { type Border, BORDERS, SourceGrid, Upsampler } from "./upsample.ts";
 import { seededRandom } from "../stats/random.ts";
 
@@ -350,4 +360,39 @@ Deno.test("thresholds read back per layer with their edge mode; other resolution
     () => readThresholds(ref, [{ layer: "l2", units: 2 }], 8, 8, "iou"),
     (e) => assertEquals(e.message, 'iou: the thresholds lack units of layer "l2"'),
   );
+});
+
+Deno.test("a quantile in shards (passes counted apart, merged, state handed on as JSON) equals one pass over all", async () => {
+  const dir = await Deno.makeTempDir();
+  const [n, units, h, w] = [23, 5, 3, 3];
+  const random = seededRandom(11);
+  // Few distinct values (many ties) and a spread: both must come out the same.
+  const values = Float32Array.from(
+    { length: n * units * h * w },
+    (_, i) => i % 3 ? Math.round(random() * 8) / 4 : random() * 10 - 2,
+  );
+  await Deno.writeFile(join(dir, layerFile("l")), new Uint8Array(values.buffer));
+  await writeActivationsMeta(dir, {
+    count: n,
+    layers: [{ layer: "l", units, height: h, width: w }],
+  });
+  const acts = new ActivationReader(dir);
+  for (const over of ["upsampled", "layer"] as const) {
+    const def = { q: 0.05, over, border: "zeros" as Border, height: 8, width: 8 };
+    const whole = layerThresholds(acts, "l", def, { batch: 4 });
+    for (const cuts of [[0, 23], [0, 1, 12, 23], [0, 5, 6, 7, 20, 23]]) {
+      let state: QuantileState | null = null;
+      for (;;) {
+        const parts = cuts.slice(1).map((end, k) =>
+          countPass(acts, "l", def, state, { start: cuts[k], end }, { batch: 4 })
+        );
+        const merged = mergePass(acts.shape("l"), def, state, parts, "l");
+        if ("thresholds" in merged) {
+          assertEquals(merged.thresholds, whole, `${over}, cuts ${cuts}`);
+          break;
+        }
+        state = JSON.parse(JSON.stringify(merged.state));
+      }
+    }
+  }
 });

@@ -109,7 +109,11 @@ export interface ShardOptions extends SessionOptions {
   count: number;
 }
 
-const JobFile = z.object({ node: z.string(), stamps: z.array(PartialStamp) });
+const JobFile = z.object({
+  node: z.string(),
+  stamps: z.array(PartialStamp),
+  round: z.object({ index: z.int(), count: z.int(), state: z.unknown() }),
+});
 
 /**
  * One shard of a sharded stage, as a cluster node runs it: plans the same
@@ -160,6 +164,7 @@ export async function runShard(opts: ShardOptions): Promise<void> {
     jobDir: opts.jobDir,
     dir: partDir(opts.jobDir, opts.index),
     stamp,
+    round: { ...job.round, state: job.round.state ?? null },
     threads: Number.isInteger(cpus) && cpus > 0 ? cpus : availableParallelism(),
     log: (m) => console.error(m),
   });

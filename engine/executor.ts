@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import type { AnyStage, ArtifactRef } from "./stage.ts";
+import type { AnyStage, ArtifactRef, Round } from "./stage.ts";
 import type { Progress, ProgressOptions } from "./progress.ts";
 import type { PlannedNode } from "./plan.ts";
 import { openContext } from "./context.ts";
@@ -145,6 +145,7 @@ export async function runPart(opts: {
   jobDir: string;
   dir: string;
   stamp: PartialStamp;
+  round: Round;
   threads: number;
   log: (message: string) => void;
   progress?: ProgressOptions;
@@ -156,7 +157,8 @@ export async function runPart(opts: {
   await injectedFault({ node: opts.planned.id, jobDir: opts.jobDir }, opts.stamp.index);
   const open = openContext({ ...opts, outDir: opts.dir });
   try {
-    await opts.stage.shard!.part(open.ctx, { start: opts.stamp.start, end: opts.stamp.end });
+    const range = { start: opts.stamp.start, end: opts.stamp.end };
+    await opts.stage.shard!.part(open.ctx, range, opts.round);
     await open.finish(false);
   } catch (e) {
     await open.abort();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
-import type { AnyStage, ArtifactRef } from "./stage.ts";
+import type { AnyStage, ArtifactRef, Round } from "./stage.ts";
 import { ProgressBoard, type ProgressOptions } from "./progress.ts";
 import { stampOf } from "./file_digest.ts";
 import { DissectError, isDissectError, storeError } from "./errors.ts";
@@ -194,7 +194,8 @@ export async function inputRefs(
 /**
  * A sharded stage: count its items, split them, have the executor run the
  * parts into the store's tmp/, check each partial's stamp and merge them in
- * shard order into the stage's own folder. The partials go either way.
+ * shard order into the stage's own folder, round after round (a multi-pass
+ * stage's merge hands the next round its state). The partials go either way.
  */
 async function runSharded(
   open: OpenContext,
@@ -208,48 +209,61 @@ async function runSharded(
   opts: ExecuteOptions,
 ): Promise<void> {
   const { planned: p, stage } = context;
+  const sharding = stage.shard!;
   const executor = opts.executor ?? new LocalExecutor();
   const runId = opts.runId ?? `${Date.now()}-${Deno.pid}`;
-  const ranges = shardRanges(await stage.shard!.items(open.ctx), executor.shards);
-  const jobDir = join(store.tmpRoot, "shards", `${p.stage}-${p.key.slice(0, 12)}-${runId}`);
-  const stamps: PartialStamp[] = ranges.map((r, index) => ({
-    format: "dissect-partial/1",
-    stage: p.stage,
-    key: p.key,
-    run: runId,
-    index,
-    count: ranges.length,
-    start: r.start,
-    end: r.end,
-  }));
+  const ranges = shardRanges(await sharding.items(open.ctx), executor.shards);
+  const rounds = (await sharding.rounds?.(open.ctx)) ?? 1;
   if (ranges.length > 1) {
     opts.log(
-      `  ${p.id}: ${ranges.at(-1)!.end} items in ${ranges.length} shards (${executor.kind})`,
+      `  ${p.id}: ${ranges.at(-1)!.end} items in ${ranges.length} shards (${executor.kind})` +
+        (rounds > 1 ? `, ${rounds} rounds` : ""),
     );
   }
-  await Deno.mkdir(jobDir, { recursive: true });
-  // What a shard started elsewhere (`dissect shard`) reads to know its range and stamp.
-  await writeJsonAtomic(join(jobDir, JOB_FILE), { node: p.id, stamps });
-  try {
-    await executor.run({
-      node: p.id,
+  let state: unknown = null;
+  for (let index = 0; index < rounds; index++) {
+    const round: Round = { index, count: rounds, state };
+    const jobDir = join(
+      store.tmpRoot,
+      "shards",
+      `${p.stage}-${p.key.slice(0, 12)}-${runId}` + (rounds > 1 ? `-r${index}` : ""),
+    );
+    const stamps: PartialStamp[] = ranges.map((r, i) => ({
+      format: "dissect-partial/1",
       stage: p.stage,
       key: p.key,
-      jobDir,
-      stamps,
-      runHere: (index) =>
-        runPart({
-          ...context,
-          jobDir,
-          dir: partDir(jobDir, index),
-          stamp: stamps[index],
-          log: opts.log,
-          progress: opts.progress,
-        }),
-    }, { log: opts.log, progress: open.ctx.progress });
-    await stage.shard!.merge(open.ctx, await checkedParts(jobDir, stamps));
-  } finally {
-    await Deno.remove(jobDir, { recursive: true }).catch(() => {});
+      run: runId,
+      round: index,
+      index: i,
+      count: ranges.length,
+      start: r.start,
+      end: r.end,
+    }));
+    await Deno.mkdir(jobDir, { recursive: true });
+    // What a shard started elsewhere (`dissect shard`) reads: its range, stamp and round.
+    await writeJsonAtomic(join(jobDir, JOB_FILE), { node: p.id, stamps, round });
+    try {
+      await executor.run({
+        node: p.id,
+        stage: p.stage,
+        key: p.key,
+        jobDir,
+        stamps,
+        runHere: (i) =>
+          runPart({
+            ...context,
+            jobDir,
+            dir: partDir(jobDir, i),
+            stamp: stamps[i],
+            round,
+            log: opts.log,
+            progress: opts.progress,
+          }),
+      }, { log: opts.log, progress: open.ctx.progress });
+      state = await sharding.merge(open.ctx, await checkedParts(jobDir, stamps), round);
+    } finally {
+      await Deno.remove(jobDir, { recursive: true }).catch(() => {});
+    }
   }
 }
 

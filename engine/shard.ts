@@ -57,6 +57,8 @@ export const PartialStamp = z.strictObject({
   key: z.string(),
   /** The coordinator's run: a partial of an earlier run of the same key is not merged. */
   run: z.string(),
+  /** The pass of a multi-pass stage (0 for others). */
+  round: z.int().min(0),
   index: z.int().min(0),
   count: z.int().min(1),
   start: z.int().min(0),

@@ -34,6 +34,7 @@ Deno.test("a merge takes only partials stamped for its key, run and range; table
     stage: "s",
     key: "k".repeat(64),
     run: "run-1",
+    round: 0,
     index,
     count: 2,
     start,

@@ -96,10 +96,24 @@ export interface StageDef<
 export interface Sharding<C> {
   /** How many items the stage loops over, from its inputs and parameters. */
   items(ctx: C): number | Promise<number>;
+  /**
+   * Passes over the items (default 1). Each round runs every part, then
+   * merges; a round's merge returns the state the next round's parts read
+   * (plain JSON: a cluster node reads it from a file). The last writes the outputs.
+   */
+  rounds?(ctx: C): number | Promise<number>;
   /** Runs items [range.start, range.end): `ctx.outDir` and `ctx.table` are the partial's. */
-  part(ctx: C, range: ItemRange): Promise<void>;
-  /** Writes the stage's outputs from its partials, given in shard order. */
-  merge(ctx: C, parts: ShardPart[]): Promise<void>;
+  part(ctx: C, range: ItemRange, round: Round): Promise<void>;
+  /** Merges the parts of a round, given in shard order: the outputs, or the next round's state. */
+  merge(ctx: C, parts: ShardPart[], round: Round): Promise<unknown>;
+}
+
+/** Which pass of a multi-pass sharded stage is running, and the state the previous one left. */
+export interface Round {
+  index: number;
+  count: number;
+  /** What the previous round's merge returned (null in the first). */
+  state: unknown;
 }
 
 /** Declares a stage (checks its name; the engine derives its key from the rest). */

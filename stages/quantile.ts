@@ -2,68 +2,119 @@
  * quantile: each unit's threshold t_u, the top-q quantile of its activation
  * over all images and positions (q = 0.01 in the paper), in two or three
  * streaming passes over the stored activations with memory independent of the number
- * of images (see dissection/quantile.ts for the error bound). By default the
+ * of images (see dissection/quantile.ts for the error bound). Sharded, each
+ * pass is a round: shards count their images, the counts add. By default the
  * positions are the paper's: the activation bilinearly upsampled to the
  * segmentation's resolution, with the paper's zero padding at the edges.
  */
 import { z } from "zod";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import {
-  layerThresholds,
+  countPass,
+  loadPassCounts,
+  mergePass,
   passesOver,
   QUANTILE_OVER,
+  type QuantileState,
+  savePassCounts,
   THRESHOLD_DEFINITION_TABLE,
   THRESHOLDS_TABLE,
 } from "../dissection/quantile.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
 import { BORDERS } from "../dissection/upsample.ts";
 
+const params = z.object({
+  q: z.number().gt(0).lt(1).default(0.01),
+  /** Positions the quantile is over: the upsampled map (the paper's) or the layer's grid. */
+  over: z.enum(QUANTILE_OVER).default("upsampled"),
+  /** Edge handling of the upsampling: "zeros" (the paper's code) or "border" (clamped). */
+  border: z.enum(BORDERS).default("zeros"),
+  batch: z.int().min(1).default(64),
+});
+
 export default defineStage({
   module: import.meta.url,
   name: "quantile",
   description: "per-unit top-q activation thresholds",
-  params: z.object({
-    q: z.number().gt(0).lt(1).default(0.01),
-    /** Positions the quantile is over: the upsampled map (the paper's) or the layer's grid. */
-    over: z.enum(QUANTILE_OVER).default("upsampled"),
-    /** Edge handling of the upsampling: "zeros" (the paper's code) or "border" (clamped). */
-    border: z.enum(BORDERS).default("zeros"),
-    batch: z.int().min(1).default(64),
-  }),
+  params,
   inputs: ["activations", "segmentation"],
   tables: { thresholds: THRESHOLDS_TABLE, threshold_definition: THRESHOLD_DEFINITION_TABLE },
-  async run(ctx) {
-    const acts = new ActivationReader(ctx.inputs.activations.dir);
-    const { count, layers } = acts.meta;
-    // The upsampled positions are the segmentation's: the pixels IoU counts.
-    const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
-    const { height, width, count: segCount } = segmentation.meta;
-    segmentation.close();
-    if (segCount !== count) {
-      throw new DissectError(
-        "DATA",
-        `${ctx.node}: activations (${count} images) and segmentation (${segCount}) must describe the same images`,
+  // Images are items; each pass is a round: shards count it, the merge hands the next pass its state.
+  shard: {
+    items: async (ctx) => (await definition(ctx)).count,
+    rounds: async (ctx) => Math.max(...(await definition(ctx)).passes),
+    async part(ctx, range, round) {
+      const { acts, def, passes } = await definition(ctx);
+      const states = round.state as (QuantileState | null)[] | null;
+      const active = acts.meta.layers.filter((_, k) => round.index >= round.count - passes[k]);
+      const bar = ctx.progress(
+        `quantile pass ${round.index + 1}`,
+        active.length * (range.end - range.start),
       );
-    }
-    const { q, over, border } = ctx.params;
-    const table = await ctx.table("thresholds");
-    const definition = await ctx.table("threshold_definition");
-    const def = { q, over, border, height, width };
-    const passes = layers.map((l) => passesOver(l.height, l.width, def));
-    const bar = ctx.progress("quantile passes", passes.reduce((a, b) => a + b, 0) * count);
-    for (const { layer } of layers) {
-      const thresholds = layerThresholds(acts, layer, def, {
-        batch: ctx.params.batch,
-        name: `${ctx.node}: layer "${layer}"`,
-        tick: (n) => bar.tick(n),
-      });
-      thresholds.forEach((t, unit) =>
-        table.append({ layer, unit, threshold: t.threshold, fraction_above: t.fractionAbove })
-      );
-      definition.append({ layer, ...def });
-    }
-    bar.done();
+      for (const [k, { layer }] of acts.meta.layers.entries()) {
+        // Layers with fewer passes start later, so that every layer ends in the last round.
+        if (round.index < round.count - passes[k]) continue;
+        const counts = countPass(acts, layer, def, states?.[k] ?? null, range, {
+          batch: ctx.params.batch,
+          name: `${ctx.node}: layer "${layer}"`,
+          tick: (n) => bar.tick(n),
+        });
+        await savePassCounts(ctx.outDir, k, counts);
+      }
+      bar.done();
+    },
+    async merge(ctx, parts, round) {
+      const { acts, def, passes } = await definition(ctx);
+      const states = (round.state as (QuantileState | null)[] | null) ?? passes.map(() => null);
+      const table = round.index === round.count - 1 ? await ctx.table("thresholds") : null;
+      const definitions = table ? await ctx.table("threshold_definition") : null;
+      for (const [k, shape] of acts.meta.layers.entries()) {
+        if (round.index < round.count - passes[k]) continue;
+        const counts = await loadPassCounts(parts.map((p) => p.dir), k);
+        const merged = mergePass(
+          shape,
+          def,
+          states[k],
+          counts,
+          `${ctx.node}: layer "${shape.layer}"`,
+        );
+        if ("state" in merged) states[k] = merged.state;
+        else {
+          merged.thresholds.forEach((t, unit) =>
+            table!.append({
+              layer: shape.layer,
+              unit,
+              threshold: t.threshold,
+              fraction_above: t.fractionAbove,
+            })
+          );
+          definitions!.append({ layer: shape.layer, ...def });
+        }
+      }
+      return states;
+    },
   },
 });
+
+/** The activations, the definition of the thresholds, and each layer's passes. */
+async function definition(
+  ctx: StageContext<z.infer<typeof params>, "activations" | "segmentation">,
+) {
+  const acts = new ActivationReader(ctx.inputs.activations.dir);
+  const { count, layers } = acts.meta;
+  // The upsampled positions are the segmentation's: the pixels IoU counts.
+  const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
+  const { height, width, count: segCount } = segmentation.meta;
+  segmentation.close();
+  if (segCount !== count) {
+    throw new DissectError(
+      "DATA",
+      `${ctx.node}: activations (${count} images) and segmentation (${segCount}) must describe the same images`,
+    );
+  }
+  const { q, over, border } = ctx.params;
+  const def = { q, over, border, height, width };
+  return { acts, count, def, passes: layers.map((l) => passesOver(l.height, l.width, def)) };
+}

@@ -68,3 +68,40 @@ export async function catalogRows<T = Record<string, unknown>>(
     db.closeSync();
   }
 }
+
+/**
+ * The catalog views of store `a` whose rows differ from store `b`'s (DuckDB
+ * EXCEPT ALL both ways), with how many rows differ; and how many views were compared.
+ */
+export async function differingViews(
+  a: string,
+  b: string,
+): Promise<{ compared: number; differing: string[] }> {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const { queryRows, sqlIdent, sqlString } = await import("../engine/duck.ts");
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  try {
+    for (const [alias, store] of [["a", a], ["b", b]]) {
+      await conn.run(`ATTACH ${sqlString(join(store, "catalog.duckdb"))} AS ${alias} (READ_ONLY)`);
+    }
+    const views = await queryRows<{ view_name: string }>(
+      "SELECT view_name FROM duckdb_views() WHERE database_name = 'a' AND NOT internal ORDER BY 1",
+      conn,
+    );
+    const differing: string[] = [];
+    for (const { view_name } of views) {
+      const [x, y] = [`a.${sqlIdent(view_name)}`, `b.${sqlIdent(view_name)}`];
+      const [{ n }] = await queryRows<{ n: number }>(
+        `SELECT (SELECT count(*) FROM (FROM ${x} EXCEPT ALL FROM ${y})) + ` +
+          `(SELECT count(*) FROM (FROM ${y} EXCEPT ALL FROM ${x})) AS n`,
+        conn,
+      );
+      if (n) differing.push(`${view_name} (${n} rows)`);
+    }
+    return { compared: views.length, differing };
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
