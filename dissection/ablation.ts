@@ -6,6 +6,7 @@
  * one copy of the layer and a keep-mask per setting. Any other tensors
  * crossing the cut (skip connections) are repeated as they are.
  */
+import { ExactSums } from "../stats/exact_sum.ts";
 import * as ort from "onnxruntime-node";
 import { createSession } from "../onnx/model.ts";
 import { splitAt } from "../onnx/surgery.ts";
@@ -146,13 +147,15 @@ export function rankByImportance(drops: UnitDrop[]): UnitDrop[] {
  * The tallies behind single-unit removal, per setting s (0: the unablated
  * model; u + 1: unit u removed) and class c: true and false positives of the
  * top-1 prediction, the probability given to c summed over c's images and
- * over all images, and how many images each class has.
+ * over all images, and how many images each class has. Probabilities are
+ * summed exactly (stats/exact_sum.ts), so tallies of shards add up to the
+ * tally of the whole, bit for bit.
  */
 export class RemovalTally {
   readonly tp: Float64Array[];
   readonly fp: Float64Array[];
-  readonly pPositives: Float64Array[];
-  readonly pAll: Float64Array[];
+  readonly #pPositives: ExactSums;
+  readonly #pAll: ExactSums;
   readonly positives: Float64Array;
   images = 0;
 
@@ -160,8 +163,8 @@ export class RemovalTally {
     const rows = () => Array.from({ length: settings }, () => new Float64Array(classes));
     this.tp = rows();
     this.fp = rows();
-    this.pPositives = rows();
-    this.pAll = rows();
+    this.#pPositives = new ExactSums(settings * classes);
+    this.#pAll = new ExactSums(settings * classes);
     this.positives = new Float64Array(classes);
   }
 
@@ -178,14 +181,62 @@ export class RemovalTally {
     predicted: ArrayLike<number>,
     prob: Float32Array,
   ): void {
-    const K = this.classes, n = predicted.length;
+    const K = this.classes, n = predicted.length, row = s * K;
     for (let i = 0; i < n; i++) {
       const label = labels[i], pred = predicted[i];
       if (pred === label) this.tp[s][pred]++;
       else this.fp[s][pred]++;
-      this.pPositives[s][label] += prob[i * K + label];
-      for (let c = 0; c < K; c++) this.pAll[s][c] += prob[i * K + c];
+      this.#pPositives.add(row + label, prob[i * K + label]);
+      for (let c = 0; c < K; c++) this.#pAll.add(row + c, prob[i * K + c]);
     }
+  }
+
+  /** The probability setting s gave class c on c's images, summed. */
+  pPositives(s: number, c: number): number {
+    return this.#pPositives.total(s * this.classes + c);
+  }
+
+  /** The probability setting s gave class c on all images, summed. */
+  pAll(s: number, c: number): number {
+    return this.#pAll.total(s * this.classes + c);
+  }
+
+  /** The tally as plain JSON (exact sums as hexadecimal integers): what a shard hands its merge. */
+  save(): TallyPart {
+    const n = this.settings * this.classes;
+    const hex = (sums: ExactSums) =>
+      Array.from({ length: n }, (_, i) => sums.exact(i).toString(16));
+    return {
+      settings: this.settings,
+      classes: this.classes,
+      images: this.images,
+      positives: Array.from(this.positives),
+      tp: this.tp.map((r) => Array.from(r)),
+      fp: this.fp.map((r) => Array.from(r)),
+      pPositives: hex(this.#pPositives),
+      pAll: hex(this.#pAll),
+    };
+  }
+
+  /** Adds a tally of other images (a shard's `save()`), exactly. */
+  addPart(part: TallyPart): void {
+    if (part.settings !== this.settings || part.classes !== this.classes) {
+      throw new Error(
+        `a tally of ${part.settings} settings x ${part.classes} classes, ` +
+          `not ${this.settings} x ${this.classes}`,
+      );
+    }
+    this.images += part.images;
+    part.positives.forEach((v, c) => (this.positives[c] += v));
+    for (let s = 0; s < this.settings; s++) {
+      for (let c = 0; c < this.classes; c++) {
+        this.tp[s][c] += part.tp[s][c];
+        this.fp[s][c] += part.fp[s][c];
+      }
+    }
+    const big = (h: string) => h.startsWith("-") ? -BigInt(`0x${h.slice(1)}`) : BigInt(`0x${h}`);
+    part.pPositives.forEach((h, i) => this.#pPositives.addExact(i, big(h)));
+    part.pAll.forEach((h, i) => this.#pAll.addExact(i, big(h)));
   }
 
   /**
@@ -198,13 +249,26 @@ export class RemovalTally {
     const n = this.images, pos = this.positives[c];
     const hard = (s: number) => balancedAccuracy(this.tp[s][c], this.fp[s][c], pos, n);
     const soft = (s: number) =>
-      softBalancedAccuracy(this.pPositives[s][c], this.pAll[s][c], pos, n);
+      softBalancedAccuracy(this.pPositives(s, c), this.pAll(s, c), pos, n);
     return Array.from({ length: this.settings - 1 }, (_, u) => ({
       unit: u,
       drop: hard(0) - hard(u + 1),
       softDrop: soft(0) - soft(u + 1),
     }));
   }
+}
+
+/** A RemovalTally as JSON (RemovalTally.save). */
+export interface TallyPart {
+  settings: number;
+  classes: number;
+  images: number;
+  positives: number[];
+  tp: number[][];
+  fp: number[][];
+  /** Exact sums in units of 2^-149, as hexadecimal integers. */
+  pPositives: string[];
+  pAll: string[];
 }
 
 /** How a setting removes a class's units: its top k, its bottom k, or all but its top k. */
@@ -311,10 +375,12 @@ export async function tallySingleRemovals(
     tick?: (images: number) => void;
     /** The model's class of each data label (labels matched by name); the identity if absent. */
     toModel?: readonly number[];
+    /** The first image (a shard's; 0 by default): images [from, data.count) are tallied. */
+    from?: number;
   },
 ): Promise<RemovalTally> {
   let tally: RemovalTally | null = null;
-  for (let start = 0; start < data.count; start += opts.batch) {
+  for (let start = opts.from ?? 0; start < data.count; start += opts.batch) {
     const end = Math.min(data.count, start + opts.batch), n = end - start;
     const batch = data.read(start, end);
     const labels = opts.toModel
@@ -349,8 +415,8 @@ export function removalCountRows(tally: RemovalTally, classes: readonly string[]
         class: classes[c],
         tp: tally.tp[s][c],
         fp: tally.fp[s][c],
-        p_positives: tally.pPositives[s][c],
-        p_all: tally.pAll[s][c],
+        p_positives: tally.pPositives(s, c),
+        p_all: tally.pAll(s, c),
         positives: tally.positives[c],
         images: tally.images,
       });

@@ -154,8 +154,8 @@ Deno.test("the removal tally counts true and false positives and probabilities p
   assertEquals([[...t.tp[0]], [...t.fp[0]]], [[1, 0, 1], [0, 1, 0]]);
   assertEquals([[...t.tp[1]], [...t.fp[1]]], [[1, 0, 0], [2, 0, 0]]);
   // Probability of each image's own class, summed by class; and of every class over all images.
-  assertEquals([...t.pPositives[1]].map((v) => +v.toFixed(6)), [1, 0, 0.1]);
-  assertEquals([...t.pAll[0]].map((v) => +v.toFixed(6)), [0.8, 1, 1.2]);
+  assertEquals([0, 1, 2].map((c) => +t.pPositives(1, c).toFixed(6)), [1, 0, 0.1]);
+  assertEquals([0, 1, 2].map((c) => +t.pAll(0, c).toFixed(6)), [0.8, 1, 1.2]);
   // Removing "unit 0" (setting 1) for class 2: balanced accuracy 0.75 -> 0.5; class 1 has no images.
   const [d] = t.drops(2);
   assertEquals([d.unit, +d.drop.toFixed(6)], [0, 0.25]);
@@ -241,8 +241,8 @@ Deno.test("single-removal tallies over batches and chunks equal each unit remove
     assertEquals([...tally.tp[s]], [...want.tp[0]], `setting ${s}: true positives`);
     assertEquals([...tally.fp[s]], [...want.fp[0]], `setting ${s}: false positives`);
     for (let c = 0; c < K; c++) {
-      assert(Math.abs(tally.pAll[s][c] - want.pAll[0][c]) < 1e-4, `setting ${s} class ${c}`);
-      assert(Math.abs(tally.pPositives[s][c] - want.pPositives[0][c]) < 1e-4);
+      assert(Math.abs(tally.pAll(s, c) - want.pAll(0, c)) < 1e-4, `setting ${s} class ${c}`);
+      assert(Math.abs(tally.pPositives(s, c) - want.pPositives(0, c)) < 1e-4);
     }
     await session.release();
   }
@@ -257,8 +257,8 @@ Deno.test("single-removal tallies over batches and chunks equal each unit remove
         "abcde"[c],
         tally.tp[s][c],
         tally.fp[s][c],
-        tally.pPositives[s][c],
-        tally.pAll[s][c],
+        tally.pPositives(s, c),
+        tally.pAll(s, c),
         tally.positives[c],
         n,
       ],
@@ -312,4 +312,34 @@ Deno.test("predictions under settings, batch by batch and chunk by chunk, equal 
     assertEquals(got[s], want, `units ${zero}`);
     await session.release();
   }
+});
+
+Deno.test("tallies of shards, saved as JSON and added, equal the tally of all images bit for bit", () => {
+  const random = seededRandom(5);
+  const [S, K, n] = [4, 3, 30];
+  const labels = Int32Array.from({ length: n }, () => Math.floor(random() * K));
+  const runs = Array.from({ length: S }, () => ({
+    predicted: Int32Array.from({ length: n }, () => Math.floor(random() * K)),
+    prob: Float32Array.from({ length: n * K }, () => random() ** 3),
+  }));
+  const tallyOf = (start: number, end: number) => {
+    const t = new RemovalTally(S, K);
+    t.addImages(labels.subarray(start, end), end - start);
+    runs.forEach((r, s) =>
+      t.add(
+        s,
+        labels.subarray(start, end),
+        r.predicted.subarray(start, end),
+        r.prob.subarray(start * K, end * K),
+      )
+    );
+    return t;
+  };
+  const whole = tallyOf(0, n);
+  const merged = new RemovalTally(S, K);
+  for (const [start, end] of [[0, 7], [7, 8], [8, 30]]) {
+    merged.addPart(JSON.parse(JSON.stringify(tallyOf(start, end).save())));
+  }
+  assertEquals(removalCountRows(merged, ["a", "b", "c"]), removalCountRows(whole, ["a", "b", "c"]));
+  assertEquals(merged.drops(1), whole.drops(1));
 });
