@@ -4,7 +4,7 @@
  * is published by rename only after its tables are closed, its declared
  * outputs exist and the files it read are unchanged.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
@@ -263,6 +263,8 @@ async function runSharded(
       state = await sharding.merge(open.ctx, await checkedParts(jobDir, stamps), round);
     } finally {
       await Deno.remove(jobDir, { recursive: true }).catch(() => {});
+      // The shards folder too, once empty (another stage's job may still be in it).
+      await Deno.remove(dirname(jobDir)).catch(() => {});
     }
   }
 }

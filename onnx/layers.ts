@@ -18,6 +18,12 @@ import {
 import { preprocessOf } from "./preprocess.ts";
 import { exposeOutputs } from "./surgery.ts";
 
+/** Where a model's inputs come from: a generator's latents (of a given size) or a set of images. */
+export interface DataSource {
+  latents?(size: number): LatentReader;
+  images?(): ImageSet;
+}
+
 /** One layer's activations of a batch, [n, units, height, width], and its shape. */
 export interface LayerBatch {
   layer: string;
@@ -50,7 +56,12 @@ export class LayerReader {
 
   /** Whether the model takes latents [batch, latent] (a generator) rather than images. */
   get takesLatents(): boolean {
-    return this.info.inputs[0].dims.length === 2;
+    return LayerReader.takesLatents(this.info);
+  }
+
+  /** Whether a model of this description takes latents (a generator): no session needed to tell. */
+  static takesLatents(info: ModelInfo): boolean {
+    return info.inputs[0].dims.length === 2;
   }
 
   /** The latent size of a generator's input. */
@@ -58,21 +69,35 @@ export class LayerReader {
     return Number(this.info.inputs[0].dims[1]);
   }
 
+  /** How many items a model of this description reads from a source: latents for a generator, else images. */
+  static count(info: ModelInfo, from: DataSource): number {
+    return LayerReader.takesLatents(info)
+      ? LayerReader.#latents(from, Number(info.inputs[0].dims[1]), "a model").count
+      : LayerReader.#images(from, "a model").meta.count;
+  }
+
+  static #latents(from: DataSource, size: number, what: string): LatentReader {
+    if (!from.latents) throw new Error(`${what} takes latents, and was given images`);
+    return from.latents(size);
+  }
+
+  static #images(from: DataSource, what: string): ImageSet {
+    if (!from.images) throw new Error(`${what} takes images, and was given latents`);
+    return from.images();
+  }
+
   /**
    * How many items a source holds and its input for items [start, end): a
    * generator replays latents; any other model gets images, checked against
    * its input size.
    */
-  source(from: { latents: () => LatentReader } | { images: () => ImageSet }): {
+  source(from: DataSource): {
     count: number;
     feed(start: number, end: number): Record<string, ort.Tensor>;
   } {
     const input = this.info.inputs[0];
     if (this.takesLatents) {
-      if (!("latents" in from)) {
-        throw new Error(`${this.path} takes latents, and was given images`);
-      }
-      const latents = from.latents();
+      const latents = LayerReader.#latents(from, this.latentSize, this.path);
       return {
         count: latents.count,
         feed: (s, e) => ({
@@ -80,8 +105,7 @@ export class LayerReader {
         }),
       };
     }
-    if (!("images" in from)) throw new Error(`${this.path} takes images, and was given latents`);
-    const data = from.images();
+    const data = LayerReader.#images(from, this.path);
     const { count, height, width } = data.meta;
     const model = {
       input: requireInput(this.info, { dims: [null, 3, height, width] }),

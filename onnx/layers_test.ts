@@ -31,7 +31,7 @@ Deno.test("layers of a generator: fed the latents its samples were made from", a
   const model = await LayerReader.open("g.onnx", tinyGenerator(64, 16), ["layer1"], 1);
   assert(model.takesLatents);
   assertEquals(model.latentSize, 16);
-  const { count, feed } = model.source({ latents: () => new LatentReader(path, model.latentSize) });
+  const { count, feed } = model.source({ latents: (size) => new LatentReader(path, size) });
   assertEquals(count, 5);
   const [layer] = await model.run(feed(0, 2));
   assertEquals([layer.units, layer.height, layer.width, layer.data.length], [3, 8, 8, 2 * 3 * 64]);

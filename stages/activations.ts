@@ -18,6 +18,7 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import { LayerReader } from "../onnx/layers.ts";
+import { inspectBytes } from "../onnx/model.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import {
   ActivationReader,
@@ -57,9 +58,9 @@ export default defineStage({
   // Images (or latents) are items: each shard writes its range's rows of every layer's file.
   shard: {
     async items(ctx) {
-      const { model, count } = await openModel(ctx);
-      await model.release();
-      return count;
+      // Counted from the model's description, without the cost of a session.
+      const info = inspectBytes(ctx.params.model, await readModelWithFacts(ctx.params, ctx.files));
+      return LayerReader.count(info, dataSource(ctx));
     },
     async part(ctx, { start, end }) {
       const { layers } = ctx.params;
@@ -100,21 +101,16 @@ export default defineStage({
 
 /** The model with the chosen layers exposed, and the inputs it reads: latents or images. */
 async function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
-  const model = await LayerReader.open(
-    ctx.params.model,
-    withWeights(
-      await readModelWithFacts(ctx.params, ctx.files),
-      ctx.params.weights,
-      ctx.params.model,
-    ),
-    ctx.params.layers,
-    ctx.threads,
-  );
-  // A generator replays the latents its samples were made from; any other model reads images.
-  const source = model.source(
-    model.takesLatents
-      ? { latents: () => new LatentReader(ctx.inputs.data.file("latents.f32"), model.latentSize) }
-      : { images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`) },
-  );
-  return { model, ...source };
+  const { model: path, weights, layers } = ctx.params;
+  const bytes = withWeights(await readModelWithFacts(ctx.params, ctx.files), weights, path);
+  const model = await LayerReader.open(path, bytes, layers, ctx.threads);
+  return { model, ...model.source(dataSource(ctx)) };
+}
+
+/** A generator replays the latents its samples were made from; any other model reads images. */
+function dataSource(ctx: StageContext<z.infer<typeof params>, "data">) {
+  return {
+    latents: (size: number) => new LatentReader(ctx.inputs.data.file("latents.f32"), size),
+    images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`),
+  };
 }
