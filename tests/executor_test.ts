@@ -193,3 +193,16 @@ Deno.test({
     assertEquals(await queued(store, true), []);
   },
 });
+
+Deno.test("slurm executor where Slurm is not installed: one line naming the missing command, exit 2", async () => {
+  const store = await tempDir();
+  const config = await configFile(store, { kind: "slurm" });
+  const r = await runCli(toyReproduce(store, "--config", config), { PATH: "/nonexistent" });
+  assertEquals(r.code, 2, r.stderr);
+  assert(/executor.kind is "slurm" but \w+ is not on PATH/.test(r.stderr), r.stderr);
+  assertEquals(
+    r.stderr.trim().split("\n").filter((l) => l.startsWith("error")).length,
+    1,
+    r.stderr,
+  );
+});
