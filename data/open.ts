@@ -27,3 +27,20 @@ export function* batches(
     yield [start, Math.min(count, start + size)];
   }
 }
+
+/**
+ * How many batches of `size` cover `count` items: the items of a stage sharded
+ * by batch, so that every batch holds the same items whatever the split.
+ */
+export function batchCount(count: number, size: number): number {
+  return Math.ceil(count / size);
+}
+
+/** The items [start, end) that batches [range.start, range.end) of `size` cover, of `count` items. */
+export function batchSpan(
+  range: { start: number; end: number },
+  size: number,
+  count: number,
+): { start: number; end: number } {
+  return { start: Math.min(count, range.start * size), end: Math.min(count, range.end * size) };
+}

@@ -78,6 +78,34 @@ export class SegmenterScore {
     }
   }
 
+  /** Its counts, head by head (intersections, predicted, true pixels per class): what a shard saves. */
+  counts(): Float64Array {
+    const heads = Object.keys(this.labels);
+    const parts = heads.flatMap((h) => [this.#inter[h], this.#pred[h], this.#gt[h]]);
+    const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** Adds the counts of a score of other images over the same labels (a shard's `counts()`). */
+  addCounts(counts: ArrayLike<number>): void {
+    const heads = Object.keys(this.labels);
+    const want = heads.reduce((n, h) => n + 3 * this.labels[h].length, 0);
+    if (counts.length !== want) {
+      throw new Error(`segmenter score: ${counts.length} counts to add, expected ${want}`);
+    }
+    let at = 0;
+    for (const h of heads) {
+      for (const into of [this.#inter[h], this.#pred[h], this.#gt[h]]) {
+        for (let c = 0; c < into.length; c++) into[c] += counts[at++];
+      }
+    }
+  }
+
   /** Every class present in the ground truth, but class 0 ("none"). */
   scores(): ClassScore[] {
     const out: ClassScore[] = [];
@@ -141,6 +169,28 @@ export class ConceptFrequency {
     for (let c = 0; c < this.#inImage.length; c++) {
       this.pixels[c] += this.#inImage[c];
       if (this.#inImage[c] > 0) this.images[c]++;
+    }
+  }
+
+  /** Its counts (images, then pixels and images per concept): what a shard saves. */
+  counts(): Float64Array {
+    const out = new Float64Array(1 + 2 * this.pixels.length);
+    out[0] = this.imageCount;
+    out.set(this.pixels, 1);
+    out.set(this.images, 1 + this.pixels.length);
+    return out;
+  }
+
+  /** Adds the counts of a frequency of other images of the same vocabulary (a shard's `counts()`). */
+  addCounts(counts: ArrayLike<number>): void {
+    const C = this.pixels.length;
+    if (counts.length !== 1 + 2 * C) {
+      throw new Error(`concept frequency: ${counts.length} counts to add, expected ${1 + 2 * C}`);
+    }
+    this.imageCount += counts[0];
+    for (let c = 0; c < C; c++) {
+      this.pixels[c] += counts[1 + c];
+      this.images[c] += counts[1 + C + c];
     }
   }
 

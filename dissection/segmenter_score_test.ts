@@ -1,4 +1,4 @@
-import { assertEquals } from "../tests/assert.ts";
+import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { ConceptFrequency, scoredHeads, SegmenterScore } from "./segmenter_score.ts";
 import { buildVocabulary, type LabelPlanes } from "./concepts.ts";
 
@@ -76,4 +76,52 @@ Deno.test("concept frequency: pixels and images per concept, half-box parts left
   const row = (name: string) => rows.find((r) => r.name === name)!;
   assertEquals([row("tree").pixel_fraction, row("tree").image_fraction], [2 / 8, 1 / 2]);
   assertEquals([row("door").pixel_fraction, row("door").image_fraction], [1 / 8, 1 / 2]);
+});
+
+Deno.test("scores and frequencies counted in parts and added equal one pass over all images", () => {
+  let seed = 5;
+  const random = (k: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+  const vocab = buildVocabulary({
+    objects: ["-", "tree", "sky"],
+    parts: ["-", "door"],
+    materials: ["-", "wood"],
+    colors: ["red", "green"],
+  });
+  const labels = { object: ["-", "tree", "sky"], material: ["-", "wood"] };
+  const px = 6, images = 11;
+  const map = (k: number) => Uint8Array.from({ length: px }, () => random(k));
+  const seen = Array.from({ length: images }, () => ({
+    planes: {
+      object: map(3),
+      part: map(2),
+      material: map(2),
+      color: map(2),
+      halfbox: new Uint8Array(px),
+    } as LabelPlanes,
+    truth: { object: map(3), material: map(2) },
+  }));
+  const count = (from: number, to: number) => {
+    const score = new SegmenterScore(labels), frequency = new ConceptFrequency(vocab, px);
+    for (let i = from; i < to; i++) {
+      frequency.add(seen[i].planes);
+      for (const h of ["object", "material"] as const) {
+        score.add(h, seen[i].planes[h], seen[i].truth[h], px);
+      }
+    }
+    return { score, frequency };
+  };
+  const whole = count(0, images);
+  for (const cuts of [[0, images], [0, 1, images], [0, 3, 4, 8, images]]) {
+    const merged = count(0, 0);
+    for (let s = 0; s + 1 < cuts.length; s++) {
+      const part = count(cuts[s], cuts[s + 1]);
+      merged.score.addCounts(part.score.counts());
+      merged.frequency.addCounts(part.frequency.counts());
+    }
+    assertEquals(merged.score.rows(), whole.score.rows(), `cuts ${cuts}`);
+    assertEquals(merged.frequency.rows(), whole.frequency.rows(), `cuts ${cuts}`);
+    assertEquals(merged.frequency.counts(), whole.frequency.counts(), `cuts ${cuts}`);
+  }
+  assertThrows(() => whole.score.addCounts(new Float64Array(3)), Error, "expected 15");
+  assertThrows(() => whole.frequency.addCounts(new Float64Array(3)), Error, "counts to add");
 });
