@@ -6,6 +6,7 @@
  * folders); ground-truth maps and their label lists come from the writer.
  */
 import { join } from "node:path";
+import { joinFiles } from "./join_files.ts";
 
 /** The label lists of a split's ground-truth maps (indices are the map's bytes). */
 export interface GroundTruthLabels {
@@ -160,11 +161,38 @@ export class SplitWriter {
       maps: [...this.maps],
       ...(labelBytesFor(this.info.labels) === 2 && { labelBytes: 2 as const }),
     };
-    const tmp = join(this.dir, "meta.json.tmp");
-    Deno.writeTextFileSync(tmp, JSON.stringify(meta, null, 2) + "\n");
-    Deno.renameSync(tmp, join(this.dir, "meta.json"));
+    writeMeta(this.dir, meta);
     return meta;
   }
+}
+
+/** Writes a split's meta.json by rename: the marker that its data files are complete. */
+function writeMeta(dir: string, meta: SplitMeta): void {
+  const tmp = join(dir, "meta.json.tmp");
+  Deno.writeTextFileSync(tmp, JSON.stringify(meta, null, 2) + "\n");
+  Deno.renameSync(tmp, join(dir, "meta.json"));
+}
+
+/**
+ * Joins splits of consecutive images (shards, in order) into `dir`: each data
+ * file is theirs end to end, and meta.json, written last, counts them all.
+ * The parts must agree on everything but their counts.
+ */
+export async function joinSplits(dir: string, parts: readonly string[]): Promise<SplitMeta> {
+  if (parts.length === 0) throw new Error(`no splits to join into ${dir}`);
+  const metas = parts.map((p) => new SplitReader(p).meta);
+  const shape = (m: SplitMeta) => JSON.stringify({ ...m, count: 0 });
+  const bad = metas.findIndex((m) => shape(m) !== shape(metas[0]));
+  if (bad >= 0) throw new Error(`split ${parts[bad]} differs from ${parts[0]} in more than count`);
+  const first = metas[0];
+  const names = [
+    `labels.${first.labelBytes === 2 ? "u16" : "u8"}`,
+    ...["images", ...(first.maps ?? MAP_FILES)].map((m) => `${m}.u8`),
+  ];
+  for (const name of names) await joinFiles(join(dir, name), parts.map((p) => join(p, name)));
+  const meta = { ...first, count: metas.reduce((n, m) => n + m.count, 0) };
+  writeMeta(dir, meta);
+  return meta;
 }
 
 function readExact(f: Deno.FsFile, offset: number, length: number, what: string): Uint8Array {

@@ -1,5 +1,6 @@
-import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { SplitReader, SplitWriter } from "./split_format.ts";
+import { join } from "node:path";
+import { assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
+import { joinSplits, MAP_FILES, SplitReader, SplitWriter } from "./split_format.ts";
 
 Deno.test("more than 256 labels are stored in two bytes each and read back whole", async () => {
   const dir = await Deno.makeTempDir();
@@ -48,5 +49,58 @@ Deno.test("a label outside the split's names is refused when written", async () 
     () => w.append({ width: 2, height: 2, rgb: new Uint8Array(12), label: 2 }),
     Error,
     "label 2",
+  );
+});
+
+Deno.test("splits of consecutive images join into the split one writer makes, file for file", async () => {
+  const truth = { objects: ["-", "tree"], parts: ["-"], materials: ["-"], colors: ["red"] };
+  const write = (dir: string, from: number, to: number) => {
+    const w = new SplitWriter(dir, {
+      split: "s",
+      height: 2,
+      width: 2,
+      seed: 3,
+      labels: ["a", "b"],
+      groundTruth: truth,
+    });
+    for (let i = from; i < to; i++) {
+      const map = Uint8Array.of(i % 2, 1, 0, i % 3 ? 1 : 0);
+      w.append({
+        width: 2,
+        height: 2,
+        rgb: Uint8Array.from({ length: 12 }, (_, k) => i * 12 + k),
+        label: i % 2,
+        object: map,
+        part: map.map(() => 0),
+        material: map.map(() => 0),
+        halfbox: map.map((v) => v * 3),
+      });
+    }
+    w.finalize();
+  };
+  const root = await Deno.makeTempDir({ prefix: "dissect-splits-" });
+  write(join(root, "whole"), 0, 5);
+  const cuts = [0, 2, 3, 5];
+  const parts = cuts.slice(1).map((end, k) => {
+    const dir = join(root, `part-${k}`);
+    write(dir, cuts[k], end);
+    return dir;
+  });
+  await Deno.mkdir(join(root, "joined"));
+  assertEquals((await joinSplits(join(root, "joined"), parts)).count, 5);
+  const files = ["meta.json", "images.u8", "labels.u8", ...MAP_FILES.map((m) => `${m}.u8`)];
+  for (const f of files) {
+    assertEquals(
+      await Deno.readFile(join(root, "joined", f)),
+      await Deno.readFile(join(root, "whole", f)),
+      f,
+    );
+  }
+  write(join(root, "other"), 0, 1);
+  const other = JSON.parse(await Deno.readTextFile(join(root, "other", "meta.json")));
+  await Deno.writeTextFile(join(root, "other", "meta.json"), JSON.stringify({ ...other, seed: 4 }));
+  await assertRejects(
+    () => joinSplits(join(root, "bad"), [join(root, "whole"), join(root, "other")]),
+    (e) => assertMatch(e.message, /differs from .* in more than count/),
   );
 });

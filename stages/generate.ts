@@ -5,17 +5,14 @@
  * Writes the images as a data set without ground truth, plus a sample grid.
  */
 import { z } from "zod";
-import { join } from "node:path";
 import { defineStage } from "../engine/stage.ts";
-import { writeAll } from "../engine/fs_atomic.ts";
-import { batches } from "../data/open.ts";
+import { concatTables } from "../engine/shard.ts";
+import { batchCount, batchSpan } from "../data/open.ts";
 import { readModelBytes } from "../onnx/model.ts";
 import { Generator } from "../onnx/generator.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
-import { SplitWriter } from "../data/split_format.ts";
+import { firstImages, generateSamples, joinSamples, SAMPLES_TABLE } from "../data/generated.ts";
 import { squareGrid } from "../dissection/unit_image.ts";
-import { normalLatents, rowNorm } from "../stats/normal.ts";
-import { planarToRgb } from "../data/image.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -32,50 +29,44 @@ export default defineStage({
     weights: WEIGHTS_PARAM,
   }),
   inputs: [],
-  tables: {
-    samples: { image: "INTEGER", z_norm: "DOUBLE" },
-  },
+  tables: { samples: SAMPLES_TABLE },
   files: (p) => ({ model: p.model }),
-  async run(ctx) {
-    const { count, seed, batch } = ctx.params;
-    const generator = await Generator.open(
-      ctx.params.model,
-      withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
-      ctx.threads,
-    );
-    const { latent } = generator;
-    using latents = await Deno.open(join(ctx.outDir, "latents.f32"), { write: true, create: true });
-    let writer: SplitWriter | null = null;
-    const samples = await ctx.table("samples");
-    const gridRgb: Uint8Array[] = [];
-    let size = 0;
-    const bar = ctx.progress("generating", count);
-    for (const [start, end] of batches(count, batch)) {
-      const n = end - start;
-      const zs = normalLatents(seed, start, n, latent);
-      await writeAll(latents, new Uint8Array(zs.buffer));
-      const { data, size: h } = await generator.generate(zs, n);
-      const w = h;
-      size = h;
-      writer ??= new SplitWriter(ctx.outDir, {
-        split: "generated",
-        height: h,
-        width: w,
-        seed,
-        labels: ["generated"],
-        groundTruth: false,
-      });
-      for (let i = 0; i < n; i++) {
-        const rgb = planarToRgb(data, i * 3 * h * w, h * w);
-        writer.append({ width: w, height: h, rgb, label: 0 });
-        if (gridRgb.length < ctx.params.grid) gridRgb.push(rgb);
-        samples.append({ image: start + i, z_norm: rowNorm(zs, i, latent) });
+  // Batches are items, so each batch through the generator holds the same latents
+  // whatever the split (its images need not be batch-invariant); samples
+  // concatenate, and the grid is drawn from the joined images.
+  shard: {
+    items: (ctx) => batchCount(ctx.params.count, ctx.params.batch),
+    async part(ctx, range) {
+      const { count, seed, batch } = ctx.params;
+      const { start, end } = batchSpan(range, batch, count);
+      const generator = await Generator.open(
+        ctx.params.model,
+        withWeights(await readModelBytes(ctx.files.model), ctx.params.weights, ctx.params.model),
+        ctx.threads,
+      );
+      const samples = await ctx.table("samples");
+      const bar = ctx.progress("generating", end - start);
+      try {
+        await generateSamples({
+          generator,
+          seed,
+          start,
+          end,
+          batch,
+          dir: ctx.outDir,
+          sample: (row) => samples.append(row),
+          tick: (n) => bar.tick(n),
+        });
+      } finally {
+        await generator.release();
       }
-      bar.tick(n);
-    }
-    bar.done();
-    writer!.finalize();
-    await generator.release();
-    await ctx.figure("grid.png", () => squareGrid(gridRgb, size));
+      bar.done();
+    },
+    async merge(ctx, parts) {
+      const meta = await joinSamples(ctx.outDir, parts.map((p) => p.dir));
+      await concatTables(await ctx.table("samples"), SAMPLES_TABLE, parts, "samples");
+      const grid = firstImages(ctx.outDir, ctx.params.grid);
+      await ctx.figure("grid.png", () => squareGrid(grid, meta.height));
+    },
   },
 });
