@@ -160,8 +160,18 @@ export function editSource(
   };
 }
 
+/** How many samples an editing run has: `samples`, or fewer when there are fewer latents. */
+export async function editSamples(
+  src: Pick<EditSource, "generator" | "generatorFile" | "latents" | "samples">,
+): Promise<number> {
+  const input = inspectBytes(src.generator, await readModelBytes(src.generatorFile)).inputs[0];
+  return Math.min(src.samples, new LatentReader(src.latents, Number(input.dims[1])).count);
+}
+
 /** An editing run: its source, and what each copy does to the layer. */
 export interface EditRun extends EditSource {
+  /** Samples [start, end) of the run alone (a shard's, batched from its start); all when absent. */
+  range?: { start: number; end: number };
   /** How many copies of each batch's layer to render. */
   copies(base: LayerBatch): number;
   /** Edit copy `copy` in place; it starts as the unedited activations, [n, units, h, w]. */
@@ -200,7 +210,8 @@ export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> 
   try {
     const segmenterBytes = await readModelBytes(run.segmenterFile);
     const count = Math.min(run.samples, latents.count);
-    for (const [start, end] of batches(count, run.batch)) {
+    const { start: from, end: to } = run.range ?? { start: 0, end: count };
+    for (const [start, end] of batches(Math.min(to, count), run.batch, from)) {
       const base = await editor.layer(input, latents.read(start, end), end - start);
       const copies = run.copies(base), size = base.data.length;
       const stacked = new Float32Array(copies * size);

@@ -12,6 +12,7 @@ import {
   type EditedBatch,
   editedBatches,
   type EditRun,
+  editSamples,
   forceAtLocation,
 } from "./generator_edit.ts";
 
@@ -95,4 +96,14 @@ Deno.test("cell centers and class counts", () => {
   assertEquals(cellCenter(7, 3, 8, 8, 64), [60, 28]);
   assertEquals(cellCenter(0, 0, 1, 1, 3), [1, 1]);
   assertEquals(countClass(Uint8Array.of(1, 2, 2, 0, 2, 2), 1, 3, 2), 2);
+});
+
+Deno.test("a range of samples is batched from its start as the whole run batches it", async () => {
+  const run = await toyRun(5, {});
+  assertEquals(await editSamples(run), 5);
+  assertEquals(await editSamples({ ...run, samples: 3 }), 3);
+  const whole = await collect(run);
+  const part = await collect({ ...run, range: { start: 2, end: 5 } });
+  assertEquals(part.map((b) => [b.start, b.base.n, b.count]), [[2, 2, 5], [4, 1, 5]]);
+  assertEquals(part.map((b) => b.rgb), whole.slice(1).map((b) => b.rgb));
 });

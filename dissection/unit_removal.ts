@@ -1,8 +1,11 @@
 /**
  * Removing a concept's units from a generator (the paper's Fig. 4, tree
  * removal): copies of a batch's layer with the top n units zeroed, and
- * every object class's pixels in each output image, counted per image.
+ * every object class's pixels in each output image, counted per image. A
+ * shard also keeps its first examples (before and after) for the merge to
+ * draw: the first of all shards, in order, are those one pass would draw.
  */
+import { join } from "node:path";
 import { countClass } from "./generator_edit.ts";
 
 /** The removed units: rank by IoU with the concept, unit, IoU. */
@@ -70,4 +73,81 @@ export function showsClass(
   fraction: number,
 ): boolean {
   return countClass(maps, image, px, cls) >= fraction * px;
+}
+
+/**
+ * What a removal run renders: the steps it can take with the `ranked` units
+ * found (n = 0, the unedited copy, first), the units each copy zeroes, and
+ * the copy examples show as "after": the largest step not above `exampleStep`.
+ */
+export function removalCopies(
+  steps: readonly number[],
+  ranked: readonly { unit: number }[],
+  exampleStep: number,
+): { usable: number[]; removed: number[][]; after: number } {
+  const usable = [...new Set([0, ...steps])].sort((a, b) => a - b)
+    .filter((n) => n <= ranked.length);
+  return {
+    usable,
+    removed: usable.map((n) => ranked.slice(0, n).map((u) => u.unit)),
+    after: usable.findLastIndex((n) => n <= exampleStep),
+  };
+}
+
+/**
+ * Adds to `examples`, until it holds `limit`, the samples of a batch whose
+ * unedited image (copy 0) shows class `cls` on at least 5% of its pixels, in
+ * sample order: each is its unedited image and its copy `after`.
+ */
+export function pickExamples(
+  examples: Uint8Array[][],
+  batch: { object: Uint8Array; rgb: Uint8Array; n: number; px: number },
+  cls: number,
+  after: number,
+  limit: number,
+): void {
+  const { object, rgb, n, px } = batch;
+  const image = (k: number) => rgb.slice(k * px * 3, (k + 1) * px * 3);
+  for (let i = 0; i < n && examples.length < limit; i++) {
+    if (showsClass(object, i, px, cls, 0.05)) examples.push([image(i), image(after * n + i)]);
+  }
+}
+
+const EXAMPLES = "examples.u8", EXAMPLES_META = "examples.json";
+
+/** Saves a shard's examples (before and after, size x size RGB each) for the merge to draw. */
+export async function writeExamples(
+  dir: string,
+  examples: readonly Uint8Array[][],
+  size: number,
+): Promise<void> {
+  const bytes = new Uint8Array(examples.length * 2 * size * size * 3);
+  examples.flat().forEach((image, k) => bytes.set(image, k * size * size * 3));
+  await Deno.writeFile(join(dir, EXAMPLES), bytes);
+  await Deno.writeTextFile(
+    join(dir, EXAMPLES_META),
+    JSON.stringify({ count: examples.length, size }),
+  );
+}
+
+/** The first `limit` examples the shards saved, shard after shard, and their size. */
+export async function readExamples(
+  dirs: readonly string[],
+  limit: number,
+): Promise<{ examples: Uint8Array[][]; size: number }> {
+  const examples: Uint8Array[][] = [];
+  let size = 0;
+  for (const dir of dirs) {
+    const meta: { count: number; size: number } = JSON.parse(
+      await Deno.readTextFile(join(dir, EXAMPLES_META)),
+    );
+    const bytes = await Deno.readFile(join(dir, EXAMPLES));
+    const image = meta.size * meta.size * 3;
+    for (let e = 0; e < meta.count && examples.length < limit; e++) {
+      size = meta.size;
+      const at = 2 * e * image;
+      examples.push([bytes.slice(at, at + image), bytes.slice(at + image, at + 2 * image)]);
+    }
+  }
+  return { examples, size };
 }

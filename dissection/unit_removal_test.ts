@@ -1,5 +1,14 @@
+import { join } from "node:path";
 import { assert, assertEquals } from "../tests/assert.ts";
-import { objectPixelRows, showsClass, zeroUnits } from "./unit_removal.ts";
+import {
+  objectPixelRows,
+  pickExamples,
+  readExamples,
+  removalCopies,
+  showsClass,
+  writeExamples,
+  zeroUnits,
+} from "./unit_removal.ts";
 
 Deno.test("zeroing units clears exactly their maps, in every image of the batch", () => {
   const base = { n: 2, units: 3, h: 1, w: 2 };
@@ -47,4 +56,49 @@ Deno.test("an example shows the class when it covers at least the fraction of th
   assert(showsClass(maps, 0, 4, 1, 0.5));
   assert(!showsClass(maps, 1, 4, 1, 0.5));
   assert(showsClass(maps, 1, 4, 1, 0.25));
+});
+
+Deno.test("copies: steps from 0 up as far as units were found; examples show the last step within reach", () => {
+  const ranked = [{ unit: 7 }, { unit: 2 }, { unit: 5 }];
+  assertEquals(removalCopies([3, 1, 20, 1], ranked, 2), {
+    usable: [0, 1, 3],
+    removed: [[], [7], [7, 2, 5]],
+    after: 1,
+  });
+  assertEquals(removalCopies([0, 2], ranked, 20).after, 1);
+});
+
+Deno.test("examples picked and saved shard by shard, then read back, are those one pass picks", async () => {
+  // Batches of 3 samples of 1x1 pixel in 2 copies; a sample shows class 1 when its pixel is 1.
+  const px = 1, n = 3, after = 1;
+  const shows = [0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0];
+  const batch = (b: number) => {
+    const object = new Uint8Array(2 * n), rgb = new Uint8Array(2 * n * 3);
+    for (let i = 0; i < n; i++) {
+      object[i] = shows[b * n + i];
+      rgb.fill(b * n + i, i * 3, i * 3 + 3); // copy 0: the sample's index
+      rgb.fill(100 + b * n + i, (n + i) * 3, (n + i + 1) * 3); // copy 1: 100 + the index
+    }
+    return { object, rgb, n, px };
+  };
+  const onePass: Uint8Array[][] = [];
+  for (let b = 0; b < 4; b++) pickExamples(onePass, batch(b), 1, after, 5);
+  assertEquals(onePass.map(([before, edited]) => [before[0], edited[0]]), [
+    [1, 101],
+    [2, 102],
+    [4, 104],
+    [5, 105],
+    [6, 106],
+  ]);
+  const root = await Deno.makeTempDir({ prefix: "dissect-examples-" });
+  const dirs = [];
+  for (const batches of [[0], [1, 2], [3]]) {
+    const dir = join(root, `part-${dirs.length}`), picked: Uint8Array[][] = [];
+    await Deno.mkdir(dir);
+    for (const b of batches) pickExamples(picked, batch(b), 1, after, 5);
+    await writeExamples(dir, picked, 1);
+    dirs.push(dir);
+  }
+  assertEquals(await readExamples(dirs, 5), { examples: onePass, size: 1 });
+  assertEquals((await readExamples(dirs, 0)).examples, []);
 });
