@@ -15,7 +15,7 @@ import {
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { concatTables } from "../engine/shard.ts";
 import { DissectError } from "../engine/errors.ts";
-import { openDataset } from "../data/open.ts";
+import { batchCount, batchSpan, openDataset } from "../data/open.ts";
 import { classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
   Ablator,
@@ -47,12 +47,12 @@ export default defineStage({
   preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
   // Items are batches, so each batch's images and rows are those of the unsharded run.
   shard: {
-    items: async (ctx) => Math.ceil((await setup(ctx)).data.meta.count / ctx.params.batch),
+    items: async (ctx) => batchCount((await setup(ctx)).data.meta.count, ctx.params.batch),
     async part(ctx, range) {
       const { data, opened, settings } = await setup(ctx);
       const { height, width } = data.meta;
       const { batch } = ctx.params;
-      const [from, to] = [range.start * batch, Math.min(data.meta.count, range.end * batch)];
+      const { start: from, end: to } = batchSpan(range, batch, data.meta.count);
       const ablator = await Ablator.open(
         ctx.params.model,
         opened.bytes,

@@ -18,7 +18,7 @@ import {
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { openDataset } from "../data/open.ts";
+import { batchCount, batchSpan, openDataset } from "../data/open.ts";
 import type { SplitMeta } from "../data/split_format.ts";
 import { checkLogits, classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
@@ -55,8 +55,9 @@ export default defineStage({
   // Items are batches, so each batch's images are those of the unsharded run; tallies add exactly.
   shard: {
     items: (ctx) =>
-      Math.ceil(
-        openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count / ctx.params.batch,
+      batchCount(
+        openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
+        ctx.params.batch,
       ),
     async part(ctx, range) {
       const { layer, model, batch } = ctx.params;
@@ -66,7 +67,7 @@ export default defineStage({
       // Counts are kept per model class: each data label is matched to the model's by name
       // (classifierFor refuses a label the model does not know).
       const { classes, toModel } = opened;
-      const [from, to] = [range.start * batch, Math.min(count, range.end * batch)];
+      const { start: from, end: to } = batchSpan(range, batch, count);
       const ablator = await Ablator.open(model, opened.bytes, layer, opened.output, ctx.threads);
       const bar = ctx.progress(`removing each unit of ${layer}`, to - from);
       const tally = await tallySingleRemovals(
