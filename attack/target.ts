@@ -22,6 +22,9 @@ import { argmax } from "../stats/argmax.ts";
 import { peakOf } from "../dissection/topk.ts";
 import type { MarginGradient } from "./carlini_wagner.ts";
 import { marginFeeds, marginHead } from "./margin_head.ts";
+import { DissectError } from "../engine/errors.ts";
+import { seededRandom } from "../stats/random.ts";
+import type { Chosen } from "./tally.ts";
 
 /** What opening the attacked model needs: its graph, names, sizes and preprocessing. */
 export interface AttackedModelSpec {
@@ -158,6 +161,30 @@ export async function firstCorrect(
     if (images.length >= limit) break;
   }
   return { images, source };
+}
+
+/**
+ * A campaign's attacks: the first `images` images the model gets right, each
+ * toward a target drawn from `seed`. A function of its arguments, so every
+ * shard of a campaign computes the same list. None right is an error naming
+ * `node`: there would be nothing to attack.
+ */
+export async function chooseAttacks(
+  model: AttackedModel,
+  data: LabeledImages,
+  toModel: readonly number[],
+  opts: { images: number; seed: number },
+  node: string,
+): Promise<Chosen> {
+  const { images, source } = await firstCorrect(model, data, toModel, opts.images);
+  if (!images.length) {
+    throw new DissectError("DATA", `${node}: the classifier gets no held-out image right`);
+  }
+  return {
+    images,
+    source,
+    target: drawTargets(source, model.spec.classes, seededRandom(opts.seed)),
+  };
 }
 
 /** Image i's logits before and after its attack, one row per class and version. */

@@ -1,10 +1,17 @@
 import * as ort from "onnxruntime-node";
-import { assert, assertEquals } from "../tests/assert.ts";
+import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { seededRandom } from "../stats/random.ts";
 import { GraphBuilder } from "../onnx/build.ts";
 import { PLAIN } from "../onnx/preprocess.ts";
 import { attackedBrightest } from "../tests/fixtures/attacked.ts";
-import { AttackedModel, drawTargets, firstCorrect, logitRows, peakChanges } from "./target.ts";
+import {
+  AttackedModel,
+  chooseAttacks,
+  drawTargets,
+  firstCorrect,
+  logitRows,
+  peakChanges,
+} from "./target.ts";
 
 Deno.test("targets are never the source and cover every other class evenly", () => {
   const source = Array.from({ length: 6000 }, (_, i) => i % 3);
@@ -79,6 +86,41 @@ Deno.test("the images to attack are the first the model gets right, up to a limi
     images: [0, 1, 3],
     source: [0, 1, 0],
   });
+  await model.release();
+});
+
+Deno.test("a campaign's attacks: the first images right, seeded targets, and none right refused", async () => {
+  const model = await attackedBrightest();
+  // Four one-color images (R, G, B, R); data labels right for images 1 and 3.
+  const rgb = new Uint8Array(4 * 4 * 3);
+  [0, 1, 2, 0].forEach((c, i) => {
+    for (let p = 0; p < 4; p++) rgb[(i * 4 + p) * 3 + c] = 200;
+  });
+  const data = (labels: number[]) => ({
+    count: 4,
+    read: (s: number, e: number) => ({
+      images: rgb.subarray(s * 12, e * 12),
+      labels: labels.slice(s, e),
+    }),
+  });
+  const chosen = await chooseAttacks(
+    model,
+    data([2, 1, 0, 0]),
+    [0, 1, 2],
+    { images: 5, seed: 3 },
+    "n",
+  );
+  assertEquals(chosen.images, [1, 3]);
+  assertEquals(chosen.source, [1, 0]);
+  assertEquals(chosen.target, drawTargets([1, 0], 3, seededRandom(3)));
+  assertEquals(
+    await chooseAttacks(model, data([2, 1, 0, 0]), [0, 1, 2], { images: 5, seed: 3 }, "n"),
+    chosen,
+  );
+  await assertRejects(
+    () => chooseAttacks(model, data([1, 0, 0, 2]), [0, 1, 2], { images: 5, seed: 3 }, "cw-x"),
+    (e) => assertEquals(e.message, "cw-x: the classifier gets no held-out image right"),
+  );
   await model.release();
 });
 
