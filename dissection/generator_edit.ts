@@ -182,7 +182,7 @@ export interface EditRun extends EditSource {
 export interface EditedBatch {
   /** The batch's first sample. */
   start: number;
-  /** Samples in the whole run. */
+  /** Samples this run renders: its range's (a shard's), or all. */
   count: number;
   /** The unedited layer of the batch's samples. */
   base: LayerBatch;
@@ -209,9 +209,10 @@ export async function* editedBatches(run: EditRun): AsyncGenerator<EditedBatch> 
   let segmenter: Segmenter | null = null;
   try {
     const segmenterBytes = await readModelBytes(run.segmenterFile);
-    const count = Math.min(run.samples, latents.count);
-    const { start: from, end: to } = run.range ?? { start: 0, end: count };
-    for (const [start, end] of batches(Math.min(to, count), run.batch, from)) {
+    const samples = Math.min(run.samples, latents.count);
+    const from = run.range?.start ?? 0, to = Math.min(run.range?.end ?? samples, samples);
+    const count = Math.max(0, to - from);
+    for (const [start, end] of batches(to, run.batch, from)) {
       const base = await editor.layer(input, latents.read(start, end), end - start);
       const copies = run.copies(base), size = base.data.length;
       const stacked = new Float32Array(copies * size);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
 import { normalLatents } from "../stats/normal.ts";
+import { batchCount, batchSpan } from "../data/open.ts";
 import {
   cellCenter,
   countClass,
@@ -80,6 +81,33 @@ Deno.test("samples caps the run; an edit that fails ends it with its error", asy
   await assertRejects(() => collect(failing), (e) => assertMatch(e.message, /this edit broke/));
 });
 
+Deno.test("a run's batches split into shards render the same batches, pixel for pixel", async () => {
+  // 7 latents, 6 samples in batches of 2: 3 batches; the edit zeroes one unit of copy 1.
+  const run = await toyRun(7, {
+    samples: 6,
+    edit: (layer, copy, base) => {
+      if (copy === 1) layer.fill(0, 0, base.h * base.w);
+    },
+  });
+  assertEquals(batchCount(await editSamples(run), run.batch), 3);
+  assertEquals(batchCount(await editSamples({ ...run, samples: 100 }), 3), 3);
+  const whole = await collect(run);
+  for (const cuts of [[0, 1, 3], [0, 2, 3], [0, 1, 2, 3]]) {
+    const parts: EditedBatch[][] = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const range = batchSpan({ start: cuts[k], end: cuts[k + 1] }, run.batch, 6);
+      parts.push(await collect({ ...run, range }));
+    }
+    assertEquals(parts.map((p) => p[0].count), parts.map((p) => 2 * p.length), "a shard's samples");
+    const split = parts.flat();
+    assertEquals(split.map((b) => [b.start, b.base.n]), whole.map((b) => [b.start, b.base.n]));
+    split.forEach((b, k) => assertEquals(b.rgb, whole[k].rgb, `batch ${k}, cuts ${cuts}`));
+  }
+  // A range past the samples (the last batch is short) renders what there is.
+  const tail = await collect({ ...run, samples: 5, range: batchSpan({ start: 2, end: 3 }, 2, 5) });
+  assertEquals(tail.map((b) => [b.start, b.base.n, b.count]), [[4, 1, 1]]);
+});
+
 Deno.test("door insertion's edit forces the chosen units at one location of every image", () => {
   // 2 images, 3 units, a 2x2 layer; copy 1 + y*w + x = 4 is location (1, 1).
   const base = { n: 2, units: 3, h: 2, w: 2 };
@@ -104,6 +132,7 @@ Deno.test("a range of samples is batched from its start as the whole run batches
   assertEquals(await editSamples({ ...run, samples: 3 }), 3);
   const whole = await collect(run);
   const part = await collect({ ...run, range: { start: 2, end: 5 } });
-  assertEquals(part.map((b) => [b.start, b.base.n, b.count]), [[2, 2, 5], [4, 1, 5]]);
+  // count: the samples this range renders.
+  assertEquals(part.map((b) => [b.start, b.base.n, b.count]), [[2, 2, 3], [4, 1, 3]]);
   assertEquals(part.map((b) => b.rgb), whole.slice(1).map((b) => b.rgb));
 });

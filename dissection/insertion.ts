@@ -4,8 +4,13 @@
  * object the unedited image shows there (the context the edit lands in).
  */
 import { DissectError } from "../engine/errors.ts";
+import { sqlString, tableRows } from "../engine/duck.ts";
+import type { ArtifactRef } from "../engine/stage.ts";
 import { cellCenter, countClass } from "./generator_edit.ts";
 import type { Head, Segmenter } from "./segmenter.ts";
+import { layerWidth, unitsForConcept } from "./concept_units.ts";
+import { THRESHOLDS_TABLE } from "./quantile.ts";
+import { type UNIT_SCALES, unitsFor } from "./scaled_units.ts";
 
 /** The forced units: rank among the concept's units, IoU, and the value forced. */
 export const FORCED_UNITS_TABLE = {
@@ -56,6 +61,63 @@ export function forcedValues(
     }
     return { unit, value: boost * t };
   });
+}
+
+/**
+ * The forced units as rows of FORCED_UNITS_TABLE: the concept's units at the
+ * layer by IoU (`units` of them, scaled to the layer as `scale` says), each
+ * with the value it is forced to, boost x t_u.
+ */
+export async function forcedUnits(
+  inputs: { dissection: ArtifactRef; thresholds: ArtifactRef },
+  p: {
+    layer: string;
+    concept: string;
+    head: Head;
+    units: number;
+    scale: typeof UNIT_SCALES[number];
+    boost: number;
+  },
+): Promise<{ rank: number; unit: number; iou: number; value: number }[]> {
+  const chosen = await unitsForConcept(
+    inputs.dissection,
+    p.layer,
+    p.concept,
+    unitsFor(p.units, await layerWidth(inputs.dissection, p.layer), p.scale),
+    p.head,
+  );
+  const thresholds = new Map(
+    (await tableRows(
+      inputs.thresholds.table("thresholds"),
+      THRESHOLDS_TABLE,
+      `WHERE layer = ${sqlString(p.layer)}`,
+    )).map((r) => [r.unit!, r.threshold!]),
+  );
+  const forced = forcedValues(chosen, thresholds, p.boost, {
+    thresholds: inputs.thresholds.node,
+    layer: p.layer,
+  });
+  return chosen.map((u, rank) => ({ rank, unit: u.unit, iou: u.iou, value: forced[rank].value }));
+}
+
+/**
+ * The figure's examples in a rendered batch, at most `room` of them: each
+ * sample unedited, and with the units forced on at `at` (row, column); none
+ * when `at` is off the layer.
+ */
+export function insertionExamples(
+  batch: { base: { n: number; h: number; w: number }; rgb: Uint8Array; size: number },
+  at: readonly [number, number],
+  room: number,
+): Uint8Array[][] {
+  const { base: { n, h, w }, rgb, size } = batch, [y, x] = at;
+  if (y >= h || x >= w) return [];
+  const image = (k: number) => rgb.slice(k * size * size * 3, (k + 1) * size * size * 3);
+  const copy = 1 + y * w + x;
+  return Array.from(
+    { length: Math.max(0, Math.min(n, room)) },
+    (_, i) => [image(i), image(copy * n + i)],
+  );
 }
 
 /**

@@ -8,21 +8,27 @@
  * object the segmenter sees at the location's center.
  */
 import { z } from "zod";
-import { UNIT_SCALES, unitsFor } from "../dissection/scaled_units.ts";
+import { UNIT_SCALES } from "../dissection/scaled_units.ts";
 import { checkLayers } from "../onnx/model.ts";
 import { defineStage } from "../engine/stage.ts";
-import { sqlString, tableRows } from "../engine/duck.ts";
+import { concatTables } from "../engine/shard.ts";
+import { batchCount, batchSpan } from "../data/open.ts";
 import type { Progress } from "../engine/progress.ts";
-import { editedBatches, editSource, forceAtLocation } from "../dissection/generator_edit.ts";
+import {
+  editedBatches,
+  editSamples,
+  editSource,
+  forceAtLocation,
+} from "../dissection/generator_edit.ts";
 import {
   FORCED_UNITS_TABLE,
-  forcedValues,
+  forcedUnits,
+  insertionExamples,
   INSERTIONS_TABLE,
   insertionsOf,
 } from "../dissection/insertion.ts";
-import { layerWidth, unitsForConcept } from "../dissection/concept_units.ts";
+import { readExampleRows, writeExampleRows } from "../dissection/example_rows.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
-import quantile from "./quantile.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -50,61 +56,47 @@ export default defineStage({
   tables: { units: FORCED_UNITS_TABLE, insertions: INSERTIONS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
-  async run(ctx) {
-    const p = ctx.params;
-    const chosen = await unitsForConcept(
-      ctx.inputs.dissection,
-      p.layer,
-      p.concept,
-      unitsFor(p.units, await layerWidth(ctx.inputs.dissection, p.layer), p.scale),
-      p.head,
-    );
-    const thresholds = new Map(
-      (await tableRows(
-        ctx.inputs.thresholds.table("thresholds"),
-        quantile.tables.thresholds,
-        `WHERE layer = ${sqlString(p.layer)}`,
-      )).map((r) => [r.unit!, r.threshold!]),
-    );
-    const forced = forcedValues(chosen, thresholds, p.boost, {
-      thresholds: ctx.inputs.thresholds.node,
-      layer: p.layer,
-    });
-    const unitsTable = await ctx.table("units");
-    chosen.forEach((u, rank) =>
-      unitsTable.append({ rank, unit: u.unit, iou: u.iou, value: forced[rank].value })
-    );
-
-    const table = await ctx.table("insertions");
-    const examples: Uint8Array[][] = [];
-    let size = 0;
-    let bar: Progress | undefined;
-    const edits = editedBatches({
-      ...editSource(p, ctx),
-      // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
-      copies: ({ h, w }) => 1 + h * w,
-      edit: (layer, c, base) => forceAtLocation(layer, c, base, forced),
-    });
-    for await (const batch of edits) {
-      bar ??= ctx.progress(
-        `forcing ${chosen.length} ${p.concept} units on, location by location`,
-        batch.count,
-      );
-      const { base: { n, h, w }, rgb } = batch;
-      const px3 = batch.size * batch.size * 3;
-      size = batch.size;
-      for (const r of await insertionsOf(batch, p.head, p.concept)) table.append(r);
-      // Examples: each sample unedited, and with the units forced on at one location.
-      const [y, x] = p.exampleAt, c = 1 + y * w + x;
-      for (let i = 0; i < n && y < h && x < w && examples.length < p.examples; i++) {
-        const image = (k: number) => rgb.slice(k * px3, (k + 1) * px3);
-        examples.push([image(i), image(c * n + i)]);
+  // Batches of samples are items, not samples: the generator renders a batch of edits at once,
+  // so each sample is rendered beside the same others however the stage is split.
+  shard: {
+    async items(ctx) {
+      await forcedUnits(ctx.inputs, ctx.params); // a concept without units fails before any shard
+      return batchCount(await editSamples(editSource(ctx.params, ctx)), ctx.params.batch);
+    },
+    async part(ctx, range) {
+      const p = ctx.params;
+      const forced = await forcedUnits(ctx.inputs, p);
+      const table = await ctx.table("insertions");
+      const examples: Uint8Array[][] = [];
+      let size = 0;
+      let bar: Progress | undefined;
+      const source = editSource(p, ctx);
+      const edits = editedBatches({
+        ...source,
+        range: batchSpan(range, p.batch, await editSamples(source)),
+        // Copy 0 is unedited; copy 1 + y*w + x forces the units on at (y, x).
+        copies: ({ h, w }) => 1 + h * w,
+        edit: (layer, c, base) => forceAtLocation(layer, c, base, forced),
+      });
+      for await (const batch of edits) {
+        bar ??= ctx.progress(
+          `forcing ${forced.length} ${p.concept} units on, location by location`,
+          batch.count,
+        );
+        size = batch.size;
+        for (const r of await insertionsOf(batch, p.head, p.concept)) table.append(r);
+        examples.push(...insertionExamples(batch, p.exampleAt, p.examples - examples.length));
+        bar.tick(batch.base.n);
       }
-      bar.tick(n);
-    }
-    bar?.done();
-    if (examples.length) {
-      await ctx.figure("examples.png", () => beforeAfterPng(examples, size));
-    }
+      bar?.done();
+      await writeExampleRows(ctx.outDir, { rows: examples, size });
+    },
+    async merge(ctx, parts) {
+      const units = await ctx.table("units");
+      for (const r of await forcedUnits(ctx.inputs, ctx.params)) units.append(r);
+      await concatTables(await ctx.table("insertions"), INSERTIONS_TABLE, parts, "insertions");
+      const { rows, size } = await readExampleRows(parts.map((p) => p.dir), ctx.params.examples);
+      if (rows.length) await ctx.figure("examples.png", () => beforeAfterPng(rows, size));
+    },
   },
 });
