@@ -1,10 +1,14 @@
 /**
  * The paint check's measurements (claim C13): the palette the page paints
  * with, and for each sample and concept the concept's pixels inside and
- * outside the painted region, before and after painting.
+ * outside the painted region, before and after painting; and the check's
+ * sessions, which paint a batch of samples through the page's painter.
  */
 import type { PaletteConcept } from "./palette.ts";
-import { countInRegion } from "./brush.ts";
+import { cellPixels, countInRegion, outlineRegion, regionCells } from "./brush.ts";
+import { Painter, type Stroke } from "./painter.ts";
+import { Segmenter } from "../dissection/segmenter.ts";
+import { readModelBytes } from "../onnx/model.ts";
 
 /** The palette: each concept's units by rank, with IoU and threshold. */
 export const PALETTE_TABLE = {
@@ -77,4 +81,105 @@ export function paintingsOf(
     }
   }
   return rows;
+}
+
+/** What the check paints with and reads back with: generator, palette, segmenter, and the region. */
+export interface PaintCheckOptions {
+  /** The generator as configured (named in errors), its file and the latents of its samples. */
+  generator: string;
+  generatorFile: string;
+  latents: string;
+  layer: string;
+  palette: PaletteConcept[];
+  boost: number;
+  segmenter: string;
+  segmenterFile: string;
+  /** The painted rectangle [top, left, bottom, right], in fractions of the image. */
+  region: readonly [number, number, number, number];
+  threads: number;
+}
+
+/**
+ * The check's sessions: the page's painter with the palette, and the
+ * segmenter at the painter's image size. Copy 0 of each sample is left
+ * unedited; copy 1 + k has concept k drawn over the region.
+ */
+export class PaintCheck {
+  private constructor(
+    readonly painter: Painter,
+    readonly segmenter: Segmenter,
+    readonly palette: PaletteConcept[],
+    /** Each concept's class in its head. */
+    readonly classes: number[],
+    /** The region's pixels (1 inside), size x size. */
+    readonly inside: Uint8Array,
+    readonly copies: Stroke[][],
+  ) {}
+
+  /** Opens the painter, then the segmenter at the size the painter renders. */
+  static async open(o: PaintCheckOptions): Promise<PaintCheck> {
+    const { generator, latents, layer, palette, boost, threads } = o;
+    const painter = await Painter.open({
+      generator,
+      file: o.generatorFile,
+      latents,
+      layer,
+      palette,
+      boost,
+      threads,
+    });
+    const { h, w, size } = painter.grid;
+    const cells = regionCells(o.region, h, w);
+    const segmenter = await Segmenter.open(
+      o.segmenter,
+      await readModelBytes(o.segmenterFile),
+      size,
+      o.threads,
+    );
+    return new PaintCheck(
+      painter,
+      segmenter,
+      o.palette,
+      o.palette.map((c) => segmenter.classId(c.category, c.name)),
+      cellPixels(cells, h, w, size),
+      [[], ...o.palette.map((c) => [{ concept: c.name, mode: "draw" as const, cells }])],
+    );
+  }
+
+  /** The side of the painted images, in pixels. */
+  get size(): number {
+    return this.painter.grid.size;
+  }
+
+  /** Samples there are to paint: the stored latents. */
+  get samples(): number {
+    return this.painter.samples;
+  }
+
+  /**
+   * Paints samples [start, end), rendered and segmented as one batch: their
+   * rows of the paintings table, and for the first `keep` samples their
+   * images (unedited, then each concept), the region outlined.
+   */
+  async paint(start: number, end: number, keep: number) {
+    const n = end - start, px = this.size * this.size;
+    const { rgb } = await this.painter.render(await this.painter.layer(start, end), this.copies);
+    const { maps } = await this.segmenter.segment(rgb, this.copies.length * n);
+    const rows = paintingsOf({ start, n, maps }, this.palette, this.classes, this.inside);
+    const examples = Array.from(
+      { length: Math.max(0, Math.min(n, keep)) },
+      (_, i) =>
+        this.copies.map((_, copy) => {
+          const off = (copy * n + i) * px * 3;
+          return outlineRegion(rgb.slice(off, off + px * 3), this.inside, this.size);
+        }),
+    );
+    return { rows, examples };
+  }
+
+  /** Releases both models' sessions. */
+  async release(): Promise<void> {
+    await this.painter.release();
+    await this.segmenter.release();
+  }
 }

@@ -1,6 +1,9 @@
+import { join } from "node:path";
 import { assert, assertEquals } from "../tests/assert.ts";
+import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
+import { normalLatents } from "../stats/normal.ts";
 import type { PaletteConcept } from "./palette.ts";
-import { paintingsOf, paletteRows } from "./check.ts";
+import { PaintCheck, paintingsOf, paletteRows } from "./check.ts";
 
 const palette: PaletteConcept[] = [
   { name: "tree", category: "object", area: 40, units: [{ unit: 3, iou: 0.2, threshold: 1.5 }] },
@@ -69,4 +72,43 @@ Deno.test("paintings: each concept's pixels inside and outside the region, unedi
     [8, "brick", 0, 1, 0, 0],
   ]);
   assert(rows.every((r) => r.region_pixels === 2 && r.outside_pixels === 2));
+});
+
+Deno.test("the check paints a batch of samples: a function of that batch alone, with examples", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dissect-paint-check-" });
+  const files = {
+    generatorFile: join(dir, "generator.onnx"),
+    segmenterFile: join(dir, "segmenter.onnx"),
+    latents: join(dir, "latents.f32"),
+  };
+  await Deno.writeFile(files.generatorFile, tinyGenerator());
+  await Deno.writeFile(files.segmenterFile, tinySegmenter());
+  await Deno.writeFile(files.latents, new Uint8Array(normalLatents(1, 0, 5, 16).buffer));
+  const open = () =>
+    PaintCheck.open({
+      ...files,
+      generator: "toy generator",
+      segmenter: "toy segmenter",
+      layer: "layer1",
+      // The toy generator has 3 units: unit 1 drawn at t_u 6.
+      palette: [{ ...palette[0], units: [{ unit: 1, iou: 0.2, threshold: 6 }] }],
+      boost: 1,
+      region: [0.25, 0.25, 0.75, 0.75],
+      threads: 1,
+    });
+  const check = await open();
+  assertEquals([check.samples, check.size], [5, 64]);
+  const first = await check.paint(0, 2, 1), second = await check.paint(2, 4, 9);
+  await check.release();
+  assertEquals(first.rows.map((r) => [r.image, r.concept]), [[0, "tree"], [1, "tree"]]);
+  assertEquals(second.rows.map((r) => r.image), [2, 3]);
+  assertEquals(first.rows[0].region_pixels, 32 * 32, "the middle half of 64 px");
+  // Examples: the first `keep` samples, unedited then painted with each concept.
+  assertEquals([first.examples.length, second.examples.length], [1, 2]);
+  assert(first.examples[0].every((im) => im.length === 64 * 64 * 3));
+  assertEquals(first.examples[0].length, 2);
+  // Samples 2 and 3 painted on their own, by a fresh check, come out the same.
+  const fresh = await open();
+  assertEquals(await fresh.paint(2, 4, 9), second);
+  await fresh.release();
 });

@@ -8,14 +8,15 @@
 import { z } from "zod";
 import { UNIT_SCALES } from "../dissection/scaled_units.ts";
 import { defineStage } from "../engine/stage.ts";
-import { batches } from "../data/open.ts";
-import { checkLayers, readModelBytes } from "../onnx/model.ts";
-import { Segmenter } from "../dissection/segmenter.ts";
+import { concatTables } from "../engine/shard.ts";
+import { batchCount, batches, batchSpan } from "../data/open.ts";
+import { checkLayers } from "../onnx/model.ts";
 import { gridPng } from "../dissection/unit_image.ts";
+import { editSamples, editSource } from "../dissection/generator_edit.ts";
+import { readExampleRows, writeExampleRows } from "../dissection/example_rows.ts";
 import { buildPalette, PALETTE_DEFAULTS } from "../paint/palette.ts";
-import { PAINT_DEFAULTS, Painter, type Stroke } from "../paint/painter.ts";
-import { cellPixels, outlineRegion, regionCells } from "../paint/brush.ts";
-import { PAINTINGS_TABLE, paintingsOf, PALETTE_TABLE, paletteRows } from "../paint/check.ts";
+import { PAINT_DEFAULTS } from "../paint/painter.ts";
+import { PaintCheck, PAINTINGS_TABLE, PALETTE_TABLE, paletteRows } from "../paint/check.ts";
 
 const Fraction = z.number().min(0).max(1);
 
@@ -46,61 +47,48 @@ export default defineStage({
   tables: { palette: PALETTE_TABLE, paintings: PAINTINGS_TABLE },
   files: (p) => ({ generator: p.generator, segmenter: p.segmenter }),
   preflight: ({ params: p, files }) => checkLayers(p.generator, files.generator, [p.layer]),
-  async run(ctx) {
-    const p = ctx.params;
-    const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
-    const paletteTable = await ctx.table("palette");
-    for (const r of paletteRows(palette)) paletteTable.append(r);
-    const paintings = await ctx.table("paintings");
-
-    const painter = await Painter.open({
-      generator: p.generator,
-      file: ctx.files.generator,
-      latents: ctx.inputs.gan.file("latents.f32"),
-      layer: p.layer,
-      palette,
-      boost: p.boost,
-      threads: ctx.threads,
-    });
-    const { h, w, size } = painter.grid;
-    const cells = regionCells(p.region, h, w);
-    const inside = cellPixels(cells, h, w, size);
-    const px = size * size;
-    const seg = await Segmenter.open(
-      p.segmenter,
-      await readModelBytes(ctx.files.segmenter),
-      size,
-      ctx.threads,
-    );
-    const classes = palette.map((c) => seg.classId(c.category, c.name));
-    // Copy 0 is unedited; copy 1 + k has concept k drawn over the region.
-    const copies: Stroke[][] = [
-      [],
-      ...palette.map((c) => [{ concept: c.name, mode: "draw" as const, cells }]),
-    ];
-    const count = Math.min(p.samples, painter.samples);
-    const examples: Uint8Array[][] = [];
-    const bar = ctx.progress(`painting ${palette.length} concepts into each sample`, count);
-    for (const [start, end] of batches(count, p.batch)) {
-      const n = end - start;
-      const { rgb } = await painter.render(await painter.layer(start, end), copies);
-      const { maps } = await seg.segment(rgb, copies.length * n);
-      for (const r of paintingsOf({ start, n, maps }, palette, classes, inside)) {
-        paintings.append(r);
+  // Batches of samples are items, not samples: the generator renders a batch of paintings at
+  // once, so each sample is painted beside the same others however the stage is split.
+  shard: {
+    async items(ctx) {
+      // An empty palette fails here, before any shard starts.
+      await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, ctx.params);
+      return batchCount(await editSamples(editSource(ctx.params, ctx)), ctx.params.batch);
+    },
+    async part(ctx, range) {
+      const p = ctx.params;
+      const palette = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
+      const check = await PaintCheck.open({
+        ...editSource(p, ctx),
+        palette,
+        boost: p.boost,
+        region: p.region,
+      });
+      const paintings = await ctx.table("paintings");
+      const mine = batchSpan(range, p.batch, Math.min(p.samples, check.samples));
+      const examples: Uint8Array[][] = [];
+      const bar = ctx.progress(
+        `painting ${palette.length} concepts into each sample`,
+        Math.max(0, mine.end - mine.start),
+      );
+      for (const [start, end] of batches(mine.end, p.batch, mine.start)) {
+        const painted = await check.paint(start, end, p.examples - examples.length);
+        for (const r of painted.rows) paintings.append(r);
+        examples.push(...painted.examples);
+        bar.tick(end - start);
       }
-      for (let i = 0; i < n && examples.length < p.examples; i++) {
-        examples.push(copies.map((_, copy) => {
-          const off = (copy * n + i) * px * 3;
-          return outlineRegion(rgb.slice(off, off + px * 3), inside, size);
-        }));
-      }
-      bar.tick(n);
-    }
-    bar.done();
-    await painter.release();
-    await seg.release();
-    if (examples.length) {
-      await ctx.figure("examples.png", () => gridPng(examples, size));
-    }
+      bar.done();
+      await check.release();
+      await writeExampleRows(ctx.outDir, { rows: examples, size: check.size });
+    },
+    async merge(ctx, parts) {
+      const p = ctx.params;
+      const palette = await ctx.table("palette");
+      const concepts = await buildPalette(ctx.inputs.dissection, ctx.inputs.thresholds, p);
+      for (const r of paletteRows(concepts)) palette.append(r);
+      await concatTables(await ctx.table("paintings"), PAINTINGS_TABLE, parts, "paintings");
+      const { rows, size } = await readExampleRows(parts.map((part) => part.dir), p.examples);
+      if (rows.length) await ctx.figure("examples.png", () => gridPng(rows, size));
+    },
   },
 });
