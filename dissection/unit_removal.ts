@@ -5,7 +5,6 @@
  * shard also keeps its first examples (before and after) for the merge to
  * draw: the first of all shards, in order, are those one pass would draw.
  */
-import { join } from "node:path";
 import { countClass } from "./generator_edit.ts";
 
 /** The removed units: rank by IoU with the concept, unit, IoU. */
@@ -111,43 +110,4 @@ export function pickExamples(
   for (let i = 0; i < n && examples.length < limit; i++) {
     if (showsClass(object, i, px, cls, 0.05)) examples.push([image(i), image(after * n + i)]);
   }
-}
-
-const EXAMPLES = "examples.u8", EXAMPLES_META = "examples.json";
-
-/** Saves a shard's examples (before and after, size x size RGB each) for the merge to draw. */
-export async function writeExamples(
-  dir: string,
-  examples: readonly Uint8Array[][],
-  size: number,
-): Promise<void> {
-  const bytes = new Uint8Array(examples.length * 2 * size * size * 3);
-  examples.flat().forEach((image, k) => bytes.set(image, k * size * size * 3));
-  await Deno.writeFile(join(dir, EXAMPLES), bytes);
-  await Deno.writeTextFile(
-    join(dir, EXAMPLES_META),
-    JSON.stringify({ count: examples.length, size }),
-  );
-}
-
-/** The first `limit` examples the shards saved, shard after shard, and their size. */
-export async function readExamples(
-  dirs: readonly string[],
-  limit: number,
-): Promise<{ examples: Uint8Array[][]; size: number }> {
-  const examples: Uint8Array[][] = [];
-  let size = 0;
-  for (const dir of dirs) {
-    const meta: { count: number; size: number } = JSON.parse(
-      await Deno.readTextFile(join(dir, EXAMPLES_META)),
-    );
-    const bytes = await Deno.readFile(join(dir, EXAMPLES));
-    const image = meta.size * meta.size * 3;
-    for (let e = 0; e < meta.count && examples.length < limit; e++) {
-      size = meta.size;
-      const at = 2 * e * image;
-      examples.push([bytes.slice(at, at + image), bytes.slice(at + image, at + 2 * image)]);
-    }
-  }
-  return { examples, size };
 }

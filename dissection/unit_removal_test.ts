@@ -1,12 +1,11 @@
 import { join } from "node:path";
+import { readExampleRows, writeExampleRows } from "./example_rows.ts";
 import { assert, assertEquals } from "../tests/assert.ts";
 import {
   objectPixelRows,
   pickExamples,
-  readExamples,
   removalCopies,
   showsClass,
-  writeExamples,
   zeroUnits,
 } from "./unit_removal.ts";
 
@@ -96,9 +95,9 @@ Deno.test("examples picked and saved shard by shard, then read back, are those o
     const dir = join(root, `part-${dirs.length}`), picked: Uint8Array[][] = [];
     await Deno.mkdir(dir);
     for (const b of batches) pickExamples(picked, batch(b), 1, after, 5);
-    await writeExamples(dir, picked, 1);
+    await writeExampleRows(dir, { rows: picked, size: 1 });
     dirs.push(dir);
   }
-  assertEquals(await readExamples(dirs, 5), { examples: onePass, size: 1 });
-  assertEquals((await readExamples(dirs, 0)).examples, []);
+  assertEquals(await readExampleRows(dirs, 5), { rows: onePass, size: 1 });
+  assertEquals((await readExampleRows(dirs, 0)).rows, []);
 });

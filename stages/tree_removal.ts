@@ -12,15 +12,14 @@ import { concatTables } from "../engine/shard.ts";
 import { batchCount, batchSpan } from "../data/open.ts";
 import { editedBatches, editSamples, editSource } from "../dissection/generator_edit.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
+import { readExampleRows, writeExampleRows } from "../dissection/example_rows.ts";
 import { beforeAfterPng } from "../dissection/unit_image.ts";
 import {
   OBJECT_PIXELS_TABLE,
   objectPixelRows,
   pickExamples,
-  readExamples,
   removalCopies,
   REMOVED_UNITS_TABLE,
-  writeExamples,
   zeroUnits,
 } from "../dissection/unit_removal.ts";
 
@@ -86,7 +85,7 @@ export default defineStage({
         bar.tick(n);
       }
       bar.done();
-      await writeExamples(ctx.outDir, examples, size);
+      await writeExampleRows(ctx.outDir, { rows: examples, size });
     },
     async merge(ctx, parts) {
       const units = await ctx.table("units");
@@ -94,9 +93,9 @@ export default defineStage({
         units.append({ rank, unit: u.unit, iou: u.iou })
       );
       await concatTables(await ctx.table("pixels"), OBJECT_PIXELS_TABLE, parts, "pixels");
-      const { examples, size } = await readExamples(parts.map((p) => p.dir), ctx.params.examples);
-      if (examples.length) {
-        await ctx.figure("examples.png", () => beforeAfterPng(examples, size));
+      const { rows, size } = await readExampleRows(parts.map((p) => p.dir), ctx.params.examples);
+      if (rows.length) {
+        await ctx.figure("examples.png", () => beforeAfterPng(rows, size));
       }
     },
   },
