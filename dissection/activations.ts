@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
+import { joinFiles } from "../data/join_files.ts";
 
 /** A stored layer: its name, units and map size. */
 export interface LayerShape {
@@ -110,19 +111,10 @@ export async function joinActivations(
       throw new DissectError("DATA", `${p.dir}: its layers differ from the other shards'`);
     }
   }
+  const filled = parts.filter((p) => p.meta.count);
   for (const { layer } of layers) {
     const name = layerFile(layer);
-    const [first, ...rest] = parts.filter((p) => p.meta.count);
-    await Deno.rename(join(first.dir, name), join(dir, name));
-    const out = await Deno.open(join(dir, name), { append: true });
-    try {
-      for (const p of rest) {
-        const from = await Deno.open(join(p.dir, name), { read: true });
-        await from.readable.pipeTo(out.writable, { preventClose: true });
-      }
-    } finally {
-      out.close();
-    }
+    await joinFiles(join(dir, name), filled.map((p) => join(p.dir, name)));
   }
   const meta = { count: parts.reduce((n, p) => n + p.meta.count, 0), layers };
   await writeActivationsMeta(dir, meta);
