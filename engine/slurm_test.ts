@@ -1,0 +1,75 @@
+import { assert, assertEquals } from "../tests/assert.ts";
+import { SlurmExecutor } from "./slurm.ts";
+import { SlurmExecutorConfig } from "./executor.ts";
+import type { ShardJob } from "./executor.ts";
+
+const job = (jobDir: string): ShardJob => ({
+  node: "iou-val",
+  stage: "iou",
+  key: "0123456789abcdef".repeat(4),
+  jobDir,
+  stamps: [0, 1, 2].map((index) => ({
+    format: "dissect-partial/1" as const,
+    stage: "iou",
+    key: "k",
+    run: "r",
+    round: 0,
+    index,
+    count: 3,
+    start: index,
+    end: index + 1,
+  })),
+  runHere: () => Promise.resolve(),
+});
+
+Deno.test("a shard's batch script: every configured sbatch option, the shard command quoted for bash", async () => {
+  const config = SlurmExecutorConfig.parse({
+    kind: "slurm",
+    partition: "gpu",
+    account: "lab",
+    time: "01:00:00",
+    cpusPerTask: 8,
+    mem: "32G",
+    gres: "gpu:1",
+    extra: ["--qos=long"],
+  });
+  const executor = new SlurmExecutor(config, "dissect-abc-", {
+    cwd: "/home/me/it's here",
+    argv: (j) => ({ head: ["/bin/deno", "shard", j.node], tail: ["--key", j.key] }),
+  });
+  const script = executor.script(job("/shared/store/tmp/shards/iou-x"));
+  const options = script.split("\n").filter((l) => l.startsWith("#SBATCH "));
+  assertEquals(options, [
+    "#SBATCH --job-name=dissect-abc-iou-val-01234567",
+    "#SBATCH --output=/shared/store/tmp/shards/iou-x/logs/shard-%a-job-%A.log",
+    "#SBATCH --partition=gpu",
+    "#SBATCH --account=lab",
+    "#SBATCH --time=01:00:00",
+    "#SBATCH --cpus-per-task=8",
+    "#SBATCH --mem=32G",
+    "#SBATCH --gres=gpu:1",
+    "#SBATCH --qos=long",
+  ]);
+  assert(script.includes(`cd '/home/me/it'\\''s here'`), script);
+  assert(
+    script.includes(
+      `exec '/bin/deno' 'shard' 'iou-val' "$SLURM_ARRAY_TASK_ID/3" '--key' '${job("").key}'`,
+    ),
+    script,
+  );
+  // What bash makes of it: the quoted directory comes back whole.
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script.split("\n").find((l) => l.startsWith("cd "))!.replace("cd", "printf %s")],
+  }).output();
+  assertEquals(new TextDecoder().decode(out.stdout), "/home/me/it's here");
+});
+
+Deno.test("a minimal Slurm config asks sbatch for nothing but the name and the log", () => {
+  const executor = new SlurmExecutor(SlurmExecutorConfig.parse({ kind: "slurm" }), "p-", {
+    cwd: "/",
+    argv: () => ({ head: ["x"], tail: [] }),
+  });
+  const options = executor.script(job("/j")).split("\n").filter((l) => l.startsWith("#SBATCH"));
+  assertEquals(options.length, 2);
+  assertEquals(SlurmExecutorConfig.parse({ kind: "slurm" }).shards, 16);
+});
