@@ -135,7 +135,7 @@ async function main(args: string[]): Promise<number> {
       if (values.json) out(r);
       else {
         const isArtifact = (a: { stage: string }) =>
-          !["quarantine", "catalog-temp", "record-temp"].includes(a.stage);
+          !["quarantine", "shard-log", "catalog-temp", "record-temp"].includes(a.stage);
         for (const a of r.removed) {
           console.log(`removed ${a.stage}/${isArtifact(a) ? a.key.slice(0, 12) : a.key}`);
         }

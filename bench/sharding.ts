@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import type { Benchmark } from "./harness.ts";
 import { runOnce } from "./pipeline_run.ts";
+import { clusterIsUp } from "../engine/slurm.ts";
 
 const IMAGES = 1200;
 const STAGES = ["activations-val", "iou-val"];
@@ -19,13 +20,6 @@ const ARGS = [...LAYER, ...STAGES.flatMap((s) => ["--force", s])];
 const ROUNDS = 3;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function slurmUp(): Promise<boolean> {
-  const o = await new Deno.Command("sinfo", { args: ["-h", "-o", "%t"] }).output().catch(() =>
-    null
-  );
-  return !!o?.success && /idle|mix|alloc/.test(new TextDecoder().decode(o.stdout));
-}
 
 /** Sharded (4 local shards) against unsharded wall time of two dissection stages. */
 export const sharding: Benchmark = {
@@ -47,7 +41,7 @@ export const sharding: Benchmark = {
         one: await config("one", { kind: "local", shards: 1 }),
         four: await config("four", { kind: "local", shards: 4 }),
       };
-      if (await slurmUp()) {
+      if (await clusterIsUp()) {
         variants.slurm = await config("slurm", {
           kind: "slurm",
           shards: 4,

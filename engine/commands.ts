@@ -76,6 +76,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     const executor = await executorFor(session.config.executor, {
       ...opts,
       storeRoot: store.root,
+      logsDir: store.logsRoot,
     }, log);
     const removed = await store.cleanTmp();
     if (removed) log(`removed ${removed} unfinished run folder(s) left by a killed process`);
@@ -309,11 +310,16 @@ export async function gc(
     }
     // Quarantined artifacts were kept for inspection until a later run rebuilt them.
     const latest = Math.max(0, ...(await store.allLatestRuns()).map((r) => Date.parse(r.started)));
-    for (const [dir, moved] of await store.quarantined()) {
-      if (moved.getTime() >= latest) continue;
+    const aged = [
+      ...(await store.quarantined()).map(([dir, at]) => ["quarantine", dir, at] as const),
+      // Logs of failed shards, kept for reading until a later run.
+      ...(await store.failedShardLogs()).map(([path, at]) => ["shard-log", path, at] as const),
+    ];
+    for (const [kind, dir, at] of aged) {
+      if (at.getTime() >= latest) continue;
       const bytes = await diskUsage(dir);
       if (!opts.dryRun) await Deno.remove(dir, { recursive: true });
-      removed.push({ stage: "quarantine", key: basename(dir), bytes });
+      removed.push({ stage: kind, key: basename(dir), bytes });
     }
     // Under the lock no rebuild or record write is running: their temp files are orphans.
     for (const dir of [store.root, join(store.root, "runs"), join(store.root, "latest")]) {

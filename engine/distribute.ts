@@ -13,7 +13,11 @@ import { type Executor, ExecutorConfig, LocalExecutor, runPart } from "./executo
 import { cancelOrphans, jobPrefix, SlurmExecutor } from "./slurm.ts";
 import { JOB_FILE, partDir, PartialStamp } from "./shard.ts";
 import { DissectError } from "./errors.ts";
+import { exists } from "./fs_atomic.ts";
 import { PROJECT_ROOT } from "./paths.ts";
+
+/** A file in the store's root saying its jobs may be on a Slurm cluster (for later local runs). */
+const SLURM_MARK = "slurm-jobs";
 
 /**
  * The executor of a run. For Slurm it first cancels the jobs a killed
@@ -22,15 +26,25 @@ import { PROJECT_ROOT } from "./paths.ts";
  */
 export async function executorFor(
   config: ExecutorConfig | undefined,
-  session: SessionOptions & { storeRoot: string },
+  session: SessionOptions & { storeRoot: string; logsDir: string },
   log: (message: string) => void,
 ): Promise<Executor> {
-  if (!config || config.kind === "local") return new LocalExecutor(config);
-  await checkShared(session.storeRoot);
-  const orphans = await cancelOrphans(session.storeRoot);
-  if (orphans) log(`cancelled ${orphans} Slurm job(s) left by an earlier run of this store`);
+  const slurm = config?.kind === "slurm";
+  const mark = join(session.storeRoot, SLURM_MARK);
+  if (slurm) await checkShared(session.storeRoot);
+  // A local run of a store that has had jobs on Slurm cancels them too: they would write into tmp/.
+  if (slurm || await exists(mark)) {
+    const orphans = await cancelOrphans(session.storeRoot).catch((e) => {
+      if (slurm) throw e;
+      log(`could not look for Slurm jobs left by an earlier run: ${(e as Error).message}`);
+      return 0;
+    });
+    if (orphans) log(`cancelled ${orphans} Slurm job(s) left by an earlier run of this store`);
+  }
+  if (!slurm) return new LocalExecutor(config);
+  await Deno.writeTextFile(mark, "this store has had jobs on Slurm\n");
   const sets = (session.sets ?? []).flatMap((s) => ["--set", s]);
-  return new SlurmExecutor(config, await jobPrefix(session.storeRoot), {
+  return new SlurmExecutor(config, await jobPrefix(session.storeRoot), session.logsDir, {
     cwd: Deno.cwd(),
     argv: (job) => ({
       head: [Deno.execPath(), "run", "-A", join(PROJECT_ROOT, "dissect.ts"), "shard", job.node],
@@ -156,7 +170,10 @@ export async function runShard(opts: ShardOptions): Promise<void> {
         `(${job.node}, ${job.stamps.length} shards)`,
     );
   }
-  const cpus = Number(Deno.env.get("SLURM_CPUS_PER_TASK"));
+  // Slurm allots a task one core unless cpusPerTask asked for more.
+  const cpus = Number(
+    Deno.env.get("SLURM_CPUS_PER_TASK") ?? (Deno.env.get("SLURM_JOB_ID") ? 1 : NaN),
+  );
   await runPart({
     planned,
     stage: session.pipeline.get(opts.node).stage,

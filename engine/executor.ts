@@ -102,7 +102,7 @@ export class LocalExecutor implements Executor {
         } catch (e) {
           if (attempt >= this.#retries) throw e;
           io.log(
-            `  ${job.node}: shard ${stamp.index + 1}/${stamp.count} failed ` +
+            `  ${job.node}: shard ${stamp.index} (of 0-${stamp.count - 1}) failed ` +
               `(${(e as Error)?.message ?? e}); running it again`,
           );
         }

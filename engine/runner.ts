@@ -4,7 +4,7 @@
  * is published by rename only after its tables are closed, its declared
  * outputs exist and the files it read are unchanged.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Pipeline } from "./dag.ts";
 import type { PlannedNode } from "./plan.ts";
 import type { Store } from "./store.ts";
@@ -223,10 +223,10 @@ async function runSharded(
   let state: unknown = null;
   for (let index = 0; index < rounds; index++) {
     const round: Round = { index, count: rounds, state };
+    // Named by node: two nodes of one key may run at once.
     const jobDir = join(
       store.tmpRoot,
-      "shards",
-      `${p.stage}-${p.key.slice(0, 12)}-${runId}` + (rounds > 1 ? `-r${index}` : ""),
+      `shards-${p.id}-${p.key.slice(0, 12)}-${runId}` + (rounds > 1 ? `-r${index}` : ""),
     );
     const stamps: PartialStamp[] = ranges.map((r, i) => ({
       format: "dissect-partial/1",
@@ -260,11 +260,11 @@ async function runSharded(
             progress: opts.progress,
           }),
       }, { log: opts.log, progress: open.ctx.progress });
-      state = await sharding.merge(open.ctx, await checkedParts(jobDir, stamps), round);
+      // As JSON, as a cluster node reads it: the same state whichever executor runs the next round.
+      const merged = await sharding.merge(open.ctx, await checkedParts(jobDir, stamps), round);
+      state = JSON.parse(JSON.stringify(merged ?? null));
     } finally {
       await Deno.remove(jobDir, { recursive: true }).catch(() => {});
-      // The shards folder too, once empty (another stage's job may still be in it).
-      await Deno.remove(dirname(jobDir)).catch(() => {});
     }
   }
 }

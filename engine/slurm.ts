@@ -33,11 +33,20 @@ const ACTIVE = new Set([
 ]);
 
 /** How long a task that left the queue may take to show its partial (file system caches). */
-const GRACE_MS = 3000;
+const GRACE_MS = 5000;
+/** Looks at the queue that may fail in a row (a controller timing out) before the stage fails. */
+const MAX_FAILED_LOOKS = 10;
 
 /** The prefix of every job name of one store: "dissect-" and 10 hex digits of its path. */
 export async function jobPrefix(storeRoot: string): Promise<string> {
   return `dissect-${(await hashJson({ store: storeRoot })).slice(0, 10)}-`;
+}
+
+/** Whether a Slurm cluster answers here with a node ready for work (the tests and the benchmark ask). */
+export async function clusterIsUp(): Promise<boolean> {
+  const out = await new Deno.Command("sinfo", { args: ["-h", "-o", "%t"] }).output()
+    .catch(() => null);
+  return !!out?.success && /idle|mix|alloc/.test(new TextDecoder().decode(out.stdout));
 }
 
 /** Runs a Slurm command; its stdout, or a one-line error naming the command and what it said. */
@@ -102,7 +111,11 @@ async function taskStates(jobs: Iterable<string>): Promise<Map<string, string>> 
 
 /** Cancels the jobs of a store that a killed coordinator left; returns how many it found. */
 export async function cancelOrphans(storeRoot: string): Promise<number> {
-  const prefix = await jobPrefix(storeRoot);
+  return await cancelByPrefix(await jobPrefix(storeRoot));
+}
+
+/** Cancels the jobs whose names start with `prefix`; returns how many. */
+async function cancelByPrefix(prefix: string): Promise<number> {
   const out = await slurm("squeue", ["-h", "-o", "%A %j"]);
   const ids = new Set<string>();
   for (const line of out.split("\n")) {
@@ -111,6 +124,18 @@ export async function cancelOrphans(storeRoot: string): Promise<number> {
   }
   if (ids.size) await slurm("scancel", [...ids]);
   return ids.size;
+}
+
+/** Array indices for sbatch --array, runs of consecutive ones as ranges ("0-15,17"). */
+export function arraySpec(indices: readonly number[]): string {
+  const sorted = [...indices].sort((a, b) => a - b), parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
 }
 
 /** Quotes a word for bash. */
@@ -133,10 +158,21 @@ export class SlurmExecutor implements Executor {
   readonly #config: z.infer<typeof SlurmExecutorConfig>;
   readonly #command: ShardCommand;
   readonly #prefix: string;
+  readonly #logsDir: string;
   /** Array jobs in flight, to cancel when the coordinator stops. */
   readonly #live = new Set<string>();
 
-  constructor(config: z.infer<typeof SlurmExecutorConfig>, prefix: string, command: ShardCommand) {
+  /**
+   * `prefix` starts every job name (the store's, see jobPrefix); `logsDir`
+   * keeps the logs of shards that failed their stage.
+   */
+  constructor(
+    config: z.infer<typeof SlurmExecutorConfig>,
+    prefix: string,
+    logsDir: string,
+    command: ShardCommand,
+  ) {
+    this.#logsDir = logsDir;
     this.#config = config;
     this.shards = config.shards;
     this.#prefix = prefix;
@@ -173,11 +209,22 @@ export class SlurmExecutor implements Executor {
 
   async #submit(job: ShardJob, indices: number[]): Promise<string> {
     await Deno.mkdir(join(job.jobDir, "logs"), { recursive: true });
-    const out = await slurm(
-      "sbatch",
-      ["--parsable", `--array=${indices.join(",")}`],
-      this.script(job),
-    );
+    let out: string;
+    try {
+      out = await slurm(
+        "sbatch",
+        ["--parsable", `--array=${arraySpec(indices)}`],
+        this.script(job),
+      );
+    } catch (e) {
+      if (!(e instanceof SlurmCommandError)) throw e;
+      throw new DissectError(
+        "CONFIG",
+        `sbatch refused the shards of ${job.node}: ${e.said}`,
+        "check the executor's partition, account, time, mem and gres, and that shards " +
+          "stays under the cluster's MaxArraySize (scontrol show config)",
+      );
+    }
     const id = out.trim().split(";")[0];
     if (!/^\d+$/.test(id)) throw new Error(`sbatch answered "${out.trim()}", not a job id`);
     this.#live.add(id);
@@ -198,15 +245,25 @@ export class SlurmExecutor implements Executor {
     const submit = async (indices: number[]) => {
       const id = await this.#submit(job, indices);
       for (const i of indices) jobOf.set(i, id);
-      io.log(`  ${job.node}: submitted shard(s) ${indices.join(",")} of ${n} as Slurm job ${id}`);
+      io.log(`  ${job.node}: submitted shard(s) ${arraySpec(indices)} of ${n} as Slurm job ${id}`);
     };
     try {
       if (todo.size) await submit([...todo]);
       let delay = Math.min(500, this.#config.pollSeconds * 1000);
+      let failedLooks = 0;
       while (todo.size) {
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.#config.pollSeconds * 1000);
-        const states = await taskStates(new Set(todo.values().map((i) => jobOf.get(i)!)));
+        let states: Map<string, string>;
+        try {
+          states = await taskStates(new Set(todo.values().map((i) => jobOf.get(i)!)));
+          failedLooks = 0;
+        } catch (e) {
+          // A busy controller times out now and then: look again, up to a point.
+          if (!(e instanceof SlurmCommandError) || ++failedLooks > MAX_FAILED_LOOKS) throw e;
+          if (failedLooks === 1) io.log(`  ${job.node}: ${e.message}; looking again`);
+          continue;
+        }
         const again: number[] = [];
         for (const i of [...todo]) {
           const task = `${jobOf.get(i)}_${i}`;
@@ -227,13 +284,13 @@ export class SlurmExecutor implements Executor {
           if (attempts[i] > this.#config.retries) {
             throw new DissectError(
               "PIPELINE",
-              `shard ${i + 1}/${n} of ${job.node} failed ${attempts[i]} time(s) on Slurm ` +
+              `shard ${i} (of 0-${n - 1}) of ${job.node} failed ${attempts[i]} time(s) on Slurm ` +
                 `(task ${task}, ${state ?? "no longer in the queue"}); log: ${log.path}`,
               log.tail,
             );
           }
           io.log(
-            `  ${job.node}: shard ${i + 1}/${n} ended ${state ?? "without a result"}; ` +
+            `  ${job.node}: shard ${i} (of 0-${n - 1}) ended ${state ?? "without a result"}; ` +
               `resubmitting (${attempts[i]} of ${this.#config.retries})`,
           );
           again.push(i);
@@ -249,27 +306,37 @@ export class SlurmExecutor implements Executor {
     }
   }
 
-  /** A shard's log and its last lines, or why there is none (the store not shared). */
+  /**
+   * A failed shard's log, copied where it outlives the job's folder (the
+   * store's logs/), and its last lines; or why there is none (the store not shared).
+   */
   async #logOf(
     job: ShardJob,
     index: number,
     jobId: string,
   ): Promise<{ path: string; tail: string }> {
-    const path = join(job.jobDir, "logs", `shard-${index}-job-${jobId}.log`);
+    const name = `shard-${index}-job-${jobId}.log`;
+    let text: string;
     try {
-      const lines = (await Deno.readTextFile(path)).trimEnd().split("\n");
-      return { path, tail: `its last lines:\n${lines.slice(-12).join("\n")}` };
+      text = await Deno.readTextFile(join(job.jobDir, "logs", name));
     } catch {
       return {
-        path,
+        path: join(job.jobDir, "logs", name),
         tail: "the task left no log: the store must be on a file system every node sees, " +
-          "and the node must be able to run the checkout's deno",
+          "and the node must be able to run the coordinator's deno",
       };
     }
+    const path = join(this.#logsDir, `${job.node}-${job.key.slice(0, 12)}-${name}`);
+    await Deno.mkdir(this.#logsDir, { recursive: true });
+    await Deno.writeTextFile(path, text);
+    const lines = text.trimEnd().split("\n");
+    return { path, tail: `its last lines:\n${lines.slice(-12).join("\n")}` };
   }
 
   async cancel(): Promise<void> {
     if (this.#live.size) await slurm("scancel", [...this.#live]).catch(() => {});
     this.#live.clear();
+    // A job whose sbatch was under way when the signal came has no id here yet: found by name.
+    await cancelByPrefix(this.#prefix).catch(() => {});
   }
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../tests/assert.ts";
-import { SlurmExecutor } from "./slurm.ts";
+import { arraySpec, SlurmExecutor } from "./slurm.ts";
 import { SlurmExecutorConfig } from "./executor.ts";
 import type { ShardJob } from "./executor.ts";
 
@@ -33,7 +33,7 @@ Deno.test("a shard's batch script: every configured sbatch option, the shard com
     gres: "gpu:1",
     extra: ["--qos=long"],
   });
-  const executor = new SlurmExecutor(config, "dissect-abc-", {
+  const executor = new SlurmExecutor(config, "dissect-abc-", "/logs", {
     cwd: "/home/me/it's here",
     argv: (j) => ({ head: ["/bin/deno", "shard", j.node], tail: ["--key", j.key] }),
   });
@@ -65,11 +65,17 @@ Deno.test("a shard's batch script: every configured sbatch option, the shard com
 });
 
 Deno.test("a minimal Slurm config asks sbatch for nothing but the name and the log", () => {
-  const executor = new SlurmExecutor(SlurmExecutorConfig.parse({ kind: "slurm" }), "p-", {
+  const executor = new SlurmExecutor(SlurmExecutorConfig.parse({ kind: "slurm" }), "p-", "/l", {
     cwd: "/",
     argv: () => ({ head: ["x"], tail: [] }),
   });
   const options = executor.script(job("/j")).split("\n").filter((l) => l.startsWith("#SBATCH"));
   assertEquals(options.length, 2);
   assertEquals(SlurmExecutorConfig.parse({ kind: "slurm" }).shards, 16);
+});
+
+Deno.test("array indices go to sbatch as ranges", () => {
+  assertEquals(arraySpec([0, 1, 2, 3]), "0-3");
+  assertEquals(arraySpec([5, 0, 2, 1, 9, 10]), "0-2,5,9-10");
+  assertEquals(arraySpec([7]), "7");
 });

@@ -7,6 +7,7 @@
  *   digests.json             cached file digests
  *   catalog.duckdb           views over the latest run's tables
  *   quarantine/              damaged artifacts, moved aside for inspection (gc removes them)
+ *   logs/                    logs of shards that failed their stage (gc removes them)
  * An artifact exists only if its folder is under objects/ with a manifest:
  * a stage killed at any moment leaves at most a folder under tmp/. Its
  * manifest lists its files with sizes and digests (engine/integrity.ts), so
@@ -107,16 +108,17 @@ export class Store {
 
   /** Quarantined artifacts as [folder, when it was moved there]. */
   async quarantined(): Promise<[string, Date][]> {
-    const out: [string, Date][] = [];
-    try {
-      for await (const e of Deno.readDir(this.quarantineRoot)) {
-        const dir = join(this.quarantineRoot, e.name);
-        out.push([dir, (await Deno.stat(dir)).mtime ?? new Date(0)]);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    return out;
+    return await entriesWithTimes(this.quarantineRoot);
+  }
+
+  /** Where the logs of shards that failed their stage are kept, for the user to read. */
+  get logsRoot() {
+    return join(this.root, "logs");
+  }
+
+  /** Kept logs of failed shards and when each was written (gc removes those older than the latest run). */
+  async failedShardLogs(): Promise<[string, Date][]> {
+    return await entriesWithTimes(this.logsRoot);
   }
 
   async ref(stage: string, key: string, node: string): Promise<ArtifactRef> {
@@ -284,4 +286,18 @@ export function artifactRef(node: string, dir: string, manifest: Manifest): Arti
     },
     file: (name) => join(dir, name),
   };
+}
+
+/** The entries of a folder with their modification times; none when it does not exist. */
+async function entriesWithTimes(root: string): Promise<[string, Date][]> {
+  const out: [string, Date][] = [];
+  try {
+    for await (const e of Deno.readDir(root)) {
+      const path = join(root, e.name);
+      out.push([path, (await Deno.stat(path)).mtime ?? new Date(0)]);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out;
 }

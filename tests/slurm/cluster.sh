@@ -3,10 +3,12 @@
 # slurm-wlm and munge if missing, writes a minimal slurm.conf for this
 # machine (one controller, one slurmd with this machine's cores), starts
 # munged, slurmctld and slurmd and waits until the node is idle; `down`
-# stops them. A slurm.conf this script did not write is never touched.
+# stops what `up` started (daemons that were running before are left alone).
+# A slurm.conf this script did not write is never touched.
 set -euo pipefail
 
 CONF=/etc/slurm/slurm.conf
+STARTED=/run/dissect-cluster.started
 MARK="# written by dissect's tests/slurm/cluster.sh"
 
 say() { echo "cluster: $*" >&2; }
@@ -69,9 +71,12 @@ up() {
     chmod 400 /etc/munge/munge.key
   fi
   mkdir -p /run/munge /var/log/munge /var/lib/munge
-  pgrep -x munged >/dev/null || munged --force
-  pgrep -x slurmctld >/dev/null || slurmctld
-  pgrep -x slurmd >/dev/null || slurmd
+  for d in munged slurmctld slurmd; do
+    if ! pgrep -x "$d" >/dev/null; then
+      if [ "$d" = munged ]; then munged --force; else "$d"; fi
+      echo "$d" >>"$STARTED"
+    fi
+  done
   local host
   host=$(hostname -s)
   for _ in $(seq 1 60); do
@@ -88,14 +93,21 @@ up() {
 }
 
 down() {
-  for d in slurmd slurmctld munged; do
-    pkill -x "$d" 2>/dev/null || true
-  done
+  if [ ! -s "$STARTED" ]; then
+    say "nothing to stop: this script started no daemon"
+    return 0
+  fi
+  local started
+  started=$(sort -u "$STARTED")
+  rm -f "$STARTED"
+  for d in $started; do pkill -x "$d" 2>/dev/null || true; done
   for _ in $(seq 1 20); do
-    pgrep -x 'slurmd|slurmctld|munged' >/dev/null || { say "down"; return 0; }
+    local alive=""
+    for d in $started; do pgrep -x "$d" >/dev/null && alive="$alive $d"; done
+    [ -z "$alive" ] && { say "down"; return 0; }
     sleep 0.5
   done
-  pkill -9 -x 'slurmd|slurmctld|munged' 2>/dev/null || true
+  for d in $started; do pkill -9 -x "$d" 2>/dev/null || true; done
   say "down (after SIGKILL)"
 }
 
