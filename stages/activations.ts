@@ -15,7 +15,7 @@ import {
 import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
-import { batches, openDataset } from "../data/open.ts";
+import { batchCount, batches, batchSpan, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { inspectBytes } from "../onnx/model.ts";
@@ -55,16 +55,18 @@ export default defineStage({
   },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files, p.layers),
-  // Images (or latents) are items: each shard writes its range's rows of every layer's file.
+  // Batches are items, so each batch through the model holds the same images (or latents)
+  // whatever the split; each shard writes its rows of every layer's file.
   shard: {
     async items(ctx) {
       // Counted from the model's description, without the cost of a session.
       const info = inspectBytes(ctx.params.model, await readModelWithFacts(ctx.params, ctx.files));
-      return LayerReader.count(info, dataSource(ctx));
+      return batchCount(LayerReader.count(info, dataSource(ctx)), ctx.params.batch);
     },
-    async part(ctx, { start, end }) {
+    async part(ctx, range) {
       const { layers } = ctx.params;
-      const { model, feed } = await openModel(ctx);
+      const { model, feed, count } = await openModel(ctx);
+      const { start, end } = batchSpan(range, ctx.params.batch, count);
       const files = await Promise.all(
         layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
       );

@@ -12,7 +12,7 @@ import {
 } from "../onnx/model_facts.ts";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { concatTables } from "../engine/shard.ts";
-import { batches, openDataset } from "../data/open.ts";
+import { batchCount, batches, batchSpan, openDataset } from "../data/open.ts";
 import { createSession } from "../onnx/model.ts";
 import {
   checkLogits,
@@ -40,11 +40,17 @@ export default defineStage({
   },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files),
-  // Images are items: per-image rows concatenate in image order.
+  // Batches are items, so each batch through the model holds the same images whatever the
+  // split; per-image rows concatenate in image order.
   shard: {
-    items: (ctx) => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
-    async part(ctx, { start, end }) {
+    items: (ctx) =>
+      batchCount(
+        openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
+        ctx.params.batch,
+      ),
+    async part(ctx, range) {
       const { data, opened } = await openClassifier(ctx);
+      const { start, end } = batchSpan(range, ctx.params.batch, data.meta.count);
       const { height, width } = data.meta;
       const { classes: modelLabels, toModel, output } = opened;
       const session = await createSession(ctx.params.model, opened.bytes, ctx.threads);
