@@ -12,6 +12,7 @@ import { sha256 } from "../engine/hash.ts";
 import type { ItemRange } from "../engine/shard.ts";
 import type { AttackedImage } from "./campaign.ts";
 import type { AttackExample } from "./figure.ts";
+import { batchSpan } from "../data/open.ts";
 
 /** The attacks of a campaign, in order: the image, its class and the class it is pushed toward. */
 export interface Chosen {
@@ -20,14 +21,10 @@ export interface Chosen {
   target: number[];
 }
 
-/** How many batches a campaign of `attacks` attacks, `batch` at a time, makes: the stage's items. */
-export function attackBatches(attacks: number, batch: number): number {
-  return Math.ceil(attacks / batch);
-}
-
 /** The attacks of batches [start, end) of a campaign run `batch` at a time. */
 export function batchSlice(chosen: Chosen, range: ItemRange, batch: number): Chosen {
-  const cut = (a: number[]) => a.slice(range.start * batch, range.end * batch);
+  const { start, end } = batchSpan(range, batch, chosen.images.length);
+  const cut = (a: number[]) => a.slice(start, end);
   return { images: cut(chosen.images), source: cut(chosen.source), target: cut(chosen.target) };
 }
 

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { shardRanges } from "../engine/shard.ts";
 import type { AttackedImage } from "./campaign.ts";
-import { attackBatches, batchSlice, CampaignTally, type Chosen } from "./tally.ts";
+import { batchSlice, CampaignTally, type Chosen } from "./tally.ts";
+import { batchCount } from "../data/open.ts";
 
 const chosen: Chosen = {
   images: [3, 4, 6, 8, 9, 10, 13, 15, 16, 20, 21],
@@ -11,7 +12,7 @@ const chosen: Chosen = {
 };
 
 Deno.test("a campaign's batches split into shards give its attacks, each in its unsplit batch", () => {
-  const batch = 3, items = attackBatches(chosen.images.length, batch);
+  const batch = 3, items = batchCount(chosen.images.length, batch);
   assertEquals(items, 4);
   const unsplit = (i: number) => Math.floor(i / batch);
   for (const shards of [1, 2, 3, 4, 7]) {
@@ -53,7 +54,7 @@ function attacked(image: number, success: boolean): AttackedImage {
 }
 
 Deno.test("tallies of shards merge into the unsplit campaign's counts and first successes", async () => {
-  const batch = 3, limit = 4, items = attackBatches(chosen.images.length, batch);
+  const batch = 3, limit = 4, items = batchCount(chosen.images.length, batch);
   const succeeded = new Set([4, 8, 9, 13, 16, 21]);
   const batchOf = (slice: Chosen) =>
     Array.from({ length: Math.ceil(slice.images.length / batch) }, (_, b) => ({

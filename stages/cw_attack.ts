@@ -18,7 +18,8 @@ import {
 } from "../attack/campaign.ts";
 import { attackFigure } from "../attack/figure.ts";
 import { openCampaign, openRankedClassifier } from "../attack/setup.ts";
-import { attackBatches, batchSlice, CampaignTally } from "../attack/tally.ts";
+import { batchSlice, CampaignTally } from "../attack/tally.ts";
+import { batchCount } from "../data/open.ts";
 
 const params = z.object({
   model: z.string(),
@@ -60,7 +61,7 @@ export default defineStage({
           `only ${chosen.images.length} held-out images are classified correctly; attacking those`,
         );
       }
-      return attackBatches(chosen.images.length, ctx.params.batch);
+      return batchCount(chosen.images.length, ctx.params.batch);
     },
     async part(ctx, range) {
       const p = ctx.params;
