@@ -24,6 +24,36 @@ export interface OpenContext {
   abort(): Promise<void>;
 }
 
+/**
+ * What a stage run keeps open in this process across its parts and merge
+ * (StageContext.keep); the runner closes it when the stage ends, however it ends.
+ */
+export class Kept {
+  readonly #values = new Map<
+    string,
+    { value: Promise<unknown>; close?: (v: unknown) => unknown }
+  >();
+
+  /** The value under `key`, opened on first use. */
+  get<T>(key: string, open: () => Promise<T>, close?: (value: T) => unknown): Promise<T> {
+    let entry = this.#values.get(key);
+    if (!entry) {
+      entry = { value: open(), close: close as (v: unknown) => unknown };
+      this.#values.set(key, entry);
+    }
+    return entry.value as Promise<T>;
+  }
+
+  /** Closes every value that opened, in the order they were opened. */
+  async close(): Promise<void> {
+    for (const { value, close } of this.#values.values()) {
+      const v = await value.catch(() => undefined);
+      if (v !== undefined) await Promise.resolve(close?.(v)).catch(() => {});
+    }
+    this.#values.clear();
+  }
+}
+
 /** Builds the context of one node of a plan writing into `outDir`. */
 export function openContext(opts: {
   planned: PlannedNode;
@@ -33,6 +63,8 @@ export function openContext(opts: {
   threads: number;
   log: (message: string) => void;
   progress?: ProgressOptions;
+  /** What the stage run keeps open across its parts and merge. */
+  kept: Kept;
 }): OpenContext {
   const { planned: p, stage, outDir } = opts;
   const tables = new Map<string, TableWriter>();
@@ -81,6 +113,7 @@ export function openContext(opts: {
       await Deno.writeFile(path, bytes);
     },
     threads: opts.threads,
+    keep: (key, open, close) => opts.kept.get(key, open, close),
   };
   return {
     ctx,

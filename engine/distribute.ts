@@ -10,6 +10,7 @@ import { openSession, type SessionOptions } from "./session.ts";
 import { plan } from "./plan.ts";
 import { inputRefs } from "./runner.ts";
 import { type Executor, ExecutorConfig, LocalExecutor, runPart } from "./executor.ts";
+import { Kept } from "./context.ts";
 import { cancelOrphans, jobPrefix, SlurmExecutor } from "./slurm.ts";
 import { JOB_FILE, partDir, PartialStamp } from "./shard.ts";
 import { DissectError } from "./errors.ts";
@@ -174,15 +175,21 @@ export async function runShard(opts: ShardOptions): Promise<void> {
   const cpus = Number(
     Deno.env.get("SLURM_CPUS_PER_TASK") ?? (Deno.env.get("SLURM_JOB_ID") ? 1 : NaN),
   );
-  await runPart({
-    planned,
-    stage: session.pipeline.get(opts.node).stage,
-    inputs: await inputRefs(session.pipeline, planned, session.store),
-    jobDir: opts.jobDir,
-    dir: partDir(opts.jobDir, opts.index),
-    stamp,
-    round: { ...job.round, state: job.round.state ?? null },
-    threads: Number.isInteger(cpus) && cpus > 0 ? cpus : availableParallelism(),
-    log: (m) => console.error(m),
-  });
+  const kept = new Kept();
+  try {
+    await runPart({
+      planned,
+      stage: session.pipeline.get(opts.node).stage,
+      inputs: await inputRefs(session.pipeline, planned, session.store),
+      jobDir: opts.jobDir,
+      dir: partDir(opts.jobDir, opts.index),
+      stamp,
+      round: { ...job.round, state: job.round.state ?? null },
+      threads: Number.isInteger(cpus) && cpus > 0 ? cpus : availableParallelism(),
+      log: (m) => console.error(m),
+      kept,
+    });
+  } finally {
+    await kept.close();
+  }
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { AnyStage, ArtifactRef, Round } from "./stage.ts";
 import type { Progress, ProgressOptions } from "./progress.ts";
 import type { PlannedNode } from "./plan.ts";
-import { openContext } from "./context.ts";
+import { type Kept, openContext } from "./context.ts";
 import { type PartialStamp, writeStamp } from "./shard.ts";
 import { DissectError } from "./errors.ts";
 
@@ -147,6 +147,7 @@ export async function runPart(opts: {
   stamp: PartialStamp;
   round: Round;
   threads: number;
+  kept: Kept;
   log: (message: string) => void;
   progress?: ProgressOptions;
 }): Promise<void> {

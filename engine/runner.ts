@@ -14,7 +14,7 @@ import { stampOf } from "./file_digest.ts";
 import { DissectError, isDissectError, storeError } from "./errors.ts";
 import { listFiles } from "./integrity.ts";
 import { writeJsonAtomic } from "./fs_atomic.ts";
-import { type OpenContext, openContext } from "./context.ts";
+import { Kept, type OpenContext, openContext } from "./context.ts";
 import { type Executor, LocalExecutor, runPart } from "./executor.ts";
 import { checkedParts, JOB_FILE, partDir, type PartialStamp, shardRanges } from "./shard.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
@@ -126,6 +126,7 @@ async function runNode(
   opts.log(`> ${p.id} (${p.stage}) ${p.key.slice(0, 12)}: ${why}`);
   let tmp: string | null = null;
   let open: OpenContext | null = null;
+  const kept = new Kept();
   try {
     tmp = await store.begin(p.stage, p.key);
     const outDir = tmp;
@@ -133,10 +134,11 @@ async function runNode(
     const stampsBefore = p.fileStamps;
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
     const inputs = await inputRefs(pipeline, p, store);
-    const context = { planned: p, stage: node.stage, inputs, threads: opts.threads };
+    const context = { planned: p, stage: node.stage, inputs, threads: opts.threads, kept };
     open = openContext({ ...context, outDir, log: opts.log, progress: opts.progress });
     if (node.stage.shard) await runSharded(open, context, store, opts);
     else await node.stage.run!(open.ctx);
+    await kept.close(); // before the run is timed and published: sessions hold memory
     const rows = await open.finish();
     open = null;
     checkStamps(p, stampsBefore, await stamps(p.filePaths));
@@ -167,6 +169,7 @@ async function runNode(
     return result(p, "executed", manifest.durationMs);
   } catch (e) {
     await open?.abort();
+    await kept.close();
     if (tmp) await store.discard(tmp);
     const known = isDissectError(e) ? e : storeError(e);
     const message = known ? known.describe() : (e as Error)?.stack ?? String(e);
@@ -204,6 +207,7 @@ async function runSharded(
     stage: AnyStage;
     inputs: Record<string, ArtifactRef>;
     threads: number;
+    kept: Kept;
   },
   store: Store,
   opts: ExecuteOptions,

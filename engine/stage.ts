@@ -52,6 +52,12 @@ export interface StageContext<P, I extends string, T extends TableSchemas = Tabl
   figure(name: string, draw: () => Uint8Array | Promise<Uint8Array>): Promise<void>;
   /** The threads this stage may compute on: its share of the cores while others run beside it. */
   threads: number;
+  /**
+   * A value opened once per stage run in this process and shared by its
+   * parts and its merge (a model session), closed when the stage ends. A
+   * shard on another node opens its own.
+   */
+  keep<T>(key: string, open: () => Promise<T>, close?: (value: T) => unknown): Promise<T>;
 }
 
 /** A stage: its code identity, name, parameters, input slots, output tables, files and run function. */

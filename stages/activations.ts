@@ -74,18 +74,15 @@ export default defineStage({
       const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, end - start);
       try {
         for (const [s, e] of batches(end, ctx.params.batch, start)) {
-          for (
-            const [k, { layer, data, units, height, width }] of (await model.run(feed(s, e)))
-              .entries()
-          ) {
-            shapes[k] ??= { layer, units, height, width };
+          const out = await model.run(feed(s, e));
+          for (const [k, { data, ...shape }] of out.entries()) {
+            shapes[k] ??= shape;
             await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
           }
           bar.tick(e - s);
         }
       } finally {
         for (const f of files) f.close();
-        await model.release();
       }
       bar.done();
       await writeActivationsMeta(ctx.outDir, { count: end - start, layers: shapes });
@@ -101,12 +98,17 @@ export default defineStage({
   },
 });
 
-/** The model with the chosen layers exposed, and the inputs it reads: latents or images. */
-async function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
+/**
+ * The model with the chosen layers exposed, and the inputs it reads (latents or images): one
+ * session for all the parts this process runs, released when the stage ends.
+ */
+function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
   const { model: path, weights, layers } = ctx.params;
-  const bytes = withWeights(await readModelWithFacts(ctx.params, ctx.files), weights, path);
-  const model = await LayerReader.open(path, bytes, layers, ctx.threads);
-  return { model, ...model.source(dataSource(ctx)) };
+  return ctx.keep("model", async () => {
+    const bytes = withWeights(await readModelWithFacts(ctx.params, ctx.files), weights, path);
+    const model = await LayerReader.open(path, bytes, layers, ctx.threads);
+    return { model, ...model.source(dataSource(ctx)) };
+  }, ({ model }) => model.release());
 }
 
 /** A generator replays the latents its samples were made from; any other model reads images. */

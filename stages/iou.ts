@@ -6,7 +6,7 @@
  * highest peak activation, drawn in the paper's style for chosen layers.
  */
 import { z } from "zod";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
 import { ActivationReader } from "../dissection/activations.ts";
 import {
   countConcepts,
@@ -47,18 +47,13 @@ export default defineStage({
   shard: {
     items: (ctx) => new ActivationReader(ctx.inputs.activations.dir).meta.count,
     async part(ctx, range) {
-      const { opts, close } = await openCounting(ctx.node, ctx.inputs, ctx.params);
+      const { opts } = await counting(ctx);
       const bar = ctx.progress("counting", range.end - range.start);
-      try {
-        await writeCounts(ctx.outDir, countConcepts({ ...opts, tick: (n) => bar.tick(n) }, range));
-      } finally {
-        close();
-      }
+      await writeCounts(ctx.outDir, countConcepts({ ...opts, tick: (n) => bar.tick(n) }, range));
       bar.done();
     },
     async merge(ctx, parts) {
-      const { opts, data, close } = await openCounting(ctx.node, ctx.inputs, ctx.params);
-      close(); // the merge reads no planes
+      const { opts, data } = await counting(ctx);
       const counted = await mergeCounts(opts, parts.map((p) => p.dir));
       writeConcepts(await ctx.table("concepts"), opts.vocab);
       const sinks = {
@@ -94,3 +89,11 @@ export default defineStage({
     },
   },
 });
+
+/** What counting reads, opened once for all the parts this process runs. */
+function counting(
+  ctx: StageContext<z.infer<typeof params>, "activations" | "thresholds" | "segmentation" | "data">,
+) {
+  const open = () => openCounting(ctx.node, ctx.inputs, ctx.params);
+  return ctx.keep("counting", open, ({ close }) => close());
+}
