@@ -44,3 +44,8 @@ export function batchSpan(
 ): { start: number; end: number } {
   return { start: Math.min(count, range.start * size), end: Math.min(count, range.end * size) };
 }
+
+/** How many batches of `size` cover a stored split: the items of a stage sharded by batch over it. */
+export function splitBatches(dir: string, what: string, size: number): number {
+  return batchCount(openDataset(dir, what).meta.count, size);
+}

@@ -2,10 +2,8 @@
  * The editing loop on the toy generator (an 8x8 layer of 3 units, upsampled
  * and squashed by a sigmoid, so a layer of zeros renders as mid-gray).
  */
-import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
-import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
-import { normalLatents } from "../stats/normal.ts";
+import { tinyGanFiles } from "../tests/fixtures/models.ts";
 import { batchCount, batchSpan } from "../data/open.ts";
 import {
   cellCenter,
@@ -18,15 +16,7 @@ import {
 } from "./generator_edit.ts";
 
 async function toyRun(latents: number, overrides: Partial<EditRun>): Promise<EditRun> {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-edit-" });
-  const files = {
-    generatorFile: join(dir, "generator.onnx"),
-    segmenterFile: join(dir, "segmenter.onnx"),
-    latents: join(dir, "latents.f32"),
-  };
-  await Deno.writeFile(files.generatorFile, tinyGenerator());
-  await Deno.writeFile(files.segmenterFile, tinySegmenter());
-  await Deno.writeFile(files.latents, new Uint8Array(normalLatents(1, 0, latents, 16).buffer));
+  const files = await tinyGanFiles(latents);
   return {
     generator: "toy generator",
     segmenter: "toy segmenter",

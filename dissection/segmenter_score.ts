@@ -81,14 +81,9 @@ export class SegmenterScore {
   /** Its counts, head by head (intersections, predicted, true pixels per class): what a shard saves. */
   counts(): Float64Array {
     const heads = Object.keys(this.labels);
-    const parts = heads.flatMap((h) => [this.#inter[h], this.#pred[h], this.#gt[h]]);
-    const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return Float64Array.from(
+      heads.flatMap((h) => [this.#inter[h], this.#pred[h], this.#gt[h]]).flatMap((a) => [...a]),
+    );
   }
 
   /** Adds the counts of a score of other images over the same labels (a shard's `counts()`). */

@@ -1,7 +1,5 @@
-import { join } from "node:path";
 import { assert, assertEquals } from "../tests/assert.ts";
-import { tinyGenerator, tinySegmenter } from "../tests/fixtures/models.ts";
-import { normalLatents } from "../stats/normal.ts";
+import { tinyGanFiles } from "../tests/fixtures/models.ts";
 import type { PaletteConcept } from "./palette.ts";
 import { PaintCheck, paintingsOf, paletteRows } from "./check.ts";
 
@@ -75,15 +73,7 @@ Deno.test("paintings: each concept's pixels inside and outside the region, unedi
 });
 
 Deno.test("the check paints a batch of samples: a function of that batch alone, with examples", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-paint-check-" });
-  const files = {
-    generatorFile: join(dir, "generator.onnx"),
-    segmenterFile: join(dir, "segmenter.onnx"),
-    latents: join(dir, "latents.f32"),
-  };
-  await Deno.writeFile(files.generatorFile, tinyGenerator());
-  await Deno.writeFile(files.segmenterFile, tinySegmenter());
-  await Deno.writeFile(files.latents, new Uint8Array(normalLatents(1, 0, 5, 16).buffer));
+  const files = await tinyGanFiles(5);
   const open = () =>
     PaintCheck.open({
       ...files,

@@ -12,7 +12,7 @@ import {
 } from "../onnx/model_facts.ts";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { concatTables } from "../engine/shard.ts";
-import { batchCount, batches, batchSpan, openDataset } from "../data/open.ts";
+import { batches, batchSpan, openDataset, splitBatches } from "../data/open.ts";
 import { createSession } from "../onnx/model.ts";
 import {
   checkLogits,
@@ -43,11 +43,7 @@ export default defineStage({
   // Batches are items, so each batch through the model holds the same images whatever the
   // split; per-image rows concatenate in image order.
   shard: {
-    items: (ctx) =>
-      batchCount(
-        openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
-        ctx.params.batch,
-      ),
+    items: (ctx) => splitBatches(ctx.inputs.data.dir, `input of ${ctx.node}`, ctx.params.batch),
     async part(ctx, range) {
       const { data, opened } = await openClassifier(ctx);
       const { start, end } = batchSpan(range, ctx.params.batch, data.meta.count);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { checkModel, factsFiles, MODEL_FACTS_PARAMS } from "../onnx/model_facts.ts";
-import { defineStage } from "../engine/stage.ts";
+import { defineStage, type StageContext } from "../engine/stage.ts";
 import { concatTables } from "../engine/shard.ts";
 import {
   attackImages,
@@ -54,8 +54,7 @@ export default defineStage({
   // must be attacked beside the same others however the campaign is split.
   shard: {
     async items(ctx) {
-      const { model, chosen } = await openCampaign(ctx);
-      await model.release();
+      const { chosen } = await campaign(ctx);
       if (chosen.images.length < ctx.params.images) {
         ctx.log(
           `only ${chosen.images.length} held-out images are classified correctly; attacking those`,
@@ -65,7 +64,7 @@ export default defineStage({
     },
     async part(ctx, range) {
       const p = ctx.params;
-      const { data, classes, model, chosen } = await openCampaign(ctx);
+      const { data, classes, model, chosen } = await campaign(ctx);
       const mine = batchSlice(chosen, range, p.batch);
       const sinks = {
         attacks: await ctx.table("attacks"),
@@ -81,7 +80,6 @@ export default defineStage({
         bar.tick(batch.attacked.length);
       }
       bar.done();
-      await model.release();
       await tally.write(ctx.outDir);
     },
     async merge(ctx, parts) {
@@ -102,3 +100,12 @@ export default defineStage({
     },
   },
 });
+
+/**
+ * The attacked model and the campaign's attacks (the first correct images,
+ * the seeded targets), chosen once per stage run in this process: items and
+ * the parts here share them; a shard on another node chooses the same again.
+ */
+function campaign(ctx: StageContext<z.infer<typeof params>, "data" | "ranking">) {
+  return ctx.keep("campaign", () => openCampaign(ctx), ({ model }) => model.release());
+}

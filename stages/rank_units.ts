@@ -18,7 +18,7 @@ import {
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { batchCount, batchSpan, openDataset } from "../data/open.ts";
+import { batchSpan, openDataset, splitBatches } from "../data/open.ts";
 import type { SplitMeta } from "../data/split_format.ts";
 import { checkLogits, classifierFor, imageFeed } from "../onnx/classifier.ts";
 import {
@@ -54,11 +54,7 @@ export default defineStage({
   preflight: ({ params: p, files }) => checkModel(p, files, [p.layer]),
   // Items are batches, so each batch's images are those of the unsharded run; tallies add exactly.
   shard: {
-    items: (ctx) =>
-      batchCount(
-        openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`).meta.count,
-        ctx.params.batch,
-      ),
+    items: (ctx) => splitBatches(ctx.inputs.data.dir, `input of ${ctx.node}`, ctx.params.batch),
     async part(ctx, range) {
       const { layer, model, batch } = ctx.params;
       const data = openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`);
