@@ -49,12 +49,12 @@ export default function pipeline(config: RunConfig): Pipeline {
   // Data. The paper uses Places365 (train to rank units, val held out for
   // dissection) and LSUN churches for the GAN. Here each is a split of the
   // synthetic world, rendered with exact ground truth; a config may replace
-  // the training and the held-out sets with folders of its own images.
+  // the training, held-out and real church sets with folders of its own images.
   const world = (split: "train" | "val" | "objects" | "church") =>
     p.add(`world-${split}`, render, {
       params: { split, count: counts[split], seed, size, version },
     });
-  const imported = (split: "train" | "val", folder: ImageFolder) =>
+  const imported = (split: "train" | "val" | "church", folder: ImageFolder) =>
     p.add(`images-${split}`, importImages, {
       params: {
         folder: folder.folder,
@@ -67,7 +67,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   const userTrain = config.data.train, userVal = config.data.val;
   const train = userTrain ? imported("train", userTrain) : world("train");
   const objects = world("objects");
-  const church = world("church");
+  const church = config.data.church ? imported("church", config.data.church) : world("church");
   const val = userVal ? imported("val", userVal) : world("val");
 
   // Images without labels can be dissected, but not scored by class.

@@ -123,6 +123,11 @@ export const RunConfig = z.strictObject({
       message: 'training images need labels ("subfolders" or "list")',
       path: ["labels"],
     }).optional(),
+    /**
+     * Real images the generator is compared with (replaces world-church; the
+     * paper's GAN is compared with LSUN churches). Labels are not read.
+     */
+    church: ImageFolder.optional(),
   }).default({}),
   /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
   units: z.strictObject({

@@ -12,6 +12,7 @@ import {
   readModelWithFacts,
 } from "../onnx/model_facts.ts";
 import { defineStage } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { FeatureExtractor } from "../onnx/features.ts";
 import type { SplitReader } from "../data/split_format.ts";
@@ -46,6 +47,15 @@ export default defineStage({
   async run(ctx) {
     const a = openDataset(ctx.inputs.a.dir, `input a of ${ctx.node}`);
     const b = openDataset(ctx.inputs.b.dir, `input b of ${ctx.node}`);
+    // Sets of different sizes would differ in resolution whatever they show.
+    const [sa, sb] = [a.meta, b.meta].map((m) => `${m.width}x${m.height}`);
+    if (sa !== sb) {
+      throw new DissectError(
+        "DATA",
+        `${ctx.node}: set a's images are ${sa} but set b's are ${sb}; ` +
+          `compare sets of one size (for imported images, set their "size")`,
+      );
+    }
     const model = await FeatureExtractor.open(
       ctx.params.model,
       await readModelWithFacts(ctx.params, ctx.files),

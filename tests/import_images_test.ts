@@ -165,3 +165,46 @@ Deno.test("an image folder replaces world-train: units are ranked on the user's 
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /training images need labels/);
 });
+
+Deno.test("an image folder replaces world-church: the generator is compared with the user's real images", async () => {
+  const dir = await tempDir();
+  try {
+    const folder = join(dir, "church");
+    await Deno.mkdir(folder);
+    for (let i = 0; i < 10; i++) {
+      const r = renderItem("church", splitItem("church", i, 7), 64);
+      await Deno.writeFile(join(folder, `${i}.png`), encodePng(r.rgb, 64, 64));
+    }
+    const path = join(dir, "config.json");
+    const smoke = JSON.parse(await Deno.readTextFile("configs/smoke.json"));
+    const write = (size: number) =>
+      Deno.writeTextFile(
+        path,
+        JSON.stringify({ ...smoke, name: "churches", data: { church: { folder, size } } }),
+      );
+    const store = join(dir, "store");
+    const run = () =>
+      runCli(["reproduce", "--config", path, "--store", store, "--only", "gan-distance"]);
+    // Real images at another size than the generator's: refused, naming both sizes.
+    await write(32);
+    const bad = await run();
+    assertEquals(bad.code, 1, bad.stderr);
+    assertMatch(bad.stderr, /set a's images are 64x64 but set b's are 32x32/);
+    await write(64);
+    const r = await run();
+    assertEquals(r.code, 0, r.stderr);
+    const plan = JSON.parse(
+      (await runCli(["reproduce", "--config", path, "--store", store, "--dry-run", "--json"]))
+        .stdout,
+    );
+    const ids = plan.plan.map((n: { id: string }) => n.id);
+    assert(ids.includes("images-church") && !ids.includes("world-church"), ids.join(" "));
+    const distance = await catalogRows<{ n_b: number }>(
+      store,
+      "SELECT n_b FROM gan_distance__distance WHERE measure = 'kid_a_b'",
+    );
+    assertEquals(distance, [{ n_b: 10 }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
