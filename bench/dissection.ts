@@ -127,9 +127,15 @@ async function dissectLayer(acts: ActivationReader, segmentDir: string, over: Qu
   const segmentation = await SegmentationReader.open(segmentDir);
   const { height, width } = segmentation.meta;
   const border = "zeros";
-  const thresholds = layerThresholds(acts, LAYER_NAME, { q: 0.01, over, border, height, width });
+  const thresholds = await layerThresholds(acts, LAYER_NAME, {
+    q: 0.01,
+    over,
+    border,
+    height,
+    width,
+  });
   try {
-    countConcepts({
+    await countConcepts({
       border,
       acts,
       segmentation,

@@ -45,8 +45,31 @@ export function writeActivationsMeta(dir: string, meta: ActivationsMeta): Promis
   return Deno.writeTextFile(join(dir, META), JSON.stringify(meta, null, 2) + "\n");
 }
 
-/** Reads stored activations of one layer, a batch of images at a time. */
-export class ActivationReader {
+/**
+ * The activations a dissection reads, a batch of images at a time: stored
+ * files (ActivationReader), or the model run again for the layers that were
+ * not stored (dissection/recompute.ts). Either gives the same numbers.
+ */
+export interface Activations {
+  readonly meta: ActivationsMeta;
+  /** A layer's shape; an error naming the layers there are when it has none. */
+  shape(layer: string): LayerShape;
+  /**
+   * Activations of images [start, end) of each of `layers`, in that order;
+   * into the front of `into[k]` when it is long enough.
+   */
+  read(
+    layers: readonly string[],
+    start: number,
+    end: number,
+    into?: readonly (Float32Array | undefined)[],
+  ): Promise<Float32Array[]>;
+  /** Releases what reading opened (a model session). */
+  close(): Promise<void>;
+}
+
+/** Reads stored activations, a batch of images at a time. */
+export class ActivationReader implements Activations {
   readonly meta: ActivationsMeta;
 
   constructor(readonly dir: string) {
@@ -69,12 +92,25 @@ export class ActivationReader {
     return s;
   }
 
+  read(
+    layers: readonly string[],
+    start: number,
+    end: number,
+    into?: readonly (Float32Array | undefined)[],
+  ): Promise<Float32Array[]> {
+    return Promise.resolve(layers.map((l, k) => this.readLayer(l, start, end, into?.[k])));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /**
    * Activations of images [start, end) of one layer; into the front of `into`
    * when given (passes over a layer reuse one buffer instead of allocating
    * and zeroing a new one per batch).
    */
-  read(layer: string, start: number, end: number, into?: Float32Array): Float32Array {
+  readLayer(layer: string, start: number, end: number, into?: Float32Array): Float32Array {
     const s = this.shape(layer);
     const per = s.units * s.height * s.width;
     const length = (end - start) * per;
@@ -94,6 +130,33 @@ export class ActivationReader {
     }
     return out;
   }
+}
+
+/**
+ * Units' maps on chosen images of one layer: `wanted[u]` lists the images of
+ * unit u; the result holds each (unit, image) map, keyed `unit:image`. The
+ * images are read in order, each once, so activations computed again cost
+ * at most one forward pass, and only the wanted maps are kept.
+ */
+export async function unitMaps(
+  acts: Activations,
+  layer: string,
+  wanted: readonly (readonly number[])[],
+): Promise<Map<string, Float32Array>> {
+  const { height, width } = acts.shape(layer);
+  const hw = height * width;
+  const units = new Map<number, number[]>();
+  wanted.forEach((images, unit) => {
+    for (const image of images) units.set(image, [...units.get(image) ?? [], unit]);
+  });
+  const out = new Map<string, Float32Array>();
+  for (const image of [...units.keys()].sort((a, b) => a - b)) {
+    const [values] = await acts.read([layer], image, image + 1);
+    for (const unit of units.get(image)!) {
+      out.set(`${unit}:${image}`, values.slice(unit * hw, (unit + 1) * hw));
+    }
+  }
+  return out;
 }
 
 /**

@@ -27,7 +27,7 @@ Deno.test("a layer's file name keeps plain names and escapes the rest, so any te
     new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer),
   );
   await writeActivationsMeta(dir, { count: 1, layers: [{ layer, units: 1, height: 2, width: 2 }] });
-  assertEquals([...new ActivationReader(dir).read(layer, 0, 1)], [1, 2, 3, 4]);
+  assertEquals([...new ActivationReader(dir).readLayer(layer, 0, 1)], [1, 2, 3, 4]);
 });
 
 Deno.test("activations of consecutive shards join into those of one pass; shards of other layers are refused", async () => {
@@ -44,7 +44,7 @@ Deno.test("activations of consecutive shards join into those of one pass; shards
   }
   const out = await Deno.makeTempDir();
   assertEquals(await joinActivations(out, parts), { count: 5, layers: [shape] });
-  assertEquals(new ActivationReader(out).read(shape.layer, 0, 5), values);
+  assertEquals(new ActivationReader(out).readLayer(shape.layer, 0, 5), values);
   const other = { ...parts[2], meta: { count: 3, layers: [{ ...shape, units: 3 }] } };
   await assertRejects(
     () => joinActivations(out, [parts[0], other]),

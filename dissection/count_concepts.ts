@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { batches, openDataset } from "../data/open.ts";
 import type { SplitReader } from "../data/split_format.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
-import { ActivationReader } from "./activations.ts";
+import { ActivationReader, type Activations } from "./activations.ts";
 import { readThresholds } from "./quantile.ts";
 import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
@@ -24,7 +24,7 @@ export interface LayerCounts {
 
 /** What counting needs: the data, the vocabulary, each layer's thresholds and the concepts' areas. */
 export interface CountOptions {
-  acts: ActivationReader;
+  acts: Activations;
   segmentation: SegmentationReader;
   vocab: Vocabulary;
   /** Each layer's unit thresholds, in the order of the activations' layers. */
@@ -62,10 +62,10 @@ export function emptyCounts(opts: CountOptions): LayerCounts[] {
  * (images [range.start, range.end) of a shard; all by default), and keeps
  * each unit's top images.
  */
-export function countConcepts(
+export async function countConcepts(
   opts: CountOptions,
   range = { start: 0, end: opts.acts.meta.count },
-): LayerCounts[] {
+): Promise<LayerCounts[]> {
   const { acts, segmentation } = opts;
   const { height: H, width: W } = segmentation.meta;
   const layers = acts.meta.layers;
@@ -76,7 +76,7 @@ export function countConcepts(
   const actBuffers = layers.map((l) => new Float32Array(batch * l.units * l.height * l.width));
   for (const [start, end] of batches(range.end, opts.batch, range.start)) {
     const planes = segmentation.read(start, end, planeBuffer);
-    const batchActs = layers.map((l, k) => acts.read(l.layer, start, end, actBuffers[k]));
+    const batchActs = await acts.read(layers.map((l) => l.layer), start, end, actBuffers);
     for (let i = 0; i < end - start; i++) {
       pixels.use(planesOf(planes, i, H * W));
       layers.forEach((l, k) => {

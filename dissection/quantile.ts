@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
 import { tableRows } from "../engine/duck.ts";
 import { batches } from "../data/open.ts";
-import type { ActivationReader } from "./activations.ts";
+import type { Activations } from "./activations.ts";
 import { type Border, BORDERS, SourceGrid } from "./upsample.ts";
 
 /** Each unit's threshold t_u and the fraction of upsampled positions above it. */
@@ -576,13 +576,13 @@ export function passesOver(h: number, w: number, def: ThresholdDefinition): numb
   return def.over === "upsampled" && (h !== def.height || w !== def.width) ? 3 : 2;
 }
 
-/** All passes over one layer's stored activations, `batch` images at a time. */
-export function layerThresholds(
-  acts: ActivationReader,
+/** All passes over one layer's activations, `batch` images at a time. */
+export async function layerThresholds(
+  acts: Activations,
   layer: string,
   def: ThresholdDefinition,
   opts: { batch?: number; name?: string; tick?: (images: number) => void } = {},
-): UnitThreshold[] {
+): Promise<UnitThreshold[]> {
   const { units, height, width } = acts.shape(layer);
   const grid = def.over === "upsampled"
     ? new SourceGrid(height, width, def.height, def.width, def.border)
@@ -592,7 +592,8 @@ export function layerThresholds(
   const buffer = new Float32Array(Math.min(batch, acts.meta.count) * units * height * width);
   for (let pass = 1; pass <= tq.passes; pass++) {
     for (const [start, end] of batches(acts.meta.count, batch)) {
-      tq.observe(acts.read(layer, start, end, buffer), end - start);
+      const [values] = await acts.read([layer], start, end, [buffer]);
+      tq.observe(values, end - start);
       opts.tick?.(end - start);
     }
     if (pass < tq.passes) tq.nextPass();
@@ -617,27 +618,39 @@ function layerQuantile(
 }
 
 /**
- * One shard's share of one pass of a layer's quantile: images [start, end)
- * counted from the state the earlier passes left; its pass counts.
+ * One shard's share of one pass of some layers' quantiles: images [start,
+ * end), each counted from the state its earlier passes left; each layer's
+ * pass counts. A batch of every layer is read at once, so activations
+ * computed again cost one forward pass per pass, however many layers.
  */
-export function countPass(
-  acts: ActivationReader,
-  layer: string,
+export async function countPass(
+  acts: Activations,
+  layers: readonly { layer: string; state: QuantileState | null }[],
   def: ThresholdDefinition,
-  state: QuantileState | null,
   range: { start: number; end: number },
-  opts: { batch?: number; name?: string; tick?: (images: number) => void } = {},
-): Float64Array {
-  const shape = acts.shape(layer);
-  const tq = layerQuantile(shape, def, opts.name ?? `layer "${layer}"`, state);
+  opts: {
+    batch?: number;
+    name?: (layer: string) => string;
+    tick?: (images: number) => void;
+  } = {},
+): Promise<Float64Array[]> {
+  const names = layers.map((l) => l.layer);
+  const quantiles = layers.map(({ layer, state }) =>
+    layerQuantile(acts.shape(layer), def, opts.name?.(layer) ?? `layer "${layer}"`, state)
+  );
   const batch = opts.batch ?? 64;
-  const per = shape.units * shape.height * shape.width;
-  const buffer = new Float32Array(Math.max(1, Math.min(batch, range.end - range.start)) * per);
+  const buffers = names.map((layer) => {
+    const { units, height, width } = acts.shape(layer);
+    return new Float32Array(
+      Math.max(1, Math.min(batch, range.end - range.start)) * units * height * width,
+    );
+  });
   for (const [start, end] of batches(range.end, batch, range.start)) {
-    tq.observe(acts.read(layer, start, end, buffer), end - start);
-    opts.tick?.(end - start);
+    const values = await acts.read(names, start, end, buffers);
+    quantiles.forEach((tq, k) => tq.observe(values[k], end - start));
+    opts.tick?.((end - start) * layers.length);
   }
-  return tq.passCounts();
+  return quantiles.map((tq) => tq.passCounts());
 }
 
 /**

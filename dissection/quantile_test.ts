@@ -379,13 +379,15 @@ Deno.test("a quantile in shards (passes counted apart, merged, state handed on a
   const acts = new ActivationReader(dir);
   for (const over of ["upsampled", "layer"] as const) {
     const def = { q: 0.05, over, border: "zeros" as Border, height: 8, width: 8 };
-    const whole = layerThresholds(acts, "l", def, { batch: 4 });
+    const whole = await layerThresholds(acts, "l", def, { batch: 4 });
     for (const cuts of [[0, 23], [0, 1, 12, 23], [0, 5, 6, 7, 20, 23]]) {
       let state: QuantileState | null = null;
       for (;;) {
-        const parts = cuts.slice(1).map((end, k) =>
-          countPass(acts, "l", def, state, { start: cuts[k], end }, { batch: 4 })
-        );
+        const parts: Float64Array[] = [];
+        for (const [k, end] of cuts.slice(1).entries()) {
+          const range = { start: cuts[k], end };
+          parts.push(...await countPass(acts, [{ layer: "l", state }], def, range, { batch: 4 }));
+        }
         const merged = mergePass(acts.shape("l"), def, state, parts, "l");
         if ("thresholds" in merged) {
           assertEquals(merged.thresholds, whole, `${over}, cuts ${cuts}`);

@@ -1,6 +1,6 @@
 /** Choosing a unit's threshold when its peak activation is used as a binary classifier. */
 import { batches } from "../data/open.ts";
-import type { ActivationReader } from "./activations.ts";
+import type { Activations } from "./activations.ts";
 import { peakOf } from "./topk.ts";
 import { PLANES } from "./concepts.ts";
 
@@ -42,16 +42,16 @@ export function fitThreshold(
   return bestThreshold(rows.filter((r) => r.half === "fit"));
 }
 
-/** One unit's peak activation on each image of a stored layer, a batch of images at a time. */
-export function* unitPeaks(
-  acts: ActivationReader,
+/** One unit's peak activation on each image of a layer, a batch of images at a time. */
+export async function* unitPeaks(
+  acts: Activations,
   layer: string,
   unit: number,
   batch: number,
-): Generator<{ start: number; peaks: Float64Array }> {
+): AsyncGenerator<{ start: number; peaks: Float64Array }> {
   const shape = acts.shape(layer), hw = shape.height * shape.width;
   for (const [start, end] of batches(acts.meta.count, batch)) {
-    const a = acts.read(layer, start, end);
+    const [a] = await acts.read([layer], start, end);
     const peaks = Float64Array.from(
       { length: end - start },
       (_, i) => peakOf(a, (i * shape.units + unit) * hw, hw),

@@ -1,7 +1,7 @@
 import { assertEquals } from "../tests/assert.ts";
 import { bestThreshold, fitThreshold, presenceIn, unitPeaks } from "./threshold.ts";
 import { PLANES } from "./concepts.ts";
-import type { ActivationReader } from "./activations.ts";
+import type { Activations } from "./activations.ts";
 
 Deno.test("the best cut separates the groups; none without both groups", () => {
   const rows = [
@@ -15,15 +15,19 @@ Deno.test("the best cut separates the groups; none without both groups", () => {
   assertEquals(bestThreshold(rows.filter((r) => r.present)), null);
 });
 
-Deno.test("a unit's peaks come image by image, batch by batch; the fit half alone sets the threshold", () => {
+Deno.test("a unit's peaks come image by image, batch by batch; the fit half alone sets the threshold", async () => {
   // A stand-in reader: 5 images of 2 units on 1x2 maps.
   const values = Float32Array.from({ length: 5 * 2 * 2 }, (_, k) => k);
   const acts = {
     meta: { count: 5, layers: [{ layer: "l", units: 2, height: 1, width: 2 }] },
     shape: () => ({ layer: "l", units: 2, height: 1, width: 2 }),
-    read: (_: string, start: number, end: number) => values.slice(start * 4, end * 4),
-  } as unknown as ActivationReader;
-  const got = [...unitPeaks(acts, "l", 1, 2)].map((b) => [b.start, [...b.peaks]]);
+    read: (_: string[], start: number, end: number) =>
+      Promise.resolve([values.slice(start * 4, end * 4)]),
+  } as unknown as Activations;
+  const got = (await Array.fromAsync(unitPeaks(acts, "l", 1, 2))).map((b) => [
+    b.start,
+    [...b.peaks],
+  ]);
   assertEquals(got, [[0, [3, 7]], [2, [11, 15]], [4, [19]]]);
   // On all rows the best cut would be 7 (between 5 and 9); on the fit half alone it is 3.
   const rows = [

@@ -104,19 +104,20 @@ export interface StripSource {
   /** Images are size x size, as the segmentation the thresholds were taken over. */
   size: number;
   border: Border;
-  read: (image: number) => { rgb: Uint8Array; acts: Float32Array };
+  /** One of a unit's top images: its pixels and the unit's map (height x width) on it. */
+  read: (image: number, unit: number) => { rgb: Uint8Array; map: Float32Array };
 }
 
 /**
  * One unit's top images as a strip PNG: each image with the unit's mask (its
  * activation upsampled with the thresholds' edge mode, above t_u). `read`
- * gives an image's pixels and its activations at the layer.
+ * gives an image's pixels and the unit's map on it.
  */
 export function unitStrip(opts: StripSource, unit: number): Uint8Array {
   const { layer: { height: h, width: w }, size } = opts;
   const shown = opts.top[unit].map((t) => {
-    const { rgb, acts } = opts.read(t.image);
-    return highlight(rgb, size, acts, unit * h * w, h, w, opts.thresholds[unit], opts.border);
+    const { rgb, map } = opts.read(t.image, unit);
+    return highlight(rgb, size, map, 0, h, w, opts.thresholds[unit], opts.border);
   });
   const s = strip(shown, size);
   return encodePng(s.rgb, s.width, s.height, 1);

@@ -39,9 +39,9 @@ Deno.test("unit strips: one PNG per unit, each image masked by that unit's own m
     thresholds: [0.5, 0.5],
     size: 4,
     border: "border" as const,
-    read: (i: number) => {
+    read: (i: number, unit: number) => {
       read.push(i);
-      return { rgb: images[i], acts };
+      return { rgb: images[i], map: acts.slice(unit * 2, unit * 2 + 2) };
     },
   };
   const strips = [...unitStrips(opts)];

@@ -62,7 +62,7 @@ export default defineStage({
       peak: number;
       half: Half;
     }[] = [];
-    for (const { start, peaks } of unitPeaks(acts, p.layer, best.unit, p.batch)) {
+    for await (const { start, peaks } of unitPeaks(acts, p.layer, best.unit, p.batch)) {
       const buf = segmentation.read(start, start + peaks.length);
       peaks.forEach((peak, i) => {
         const { fraction, present } = presenceIn(buf, i, plane, px, cls, p.minFraction);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { ActivationReader } from "../dissection/activations.ts";
+import { ActivationReader, unitMaps } from "../dissection/activations.ts";
 import {
   countConcepts,
   mergeCounts,
@@ -49,7 +49,8 @@ export default defineStage({
     async part(ctx, range) {
       const { opts } = await counting(ctx);
       const bar = ctx.progress("counting", range.end - range.start);
-      await writeCounts(ctx.outDir, countConcepts({ ...opts, tick: (n) => bar.tick(n) }, range));
+      const counted = await countConcepts({ ...opts, tick: (n) => bar.tick(n) }, range);
+      await writeCounts(ctx.outDir, counted);
       bar.done();
     },
     async merge(ctx, parts) {
@@ -71,15 +72,17 @@ export default defineStage({
       );
       for (const [k, shape] of layers.entries()) {
         if (!visualize.has(shape.layer)) continue;
+        const top = counted[k].top.best;
+        const maps = await unitMaps(opts.acts, shape.layer, top.map((t) => t.map((b) => b.image)));
         const source = {
           layer: shape,
-          top: counted[k].top.best,
+          top,
           thresholds: opts.thresholds[k],
           size: opts.segmentation.meta.height,
           border: opts.border,
-          read: (i: number) => ({
+          read: (i: number, unit: number) => ({
             rgb: data.readImages(i, i + 1),
-            acts: opts.acts.read(shape.layer, i, i + 1),
+            map: maps.get(`${unit}:${i}`)!,
           }),
         };
         for (let u = 0; u < shape.units; u++) {

@@ -48,21 +48,26 @@ export default defineStage({
     async part(ctx, range, round) {
       const { acts, def, passes } = await definition(ctx);
       const states = round.state as (QuantileState | null)[] | null;
-      const active = acts.meta.layers.filter((_, k) => round.index >= round.count - passes[k]);
+      // Layers with fewer passes start later, so that every layer ends in the last round.
+      const active = [...acts.meta.layers.keys()].filter((k) =>
+        round.index >= round.count - passes[k]
+      );
       const bar = ctx.progress(
         `quantile pass ${round.index + 1}`,
         active.length * (range.end - range.start),
       );
-      for (const [k, { layer }] of acts.meta.layers.entries()) {
-        // Layers with fewer passes start later, so that every layer ends in the last round.
-        if (round.index < round.count - passes[k]) continue;
-        const counts = countPass(acts, layer, def, states?.[k] ?? null, range, {
+      const counts = await countPass(
+        acts,
+        active.map((k) => ({ layer: acts.meta.layers[k].layer, state: states?.[k] ?? null })),
+        def,
+        range,
+        {
           batch: ctx.params.batch,
-          name: `${ctx.node}: layer "${layer}"`,
+          name: (layer) => `${ctx.node}: layer "${layer}"`,
           tick: (n) => bar.tick(n),
-        });
-        await savePassCounts(ctx.outDir, k, counts);
-      }
+        },
+      );
+      for (const [i, k] of active.entries()) await savePassCounts(ctx.outDir, k, counts[i]);
       bar.done();
     },
     async merge(ctx, parts, round) {

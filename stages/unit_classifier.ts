@@ -52,7 +52,7 @@ export default defineStage({
     const acts = new ActivationReader(ctx.inputs.activations.dir);
     const rand = seededRandom(ctx.params.seed);
     const rows: { image: number; label: string; present: boolean; peak: number; half: Half }[] = [];
-    for (const { start, peaks } of unitPeaks(acts, layer, best.unit, ctx.params.batch)) {
+    for await (const { start, peaks } of unitPeaks(acts, layer, best.unit, ctx.params.batch)) {
       const lab = data.read(start, start + peaks.length).labels;
       peaks.forEach((peak, i) => {
         const label = labels[lab[i]];
