@@ -13,6 +13,7 @@
  * be written, disk full, catalog cannot be built).
  */
 import { parseArgs } from "node:util";
+import { formatBytes } from "./engine/bytes.ts";
 import { gc, reproduce, status, verify } from "./engine/commands.ts";
 import { runShard } from "./engine/distribute.ts";
 import { isDissectError, storeError } from "./engine/errors.ts";
@@ -234,16 +235,6 @@ function printLayers(model: string, list: LayerList) {
     `${list.layers.length} layer(s). Input gradients: ` +
       (gaps.length ? `cannot be built; no rule for ${gaps.join(", ")}` : "can be built"),
   );
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 if (import.meta.main) {

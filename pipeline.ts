@@ -38,6 +38,8 @@ export default function pipeline(config: RunConfig): Pipeline {
   const p = new Pipeline();
   const { seed, size, counts, version } = config.world;
   const { classifier, segmenter, generator } = config.models;
+  // Bytes each activations node may store; layers over it are computed again where read.
+  const budget = config.activations.budgetGiB * 2 ** 30;
 
   // The classifier as its stages read it: the file, and what the config says of it.
   const net = classifier && {
@@ -118,17 +120,18 @@ export default function pipeline(config: RunConfig): Pipeline {
   }
 
   // Dissection of the classifier (Fig. 1): every conv layer on held-out data.
-  // The forward pass runs once; thresholds and IoU read its stored output.
+  // The forward pass runs once and stores what fits the disk budget;
+  // thresholds and IoU read that and compute the rest again, pass by pass.
   // t_u is the top 1% of the activation upsampled to the segmentation's
   // pixels (zero-padded at the edges, as the paper's code); a unit's mask is
   // where that upsampled activation exceeds t_u.
   if (classifier && segmenter) {
     const acts = p.add("activations-val", activations, {
-      params: { ...net!, layers: classifier.layers ?? VGG16_CONV_LAYERS },
+      params: { ...net!, layers: classifier.layers ?? VGG16_CONV_LAYERS, budget },
       inputs: { data: val },
     });
     const thresholds = p.add("quantile-val", quantile, {
-      inputs: { activations: acts, segmentation: "segment-val" },
+      inputs: { activations: acts, segmentation: "segment-val", data: val },
     });
     p.add("iou-val", iou, {
       inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
@@ -162,7 +165,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // tested on object-centric images it never saw.
   if (classifier && segmenter) {
     const acts = p.add("activations-objects", activations, {
-      params: { ...net!, layers: [unitLayer] },
+      params: { ...net!, layers: [unitLayer], budget },
       inputs: { data: objects },
     });
     p.add("unit-classifier", unitClassifier, {
@@ -176,11 +179,11 @@ export default function pipeline(config: RunConfig): Pipeline {
   if (gan && segmenter) {
     const layers = generator!.layers ?? GAN_LAYERS;
     const acts = p.add("activations-gan", activations, {
-      params: { model: generator!.path, layers },
+      params: { model: generator!.path, layers, budget },
       inputs: { data: gan },
     });
     const thresholds = p.add("quantile-gan", quantile, {
-      inputs: { activations: acts, segmentation: "segment-gan-church" },
+      inputs: { activations: acts, segmentation: "segment-gan-church", data: gan },
     });
     p.add("iou-gan", iou, {
       params: { visualize: ["layer4", "layer5"].filter((l) => layers.includes(l)) },
@@ -197,7 +200,12 @@ export default function pipeline(config: RunConfig): Pipeline {
     };
     p.add("gan-unit-classifier", ganUnitClassifier, {
       params: { layer: config.gan.editLayer },
-      inputs: { activations: acts, dissection: "iou-gan", segmentation: "segment-gan-church" },
+      inputs: {
+        activations: acts,
+        dissection: "iou-gan",
+        segmentation: "segment-gan-church",
+        data: gan,
+      },
     });
     p.add("tree-removal", treeRemoval, {
       params: { ...edit, samples: config.gan.samples },
@@ -228,11 +236,12 @@ export default function pipeline(config: RunConfig): Pipeline {
         ...net!,
         layers: classifier.layers ?? VGG16_CONV_LAYERS,
         weights: control,
+        budget,
       },
       inputs: { data: val },
     });
     const thresholds = p.add("quantile-val-control", quantile, {
-      inputs: { activations: acts, segmentation: "segment-val" },
+      inputs: { activations: acts, segmentation: "segment-val", data: val },
     });
     p.add("iou-val-control", iou, {
       inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
@@ -255,11 +264,16 @@ export default function pipeline(config: RunConfig): Pipeline {
       inputs: { data: images },
     });
     const acts = p.add("activations-gan-control", activations, {
-      params: { model: generator.path, layers: generator.layers ?? GAN_LAYERS, weights: control },
+      params: {
+        model: generator.path,
+        layers: generator.layers ?? GAN_LAYERS,
+        weights: control,
+        budget,
+      },
       inputs: { data: images },
     });
     const thresholds = p.add("quantile-gan-control", quantile, {
-      inputs: { activations: acts, segmentation: "segment-gan-church-control" },
+      inputs: { activations: acts, segmentation: "segment-gan-church-control", data: images },
     });
     p.add("iou-gan-control", iou, {
       inputs: {

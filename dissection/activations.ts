@@ -15,10 +15,12 @@ export interface LayerShape {
   width: number;
 }
 
-/** What an activations artifact holds: how many images, which layers. */
+/** What an activations artifact holds: how many images, which layers, which of them stored. */
 export interface ActivationsMeta {
   count: number;
   layers: LayerShape[];
+  /** The layers with a file; the others are computed again (dissection/recompute.ts). All when absent. */
+  stored?: string[];
 }
 
 const META = "activations.json";
@@ -112,6 +114,13 @@ export class ActivationReader implements Activations {
    */
   readLayer(layer: string, start: number, end: number, into?: Float32Array): Float32Array {
     const s = this.shape(layer);
+    if (this.meta.stored && !this.meta.stored.includes(layer)) {
+      throw new DissectError(
+        "DATA",
+        `layer "${layer}" of ${this.dir} was not stored (over the disk budget)`,
+        "read it through openActivations, which computes it again",
+      );
+    }
     const per = s.units * s.height * s.width;
     const length = (end - start) * per;
     const out = into && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
@@ -161,25 +170,30 @@ export async function unitMaps(
 
 /**
  * Joins the activations of consecutive image ranges (shards, in order) into
- * `dir`: each layer's file is the parts' files end to end, the first moved
- * rather than copied. The parts must hold the same layers and shapes.
+ * `dir`: each stored layer's file is the parts' files end to end, the first
+ * moved rather than copied. The parts must hold the same layers and shapes.
  */
 export async function joinActivations(
   dir: string,
   parts: { dir: string; meta: ActivationsMeta }[],
 ): Promise<ActivationsMeta> {
-  const layers = parts.find((p) => p.meta.layers.length)?.meta.layers ?? [];
+  const first = parts.find((p) => p.meta.layers.length)?.meta;
+  const layers = first?.layers ?? [];
+  const stored = first?.stored ?? layers.map((l) => l.layer);
+  const same = (m: ActivationsMeta) =>
+    JSON.stringify([m.layers, m.stored ?? m.layers.map((l) => l.layer)]) ===
+      JSON.stringify([layers, stored]);
   for (const p of parts) {
-    if (p.meta.count && JSON.stringify(p.meta.layers) !== JSON.stringify(layers)) {
+    if (p.meta.count && !same(p.meta)) {
       throw new DissectError("DATA", `${p.dir}: its layers differ from the other shards'`);
     }
   }
   const filled = parts.filter((p) => p.meta.count);
-  for (const { layer } of layers) {
+  for (const layer of stored) {
     const name = layerFile(layer);
     await joinFiles(join(dir, name), filled.map((p) => join(p.dir, name)));
   }
-  const meta = { count: parts.reduce((n, p) => n + p.meta.count, 0), layers };
+  const meta = { count: parts.reduce((n, p) => n + p.meta.count, 0), layers, stored };
   await writeActivationsMeta(dir, meta);
   return meta;
 }

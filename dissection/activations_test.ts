@@ -43,7 +43,11 @@ Deno.test("activations of consecutive shards join into those of one pass; shards
     parts.push({ dir, meta });
   }
   const out = await Deno.makeTempDir();
-  assertEquals(await joinActivations(out, parts), { count: 5, layers: [shape] });
+  assertEquals(await joinActivations(out, parts), {
+    count: 5,
+    layers: [shape],
+    stored: [shape.layer],
+  });
   assertEquals(new ActivationReader(out).readLayer(shape.layer, 0, 5), values);
   const other = { ...parts[2], meta: { count: 3, layers: [{ ...shape, units: 3 }] } };
   await assertRejects(

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { batches, openDataset } from "../data/open.ts";
 import type { SplitReader } from "../data/split_format.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
-import { ActivationReader, type Activations } from "./activations.ts";
+import type { Activations } from "./activations.ts";
+import { openActivations } from "./recompute.ts";
 import { readThresholds } from "./quantile.ts";
 import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
@@ -137,9 +138,10 @@ export async function openCounting(
   node: string,
   inputs: Record<"activations" | "thresholds" | "segmentation" | "data", ArtifactRef>,
   params: { topk: number; batch: number },
-): Promise<{ opts: CountOptions; data: SplitReader; close(): void }> {
-  const acts = new ActivationReader(inputs.activations.dir);
+  threads: number,
+): Promise<{ opts: CountOptions; data: SplitReader; close(): Promise<void> }> {
   const data = openDataset(inputs.data.dir, `data input of ${node}`);
+  const acts = await openActivations(inputs.activations, inputs.data, threads, node);
   const segmentation = await SegmentationReader.open(inputs.segmentation.dir);
   const seg = segmentation.meta;
   checkAligned(node, acts.meta.count, seg, data.meta);
@@ -160,5 +162,12 @@ export async function openCounting(
     conceptArea: conceptAreas(node, seg, inputs.segmentation.dir),
     ...params,
   };
-  return { opts, data, close: () => segmentation.close() };
+  return {
+    opts,
+    data,
+    close: async () => {
+      segmentation.close();
+      await acts.close();
+    },
+  };
 }

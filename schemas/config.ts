@@ -129,6 +129,15 @@ export const RunConfig = z.strictObject({
      */
     church: ImageFolder.optional(),
   }).default({}),
+  /**
+   * Disk for activations: each activations node stores the layers that fit
+   * in `budgetGiB` (smallest first) and the stages reading the others compute
+   * them again, one forward pass per pass over the data (the same tables,
+   * more time). VGG-16's 13 conv layers at 224 px take 54 MB per image.
+   */
+  activations: z.strictObject({
+    budgetGiB: z.number().min(0).default(8),
+  }).prefault({}),
   /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
   units: z.strictObject({
     layer: z.string().default("conv5_3"),

@@ -1,25 +1,22 @@
 /**
  * activations: the forward pass. Runs a model over a data set (images, or a
  * generator's latents) and writes the activations of the chosen layers to
- * disk, batch by batch. The dissection stages read them back as often as
- * they need without running the model again. Only the chosen layers are
- * exposed as outputs: exposing more costs forward time.
+ * disk, batch by batch, as many of them as fit the disk budget. The
+ * dissection stages read the stored layers back as often as they need, and
+ * compute the others again from the same model and batches
+ * (dissection/recompute.ts). Only the chosen layers are exposed as outputs:
+ * exposing more costs forward time.
  */
 import { z } from "zod";
-import {
-  checkModel,
-  factsFiles,
-  MODEL_FACTS_PARAMS,
-  readModelWithFacts,
-} from "../onnx/model_facts.ts";
+import { checkModel, factsFiles, readModelWithFacts } from "../onnx/model_facts.ts";
 import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
+import { formatBytes } from "../engine/bytes.ts";
 import { writeAll } from "../engine/fs_atomic.ts";
 import { batchCount, batches, batchSpan, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { inspectBytes } from "../onnx/model.ts";
-import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import {
   ActivationReader,
   joinActivations,
@@ -27,14 +24,12 @@ import {
   type LayerShape,
   writeActivationsMeta,
 } from "../dissection/activations.ts";
+import { FORWARD_PARAMS, openForward, storedLayers } from "../dissection/recompute.ts";
 
 const params = z.object({
-  model: z.string(),
-  ...MODEL_FACTS_PARAMS,
-  layers: z.array(z.string()).min(1),
-  batch: z.int().min(1).max(1024).default(32),
-  /** "trained", or { random: seed } for the random-weight control. */
-  weights: WEIGHTS_PARAM,
+  ...FORWARD_PARAMS,
+  /** Bytes the stored layers may take; the layers over it are computed again where they are read. */
+  budget: z.number().min(0).default(8 * 2 ** 30),
 });
 
 export default defineStage({
@@ -51,12 +46,14 @@ export default defineStage({
       height: "INTEGER",
       width: "INTEGER",
       images: "INTEGER",
+      /** Whether its activations are on disk (else computed again by the stages reading them). */
+      stored: "BOOLEAN",
     },
   },
   files: factsFiles,
   preflight: ({ params: p, files }) => checkModel(p, files, p.layers),
   // Batches are items, so each batch through the model holds the same images (or latents)
-  // whatever the split; each shard writes its rows of every layer's file.
+  // whatever the split; each shard writes its rows of every stored layer's file.
   shard: {
     async items(ctx) {
       // Counted from the model's description, without the cost of a session.
@@ -64,51 +61,80 @@ export default defineStage({
       return batchCount(LayerReader.count(info, dataSource(ctx)), ctx.params.batch);
     },
     async part(ctx, range) {
-      const { layers } = ctx.params;
-      const { model, feed, count } = await openModel(ctx);
-      const { start, end } = batchSpan(range, ctx.params.batch, count);
-      const files = await Promise.all(
-        layers.map((l) => Deno.open(join(ctx.outDir, layerFile(l)), { write: true, create: true })),
-      );
-      const shapes: LayerShape[] = [];
-      const bar = ctx.progress(`forward pass, ${layers.length} layer(s)`, end - start);
-      try {
-        for (const [s, e] of batches(end, ctx.params.batch, start)) {
-          const out = await model.run(feed(s, e));
-          for (const [k, { data, ...shape }] of out.entries()) {
-            shapes[k] ??= shape;
-            await writeAll(files[k], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const { forward, shapes, stored } = await openModel(ctx);
+      const { start, end } = batchSpan(range, ctx.params.batch, forward.count);
+      const kept = shapes.map((s, k) => ({ s, k })).filter(({ s }) => stored.includes(s.layer));
+      if (kept.length) {
+        const files = await Promise.all(
+          kept.map(({ s }) =>
+            Deno.open(join(ctx.outDir, layerFile(s.layer)), { write: true, create: true })
+          ),
+        );
+        const bar = ctx.progress(`forward pass, ${kept.length} layer(s)`, end - start);
+        try {
+          for (const [s, e] of batches(end, ctx.params.batch, start)) {
+            const out = await forward.run(s, e);
+            for (const [i, { k }] of kept.entries()) {
+              const { data } = out[k];
+              await writeAll(
+                files[i],
+                new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+              );
+            }
+            bar.tick(e - s);
           }
-          bar.tick(e - s);
+        } finally {
+          for (const f of files) f.close();
         }
-      } finally {
-        for (const f of files) f.close();
+        bar.done();
       }
-      bar.done();
-      await writeActivationsMeta(ctx.outDir, { count: end - start, layers: shapes });
+      await writeActivationsMeta(ctx.outDir, { count: end - start, layers: shapes, stored });
     },
     async merge(ctx, parts) {
-      const { count, layers } = await joinActivations(
+      const { count, layers, stored } = await joinActivations(
         ctx.outDir,
         parts.map((p) => ({ dir: p.dir, meta: new ActivationReader(p.dir).meta })),
       );
       const t = await ctx.table("layers");
-      layers.forEach((s, position) => t.append({ position, ...s, images: count }));
+      layers.forEach((s, position) =>
+        t.append({ position, ...s, images: count, stored: stored!.includes(s.layer) })
+      );
     },
   },
 });
 
 /**
- * The model with the chosen layers exposed, and the inputs it reads (latents or images): one
- * session for all the parts this process runs, released when the stage ends.
+ * The model with the chosen layers exposed, fed from the data set; the
+ * layers' shapes (from one item) and which of them fit the budget: opened
+ * once for all the parts this process runs, released when the stage ends.
  */
 function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
-  const { model: path, weights, layers } = ctx.params;
   return ctx.keep("model", async () => {
-    const bytes = withWeights(await readModelWithFacts(ctx.params, ctx.files), weights, path);
-    const model = await LayerReader.open(path, bytes, layers, ctx.threads);
-    return { model, ...model.source(dataSource(ctx)) };
-  }, ({ model }) => model.release());
+    const forward = await openForward(
+      ctx.params,
+      ctx.files,
+      ctx.inputs.data.dir,
+      ctx.threads,
+      `input of ${ctx.node}`,
+    );
+    try {
+      const shapes: LayerShape[] = (await forward.run(0, 1)).map(({ data: _, ...s }) => s);
+      const stored = storedLayers(shapes, forward.count, ctx.params.budget);
+      if (stored.length < shapes.length) {
+        const bytes = shapes.reduce((n, s) => n + s.units * s.height * s.width * 4, 0);
+        ctx.log(
+          `${shapes.length - stored.length} of ${shapes.length} layer(s) over the ` +
+            `disk budget (${formatBytes(ctx.params.budget)}; all would take ` +
+            `${formatBytes(bytes * forward.count)}) are not stored; the stages reading them ` +
+            `compute them again`,
+        );
+      }
+      return { forward, shapes, stored };
+    } catch (e) {
+      await forward.release();
+      throw e;
+    }
+  }, ({ forward }) => forward.release());
 }
 
 /** A generator replays the latents its samples were made from; any other model reads images. */

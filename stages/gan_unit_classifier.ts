@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { ActivationReader } from "../dissection/activations.ts";
+import { openActivations } from "../dissection/recompute.ts";
 import { PLANES } from "../dissection/concepts.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
 import { seededRandom } from "../stats/random.ts";
@@ -37,7 +37,7 @@ export default defineStage({
     seed: z.int().default(1),
     batch: z.int().min(1).default(64),
   }),
-  inputs: ["activations", "dissection", "segmentation"],
+  inputs: ["activations", "dissection", "segmentation", "data"],
   tables: {
     unit: { ...UNIT_COLUMNS, min_fraction: "DOUBLE" },
     peaks: { image: "INTEGER", fraction: "DOUBLE", ...PEAK_COLUMNS },
@@ -53,7 +53,12 @@ export default defineStage({
     }
     const plane = PLANES.indexOf(p.head);
     const px = seg.height * seg.width;
-    const acts = new ActivationReader(ctx.inputs.activations.dir);
+    const acts = await openActivations(
+      ctx.inputs.activations,
+      ctx.inputs.data,
+      ctx.threads,
+      ctx.node,
+    );
     const rand = seededRandom(p.seed);
     const rows: {
       image: number;
@@ -70,6 +75,7 @@ export default defineStage({
       });
     }
     segmentation.close();
+    await acts.close();
     const threshold = fitThreshold(rows);
     const unit = await ctx.table("unit");
     unit.append({

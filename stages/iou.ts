@@ -97,6 +97,6 @@ export default defineStage({
 function counting(
   ctx: StageContext<z.infer<typeof params>, "activations" | "thresholds" | "segmentation" | "data">,
 ) {
-  const open = () => openCounting(ctx.node, ctx.inputs, ctx.params);
+  const open = () => openCounting(ctx.node, ctx.inputs, ctx.params, ctx.threads);
   return ctx.keep("counting", open, ({ close }) => close());
 }

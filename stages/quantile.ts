@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
-import { ActivationReader } from "../dissection/activations.ts";
+import { openActivations } from "../dissection/recompute.ts";
 import {
   countPass,
   loadPassCounts,
@@ -39,7 +39,7 @@ export default defineStage({
   name: "quantile",
   description: "per-unit top-q activation thresholds",
   params,
-  inputs: ["activations", "segmentation"],
+  inputs: ["activations", "segmentation", "data"],
   tables: { thresholds: THRESHOLDS_TABLE, threshold_definition: THRESHOLD_DEFINITION_TABLE },
   // Images are items; each pass is a round: shards count it, the merge hands the next pass its state.
   shard: {
@@ -103,11 +103,18 @@ export default defineStage({
   },
 });
 
-/** The activations, the definition of the thresholds, and each layer's passes. */
+/**
+ * The activations (those not stored computed again from the data set they
+ * were taken of), the definition of the thresholds, and each layer's passes.
+ */
 async function definition(
-  ctx: StageContext<z.infer<typeof params>, "activations" | "segmentation">,
+  ctx: StageContext<z.infer<typeof params>, "activations" | "segmentation" | "data">,
 ) {
-  const acts = new ActivationReader(ctx.inputs.activations.dir);
+  const acts = await ctx.keep(
+    "activations",
+    () => openActivations(ctx.inputs.activations, ctx.inputs.data, ctx.threads, ctx.node),
+    (a) => a.close(),
+  );
   const { count, layers } = acts.meta;
   // The upsampled positions are the segmentation's: the pixels IoU counts.
   const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);

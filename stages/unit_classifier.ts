@@ -11,7 +11,7 @@ import { defineStage } from "../engine/stage.ts";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
 import { unitsForConcept } from "../dissection/concept_units.ts";
-import { ActivationReader } from "../dissection/activations.ts";
+import { openActivations } from "../dissection/recompute.ts";
 import { seededRandom } from "../stats/random.ts";
 import {
   fitThreshold,
@@ -49,7 +49,12 @@ export default defineStage({
         `its labels: ${labels.join(", ")}`,
       );
     }
-    const acts = new ActivationReader(ctx.inputs.activations.dir);
+    const acts = await openActivations(
+      ctx.inputs.activations,
+      ctx.inputs.data,
+      ctx.threads,
+      ctx.node,
+    );
     const rand = seededRandom(ctx.params.seed);
     const rows: { image: number; label: string; present: boolean; peak: number; half: Half }[] = [];
     for await (const { start, peaks } of unitPeaks(acts, layer, best.unit, ctx.params.batch)) {
@@ -65,6 +70,7 @@ export default defineStage({
         });
       });
     }
+    await acts.close();
     const threshold = fitThreshold(rows);
     const unit = await ctx.table("unit");
     unit.append({ layer, unit: best.unit, concept, iou: best.iou, threshold });
