@@ -132,19 +132,25 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     case "gc": {
-      const r = await gc({ store: values.store, wait: values.wait, dryRun: values["dry-run"] });
+      const r = await gc({
+        store: values.store,
+        wait: values.wait,
+        dryRun: values["dry-run"],
+        log: (m) => console.error(m),
+      });
       if (values.json) out(r);
       else {
         const isArtifact = (a: { stage: string }) =>
           !["quarantine", "shard-log", "catalog-temp", "record-temp"].includes(a.stage);
         for (const a of r.removed) {
-          console.log(`removed ${a.stage}/${isArtifact(a) ? a.key.slice(0, 12) : a.key}`);
+          const what = `${a.stage}/${isArtifact(a) ? a.key.slice(0, 12) : a.key}`;
+          console.log(`${values["dry-run"] ? "would remove" : "removed"} ${what}`);
         }
         const artifacts = r.removed.filter(isArtifact).length;
         console.log(
           `${values["dry-run"] ? "would free" : "freed"} ${formatBytes(r.freedBytes)} ` +
             `(${artifacts} artifact(s) and ${r.removed.length - artifacts} other item(s) ` +
-            `removed, ${r.kept} artifact(s) kept)`,
+            `${values["dry-run"] ? "to remove" : "removed"}, ${r.kept} artifact(s) kept)`,
         );
       }
       return 0;

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { basename, join, relative } from "node:path";
 import { openSession, planSession, type Session, type SessionOptions } from "./session.ts";
 import { acquireLock } from "./lock.ts";
-import { cancelOnSignal, executorFor } from "./distribute.ts";
+import { cancelLeftJobs, cancelOnSignal, executorFor } from "./distribute.ts";
 import { execute, type NodeResult } from "./runner.ts";
 import { rebuildCatalog, UnreadableArtifacts } from "./catalog.ts";
 import { diskUsage, exists } from "./fs_atomic.ts";
@@ -336,7 +336,11 @@ export async function gc(
         removed.push({ stage: catalog ? "catalog-temp" : "record-temp", key: e.name, bytes });
       }
     }
-    if (!opts.dryRun) await store.cleanTmp();
+    if (!opts.dryRun) {
+      // Jobs a killed Slurm run left would write into tmp/ after it is cleaned.
+      await cancelLeftJobs(store.root, false, opts.log ?? (() => {}));
+      await store.cleanTmp();
+    }
     return { removed, freedBytes: removed.reduce((s, r) => s + r.bytes, 0), kept };
   } finally {
     lock.release();

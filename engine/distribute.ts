@@ -33,19 +33,11 @@ export async function executorFor(
   const slurm = config?.kind === "slurm";
   const mark = join(session.storeRoot, SLURM_MARK);
   if (slurm) await checkShared(session.storeRoot);
-  // A local run of a store that has had jobs on Slurm cancels them too: they would write into tmp/.
-  if (slurm || await exists(mark)) {
-    const orphans = await cancelOrphans(session.storeRoot).catch((e) => {
-      if (slurm) throw e;
-      log(`could not look for Slurm jobs left by an earlier run: ${(e as Error).message}`);
-      return 0;
-    });
-    if (orphans) log(`cancelled ${orphans} Slurm job(s) left by an earlier run of this store`);
-  }
+  await cancelLeftJobs(session.storeRoot, slurm, log);
   if (!slurm) return new LocalExecutor(config);
   await Deno.writeTextFile(mark, "this store has had jobs on Slurm\n");
   const sets = (session.sets ?? []).flatMap((s) => ["--set", s]);
-  return new SlurmExecutor(config, await jobPrefix(session.storeRoot), session.logsDir, {
+  const executor = new SlurmExecutor(config, await jobPrefix(session.storeRoot), session.logsDir, {
     cwd: Deno.cwd(),
     argv: (job) => ({
       head: [Deno.execPath(), "run", "-A", join(PROJECT_ROOT, "dissect.ts"), "shard", job.node],
@@ -62,6 +54,32 @@ export async function executorFor(
       ],
     }),
   });
+  await executor.check();
+  return executor;
+}
+
+/**
+ * Cancels the Slurm jobs a killed coordinator of this store left, before
+ * tmp/ is cleaned (they would write into it): always for a Slurm run (an
+ * error stops it), and for a local run or gc of a store that has had jobs on
+ * Slurm (there, a cluster that cannot be asked is only logged).
+ */
+export async function cancelLeftJobs(
+  storeRoot: string,
+  slurm: boolean,
+  log: (message: string) => void,
+): Promise<void> {
+  if (!slurm && !await exists(join(storeRoot, SLURM_MARK))) return;
+  const orphans = await cancelOrphans(storeRoot).catch((e) => {
+    if (slurm) throw e;
+    const why = /(\w+) is not on PATH/.exec((e as Error).message);
+    log(
+      "this store has had jobs on Slurm, but jobs a killed run may have left could not be " +
+        `looked for: ${why ? `${why[1]} is not on PATH here` : (e as Error).message}`,
+    );
+    return 0;
+  });
+  if (orphans) log(`cancelled ${orphans} Slurm job(s) left by an earlier run of this store`);
 }
 
 /**

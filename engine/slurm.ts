@@ -9,7 +9,7 @@
  * store's id, so a later coordinator of the same store finds jobs a killed
  * one left behind.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { DissectError } from "./errors.ts";
 import { hashJson } from "./hash.ts";
@@ -37,9 +37,13 @@ const GRACE_MS = 5000;
 /** Looks at the queue that may fail in a row (a controller timing out) before the stage fails. */
 const MAX_FAILED_LOOKS = 10;
 
-/** The prefix of every job name of one store: "dissect-" and 10 hex digits of its path. */
+/**
+ * The prefix of every job name of one store: "dissect-" and 10 hex digits of
+ * its real path, so a store reached through a link is the same store.
+ */
 export async function jobPrefix(storeRoot: string): Promise<string> {
-  return `dissect-${(await hashJson({ store: storeRoot })).slice(0, 10)}-`;
+  const real = await Deno.realPath(storeRoot).catch(() => resolve(storeRoot));
+  return `dissect-${(await hashJson({ store: real })).slice(0, 10)}-`;
 }
 
 /** Whether a Slurm cluster answers here with a node ready for work (the tests and the benchmark ask). */
@@ -61,8 +65,10 @@ export async function slurm(cmd: string, args: string[], input?: string): Promis
     }).spawn();
     if (input !== undefined) {
       const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(input));
-      await w.close();
+      // A command that refuses its options exits before reading: what it said is in its output.
+      await w.write(new TextEncoder().encode(input)).then(() => w.close()).catch((e) => {
+        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      });
     }
     out = await child.output();
   } catch (e) {
@@ -77,13 +83,17 @@ export async function slurm(cmd: string, args: string[], input?: string): Promis
   }
   const text = new TextDecoder();
   if (!out.success) {
-    const said = text.decode(out.stderr).trim().split("\n").at(-1) ?? "";
+    // The command's own complaint ("/usr/bin/sbatch: unrecognized option ..."), not the usage
+    // hint after it, and without the path it was run by.
+    const lines = text.decode(out.stderr).trim().split("\n");
+    const own = new RegExp(`^(\\S*/)?${cmd}:`);
+    const said = (lines.find((l) => own.test(l)) ?? lines.at(-1) ?? "").replace(/^\S*\//, "");
     throw new SlurmCommandError(`${cmd} ${args.join(" ")} failed: ${said}`, said);
   }
   return text.decode(out.stdout);
 }
 
-/** A Slurm command that exited non-zero, with its last line of stderr. */
+/** A Slurm command that exited non-zero, with what it said (its own line of stderr). */
 export class SlurmCommandError extends Error {
   constructor(message: string, readonly said: string) {
     super(message);
@@ -179,13 +189,23 @@ export class SlurmExecutor implements Executor {
     this.#command = command;
   }
 
-  /** The batch script of a job: sbatch options, then the shard command for SLURM_ARRAY_TASK_ID. */
-  script(job: ShardJob): string {
-    const c = this.#config;
-    const count = job.stamps.length;
-    const options = [
+  /**
+   * The sbatch options of a job: its name and log, then the config's. They go
+   * on sbatch's command line, one argument each, so a path with a space or a
+   * quote stays one option (an #SBATCH line would split it).
+   */
+  options(job: { node: string; key: string; jobDir: string }): string[] {
+    return [
       `--job-name=${this.#prefix}${job.node}-${job.key.slice(0, 8)}`,
       `--output=${join(job.jobDir, "logs", "shard-%a-job-%A.log")}`,
+      ...this.#resources(),
+    ];
+  }
+
+  /** The config's requests of the cluster (partition, account, time, ...), as sbatch options. */
+  #resources(): string[] {
+    const c = this.#config;
+    return [
       ...(c.partition ? [`--partition=${c.partition}`] : []),
       ...(c.account ? [`--account=${c.account}`] : []),
       ...(c.time ? [`--time=${c.time}`] : []),
@@ -194,10 +214,41 @@ export class SlurmExecutor implements Executor {
       ...(c.gres ? [`--gres=${c.gres}`] : []),
       ...c.extra,
     ];
+  }
+
+  /**
+   * Asks sbatch whether it would take jobs with the config's options
+   * (`--test-only`: nothing is submitted), so that a wrong partition or time
+   * is a one-line error before anything runs, not at the first sharded stage.
+   */
+  async check(): Promise<void> {
+    try {
+      await slurm(
+        "sbatch",
+        [
+          "--test-only",
+          `--job-name=${this.#prefix}check`,
+          "--output=/dev/null",
+          ...this.#resources(),
+        ],
+        "#!/bin/bash\ntrue\n",
+      );
+    } catch (e) {
+      if (!(e instanceof SlurmCommandError)) throw e;
+      throw new DissectError(
+        "CONFIG",
+        `sbatch refuses jobs with the executor's options: ${e.said}`,
+        "check the executor's partition, account, time, mem, gres and extra",
+      );
+    }
+  }
+
+  /** The batch script of a job: the shard command for SLURM_ARRAY_TASK_ID. */
+  script(job: ShardJob): string {
+    const count = job.stamps.length;
     const { head, tail } = this.#command.argv(job);
     return [
       "#!/bin/bash",
-      ...options.map((o) => `#SBATCH ${o}`),
       "set -euo pipefail",
       `cd ${shellWord(this.#command.cwd)}`,
       `exec ${head.map(shellWord).join(" ")} "$SLURM_ARRAY_TASK_ID/${count}" ${
@@ -213,7 +264,7 @@ export class SlurmExecutor implements Executor {
     try {
       out = await slurm(
         "sbatch",
-        ["--parsable", `--array=${arraySpec(indices)}`],
+        ["--parsable", `--array=${arraySpec(indices)}`, ...this.options(job)],
         this.script(job),
       );
     } catch (e) {

@@ -22,6 +22,7 @@ import {
 } from "./helpers.ts";
 import type { ExecutorConfig } from "../engine/executor.ts";
 import { clusterIsUp, jobPrefix } from "../engine/slurm.ts";
+import { exists } from "../engine/fs_atomic.ts";
 
 const hasSlurm = await clusterIsUp();
 if (!hasSlurm) {
@@ -177,12 +178,16 @@ Deno.test({
 });
 
 Deno.test({
-  name: "slurm executor: jobs a SIGKILLed coordinator left are cancelled by the next run",
+  name:
+    "slurm executor: jobs a SIGKILLed coordinator left are cancelled by the next run, through a link too",
   ignore: !hasSlurm,
   sanitizeResources: false,
   async fn() {
     const store = await Deno.realPath(await tempDir());
-    const { child, reader } = await slowRun(store);
+    // The killed run reached the store through a link: the same store, so the same jobs.
+    const link = `${store}-link`;
+    await Deno.symlink(store, link);
+    const { child, reader } = await slowRun(link);
     child.kill("SIGKILL");
     await child.status;
     await reader.cancel();
@@ -192,6 +197,33 @@ Deno.test({
     assertEquals(next.code, 0, next.stderr);
     assert(/cancelled \d+ Slurm job\(s\) left by an earlier run/.test(next.stderr), next.stderr);
     assertEquals(await queued(store, true), []);
+  },
+});
+
+Deno.test({
+  name:
+    "slurm executor: a store path with a space works; options sbatch refuses are one line before anything runs",
+  ignore: !hasSlurm,
+  async fn() {
+    const store = join(await tempDir(), "my store");
+    await Deno.mkdir(store);
+    const ok = await runCli(
+      toyReproduce(store, "--config", await configFile(store, { kind: "slurm", shards: 2 })),
+    );
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals((await squares(store)).length, 5);
+    const bad = await tempDir();
+    const config = await configFile(bad, { kind: "slurm", partition: "no-such-partition" });
+    const r = await runCli(toyReproduce(bad, "--json", "--config", config));
+    assertEquals(r.code, 2, r.stderr);
+    assert(
+      /sbatch refuses jobs with the executor's options: .*partition/i.test(r.stderr),
+      r.stderr,
+    );
+    assert(!(await exists(join(bad, "objects"))), "nothing ran");
+    const extra = await configFile(bad, { kind: "slurm", extra: ["--bogus"] });
+    const e = await runCli(toyReproduce(bad, "--config", extra));
+    assert(/sbatch: unrecognized option '--bogus'/.test(e.stderr), e.stderr);
   },
 });
 
