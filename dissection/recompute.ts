@@ -1,8 +1,9 @@
 /**
  * Activations that are not stored are computed again. A layer of VGG-16 at
- * 224 px takes megabytes per image, so an activations stage stores the
- * layers that fit its disk budget and leaves the rest to be recomputed by
- * the stages that read them, pass after pass, as netdissect does. Both give
+ * 224 px takes megabytes per image, so an activations stage stores its
+ * layers only when they fit its disk budget, and otherwise leaves them to be
+ * recomputed by the stages that read them, pass after pass, as netdissect
+ * does. Both give
  * the same numbers by construction: the recomputing reader opens the model
  * exactly as the activations stage did (the same bytes, the same layers
  * exposed) and runs it on the same batches of the same grid.
@@ -77,29 +78,23 @@ export async function openForward(
   }
 }
 
+/** Bytes the activations of `layers` take for `count` images, as float32. */
+export function activationBytes(layers: readonly LayerShape[], count: number): number {
+  return layers.reduce((n, l) => n + count * l.units * l.height * l.width * 4, 0);
+}
+
 /**
- * The layers an activations stage stores under `budget` bytes: as many as
- * fit, smallest first (ties in layer order); the rest are recomputed. A
- * recomputation runs the whole forward pass whichever layers it serves, so
- * storing the most layers is what saves.
+ * The layers an activations stage stores under `budget` bytes: all of them
+ * when they fit, else none. Computing any one layer again runs the forward
+ * pass, whichever layers it serves, so storing some would add the stage's
+ * own forward pass to the readers' and save none of theirs.
  */
 export function storedLayers(
   layers: readonly LayerShape[],
   count: number,
   budget: number,
 ): string[] {
-  const bytes = (l: LayerShape) => count * l.units * l.height * l.width * 4;
-  const order = layers.map((l, k) => ({ l, k })).sort((a, b) =>
-    bytes(a.l) - bytes(b.l) || a.k - b.k
-  );
-  const keep = new Set<number>();
-  let used = 0;
-  for (const { l, k } of order) {
-    if (used + bytes(l) > budget) break;
-    used += bytes(l);
-    keep.add(k);
-  }
-  return layers.filter((_, k) => keep.has(k)).map((l) => l.layer);
+  return activationBytes(layers, count) <= budget ? layers.map((l) => l.layer) : [];
 }
 
 /**

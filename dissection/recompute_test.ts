@@ -9,6 +9,7 @@ import {
   writeActivationsMeta,
 } from "./activations.ts";
 import {
+  activationBytes,
   type ForwardRun,
   openActivations,
   RecomputingActivations,
@@ -134,18 +135,16 @@ Deno.test("a stored reader refuses a layer that was not stored, pointing at reco
   assert(/"big" .* was not stored/.test(message), message);
 });
 
-Deno.test("the disk budget stores the most layers it can, smallest first", () => {
+Deno.test("the disk budget stores every layer when all fit, else none", () => {
   const layers: LayerShape[] = [
     { layer: "a", units: 4, height: 4, width: 4 }, // 256 B an image, 2560 B for 10
     { layer: "b", units: 1, height: 2, width: 2 }, // 16 B
     { layer: "c", units: 2, height: 2, width: 2 }, // 32 B
     { layer: "d", units: 1, height: 2, width: 2 }, // 16 B
   ];
+  assertEquals(activationBytes(layers, 10), 3200);
   assertEquals(storedLayers(layers, 10, 0), []);
-  assertEquals(storedLayers(layers, 10, 159), []);
-  assertEquals(storedLayers(layers, 10, 160), ["b"]);
-  assertEquals(storedLayers(layers, 10, 320), ["b", "d"]);
-  assertEquals(storedLayers(layers, 10, 640), ["b", "c", "d"]);
+  assertEquals(storedLayers(layers, 10, 3199), []);
   assertEquals(storedLayers(layers, 10, 3200), ["a", "b", "c", "d"]);
 });
 

@@ -130,8 +130,8 @@ export const RunConfig = z.strictObject({
     church: ImageFolder.optional(),
   }).default({}),
   /**
-   * Disk for activations: each activations node stores the layers that fit
-   * in `budgetGiB` (smallest first) and the stages reading the others compute
+   * Disk for activations: each activations node stores its layers when they
+   * fit in `budgetGiB`; otherwise none, and the stages reading them compute
    * them again, one forward pass per pass over the data (the same tables,
    * more time). VGG-16's 13 conv layers at 224 px take 54 MB per image.
    */

@@ -1,9 +1,9 @@
 /**
  * activations: the forward pass. Runs a model over a data set (images, or a
  * generator's latents) and writes the activations of the chosen layers to
- * disk, batch by batch, as many of them as fit the disk budget. The
- * dissection stages read the stored layers back as often as they need, and
- * compute the others again from the same model and batches
+ * disk, batch by batch, when they fit the disk budget. The dissection
+ * stages read them back as often as they need, or, when they were not
+ * stored, compute them again from the same model and batches
  * (dissection/recompute.ts). Only the chosen layers are exposed as outputs:
  * exposing more costs forward time.
  */
@@ -24,11 +24,16 @@ import {
   type LayerShape,
   writeActivationsMeta,
 } from "../dissection/activations.ts";
-import { FORWARD_PARAMS, openForward, storedLayers } from "../dissection/recompute.ts";
+import {
+  activationBytes,
+  FORWARD_PARAMS,
+  openForward,
+  storedLayers,
+} from "../dissection/recompute.ts";
 
 const params = z.object({
   ...FORWARD_PARAMS,
-  /** Bytes the stored layers may take; the layers over it are computed again where they are read. */
+  /** Bytes the stored activations may take; over it, none are stored and readers compute them again. */
   budget: z.number().min(0).default(8 * 2 ** 30),
 });
 
@@ -121,12 +126,10 @@ function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
       const shapes: LayerShape[] = (await forward.run(0, 1)).map(({ data: _, ...s }) => s);
       const stored = storedLayers(shapes, forward.count, ctx.params.budget);
       if (stored.length < shapes.length) {
-        const bytes = shapes.reduce((n, s) => n + s.units * s.height * s.width * 4, 0);
         ctx.log(
-          `${shapes.length - stored.length} of ${shapes.length} layer(s) over the ` +
-            `disk budget (${formatBytes(ctx.params.budget)}; all would take ` +
-            `${formatBytes(bytes * forward.count)}) are not stored; the stages reading them ` +
-            `compute them again`,
+          `the activations would take ${formatBytes(activationBytes(shapes, forward.count))}, ` +
+            `over the disk budget of ${formatBytes(ctx.params.budget)}: not stored, the stages ` +
+            `reading them compute them again`,
         );
       }
       return { forward, shapes, stored };

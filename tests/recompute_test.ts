@@ -60,7 +60,7 @@ Deno.test({
       const executed = executedNodes(recomputed.stdout);
       assert(executed.includes("activations-val") && executed.includes("iou-gan"), executed.join());
       assert(!executed.includes("segment-val") && !executed.includes("world-val"), executed.join());
-      assert(/layer\(s\) over the disk budget/.test(recomputed.stderr), recomputed.stderr);
+      assert(/over the disk budget of 0 B: not stored/.test(recomputed.stderr), recomputed.stderr);
       assertEquals(await layers(store), [{ stored: false, n: 13 }]);
 
       const { compared, differing } = await differingViews(stored, store);
