@@ -13,6 +13,7 @@ import { gradient } from "./gradient.ts";
 import { exposeOutputsBench } from "./expose_outputs.ts";
 import { verifyBench } from "./verify.ts";
 import { sharding } from "./sharding.ts";
+import { realScale } from "./real_scale.ts";
 
 const BENCHMARKS: Benchmark[] = [
   digestCache,
@@ -24,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   exposeOutputsBench,
   verifyBench,
   sharding,
+  realScale,
 ];
 
 const { values } = parseArgs({

@@ -47,12 +47,20 @@ export async function stageSeconds(
   return (await pipelineRuns(config, [args]))[0].seconds;
 }
 
-/** One `reproduce` of a config file on a store, timed stage by stage from the manifests. */
+/**
+ * One `reproduce` of a config file on a store, timed stage by stage from the
+ * manifests; one stage at a time unless `concurrency` says otherwise (null:
+ * the command's default).
+ */
 export async function runOnce(
   configPath: string,
   store: string,
   args: string[],
+  opts: { concurrency?: number | null } = {},
 ): Promise<PipelineRun> {
+  const concurrency = opts.concurrency === null
+    ? []
+    : ["--concurrency", `${opts.concurrency ?? 1}`];
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -63,8 +71,7 @@ export async function runOnce(
       configPath,
       "--store",
       store,
-      "--concurrency",
-      "1",
+      ...concurrency,
       "--json",
       ...args,
     ],

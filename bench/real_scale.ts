@@ -1,0 +1,205 @@
+/**
+ * The paper's scale on this machine: a VGG-16-shaped graph at 224 px (13
+ * conv layers at VGG's widths, random seeded weights, torch-style names, a
+ * 365-class head) dissected at all 13 layers by the pipeline's own stages,
+ * with a disk budget of 1 MB per image, so that the activations (54 MB an
+ * image) are not stored and every pass computes them again, as netdissect
+ * does. Judged:
+ * - the dissection (activations, quantile and iou stages, every pass) over
+ *   one bare forward pass computing the 13 layers: at most 3.5;
+ * - the bytes it stores per image, unit strips aside (they are per unit, a
+ *   fixed cost reported beside): at most 1 MB;
+ * - peak memory of the run at 2N images over N: at most 1.1 (nothing grows
+ *   with the data set);
+ * - a small full run (the smoke world) at the default concurrency over
+ *   `--concurrency 1`: at most 1.0;
+ * - the input gradient over a forward pass of the same graph: at most 3 (the
+ *   zoo classifier's ratio reported beside: its forward pass is tiny).
+ */
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { type Benchmark, timeIt } from "./harness.ts";
+import { runOnce } from "./pipeline_run.ts";
+import { tinySegmenter, vgg16Shaped } from "../tests/fixtures/models.ts";
+import { SCENES } from "../world/vocabulary.ts";
+import { exposeOutputs } from "../onnx/surgery.ts";
+import { allCores, createSession } from "../onnx/model.ts";
+import { vjpModel } from "../onnx/gradient.ts";
+import { seededRandom } from "../stats/random.ts";
+
+const N = 16;
+const BATCH = 8;
+const SIZE = 224;
+const MB = 1e6;
+const LAYERS = [1, 3, 6, 8, 11, 13, 15, 18, 20, 22, 25, 27, 29].map((i) =>
+  `/features/features.${i}/Relu_output_0`
+);
+const DISSECTION = ["activations-val", "quantile-val", "iou-val"];
+const PREPROCESS = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], range: [0, 1] };
+
+/** Every file under `dir` with its size, relative path first. */
+async function files(dir: string, prefix = ""): Promise<[string, number][]> {
+  const out: [string, number][] = [];
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    if (e.isDirectory) out.push(...await files(dir, rel));
+    else out.push([rel, (await Deno.stat(join(dir, rel))).size]);
+  }
+  return out;
+}
+
+/** The VGG-shaped dissection of `count` val images on a fresh store; its stage seconds, bytes and peak memory. */
+async function dissect(dir: string, count: number) {
+  const config = join(dir, `config-${count}.json`);
+  const batches = Object.fromEntries(
+    [...DISSECTION, "segment-val"].map((node) => [node, { batch: BATCH }]),
+  );
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      name: "real-scale",
+      world: { size: SIZE, counts: { train: 1, val: count, objects: 1, church: 1 } },
+      models: {
+        classifier: {
+          path: join(dir, "vgg16.onnx"),
+          labels: join(dir, "categories.txt"),
+          preprocess: PREPROCESS,
+          layers: LAYERS,
+        },
+        segmenter: { path: join(dir, "segmenter.onnx") },
+        generator: null,
+      },
+      activations: { budgetGiB: (count * MB) / 2 ** 30 },
+      stages: batches,
+    }),
+  );
+  const run = await runOnce(config, join(dir, `store-${count}`), ["--only", "iou-val"]);
+  let bytes = 0, strips = 0;
+  for (const node of DISSECTION) {
+    for (const [path, size] of await files(run.dirs[node])) {
+      if (path.startsWith("units/")) strips += size;
+      else bytes += size;
+    }
+  }
+  const seconds = DISSECTION.reduce((t, n) => t + run.seconds[n], 0);
+  return { seconds, bytes, strips, peak: run.peakRssBytes, stages: run.seconds };
+}
+
+/** Median seconds of one bare forward pass over `count` images computing all 13 layers. */
+async function bareForward(bytes: Uint8Array, count: number): Promise<number> {
+  const session = await createSession("vgg16", exposeOutputs(bytes, LAYERS, "vgg16"), allCores());
+  try {
+    const next = seededRandom(3);
+    const x = Float32Array.from({ length: BATCH * 3 * SIZE * SIZE }, () => next() * 2 - 1);
+    const input = new ort.Tensor("float32", x, [BATCH, 3, SIZE, SIZE]);
+    return await timeIt(async () => {
+      for (let done = 0; done < count; done += BATCH) await session.run({ input }, LAYERS);
+    }, 3);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Median seconds of a forward pass and of an input gradient of `bytes` on one batch. */
+async function gradientCost(bytes: Uint8Array, name: string, batch: number, size: number) {
+  const v = vjpModel(bytes, {}, name);
+  const forward = await createSession(name, bytes, allCores());
+  const backward = await createSession(`${name} (gradient)`, v.bytes, allCores());
+  try {
+    const next = seededRandom(1);
+    const image = new ort.Tensor(
+      "float32",
+      Float32Array.from({ length: batch * 3 * size * size }, () => next() * 2 - 1),
+      [batch, 3, size, size],
+    );
+    const logits = (await forward.run({ [v.input]: image }))[v.output];
+    const seed = new ort.Tensor(
+      "float32",
+      new Float32Array(logits.data.length).fill(1),
+      logits.dims,
+    );
+    const f: number[] = [], g: number[] = [];
+    for (let i = -1; i < 5; i++) {
+      const a = await timeIt(() => forward.run({ [v.input]: image }), 1);
+      const b = await timeIt(() => backward.run({ [v.input]: image, [v.seed]: seed }), 1);
+      if (i >= 0) f.push(a), g.push(b);
+    }
+    return { forward: median(f), gradient: median(g) };
+  } finally {
+    await forward.release();
+    await backward.release();
+  }
+}
+
+/** Wall seconds of a cold smoke run at the default concurrency and at 1. */
+async function concurrency(dir: string) {
+  const out: Record<string, number> = {};
+  for (const name of ["default", "one"] as const) {
+    const t0 = performance.now();
+    await runOnce("configs/smoke.json", join(dir, `smoke-${name}`), [], {
+      concurrency: name === "default" ? null : 1,
+    });
+    out[name] = (performance.now() - t0) / 1000;
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  return xs.toSorted((a, b) => a - b)[xs.length >> 1];
+}
+
+/** The VGG-16-shaped graph at 224 px through the pipeline, against its own forward pass. */
+export const realScale: Benchmark = {
+  name: "real-scale",
+  description: `VGG-16-shaped graph at ${SIZE} px, all 13 conv layers, ${N} and ${2 * N} images`,
+  async run() {
+    const dir = await Deno.makeTempDir({ prefix: "dissect-bench-" });
+    try {
+      const vgg = vgg16Shaped({ size: SIZE });
+      await Deno.writeFile(join(dir, "vgg16.onnx"), vgg);
+      await Deno.writeFile(join(dir, "segmenter.onnx"), tinySegmenter(SIZE));
+      const names = Array.from({ length: 365 }, (_, i) => `/f/filler_${i}`);
+      SCENES.forEach((s, k) => (names[7 + 25 * k] = s));
+      await Deno.writeTextFile(join(dir, "categories.txt"), names.join("\n") + "\n");
+
+      const small = await dissect(dir, N);
+      const large = await dissect(dir, 2 * N);
+      const forward = await bareForward(vgg, N);
+      const grad = await gradientCost(vgg, "vgg16", 2, SIZE);
+      const toy = await gradientCost(
+        await Deno.readFile(new URL("../zoo/models/classifier.onnx", import.meta.url)),
+        "classifier",
+        32,
+        64,
+      );
+      const wall = await concurrency(dir);
+      const perImage = small.bytes / N;
+      return {
+        metrics: {
+          images: N,
+          dissection_s: small.seconds,
+          ...Object.fromEntries(DISSECTION.map((n) => [`${n}_s`, small.stages[n]])),
+          forward_s: forward,
+          stored_bytes_per_image: perImage,
+          unit_strip_bytes: small.strips,
+          peak_rss_n_bytes: small.peak,
+          peak_rss_2n_bytes: large.peak,
+          smoke_default_concurrency_s: wall.default,
+          smoke_concurrency_1_s: wall.one,
+          vgg_forward_s: grad.forward,
+          vgg_gradient_s: grad.gradient,
+          toy_gradient_over_forward: toy.gradient / toy.forward,
+        },
+        ratios: [
+          { name: "dissection / forward (13 layers)", value: small.seconds / forward, max: 3.5 },
+          { name: "stored MB per image", value: perImage / MB, max: 1 },
+          { name: "peak memory 2N / N", value: large.peak / small.peak, max: 1.1 },
+          { name: "default / 1 concurrency", value: wall.default / wall.one, max: 1.0 },
+          { name: "VGG gradient / forward", value: grad.gradient / grad.forward, max: 3 },
+        ],
+      };
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+};
