@@ -6,6 +6,8 @@
  *   deno task verify    [--json] [--store DIR]
  *   deno task gc        [--dry-run] [--json]
  *   deno task layers    MODEL [--size N] [--json]
+ *   deno run -A dissect.ts export-broden --out DIR [--node NODE | --split DIR]
+ *                       [--config FILE] [--store DIR]
  *   deno task shard     NODE I/N --key KEY --job-dir DIR --store DIR [--config ...] (a cluster
  *                       node's part of a sharded stage; the coordinator writes this line)
  * Exit codes: 0 ok, 1 a stage failed (verify: damaged artifacts found and moved
@@ -22,9 +24,17 @@ import type { PlannedNode } from "./engine/plan.ts";
 import type { RunRecord } from "./schemas/manifest.ts";
 import { type LayerList, listLayers } from "./onnx/layer_list.ts";
 import { readModelBytes } from "./onnx/model.ts";
+import { exportBroden } from "./data/broden_export.ts";
+import { loadConfig } from "./engine/session.ts";
+import { Store } from "./engine/store.ts";
+import { DissectError } from "./engine/errors.ts";
+import { RunConfig } from "./schemas/config.ts";
 
-const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard> [options]
+const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard|export-broden> [options]
   layers MODEL         list a model's layers (op, shape) and whether input gradients can be built
+  export-broden        write a data set with ground truth in Broden's format, into --out DIR:
+                       the latest run's --node (default world-val) of --config in --store, or
+                       --split DIR (a folder in the split format)
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
   --only STAGE         run only STAGE and what it needs (repeatable)
@@ -59,6 +69,9 @@ async function main(args: string[]): Promise<number> {
       size: { type: "string" },
       key: { type: "string" },
       "job-dir": { type: "string" },
+      out: { type: "string" },
+      node: { type: "string" },
+      split: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -172,9 +185,41 @@ async function main(args: string[]): Promise<number> {
       });
       return 0;
     }
+    case "export-broden": {
+      if (!values.out) throw usage("export-broden needs --out DIR");
+      if (values.split && values.node) {
+        throw usage("export-broden takes --split or --node, not both");
+      }
+      const split = values.split ??
+        await latestArtifact(values.node ?? "world-val", values.config, values.store);
+      const r = await exportBroden({ split, out: values.out, log: (l) => console.error(l) });
+      const said =
+        `exported ${r.count} images and ${r.labels} labels from ${split} to ${values.out}`;
+      if (values.json) out({ ...r, split, out: values.out });
+      else console.log(said);
+      return 0;
+    }
     default:
       throw usage(`unknown command "${command}"`);
   }
+}
+
+/** The folder of `node`'s artifact in the latest run of the config, or an error saying to run it. */
+async function latestArtifact(node: string, configPath?: string, storePath?: string) {
+  const config = await loadConfig(configPath, RunConfig);
+  const store = new Store(storePath ?? "artifacts");
+  const run = await store.latestRun(config.name);
+  const n = run?.nodes.find((r) => r.node === node);
+  if (
+    !n || !(n.status === "executed" || n.status === "cached") || !(await store.has(n.stage, n.key))
+  ) {
+    throw new DissectError(
+      "DATA",
+      `the latest run of "${config.name}" in ${store.root} has no result of ${node}`,
+      `run \`deno task reproduce --only ${node}\` with this config first`,
+    );
+  }
+  return store.artifactDir(n.stage, n.key);
 }
 
 function usage(message: string) {
