@@ -13,8 +13,10 @@ import {
 } from "./schemas/config.ts";
 import render from "./stages/render.ts";
 import importImages from "./stages/import_images.ts";
+import importBroden from "./stages/import_broden.ts";
 import classify from "./stages/classify.ts";
 import segment from "./stages/segment.ts";
+import segmentTruth from "./stages/segment_truth.ts";
 import generate from "./stages/generate.ts";
 import featureDistance from "./stages/feature_distance.ts";
 import activations from "./stages/activations.ts";
@@ -51,7 +53,9 @@ export default function pipeline(config: RunConfig): Pipeline {
   // Data. The paper uses Places365 (train to rank units, val held out for
   // dissection) and LSUN churches for the GAN. Here each is a split of the
   // synthetic world, rendered with exact ground truth; a config may replace
-  // the training, held-out and real church sets with folders of its own images.
+  // the training, held-out and real church sets with folders of its own images, or
+  // the held-out set with a split of a Broden-format data set (the original
+  // Network Dissection's), whose annotations are its ground truth.
   const world = (split: "train" | "val" | "objects" | "church") =>
     p.add(`world-${split}`, render, {
       params: { split, count: counts[split], seed, size, version },
@@ -70,10 +74,23 @@ export default function pipeline(config: RunConfig): Pipeline {
   const train = userTrain ? imported("train", userTrain) : world("train");
   const objects = world("objects");
   const church = config.data.church ? imported("church", config.data.church) : world("church");
-  const val = userVal ? imported("val", userVal) : world("val");
+  const concepts = config.concepts;
+  const broden = concepts.source === "broden"
+    ? p.add("broden-val", importBroden, {
+      params: {
+        directory: concepts.directory,
+        split: concepts.split,
+        labels: concepts.labels,
+        ...(concepts.frequent !== undefined && { frequent: concepts.frequent }),
+      },
+    })
+    : null;
+  const val = broden ?? (userVal ? imported("val", userVal) : world("val"));
 
   // Images without labels can be dissected, but not scored by class.
-  const labeled = !userVal || userVal.labels !== "none";
+  const labeled = broden
+    ? concepts.source === "broden" && concepts.labels !== "none"
+    : !userVal || userVal.labels !== "none";
 
   // The classifier (VGG-16 on Places365 in the paper; the zoo's VGG-16-shaped
   // net trained on world scenes here). M1: it works on held-out data.
@@ -119,22 +136,30 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
   }
 
+  // The concepts the classifier is dissected against: the segmenter's
+  // reading of the val images (the paper's way), or the val data's own
+  // ground truth (the world's exact maps, or a Broden data set's
+  // annotations), turned into the same label planes.
+  const valConcepts = concepts.source === "segmenter"
+    ? (segmenter ? "segment-val" : null)
+    : p.add("segment-truth-val", segmentTruth, { inputs: { data: val } });
+
   // Dissection of the classifier (Fig. 1): every conv layer on held-out data.
   // The forward pass runs once and stores what fits the disk budget;
   // thresholds and IoU read that and compute the rest again, pass by pass.
   // t_u is the top 1% of the activation upsampled to the segmentation's
   // pixels (zero-padded at the edges, as the paper's code); a unit's mask is
   // where that upsampled activation exceeds t_u.
-  if (classifier && segmenter) {
+  if (classifier && valConcepts) {
     const acts = p.add("activations-val", activations, {
       params: { ...net!, layers: classifier.layers ?? VGG16_CONV_LAYERS, budget },
       inputs: { data: val },
     });
     const thresholds = p.add("quantile-val", quantile, {
-      inputs: { activations: acts, segmentation: "segment-val", data: val },
+      inputs: { activations: acts, segmentation: valConcepts, data: val },
     });
     p.add("iou-val", iou, {
-      inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
+      inputs: { activations: acts, thresholds, segmentation: valConcepts, data: val },
     });
   }
 
@@ -163,7 +188,7 @@ export default function pipeline(config: RunConfig): Pipeline {
 
   // One unit as a classifier (Fig. 1f): the unit best matching a concept,
   // tested on object-centric images it never saw.
-  if (classifier && segmenter) {
+  if (classifier && valConcepts) {
     const acts = p.add("activations-objects", activations, {
       params: { ...net!, layers: [unitLayer], budget },
       inputs: { data: objects },
@@ -230,7 +255,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // random, each layer keeping its mean and spread, dissected by the same
   // stages on the same data and segmentation.
   const control = { random: config.control.seed };
-  if (classifier && segmenter) {
+  if (classifier && valConcepts) {
     const acts = p.add("activations-val-control", activations, {
       params: {
         ...net!,
@@ -241,10 +266,10 @@ export default function pipeline(config: RunConfig): Pipeline {
       inputs: { data: val },
     });
     const thresholds = p.add("quantile-val-control", quantile, {
-      inputs: { activations: acts, segmentation: "segment-val", data: val },
+      inputs: { activations: acts, segmentation: valConcepts, data: val },
     });
     p.add("iou-val-control", iou, {
-      inputs: { activations: acts, thresholds, segmentation: "segment-val", data: val },
+      inputs: { activations: acts, thresholds, segmentation: valConcepts, data: val },
     });
     if (labeled) {
       p.add("rank-units-control", rankUnits, {

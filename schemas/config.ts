@@ -69,6 +69,31 @@ export const ImageFolder = z.strictObject({
 /** A folder of the user's images, as the config states it (defaults filled in). */
 export type ImageFolder = z.infer<typeof ImageFolder>;
 
+/**
+ * Where the classifier's dissection takes its concepts from: "segmenter"
+ * (the paper's way: the segmenter model's reading of the val images),
+ * "truth" (the val split's own ground truth: the world's exact maps), or
+ * "broden" (a data set in Broden's format, which then supplies the val
+ * images too, with its annotations as ground truth).
+ */
+export const ConceptsConfig = z.discriminatedUnion("source", [
+  z.strictObject({ source: z.literal("segmenter") }),
+  z.strictObject({ source: z.literal("truth") }),
+  z.strictObject({
+    source: z.literal("broden"),
+    /** The Broden folder: index.csv, label.csv, c_<category>.csv, images/. */
+    directory: z.string().min(1),
+    /** The rows of index.csv to dissect on (their split column). */
+    split: z.string().min(1).default("val"),
+    /** Image classes: each image's first scene label ("scene"), or none ("none"). */
+    labels: z.enum(["none", "scene"]).default("none"),
+    /** Keep each category's N most frequent labels, the others unlabeled (planes hold 255). */
+    frequent: z.int().min(1).max(255).optional(),
+  }),
+]);
+/** A validated concept source. */
+export type ConceptsConfig = z.infer<typeof ConceptsConfig>;
+
 /** The 13 convolutional layers of VGG-16, as the paper names them. */
 export const VGG16_CONV_LAYERS = [
   "conv1_1",
@@ -138,6 +163,8 @@ export const RunConfig = z.strictObject({
   activations: z.strictObject({
     budgetGiB: z.number().min(0).default(8),
   }).prefault({}),
+  /** Where the classifier's dissection (quantile-val, iou-val) takes its concepts from (above). */
+  concepts: ConceptsConfig.default({ source: "segmenter" }),
   /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
   units: z.strictObject({
     layer: z.string().default("conv5_3"),
@@ -170,6 +197,10 @@ export const RunConfig = z.strictObject({
    * tables are the same whichever executor made them.
    */
   executor: ExecutorConfig.prefault({ kind: "local" }),
+}).refine((c) => c.concepts.source === "segmenter" || !c.data.val, {
+  message: 'concepts "truth" reads the world\'s val ground truth and "broden" supplies the val ' +
+    "images: neither goes with data.val (a folder of images has no ground truth)",
+  path: ["concepts", "source"],
 });
 /** A validated run configuration. */
 export type RunConfig = z.infer<typeof RunConfig>;
