@@ -25,3 +25,10 @@ Deno.test("training images must be labeled; a classifier's facts are optional", 
   });
   assertEquals(c.models.classifier?.preprocess?.layout, "NCHW");
 });
+
+Deno.test("configs/world-v1.json is the first world's run: today the default run, under its own name", async () => {
+  const v1 = RunConfig.parse(JSON.parse(await Deno.readTextFile("configs/world-v1.json")));
+  const byDefault = RunConfig.parse({});
+  assertEquals(v1.name, "world-v1");
+  assertEquals({ ...v1, name: "default" }, byDefault);
+});
