@@ -277,19 +277,205 @@ def capture(model, example, layers):
     return out, got
 
 
+# ---------------------------------------------------------------- checkpoints
+
+
+def rng_states(gen, rng):
+    """Every random state a training script draws from: its torch.Generator `gen`
+    (augmentation, latents), its numpy Generator `rng` (orders, real images),
+    torch's global generators (dropout, initialization; CUDA's when in use) and
+    Python's and numpy's global ones. Keys "gen", "torch_rng" and "rng" are
+    those of the first checkpoints, which `set_rng_states` still reads."""
+    import torch
+    s = {"gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "rng": rng.bit_generator.state,
+         "python_rng": random.getstate(), "numpy_rng": np.random.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        s["cuda_rng"] = torch.cuda.get_rng_state_all()
+    return s
+
+
+def set_rng_states(ck, gen, rng):
+    import torch
+    gen.set_state(ck["gen"])
+    torch.set_rng_state(ck["torch_rng"])
+    rng.bit_generator.state = ck["rng"]
+    if "python_rng" in ck:
+        random.setstate(ck["python_rng"])
+    if "numpy_rng" in ck:
+        np.random.set_state(ck["numpy_rng"])
+    if "cuda_rng" in ck and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(ck["cuda_rng"])
+
+
+def save_checkpoint(path, state):
+    """torch.save to PATH.tmp, then rename over PATH: a run killed while writing
+    leaves the previous checkpoint whole."""
+    import torch
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def load_checkpoint(path, config):
+    """The checkpoint at `path` (for --resume), refused if missing or written
+    with another configuration. Loaded onto the CPU: RNG states must stay there."""
+    import torch
+    if not os.path.isfile(path):
+        raise SystemExit(f"--resume: no checkpoint at {path}")
+    ck = torch.load(path, map_location="cpu")
+    if ck["config"] != config:
+        raise SystemExit(f"--resume: checkpoint config {ck['config']} differs from {config}")
+    return ck
+
+
+def write_history_csv(path, rows):
+    """One line per row (the columns of the first row), written atomically."""
+    with open(path + ".tmp", "w") as f:
+        f.write(",".join(rows[0]) + "\n")
+        for r in rows:
+            f.write(",".join(str(r[c]) for c in rows[0]) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+class EpochLoop:
+    """Where an epoch-based training run is, and its checkpoint.
+
+    The position is the epoch under way, its permutation of the training rows
+    and the next batch; with it the checkpoint holds the state_dict of every
+    object in `parts` (model, optimizer, schedule) under its key, every RNG
+    state, the epoch's running sums (`sums`, counted by `add`; "seen" counts
+    itself), the history and the best epoch's weights. It is written to
+    WORK/checkpoint.pt every `ckpt_minutes` inside an epoch and after every
+    epoch; `resume()` continues from it, and a resumed run gives the same
+    weights as one never stopped. After each epoch WORK/history.csv gets the
+    epoch's row and WORK/curves.png draws the history (zoo/train/curves.py).
+
+        loop = EpochLoop(work, config, {"model": m, "opt": o, "sched": s}, gen, rng, idx, ...)
+        if resume: loop.resume()
+        while loop.epoch <= epochs:
+            for idx in loop.batches(lambda: "loss ..."):
+                ...; loop.add(loss_sum=...)
+            if loop.stopped: return
+            row = loop.end_epoch({...val numbers...}, score, model)
+    """
+
+    def __init__(self, work, config, parts, gen, rng, train_idx, batch, epochs, sums=(),
+                 ckpt_minutes=5.0, stop_after=0):
+        self.work, self.config, self.parts, self.gen, self.rng = work, config, parts, gen, rng
+        self.train_idx, self.batch, self.epochs = train_idx, batch, epochs
+        self.steps_per_epoch = (len(train_idx) + batch - 1) // batch
+        self.sum_keys = ("seen",) + tuple(sums)
+        self.ckpt_minutes, self.stop_after = ckpt_minutes, stop_after
+        self.path = os.path.join(work, "checkpoint.pt")
+        os.makedirs(work, exist_ok=True)
+        self.epoch, self.order, self.next_batch = 1, None, 0
+        self.history, self.best, self.best_state = [], -1.0, None
+        self.seconds_before, self.stopped, self.batches_run = 0.0, False, 0
+        self._reset_sums()
+        self.t_start = self.last_ckpt = time.time()
+
+    def _reset_sums(self):
+        self.sums = {k: 0 for k in self.sum_keys}
+        self.train_time = 0.0
+
+    def seconds(self):
+        """Training wall time over all runs (resumes included)."""
+        return self.seconds_before + time.time() - self.t_start
+
+    def add(self, **sums):
+        for k, v in sums.items():
+            self.sums[k] += v
+
+    def save(self, epoch, order, next_batch):
+        ck = {"config": self.config, **{k: p.state_dict() for k, p in self.parts.items()},
+              **rng_states(self.gen, self.rng), "history": self.history, "best": self.best,
+              "best_state": self.best_state, "epoch": epoch, "order": order, "batch": next_batch,
+              **self.sums, "train_time": self.train_time, "seconds": self.seconds()}
+        save_checkpoint(self.path, ck)
+        self.last_ckpt = time.time()
+
+    def resume(self):
+        ck = load_checkpoint(self.path, self.config)
+        for k, p in self.parts.items():
+            p.load_state_dict(ck[k])
+        set_rng_states(ck, self.gen, self.rng)
+        self.history, self.best, self.best_state = ck["history"], ck["best"], ck["best_state"]
+        self.epoch, self.order, self.next_batch = ck["epoch"], ck["order"], ck["batch"]
+        self.sums = {k: ck[k] for k in self.sum_keys}
+        self.train_time, self.seconds_before = ck["train_time"], ck["seconds"]
+        print(f"resumed at epoch {self.epoch}, batch {self.next_batch}/{self.steps_per_epoch} "
+              f"from {self.path}", flush=True)
+
+    def batches(self, describe):
+        """The rows of each remaining batch of this epoch. After each batch: a
+        progress line at most every 10 s (`describe()` adds the running numbers;
+        img/s, this epoch's ETA and the run's training ETA, validation not
+        counted), a checkpoint when one is due, and the stop of --stop-after."""
+        if self.order is None:
+            self.order = self.rng.permutation(self.train_idx)
+        prog = Progress(len(self.order) - self.next_batch * self.batch, "img")
+        for b in range(self.next_batch, self.steps_per_epoch):
+            te = time.time()
+            idx = self.order[b * self.batch:(b + 1) * self.batch]
+            yield idx
+            self.sums["seen"] += len(idx)
+            self.train_time += time.time() - te
+            rate = (prog.done + len(idx)) / max(time.time() - prog.start, 1e-9)
+            left = len(self.order) - (b + 1) * self.batch + (self.epochs - self.epoch) * len(self.train_idx)
+            prog.step(len(idx), f"epoch {self.epoch}/{self.epochs} {describe()}  "
+                                f"run ETA {fmt_time(max(0, left) / max(rate, 1e-9))}")
+            last = b + 1 == self.steps_per_epoch
+            if time.time() - self.last_ckpt > self.ckpt_minutes * 60 and not last:
+                self.save(self.epoch, self.order, b + 1)
+            self.batches_run += 1
+            if self.stop_after and self.batches_run >= self.stop_after and not last:
+                self.save(self.epoch, self.order, b + 1)
+                print(f"stopped after {self.batches_run} batches (--stop-after); continue with --resume",
+                      flush=True)
+                self.stopped = True
+                return
+
+    def end_epoch(self, row, score, model):
+        """Record the epoch: its row (after "epoch": `row`, then "seconds" and
+        "train_img_per_s"), the best weights if `score` beats the best so far,
+        history.csv, curves.png and a checkpoint at the start of the next epoch.
+        Returns the row."""
+        import copy
+        import curves
+        row = {"epoch": self.epoch, **row, "seconds": self.seconds(),
+               "train_img_per_s": self.sums["seen"] / max(self.train_time, 1e-9)}
+        self.history.append(row)
+        if score > self.best:
+            self.best, self.best_state = score, copy.deepcopy(model.state_dict())
+        self.epoch, self.order, self.next_batch = self.epoch + 1, None, 0
+        self._reset_sums()
+        write_history_csv(os.path.join(self.work, "history.csv"), self.history)
+        write_png(os.path.join(self.work, "curves.png"), curves.draw(self.history))
+        self.save(self.epoch, self.order, self.next_batch)
+        return row
+
+    def eta(self):
+        """Wall time left at the mean pace of the epochs so far (validation included)."""
+        done = self.epoch - 1
+        return self.seconds() / max(done, 1) * (self.epochs - done)
+
+
 # ---------------------------------------------------------------- ONNX
 
 
-def export_onnx(model, example, path, input_name, outputs, layers, metadata, layer_outputs=True):
+def export_onnx(model, example, path, input_name, outputs, layers, metadata, layer_outputs=True,
+                spatial=False):
     """Export `model` (eval mode) with opset 17 and a dynamic batch axis, then
     rename the output tensor of each module scope in `layers` ({tensor name:
     module path}) to its tensor name, optionally expose those tensors as extra
     graph outputs (onnxruntime can only fetch graph outputs), add metadata_props
-    and check the result. Returns a summary for the metrics JSON."""
+    and check the result. With `spatial` (a fully convolutional model) the
+    input's and outputs' axes 2 and 3 are dynamic too, named height and width.
+    Returns a summary for the metrics JSON."""
     import onnx
     import torch
     model.eval()
-    dyn = {n: {0: "batch"} for n in [input_name] + outputs}
+    axes = {0: "batch", 2: "height", 3: "width"} if spatial else {0: "batch"}
+    dyn = {n: axes for n in [input_name] + outputs}
     with torch.no_grad():
         torch.onnx.export(model, example, path, opset_version=17, input_names=[input_name],
                           output_names=outputs, dynamic_axes=dyn, do_constant_folding=True)
@@ -327,15 +513,16 @@ def export_onnx(model, example, path, input_name, outputs, layers, metadata, lay
     proto.producer_name = "dissect zoo/train"
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, path)
-    return check_onnx(path, input_name, outputs, list(layers), metadata)
+    return check_onnx(path, input_name, outputs, list(layers), metadata, spatial)
 
 
 def _dims(vi):
     return [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
 
 
-def check_onnx(path, input_name, outputs, tensors, metadata):
-    """Re-load and check: checker, names present, batch axis dynamic, metadata."""
+def check_onnx(path, input_name, outputs, tensors, metadata, spatial=False):
+    """Re-load and check: checker, names present, batch axis dynamic (and with
+    `spatial` height and width: the input's and the outputs' axes 2 and 3), metadata."""
     import onnx
     proto = onnx.load(path)
     onnx.checker.check_model(proto, full_check=True)
@@ -351,6 +538,10 @@ def check_onnx(path, input_name, outputs, tensors, metadata):
     for name in outputs + [t for t in tensors if t in outs]:
         if name not in outs or _dims(outs[name])[0] != "batch":
             raise RuntimeError(f"{path}: output {name} missing or without a dynamic batch axis")
+    if spatial:
+        for vi in [ins[input_name]] + [outs[n] for n in outputs]:
+            if _dims(vi)[2:] != ["height", "width"]:
+                raise RuntimeError(f"{path}: {vi.name} has shape {_dims(vi)}, expected dynamic height and width")
     props = {p.key: p.value for p in proto.metadata_props}
     for key in metadata:
         if key not in props:

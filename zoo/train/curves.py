@@ -2,10 +2,11 @@
 
   /usr/bin/python3 zoo/train/curves.py zoo/runs/classifier-v2/classifier.work/history.csv OUT.png
 
-One panel per group of series (losses; accuracies), epochs on x, each panel's y axis from 0 to
-its largest value (accuracies from 0 to 1), light grid lines at tenths. Colors are fixed per
-series and listed by `legend()`, which the model card prints beside the picture (there is no
-font here to write labels into the image).
+One panel per group of series, chosen by the history's columns: the classifier's losses and
+accuracies, or the segmenter's losses and per-head val mean IoU. Epochs on x, each panel's y axis
+from 0 to its largest value (accuracies and IoU from 0 to 1), light grid lines at tenths. Colors
+are fixed per series and listed by `legend(rows)`, which the model card prints beside the picture
+(there is no font here to write labels into the image).
 """
 import csv
 import sys
@@ -14,13 +15,24 @@ import numpy as np
 
 import common
 
-PANELS = [("loss", ["train_loss", "val_loss"]), ("accuracy", ["train_acc", "val_acc"])]
-COLORS = {"train_loss": (214, 39, 40), "val_loss": (31, 119, 180),
-          "train_acc": (214, 39, 40), "val_acc": (31, 119, 180)}
+RED, BLUE, GREEN, ORANGE = (214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14)
+CLASSIFIER = [("loss", ["train_loss", "val_loss"]), ("accuracy", ["train_acc", "val_acc"])]
+SEGMENTER = [("loss", ["train_loss", "val_loss"]),
+             ("accuracy", ["val_miou_object", "val_miou_part", "val_miou_material"])]
+COLORS = {"train_loss": RED, "val_loss": BLUE, "train_acc": RED, "val_acc": BLUE,
+          "val_miou_object": BLUE, "val_miou_part": GREEN, "val_miou_material": ORANGE}
 
 
-def legend():
-    """The card's key to the picture."""
+def panels(rows):
+    return SEGMENTER if rows and "val_miou_object" in rows[0] else CLASSIFIER
+
+
+def legend(rows=None):
+    """The card's key to the picture of `rows`."""
+    if panels(rows) is SEGMENTER:
+        return ("left: loss (sum of the three heads' cross-entropies), red: training, blue: validation; "
+                "right: val mean IoU (0 to 1), blue: objects, green: parts, orange: materials; "
+                "x: epochs 1 to the last; grid lines at tenths of each axis")
     return ("left: loss, right: accuracy (0 to 1); red: training, blue: validation; "
             "x: epochs 1 to the last; grid lines at tenths of each axis")
 
@@ -34,9 +46,10 @@ def _line(img, x0, y0, x1, y1, color):
 
 def draw(rows, width=320, height=200, pad=12):
     """An H x W x 3 picture of the rows' series, panel by panel side by side."""
-    img = np.full((height, width * len(PANELS), 3), 255, np.uint8)
+    chosen = panels(rows)
+    img = np.full((height, width * len(chosen), 3), 255, np.uint8)
     epochs = [int(r["epoch"]) for r in rows]
-    for p, (kind, keys) in enumerate(PANELS):
+    for p, (kind, keys) in enumerate(chosen):
         x_off = p * width
         top = 1.0 if kind == "accuracy" else max(max(float(r[k]) for r in rows) for k in keys) or 1.0
         fx = lambda e: x_off + pad + (width - 2 * pad) * ((e - epochs[0]) / max(1, epochs[-1] - epochs[0]))

@@ -53,7 +53,7 @@ def render(m, onnx_path):
     if os.path.isfile(curves_png):
         add("\n## Training curves\n")
         add(f"![training curves]({os.path.basename(curves_png)})\n")
-        add(curves.legend())
+        add(curves.legend(m.get("history")))
     add("\n## Metrics\n")
     tables = {}
     for k, v in m["metrics"].items():

@@ -20,7 +20,6 @@ are fc6, fc7, fc8, all also graph outputs), OUT/NAME.json (metrics), OUT/NAME.pt
 weights), OUT/NAME.md (model card) and OUT/NAME.ref/ (a reference batch for check_ort.ts).
 """
 import argparse
-import copy
 import os
 import time
 from collections import OrderedDict
@@ -159,58 +158,20 @@ def main():
     steps_per_epoch = (len(train_idx) + a.batch - 1) // a.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
                                                 pct_start=0.15, anneal_strategy="cos")
-    history, best, best_state = [], -1.0, None
     work = os.path.join(a.out, a.name + ".work")
-    os.makedirs(work, exist_ok=True)
-    ckpt_path = os.path.join(work, "checkpoint.pt")
     config = {"widths": widths, "fc": a.fc, "classes": len(labels), "size": list(size), "epochs": a.epochs,
               "batch": a.batch, "lr": a.lr, "train": len(train_idx), "seed": a.seed}
-    # Position inside training: the epoch under way, its permutation and the next batch.
-    epoch, order, b0, seen, correct, loss_sum, train_time, seconds_before = 1, None, 0, 0, 0, 0.0, 0.0, 0.0
+    loop = common.EpochLoop(work, config, {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx,
+                            a.batch, a.epochs, sums=("correct", "loss_sum"), ckpt_minutes=a.ckpt_minutes,
+                            stop_after=a.stop_after)
     if a.resume:
-        if not os.path.isfile(ckpt_path):
-            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}")
-        ck = torch.load(ckpt_path, map_location="cpu")  # RNG states must stay on the CPU
-        if ck["config"] != config:
-            raise SystemExit(f"--resume: checkpoint config {ck['config']} differs from {config}")
-        model.load_state_dict(ck["model"]), opt.load_state_dict(ck["opt"]), sched.load_state_dict(ck["sched"])
-        gen.set_state(ck["gen"]), torch.set_rng_state(ck["torch_rng"])
-        rng.bit_generator.state = ck["rng"]
-        history, best, best_state = ck["history"], ck["best"], ck["best_state"]
-        epoch, order, b0 = ck["epoch"], ck["order"], ck["batch"]
-        seen, correct, loss_sum, train_time = ck["seen"], ck["correct"], ck["loss_sum"], ck["train_time"]
-        seconds_before = ck["seconds"]
-        print(f"resumed at epoch {epoch}, batch {b0}/{steps_per_epoch} from {ckpt_path}", flush=True)
-    t_start = time.time()
+        loop.resume()
 
-    def seconds():  # training wall time over all runs (resumes included)
-        return seconds_before + time.time() - t_start
-
-    def save_checkpoint(next_epoch, next_order, next_batch):
-        ck = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-              "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "rng": rng.bit_generator.state,
-              "history": history, "best": best, "best_state": best_state, "epoch": next_epoch,
-              "order": next_order, "batch": next_batch, "seen": seen, "correct": correct, "loss_sum": loss_sum,
-              "train_time": train_time, "seconds": seconds()}
-        torch.save(ck, ckpt_path + ".tmp")
-        os.replace(ckpt_path + ".tmp", ckpt_path)
-
-    def write_history_csv():
-        cols = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "train_img_per_s"]
-        with open(os.path.join(work, "history.csv"), "w") as f:
-            f.write(",".join(cols) + "\n")
-            for r in history:
-                f.write(",".join(str(r[c]) for c in cols) + "\n")
-
-    last_ckpt, batches_run = time.time(), 0
-    while epoch <= a.epochs:
+    while loop.epoch <= a.epochs:
         model.train()
-        if order is None:
-            order = rng.permutation(train_idx)
-        prog = common.Progress(len(order) - b0 * a.batch, "img")
-        for b in range(b0, steps_per_epoch):
-            te = time.time()
-            idx = order[b * a.batch:(b + 1) * a.batch]
+        sums = loop.sums
+        for idx in loop.batches(lambda: f"loss {sums['loss_sum'] / sums['seen']:.3f} "
+                                        f"acc {sums['correct'] / sums['seen']:.3f}"):
             x = common.augment(common.to_input(train.take("images", idx), a.device), a.pad, gen)
             y = torch.from_numpy(train.take("labels", idx).astype(np.int64)).to(a.device)
             logits = model(x)
@@ -219,35 +180,19 @@ def main():
             loss.backward()
             opt.step()
             sched.step()
-            seen += len(idx)
-            correct += (logits.argmax(1) == y).sum().item()
-            loss_sum += loss.item() * len(idx)
-            train_time += time.time() - te
-            prog.step(len(idx), f"epoch {epoch}/{a.epochs} loss {loss_sum / seen:.3f} acc {correct / seen:.3f}")
-            if time.time() - last_ckpt > a.ckpt_minutes * 60 and b + 1 < steps_per_epoch:
-                save_checkpoint(epoch, order, b + 1)
-                last_ckpt = time.time()
-            batches_run += 1
-            if a.stop_after and batches_run >= a.stop_after and b + 1 < steps_per_epoch:
-                save_checkpoint(epoch, order, b + 1)
-                print(f"stopped after {batches_run} batches (--stop-after); continue with --resume", flush=True)
-                return
+            loop.add(correct=(logits.argmax(1) == y).sum().item(), loss_sum=loss.item() * len(idx))
+        if loop.stopped:
+            return
         ev = evaluate(model, val_view, 256, a.device, len(labels))
-        row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-               "val_loss": ev["loss"], "val_acc": ev["acc"], "lr": sched.get_last_lr()[0],
-               "seconds": seconds(), "train_img_per_s": seen / train_time}
-        history.append(row)
-        if ev["acc"] > best:
-            best, best_state = ev["acc"], copy.deepcopy(model.state_dict())
+        epoch = loop.epoch
+        row = loop.end_epoch({"train_loss": sums["loss_sum"] / sums["seen"], "train_acc": sums["correct"] / sums["seen"],
+                              "val_loss": ev["loss"], "val_acc": ev["acc"], "lr": sched.get_last_lr()[0]},
+                             ev["acc"], model)
         print(f"epoch {epoch}/{a.epochs}: train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f} | "
-              f"val loss {ev['loss']:.3f} acc {ev['acc']:.3f} (best {best:.3f}) | "
+              f"val loss {ev['loss']:.3f} acc {ev['acc']:.3f} (best {loop.best:.3f}) | "
               f"{row['train_img_per_s']:.0f} img/s, {common.fmt_time(row['seconds'])} so far, "
-              f"ETA {common.fmt_time(seconds() / epoch * (a.epochs - epoch))}", flush=True)
-        epoch, order, b0, seen, correct, loss_sum, train_time = epoch + 1, None, 0, 0, 0, 0.0, 0.0
-        write_history_csv()
-        common.write_png(os.path.join(work, "curves.png"), curves.draw(history))
-        save_checkpoint(epoch, order, b0)
-        last_ckpt = time.time()
+              f"ETA {common.fmt_time(loop.eta())}", flush=True)
+    history, best_state, seconds = loop.history, loop.best_state, loop.seconds
 
     model.load_state_dict(best_state)
     model = model.cpu().eval()
