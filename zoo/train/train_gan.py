@@ -3,6 +3,7 @@ non-progressively at full resolution (hinge loss, spectral-norm discriminator).
 
   /usr/bin/python3 zoo/train/train_gan.py --data data/world/church --out zoo/models --name gan_church \
       --steps 20000 --batch 32 --seed 1 --threads 2 [--device cuda] [--resume]
+  ... --size 64 --widths 512,512,512,512,256,256,128,128,64,64   # ProGAN's 512 units at layer1..4
 
 Generator (layer order and naming follow the Progressive GAN dissected in the paper, where each
 layer pixel-normalizes its input, then (upsamples,) convolves and applies leaky ReLU 0.2):
@@ -13,16 +14,19 @@ layer pixel-normalizes its input, then (upsamples,) convolves and applies leaky 
   layer9   upsample + conv, 64x64                       layer10  conv, 64x64
   output   pixel norm + 1x1 conv to RGB, image = (tanh + 1) / 2 in [0, 1]
 (two more layers per doubling for larger images). Widths: --width at 4..16 px, then halved at
-each doubling. Discriminator: the mirror image (1x1 fromRGB, two 3x3 convs + 2x2 average pool
-per resolution, minibatch-stddev channel and a dense output at 4x4), spectral norm on every
-layer; its widths are --d-width at full resolution, doubled per halving up to --width (a light
-D: it costs about as much as G). Adam (betas 0, 0.99; --lr and --d-lr, both 2e-4), --d-steps D
+each doubling; or --widths, one per layer (layer1..layerN). The output side is --size (default:
+the split's, which must then be a power of two); real images of another size are resized to it
+(antialiased bilinear). Discriminator: the mirror image (1x1 fromRGB, two 3x3 convs + 2x2 average
+pool per resolution, minibatch-stddev channel and a dense output at 4x4), spectral norm on every
+layer; its widths are --d-width at full resolution, doubled per halving up to --d-cap (default
+--width; a light D: it costs about as much as G at the default widths). Adam (betas 0, 0.99; --lr and --d-lr, both 2e-4), --d-steps D
 steps per G step (1), horizontal flips of the real images. The exported generator is an
 exponential moving average (0.999) of the trained one.
 
 Every --sample-every steps a grid of 32 samples of fixed latents goes to OUT/NAME.work/samples/;
 every --ckpt-every steps (and at the end) OUT/NAME.work/checkpoint.pt is written; --resume
-continues from it (same RNG streams, so an interrupted run equals an uninterrupted one).
+continues from it (same RNG streams, so an interrupted run equals an uninterrupted one;
+common.rng_states / save_checkpoint / load_checkpoint, shared with the other scripts).
 At the end: OUT/NAME.onnx (input "z" [batch, latent] standard normal; output "image" NCHW RGB
 in [0,1]; tensors layer1..layerN, also graph outputs), OUT/NAME.json, .md, .pt, .samples.png, .ref/
 """
@@ -91,20 +95,31 @@ def widths_for(size, width):
     return out
 
 
+def layer_count(size):
+    """Two layers per resolution from 4 px to `size`: layer1, layer2 at 4x4, layer3, layer4 at 8x8, ..."""
+    return 2 * (int(math.log2(size)) - 1)
+
+
+def layer_widths(size, width):
+    """--width's channels, one per layer."""
+    w = widths_for(size, width)
+    return [w[4 << (i // 2)] for i in range(layer_count(size))]
+
+
 class Generator(nn.Module):
-    def __init__(self, latent, size, width):
+    def __init__(self, latent, size, width=128, widths=None):
         super().__init__()
-        self.config = dict(latent=latent, size=size, width=width)
-        w = widths_for(size, width)
-        layers = OrderedDict(layer1=First(latent, w[4]), layer2=Layer(w[4], w[4], False))
-        res, cin = 8, w[4]
-        while res <= size:
-            n = len(layers)
-            layers[f"layer{n + 1}"] = Layer(cin, w[res], True)
-            layers[f"layer{n + 2}"] = Layer(w[res], w[res], False)
-            cin, res = w[res], res * 2
+        # A run without --widths keeps the configuration (and so the checkpoints) of the first runs.
+        self.config = dict(latent=latent, size=size, width=width) if widths is None else \
+            dict(latent=latent, size=size, widths=list(widths))
+        w = layer_widths(size, width) if widths is None else list(widths)
+        if len(w) != layer_count(size):
+            raise ValueError(f"{size} px needs {layer_count(size)} layer widths, got {len(w)}")
+        layers = OrderedDict(layer1=First(latent, w[0]), layer2=Layer(w[0], w[1], False))
+        for i in range(2, len(w)):  # upsample at the first layer of each resolution (odd numbers)
+            layers[f"layer{i + 1}"] = Layer(w[i - 1], w[i], i % 2 == 0)
         self.layers = nn.Sequential(layers)
-        self.output = Output(cin)
+        self.output = Output(w[-1])
 
     def forward(self, z):
         return self.output(self.layers(z))
@@ -140,8 +155,10 @@ class Discriminator(nn.Module):
         return self.dense(x.flatten(1)).squeeze(1)
 
 
-def real_batch(split, idx, device, gen):
+def real_batch(split, idx, device, gen, size):
     x = torch.from_numpy(split.take("images", np.sort(idx))).to(device).permute(0, 3, 1, 2).float() / 255
+    if x.shape[2:] != (size, size):  # e.g. world v2's 112 px churches for a 64 px generator
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp_(0, 1)
     flip = (torch.rand(len(idx), generator=gen) < 0.5).view(-1, 1, 1, 1).to(device)
     return torch.where(flip, x.flip(3), x)
 
@@ -166,8 +183,13 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--latent", type=int, default=128)
     ap.add_argument("--width", type=int, default=128, help="channels at 4..16 px (halved per doubling after)")
+    ap.add_argument("--widths", help="channels of each layer, layer1 first (2 per resolution from 4 px: "
+                                     "10 at 64 px, 12 at 128); replaces --width for the generator")
+    ap.add_argument("--size", type=int, help="output side, a power of two (default: the split's image side); "
+                                             "real images of another size are resized to it")
     ap.add_argument("--d-width", type=int, default=16,
-                    help="discriminator channels at full resolution (doubled per halving, at most --width)")
+                    help="discriminator channels at full resolution (doubled per halving, at most --d-cap)")
+    ap.add_argument("--d-cap", type=int, help="most discriminator channels (default --width)")
     ap.add_argument("--lr", type=float, default=2e-4, help="generator learning rate")
     ap.add_argument("--d-lr", type=float, default=2e-4, help="discriminator learning rate")
     ap.add_argument("--d-steps", type=int, default=1, help="discriminator steps per generator step")
@@ -175,6 +197,8 @@ def main():
     ap.add_argument("--sample-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=500)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="checkpoint and exit after this many steps of this run (tests of --resume)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -182,15 +206,22 @@ def main():
     common.seed_everything(a.seed, a.threads)
     dev = a.device
     data = common.Split(a.data)
-    if data.height != data.width or data.height & (data.height - 1) or data.height < 8:
-        raise SystemExit(f"images must be square with a power-of-two side, got {data.height}x{data.width}")
-    size = data.height
+    size = a.size or data.height
+    if data.height != data.width:
+        raise SystemExit(f"images must be square, got {data.height}x{data.width}")
+    if size & (size - 1) or size < 8:
+        raise SystemExit(f"the output side must be a power of two (at least 8), got {size}"
+                         + ("" if a.size else ": give --size"))
+    widths = [int(v) for v in a.widths.split(",")] if a.widths else None
+    if widths is not None and len(widths) != layer_count(size):
+        raise SystemExit(f"--widths: {size} px has {layer_count(size)} layers, got {len(widths)} widths")
+    d_cap = a.d_cap or a.width
     work = os.path.join(a.out, a.name + ".work")
     os.makedirs(os.path.join(work, "samples"), exist_ok=True)
     ckpt_path = os.path.join(work, "checkpoint.pt")
 
-    G = Generator(a.latent, size, a.width).to(dev)
-    D = Discriminator(size, a.d_width, a.width).to(dev)
+    G = Generator(a.latent, size, a.width, widths).to(dev)
+    D = Discriminator(size, a.d_width, d_cap).to(dev)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(0.0, 0.99))
     opt_d = torch.optim.Adam(D.parameters(), lr=a.d_lr, betas=(0.0, 0.99))
@@ -198,16 +229,15 @@ def main():
     rng = np.random.default_rng(a.seed)  # which real images
     fixed_z = torch.randn(32, a.latent, generator=torch.Generator().manual_seed(a.seed + 1000)).to(dev)
     step, history, seconds_before = 0, [], 0.0
+    d_config = {"d_width": a.d_width, "d_cap": d_cap}
     if a.resume:
-        if not os.path.isfile(ckpt_path):
-            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}")
-        ck = torch.load(ckpt_path, map_location="cpu")  # RNG states must stay on the CPU
-        if ck["config"] != G.config:
-            raise SystemExit(f"--resume: checkpoint config {ck['config']} differs from {G.config}")
+        ck = common.load_checkpoint(ckpt_path, G.config)
+        for k, v in d_config.items():  # (a checkpoint written before d_config was recorded passes)
+            if ck.get("d_config", {}).get(k, v) != v:
+                raise SystemExit(f"--resume: checkpoint discriminator {ck['d_config']} differs from {d_config}")
         G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"]), G_ema.load_state_dict(ck["G_ema"])
         opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
-        gen.set_state(ck["gen"]), torch.set_rng_state(ck["torch_rng"])
-        rng.bit_generator.state = ck["rng"]
+        common.set_rng_states(ck, gen, rng)
         step, history, seconds_before = ck["step"], ck["history"], ck["seconds"]
         print(f"resumed at step {step} from {ckpt_path}", flush=True)
 
@@ -217,12 +247,10 @@ def main():
         return seconds_before + time.time() - t_start
 
     def save_checkpoint():
-        ck = {"config": G.config, "G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict(),
-              "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "gen": gen.get_state(),
-              "torch_rng": torch.get_rng_state(), "rng": rng.bit_generator.state, "step": step,
-              "history": history, "seconds": seconds()}
-        torch.save(ck, ckpt_path + ".tmp")
-        os.replace(ckpt_path + ".tmp", ckpt_path)
+        common.save_checkpoint(ckpt_path, {
+            "config": G.config, "d_config": d_config, "G": G.state_dict(), "D": D.state_dict(),
+            "G_ema": G_ema.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            **common.rng_states(gen, rng), "step": step, "history": history, "seconds": seconds()})
 
     def save_samples(path):
         with torch.no_grad():
@@ -232,13 +260,13 @@ def main():
     g_params = sum(p.numel() for p in G.parameters())
     d_params = sum(p.numel() for p in D.parameters())
     print(f"generator {g_params:,} parameters, discriminator {d_params:,}; {len(data)} real images "
-          f"{size}x{size}; steps {step}..{a.steps}, batch {a.batch}", flush=True)
+          f"{data.height}x{data.width}, output {size}x{size}; steps {step}..{a.steps}, batch {a.batch}", flush=True)
     prog = common.Progress(max(1, a.steps - step), "step")
     acc = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
     n_acc = 0
     while step < a.steps:
         for _ in range(a.d_steps):
-            real = real_batch(data, rng.integers(0, len(data), a.batch), dev, gen) * 2 - 1
+            real = real_batch(data, rng.integers(0, len(data), a.batch), dev, gen, size) * 2 - 1
             z = torch.randn(a.batch, a.latent, generator=gen).to(dev)
             fake = G(z) * 2 - 1
             d_real, d_fake = D(real), D(fake.detach())
@@ -266,6 +294,10 @@ def main():
             save_samples(os.path.join(work, "samples", f"step_{step:07d}.png"))
         if step % a.ckpt_every == 0 or step == a.steps:
             save_checkpoint()
+        if a.stop_after and step - step_start >= a.stop_after and step < a.steps:
+            save_checkpoint()
+            print(f"stopped after {step - step_start} steps (--stop-after); continue with --resume", flush=True)
+            return
     run_steps, run_seconds = step - step_start, time.time() - t_start
     s_per_step = run_seconds / run_steps if run_steps else None
 
@@ -288,7 +320,7 @@ def main():
         zs = torch.randn(512, a.latent, generator=torch.Generator().manual_seed(a.seed + 3000))
         fake_h = color_hist(torch.cat([G_ema(zs[i:i + 64]) for i in range(0, 512, 64)]))
         pick = np.random.default_rng(a.seed + 3000).choice(len(data), min(512, len(data)), replace=False)
-        real_h = color_hist(real_batch(data, pick, "cpu", torch.Generator().manual_seed(0)))
+        real_h = color_hist(real_batch(data, pick, "cpu", torch.Generator().manual_seed(0), size))
     table = common.layer_table(G_ema, example, [f"layers.{n}" for n in layers] + ["output"])
     table[-1]["name"] = "output (image)"
     metrics = {
@@ -296,7 +328,9 @@ def main():
         "torch": torch.__version__, "threads": a.threads, "device": dev, "seed": a.seed,
         "data": {"train": data.describe()},
         "architecture": {"params": g_params, "discriminator_params": d_params, "layers": table,
-                         "latent": a.latent, "width": a.width, "d_width": a.d_width,
+                         "latent": a.latent, **({"width": a.width} if widths is None else {}),
+                         "widths": [r["shape"][0] for r in table[:-1]], "d_width": a.d_width, "d_cap": d_cap,
+                         "output_px": size,
                          "notes": "ProGAN-shaped generator, pixel norm + leaky ReLU 0.2; exported weights are the EMA"},
         "training": {"steps": a.steps, "batch": a.batch, "loss": "hinge", "discriminator": "spectral norm, minibatch stddev",
                      "optimizer": "Adam betas (0, 0.99)", "lr": a.lr, "d_lr": a.d_lr, "d_steps": a.d_steps, "ema": a.ema, "augment": "hflip of real images",
