@@ -3,21 +3,30 @@
 deliberately not the ground truth, whose errors the dissection inherits.
 
   /usr/bin/python3 zoo/train/train_segmenter.py --data data/world/train data/world/objects \
-      --val data/world/val --out zoo/models --epochs 20 --seed 1 --threads 2
+      --val data/world/val --out zoo/models --epochs 20 --seed 1 --threads 2 [--resume]
 
 Encoder: 5 stages (64..4 px at 64x64 input) of two 3x3 conv+BN+ReLU (widths --widths, 2x2 max-pool between); decoder:
 nearest upsampling, concatenation with the encoder skip, one or two 3x3 conv+BN+ReLU per level;
 1x1 conv heads at input resolution. Loss: sum of the three cross-entropies. Augmentation:
 horizontal flip and random crop of the reflect-padded image, applied to image and masks alike.
 
+Resumable as the classifier is (common.EpochLoop): OUT/NAME.work/checkpoint.pt is written after
+every epoch and every --ckpt-minutes inside one (weights, optimizer, schedule, every RNG state, the
+epoch's order and position); --resume continues from it, and a resumed run gives the same weights
+as an uninterrupted one. OUT/NAME.work/history.csv holds the per-epoch losses (sum and per head)
+and val mean IoU per head; OUT/NAME.work/curves.png draws them after every epoch.
+
+The net is fully convolutional: the ONNX has dynamic batch, height and width (any multiple of
+2^(stages-1), stored as metadata "size_multiple"), and OUT/NAME.ref/ holds reference batches at
+the training size and, in OUT/NAME.ref/pxS/, at each of --ref-sizes, all replayed by check_ort.ts.
+
 Writes OUT/NAME.onnx (input "image" float32 NCHW normalized as in common.PREPROCESS; outputs
 "object", "part", "material": logits N x classes x H x W), OUT/NAME.json (metrics: mean IoU per
-head on val, per-class IoU), OUT/NAME.pt, OUT/NAME.md and OUT/NAME.ref/ (for check_ort.ts).
+head on val, per-class IoU, history), OUT/NAME.pt, OUT/NAME.md, OUT/NAME.curves.png and
+OUT/NAME.ref/ (for check_ort.ts).
 """
 import argparse
-import copy
 import os
-import time
 
 import numpy as np
 import torch
@@ -25,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import common
+import curves
 import model_card
 
 HEADS = ("object", "part", "material")
@@ -68,18 +78,18 @@ def batch_of(split, idx, device):
 def evaluate(model, split, batch, device, sizes):
     model.eval()
     conf = {h: np.zeros((n, n), np.int64) for h, n in zip(HEADS, sizes)}
-    loss = 0.0
+    loss = {h: 0.0 for h in HEADS}
     with torch.no_grad():
         for i in range(0, len(split), batch):
             idx = np.arange(i, min(i + batch, len(split)))
             x, masks = batch_of(split, idx, device)
             for k, (h, logits) in enumerate(zip(HEADS, model(x))):
                 y = masks[:, k].long()
-                loss += F.cross_entropy(logits, y, reduction="mean").item() * len(idx)
+                loss[h] += F.cross_entropy(logits, y, reduction="mean").item() * len(idx)
                 n = sizes[k]
                 flat = (y * n + logits.argmax(1)).flatten().cpu().numpy()
                 conf[h] += np.bincount(flat, minlength=n * n).reshape(n, n)
-    return loss / len(split), conf
+    return {h: v / len(split) for h, v in loss.items()}, conf
 
 
 def summarize(conf, names):
@@ -111,12 +121,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0,
+                    help="write OUT/NAME.work/checkpoint.pt at least this often (and after every epoch)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="checkpoint and exit after this many batches of this run (tests of --resume)")
+    ap.add_argument("--ref-sizes", default="64,112,224",
+                    help="image sides of the extra reference batches in OUT/NAME.ref/pxS/ (check_ort.ts)")
     a = ap.parse_args()
     common.seed_everything(a.seed, a.threads)
     gen = torch.Generator().manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    t0 = time.time()
 
     need = ("images",) + HEADS
     parts = [common.Split(d, need=need) for d in a.data]
@@ -134,53 +150,60 @@ def main():
     names = {"object": train.objects, "part": train.parts, "material": train.materials}
     sizes = [len(names[h]) for h in HEADS]
     widths = [int(w) for w in a.widths.split(",")]
-    if train.height % 2 ** (len(widths) - 1) or train.width % 2 ** (len(widths) - 1):
-        raise SystemExit(f"image size must be a multiple of {2 ** (len(widths) - 1)}")
+    multiple = 2 ** (len(widths) - 1)
+    ref_sizes = [int(v) for v in a.ref_sizes.split(",") if v]
+    if train.height % multiple or train.width % multiple:
+        raise SystemExit(f"image size must be a multiple of {multiple}")
+    if any(v % multiple for v in ref_sizes):
+        raise SystemExit(f"--ref-sizes must be multiples of {multiple}")
     model = UNet(widths, dict(zip(HEADS, sizes))).to(a.device)
     params = sum(p.numel() for p in model.parameters())
-    print(f"segmenter: {params:,} parameters, {len(train_idx)} train / {len(val)} val images, "
-          f"classes {dict(zip(HEADS, sizes))}", flush=True)
+    print(f"segmenter: {params:,} parameters, {len(train_idx)} train / {len(val)} val images "
+          f"{train.height}x{train.width}, classes {dict(zip(HEADS, sizes))}", flush=True)
 
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     steps_per_epoch = (len(train_idx) + a.batch - 1) // a.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
                                                 pct_start=0.1, anneal_strategy="cos")
-    history, best, best_state = [], -1.0, None
-    for epoch in range(1, a.epochs + 1):
+    config = {"widths": widths, "classes": sizes, "size": [train.height, train.width], "epochs": a.epochs,
+              "batch": a.batch, "lr": a.lr, "wd": a.wd, "pad": a.pad, "train": len(train_idx), "seed": a.seed}
+    loop = common.EpochLoop(os.path.join(a.out, a.name + ".work"), config,
+                            {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx, a.batch,
+                            a.epochs, sums=("loss_sum",) + tuple(f"loss_{h}" for h in HEADS),
+                            ckpt_minutes=a.ckpt_minutes, stop_after=a.stop_after)
+    if a.resume:
+        loop.resume()
+
+    while loop.epoch <= a.epochs:
         model.train()
-        te = time.time()
-        order = rng.permutation(train_idx)
-        prog = common.Progress(len(order), "img")
-        seen, loss_sum = 0, 0.0
-        for b in range(steps_per_epoch):
-            idx = order[b * a.batch:(b + 1) * a.batch]
+        sums = loop.sums
+        for idx in loop.batches(lambda: f"loss {sums['loss_sum'] / sums['seen']:.3f}"):
             x, masks = batch_of(train, idx, a.device)
             both = common.augment(torch.cat([x, masks.float()], 1), a.pad, gen)
             x, masks = both[:, :3], both[:, 3:].round().long()
-            loss = sum(F.cross_entropy(logits, masks[:, k]) for k, logits in enumerate(model(x)))
+            losses = [F.cross_entropy(logits, masks[:, k]) for k, logits in enumerate(model(x))]
+            loss = sum(losses)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            seen += len(idx)
-            loss_sum += loss.item() * len(idx)
-            prog.step(len(idx), f"epoch {epoch}/{a.epochs} loss {loss_sum / seen:.3f}")
-        train_time = time.time() - te
+            loop.add(loss_sum=loss.item() * len(idx),
+                     **{f"loss_{h}": v.item() * len(idx) for h, v in zip(HEADS, losses)})
+        if loop.stopped:
+            return
         val_loss, conf = evaluate(model, val, 64, a.device, sizes)
         s = summarize(conf, names)
-        score = float(np.mean([s[h]["miou"] for h in HEADS]))
-        row = {"epoch": epoch, "train_loss": loss_sum / seen, "val_loss": val_loss,
-               **{f"val_miou_{h}": s[h]["miou"] for h in HEADS}, "seconds": time.time() - te,
-               "train_img_per_s": seen / train_time}
-        history.append(row)
-        if score > best:
-            best, best_state = score, copy.deepcopy(model.state_dict())
-        print(f"epoch {epoch}/{a.epochs}: train loss {row['train_loss']:.3f} | val loss {val_loss:.3f} mIoU "
+        epoch, seen = loop.epoch, sums["seen"]
+        row = {"train_loss": sums["loss_sum"] / seen, **{f"train_loss_{h}": sums[f"loss_{h}"] / seen for h in HEADS},
+               "val_loss": sum(val_loss.values()), **{f"val_loss_{h}": val_loss[h] for h in HEADS},
+               **{f"val_miou_{h}": s[h]["miou"] for h in HEADS}, "lr": sched.get_last_lr()[0]}
+        row = loop.end_epoch(row, float(np.mean([s[h]["miou"] for h in HEADS])), model)
+        print(f"epoch {epoch}/{a.epochs}: train loss {row['train_loss']:.3f} | val loss {row['val_loss']:.3f} mIoU "
               + " ".join(f"{h} {s[h]['miou']:.3f}" for h in HEADS)
-              + f" | {row['train_img_per_s']:.0f} img/s, epoch {row['seconds']:.0f}s, "
-              f"ETA {common.fmt_time((time.time() - t0) / epoch * (a.epochs - epoch))}", flush=True)
+              + f" | {row['train_img_per_s']:.1f} img/s, {common.fmt_time(row['seconds'])} so far, "
+              f"ETA {common.fmt_time(loop.eta())}", flush=True)
 
-    model.load_state_dict(best_state)
+    model.load_state_dict(loop.best_state)
     model = model.cpu().eval()
     val_loss, conf = evaluate(model, val, 64, "cpu", sizes)
     s = summarize(conf, names)
@@ -189,11 +212,17 @@ def main():
     example = common.to_input(val.take("images", np.arange(min(2, len(val)))), "cpu")
     refs = common.to_input(val.take("images", np.arange(min(3, len(val)))), "cpu")
     meta = {"preprocess": common.PREPROCESS, "labels": names, "objects": names["object"],
-            "parts": names["part"], "materials": names["material"], "model": "segmenter"}
-    onnx_info = common.export_onnx(model, example, base + ".onnx", "image", list(HEADS), {}, meta)
+            "parts": names["part"], "materials": names["material"], "model": "segmenter",
+            "size_multiple": multiple}
+    onnx_info = common.export_onnx(model, example, base + ".onnx", "image", list(HEADS), {}, meta, spatial=True)
     with torch.no_grad():
         outs = model(refs)  # another batch size than the export's
     common.save_reference(base + ".ref", {"image": refs}, dict(zip(HEADS, outs)))
+    for side in ref_sizes:  # other image sizes than the export's (a few MB each)
+        x = F.interpolate(refs[:1 if side > 128 else 2], size=(side, side), mode="bilinear", align_corners=False)
+        with torch.no_grad():
+            outs = model(x)
+        common.save_reference(os.path.join(base + ".ref", f"px{side}"), {"image": x}, dict(zip(HEADS, outs)))
     table = common.layer_table(model, example, [f"enc.{i}" for i in range(len(widths))]
                                + [f"dec.{i}" for i in reversed(range(len(widths) - 1))])
     for row, label in zip(table, [f"enc{i + 1}" for i in range(len(widths))]
@@ -204,7 +233,7 @@ def main():
                       "params": sum(p.numel() for p in model.heads[h].parameters())})
     metrics = {
         "model": "segmenter", "name": a.name, "command": common.command_line(),
-        "seconds": time.time() - t0, "torch": torch.__version__, "threads": a.threads, "device": a.device,
+        "seconds": loop.seconds(), "torch": torch.__version__, "threads": a.threads, "device": a.device,
         "seed": a.seed,
         "data": {**{f"train{i}": {**p.describe()} for i, p in enumerate(parts)},
                  "train_used": {"count": int(len(train_idx))}, "val": val_desc},
@@ -214,19 +243,21 @@ def main():
         "training": {"epochs": a.epochs, "batch": a.batch, "optimizer": "AdamW", "lr": a.lr,
                      "schedule": "one-cycle cosine", "weight_decay": a.wd,
                      "augment": f"hflip, reflect-pad {a.pad} + random crop (image and masks)"},
-        "history": history,
-        "metrics": {"val_loss": val_loss,
+        "history": loop.history,
+        "metrics": {"val_loss": sum(val_loss.values()), **{f"val_loss_{h}": val_loss[h] for h in HEADS},
                     **{f"val_miou_{h}": s[h]["miou"] for h in HEADS},
                     **{f"val_miou_{h}_without_none": s[h]["miou_without_none"] for h in HEADS},
                     **{f"val_pixel_acc_{h}": s[h]["pixel_acc"] for h in HEADS},
-                    "train_img_per_s": float(np.mean([r["train_img_per_s"] for r in history])),
+                    "train_img_per_s": float(np.mean([r["train_img_per_s"] for r in loop.history])),
                     **{f"val_iou_{h}": s[h]["iou"] for h in HEADS}},
         "onnx": onnx_info,
     }
     common.write_json(base + ".json", metrics)
+    common.write_png(base + ".curves.png", curves.draw(loop.history))
     model_card.write(base + ".json")
     print("val mIoU " + ", ".join(f"{h} {s[h]['miou']:.3f}" for h in HEADS))
-    print(f"wrote {base}.onnx / .json / .md / .pt in {common.fmt_time(time.time() - t0)}", flush=True)
+    print(f"wrote {base}.onnx / .json / .md / .pt / .curves.png; training took {common.fmt_time(loop.seconds())}",
+          flush=True)
 
 
 if __name__ == "__main__":
