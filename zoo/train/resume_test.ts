@@ -1,8 +1,10 @@
 /**
- * Resumable training: a classifier run stopped in the middle of an epoch and
- * resumed from its checkpoint ends with the same weights as a run that was
- * never stopped. Needs Debian's python3-torch (`/usr/bin/python3`); without
- * it the test says so and is ignored.
+ * Resumable training: a classifier or segmenter run stopped in the middle of
+ * an epoch, or a GAN run stopped between steps, and resumed from its
+ * checkpoint ends with the same weights as a run that was never stopped. The
+ * segmenter's ONNX, exported from 32 px images, runs at 64, 112 and 224 px in
+ * onnxruntime as in PyTorch. Needs Debian's python3-torch and python3-onnx
+ * (`/usr/bin/python3`); without them the tests say so and are ignored.
  */
 import { assertEquals } from "../../tests/assert.ts";
 
@@ -26,11 +28,28 @@ if (!torch) {
   );
 }
 
-async function py(args: string[]): Promise<string> {
-  const r = await new Deno.Command(PY, { args, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[]): Promise<string> {
+  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
   if (!r.success) throw new Error(`${args.join(" ")} failed:\n${out}`);
   return out;
+}
+
+const py = (args: string[]) => run(PY, args);
+
+/** The largest difference between the weights under `keys` of two checkpoints. */
+async function maxDiff(a: string, b: string, keys: string[]): Promise<number> {
+  const out = await py([
+    "-c",
+    "import sys, torch\n" +
+    "a = torch.load(sys.argv[1]); b = torch.load(sys.argv[2])\n" +
+    "print(max((a[k][n].float() - b[k][n].float()).abs().max().item()" +
+    " for k in sys.argv[3].split(',') for n in a[k]))",
+    a,
+    b,
+    keys.join(","),
+  ]);
+  return Number(out.trim().split("\n").at(-1));
 }
 
 Deno.test({
@@ -51,16 +70,13 @@ Deno.test({
       assertEquals(first.includes("stopped after 4 batches"), true, first);
       const second = await py([...common, "--out", `${dir}/split`, "--resume"]);
       assertEquals(second.includes("resumed at epoch 1, batch 4/"), true, second);
-      const diff = await py([
-        "-c",
-        // The last weights (the exported ones are the best epoch's, which may be an early one).
-        "import sys, torch\n" +
-        "a = torch.load(sys.argv[1])['model']; b = torch.load(sys.argv[2])['model']\n" +
-        "print(max((a[k].float() - b[k].float()).abs().max().item() for k in a))",
+      // The last weights (the exported ones are the best epoch's, which may be an early one).
+      const diff = await maxDiff(
         `${dir}/whole/classifier.work/checkpoint.pt`,
         `${dir}/split/classifier.work/checkpoint.pt`,
-      ]);
-      assertEquals(Number(diff.trim()), 0);
+        ["model"],
+      );
+      assertEquals(diff, 0);
       // The history is kept as CSV and drawn, and the card shows the curves.
       const history = await Deno.readTextFile(`${dir}/split/classifier.work/history.csv`);
       assertEquals(history.trim().split("\n").length, 3, history);
@@ -68,6 +84,100 @@ Deno.test({
       assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
       const card = await Deno.readTextFile(`${dir}/split/classifier.md`);
       assertEquals(card.includes("![training curves](classifier.curves.png)"), true);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a segmenter run stopped mid-epoch and resumed equals an uninterrupted run; " +
+    "its ONNX runs at 64, 112 and 224 px as in torch",
+  ignore: !torch,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "resume-test-" });
+    try {
+      const fake = `${HERE}fake_split.py`;
+      await py([fake, "--out", `${dir}/train`, "--count", "160", "--seed", "1", "--size", "32"]);
+      await py([fake, "--out", `${dir}/val`, "--count", "48", "--seed", "2", "--size", "32"]);
+      const common = [
+        `${HERE}train_segmenter.py`,
+        ...["--data", `${dir}/train`, "--val", `${dir}/val`, "--epochs", "2", "--batch", "16"],
+        ...["--widths", "4,8,8", "--threads", "1"],
+      ];
+      await py([...common, "--out", `${dir}/whole`, "--ref-sizes", ""]);
+      const first = await py([...common, "--out", `${dir}/split`, "--stop-after", "4"]);
+      assertEquals(first.includes("stopped after 4 batches"), true, first);
+      const second = await py([...common, "--out", `${dir}/split`, "--resume"]);
+      assertEquals(second.includes("resumed at epoch 1, batch 4/10"), true, second);
+      const diff = await maxDiff(
+        `${dir}/whole/segmenter.work/checkpoint.pt`,
+        `${dir}/split/segmenter.work/checkpoint.pt`,
+        ["model"],
+      );
+      assertEquals(diff, 0);
+      const history = await Deno.readTextFile(`${dir}/split/segmenter.work/history.csv`);
+      const lines = history.trim().split("\n");
+      assertEquals(lines.length, 3, history);
+      for (const h of ["object", "part", "material"]) {
+        assertEquals(lines[0].split(",").includes(`val_miou_${h}`), true, lines[0]);
+        assertEquals(lines[0].split(",").includes(`train_loss_${h}`), true, lines[0]);
+      }
+      const png = await Deno.readFile(`${dir}/split/segmenter.curves.png`);
+      assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
+      const card = await Deno.readTextFile(`${dir}/split/segmenter.md`);
+      assertEquals(card.includes("![training curves](segmenter.curves.png)"), true);
+      assertEquals(card.includes("val mean IoU"), true);
+      // Exported from 32 px with dynamic height and width: onnxruntime agrees with torch at
+      // the training size and at 64, 112 and 224 px.
+      const model = `${dir}/split/segmenter.onnx`;
+      for (const ref of ["", "px64/", "px112/", "px224/"]) {
+        const out = await run(Deno.execPath(), [
+          ...[
+            "run",
+            "-A",
+            `${HERE}check_ort.ts`,
+            model,
+            `${dir}/split/segmenter.ref/${ref}index.json`,
+          ],
+        ]);
+        assertEquals(out.includes("onnxruntime agrees with torch"), true, out);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a GAN run with per-layer widths and a resized output, stopped and resumed, " +
+    "equals an uninterrupted run",
+  ignore: !torch,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "resume-test-" });
+    try {
+      const church = ["--out", `${dir}/church`, "--split", "church", "--count", "64"];
+      await py([`${HERE}fake_split.py`, ...church, "--seed", "3", "--size", "24"]);
+      const common = [
+        `${HERE}train_gan.py`,
+        ...["--data", `${dir}/church`, "--size", "16", "--widths", "32,32,32,32,16,16"],
+        ...["--steps", "6", "--batch", "8", "--d-width", "8", "--d-cap", "32", "--threads", "1"],
+        ...["--sample-every", "3", "--ckpt-every", "3"],
+      ];
+      await py([...common, "--out", `${dir}/whole`]);
+      const first = await py([...common, "--out", `${dir}/split`, "--stop-after", "2"]);
+      assertEquals(first.includes("stopped after 2 steps"), true, first);
+      const second = await py([...common, "--out", `${dir}/split`, "--resume"]);
+      assertEquals(second.includes("resumed at step 2"), true, second);
+      const diff = await maxDiff(
+        `${dir}/whole/gan_church.work/checkpoint.pt`,
+        `${dir}/split/gan_church.work/checkpoint.pt`,
+        ["G", "D", "G_ema"],
+      );
+      assertEquals(diff, 0);
+      const card = await Deno.readTextFile(`${dir}/split/gan_church.md`);
+      assertEquals(card.includes("| layer4 | 32 x 8 x 8 |"), true, card);
+      assertEquals(card.includes("| output (image) | 3 x 16 x 16 |"), true, card);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
