@@ -51,7 +51,16 @@ export class Segmenter {
     threads: number,
   ): Promise<Segmenter> {
     const info = inspectBytes(path, bytes);
+    // A fully convolutional segmenter takes any size its pools divide (metadata size_multiple).
     const input = requireInput(info, { dims: [null, 3, size, size] });
+    const multiple = Number(info.metadata.size_multiple ?? 1);
+    if (!Number.isInteger(multiple) || multiple < 1 || size % multiple) {
+      throw new DissectError(
+        "MODEL",
+        `${path}: images of ${size} px cannot be segmented: the model's sides must be multiples ` +
+          `of ${info.metadata.size_multiple} (metadata size_multiple)`,
+      );
+    }
     const labels = Object.fromEntries(
       HEADS.map((h) => [h, metadataList(info.metadata, LABEL_KEYS[h], path)]),
     ) as Record<Head, string[]>;

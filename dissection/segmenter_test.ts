@@ -47,3 +47,30 @@ Deno.test("a segmenter whose output classes and label names disagree is refused"
   assert(e instanceof DissectError, String(e));
   assertMatch(e.message, /short\.onnx: output "part" has \d+ classes but its metadata names \d+/);
 });
+
+Deno.test("a segmenter of any size labels images of a size it was not built at as one built for it", async () => {
+  for (const size of [8, 24]) {
+    const any = await Segmenter.open("any.onnx", tinySegmenter("any"), size, 1);
+    const fixed = await Segmenter.open("fixed.onnx", tinySegmenter(size), size, 1);
+    const next = seededRandom(size);
+    const n = 3;
+    const rgb = Uint8Array.from({ length: n * size * size * 3 }, () => Math.floor(next() * 256));
+    const got = await any.segment(rgb, n);
+    assertEquals(got.planes.length, n * 5 * size * size);
+    assertEquals(got.planes, (await fixed.segment(rgb, n)).planes);
+    await any.release();
+    await fixed.release();
+  }
+});
+
+Deno.test("a segmenter refuses a size it was not exported for, or that its pools do not divide", async () => {
+  const fixed = await Segmenter.open("fixed.onnx", tinySegmenter(16), 24, 1).catch((e) => e);
+  assert(fixed instanceof DissectError, String(fixed));
+  assertMatch(fixed.message, /fixed\.onnx: input "image" has shape Nx3x16x16, expected Nx3x24x24/);
+  const pooled = tinySegmenter("any", { size_multiple: "16" });
+  const e = await Segmenter.open("pooled.onnx", pooled, 24, 1).catch((e) => e);
+  assert(e instanceof DissectError, String(e));
+  assertMatch(e.message, /pooled\.onnx: images of 24 px .* multiples of 16/);
+  const ok = await Segmenter.open("pooled.onnx", pooled, 32, 1);
+  await ok.release();
+});
