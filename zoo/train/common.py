@@ -372,6 +372,7 @@ class EpochLoop:
         self.seconds_before, self.stopped, self.batches_run = 0.0, False, 0
         self._reset_sums()
         self.t_start = self.last_ckpt = time.time()
+        self.cpu_start = time.process_time()
 
     def _reset_sums(self):
         self.sums = {k: 0 for k in self.sum_keys}
@@ -429,7 +430,10 @@ class EpochLoop:
             self.batches_run += 1
             if self.stop_after and self.batches_run >= self.stop_after and not last:
                 self.save(self.epoch, self.order, b + 1)
-                print(f"stopped after {self.batches_run} batches (--stop-after); continue with --resume",
+                wall, cpu = time.time() - self.t_start, time.process_time() - self.cpu_start
+                n = self.batches_run * self.batch
+                print(f"stopped after {self.batches_run} batches (--stop-after): {n} images in {wall:.1f} s "
+                      f"({n / wall:.1f} img/s; this process's CPU time {cpu:.1f} s); continue with --resume",
                       flush=True)
                 self.stopped = True
                 return

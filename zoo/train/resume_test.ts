@@ -103,7 +103,7 @@ Deno.test({
       const common = [
         `${HERE}train_segmenter.py`,
         ...["--data", `${dir}/train`, "--val", `${dir}/val`, "--epochs", "2", "--batch", "16"],
-        ...["--widths", "4,8,8", "--threads", "1"],
+        ...["--widths", "4,8,8", "--chunk", "8", "--threads", "1"],
       ];
       await py([...common, "--out", `${dir}/whole`, "--ref-sizes", ""]);
       const first = await py([...common, "--out", `${dir}/split`, "--stop-after", "4"]);

@@ -241,7 +241,7 @@ def main():
         step, history, seconds_before = ck["step"], ck["history"], ck["seconds"]
         print(f"resumed at step {step} from {ckpt_path}", flush=True)
 
-    t_start, step_start = time.time(), step
+    t_start, step_start, cpu_start = time.time(), step, time.process_time()
 
     def seconds():  # training wall time over all runs (resumes included)
         return seconds_before + time.time() - t_start
@@ -296,7 +296,9 @@ def main():
             save_checkpoint()
         if a.stop_after and step - step_start >= a.stop_after and step < a.steps:
             save_checkpoint()
-            print(f"stopped after {step - step_start} steps (--stop-after); continue with --resume", flush=True)
+            n, wall, cpu = step - step_start, time.time() - t_start, time.process_time() - cpu_start
+            print(f"stopped after {n} steps (--stop-after): {wall / n:.3f} s/step "
+                  f"(this process's CPU time {cpu / n:.3f} s/step); continue with --resume", flush=True)
             return
     run_steps, run_seconds = step - step_start, time.time() - t_start
     s_per_step = run_seconds / run_steps if run_steps else None

@@ -126,6 +126,9 @@ def main():
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="checkpoint and exit after this many batches of this run (tests of --resume)")
+    ap.add_argument("--chunk", type=int, default=0,
+                    help="forward and backward each batch in chunks of this many images, one optimizer step "
+                         "per batch (BatchNorm statistics per chunk); 8 is 4x faster per image at 112 px here")
     ap.add_argument("--ref-sizes", default="64,112,224",
                     help="image sides of the extra reference batches in OUT/NAME.ref/pxS/ (check_ort.ts)")
     a = ap.parse_args()
@@ -166,7 +169,8 @@ def main():
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
                                                 pct_start=0.1, anneal_strategy="cos")
     config = {"widths": widths, "classes": sizes, "size": [train.height, train.width], "epochs": a.epochs,
-              "batch": a.batch, "lr": a.lr, "wd": a.wd, "pad": a.pad, "train": len(train_idx), "seed": a.seed}
+              "batch": a.batch, "chunk": a.chunk, "lr": a.lr, "wd": a.wd, "pad": a.pad, "train": len(train_idx),
+              "seed": a.seed}
     loop = common.EpochLoop(os.path.join(a.out, a.name + ".work"), config,
                             {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx, a.batch,
                             a.epochs, sums=("loss_sum",) + tuple(f"loss_{h}" for h in HEADS),
@@ -181,17 +185,20 @@ def main():
             x, masks = batch_of(train, idx, a.device)
             both = common.augment(torch.cat([x, masks.float()], 1), a.pad, gen)
             x, masks = both[:, :3], both[:, 3:].round().long()
-            losses = [F.cross_entropy(logits, masks[:, k]) for k, logits in enumerate(model(x))]
-            loss = sum(losses)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            chunk, losses = a.chunk or len(idx), torch.zeros(len(HEADS))
+            for c in range(0, len(idx), chunk):  # the batch's mean loss, its gradient summed chunk by chunk
+                part = [F.cross_entropy(logits, masks[c:c + chunk, k]) for k, logits in enumerate(model(x[c:c + chunk]))]
+                share = len(x[c:c + chunk]) / len(idx)
+                (sum(part) * share).backward()
+                losses += torch.stack([v.detach().cpu() for v in part]) * share
             opt.step()
             sched.step()
-            loop.add(loss_sum=loss.item() * len(idx),
+            loop.add(loss_sum=losses.sum().item() * len(idx),
                      **{f"loss_{h}": v.item() * len(idx) for h, v in zip(HEADS, losses)})
         if loop.stopped:
             return
-        val_loss, conf = evaluate(model, val, 64, a.device, sizes)
+        val_loss, conf = evaluate(model, val, a.chunk or 64, a.device, sizes)
         s = summarize(conf, names)
         epoch, seen = loop.epoch, sums["seen"]
         row = {"train_loss": sums["loss_sum"] / seen, **{f"train_loss_{h}": sums[f"loss_{h}"] / seen for h in HEADS},
@@ -205,7 +212,7 @@ def main():
 
     model.load_state_dict(loop.best_state)
     model = model.cpu().eval()
-    val_loss, conf = evaluate(model, val, 64, "cpu", sizes)
+    val_loss, conf = evaluate(model, val, a.chunk or 64, "cpu", sizes)
     s = summarize(conf, names)
     base = os.path.join(a.out, a.name)
     torch.save({"config": model.config, "state_dict": model.state_dict()}, base + ".pt")
@@ -241,7 +248,7 @@ def main():
         "architecture": {"params": sum(p.numel() for p in model.parameters()), "layers": table,
                          "widths": widths, "notes": "U-Net, conv+BN+ReLU (BN folded by the exporter)"},
         "training": {"epochs": a.epochs, "batch": a.batch, "optimizer": "AdamW", "lr": a.lr,
-                     "schedule": "one-cycle cosine", "weight_decay": a.wd,
+                     "chunk": a.chunk or a.batch, "schedule": "one-cycle cosine", "weight_decay": a.wd,
                      "augment": f"hflip, reflect-pad {a.pad} + random crop (image and masks)"},
         "history": loop.history,
         "metrics": {"val_loss": sum(val_loss.values()), **{f"val_loss_{h}": val_loss[h] for h in HEADS},
