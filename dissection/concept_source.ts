@@ -22,9 +22,8 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { batches } from "../data/open.ts";
 import { joinFiles } from "../data/join_files.ts";
 import type { Batch, SplitMeta } from "../data/split_format.ts";
-import { PLANES, planesOf, type Vocabulary } from "./concepts.ts";
-import { colorMap, COLORS } from "./colors.ts";
-import { halfBoxFlags } from "./half_parts.ts";
+import { planesFrom, planesOf, type Vocabulary } from "./concepts.ts";
+import { COLORS } from "./colors.ts";
 import type { Head, Segmenter } from "./segmenter.ts";
 import { ConceptFrequency } from "./segmenter_score.ts";
 import { type SegmentationMeta, vocabularyOf, writeSegmentationMeta } from "./segmentation.ts";
@@ -86,7 +85,6 @@ export function truthSource(
     labels,
     planes(batch) {
       const n = batch.end - batch.start, px = H * W;
-      const planes = new Uint8Array(n * PLANES.length * px);
       for (const head of ["object", "part", "material"] as const) {
         const map = batch[head];
         if (!map || map.length !== n * px) {
@@ -106,16 +104,8 @@ export function truthSource(
           }
         }
       }
-      for (let i = 0; i < n; i++) {
-        const base = i * PLANES.length * px;
-        const object = batch.object!.subarray(i * px, (i + 1) * px);
-        planes.set(object, base);
-        planes.set(batch.part!.subarray(i * px, (i + 1) * px), base + px);
-        planes.set(batch.material!.subarray(i * px, (i + 1) * px), base + 2 * px);
-        planes.set(colorMap(batch.images.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
-        planes.set(halfBoxFlags(object, W, H), base + 4 * px);
-      }
-      return Promise.resolve(planes);
+      const maps = { object: batch.object!, part: batch.part!, material: batch.material! };
+      return Promise.resolve(planesFrom(maps, batch.images, n, H, W));
     },
     release: () => Promise.resolve(),
   };
@@ -143,6 +133,8 @@ export async function labelImages(opts: {
   batch: number;
   dir: string;
   tick?: (images: number) => void;
+  /** Sees each batch with its planes (the segment stage scores its segmenter there). */
+  onBatch?: (batch: Batch, planes: Uint8Array) => void;
 }): Promise<void> {
   const { source, data, start, end, dir } = opts;
   const { height, width } = data.meta, px = height * width;
@@ -160,7 +152,9 @@ export async function labelImages(opts: {
   const frequency = new ConceptFrequency(vocabularyOf(meta), px);
   using out = await Deno.open(join(dir, "planes.u8"), { write: true, create: true });
   for (const [s, e] of batches(end, opts.batch, start)) {
-    const planes = await source.planes(await data.read(s, e));
+    const batch = await data.read(s, e);
+    const planes = await source.planes(batch);
+    opts.onBatch?.(batch, planes);
     for (let i = 0; i < e - s; i++) frequency.add(planesOf(planes, i, px));
     await writeAll(out, planes);
     opts.tick?.(e - s);

@@ -5,6 +5,8 @@
  * each connected component). Ids are dense so counts fit in flat arrays.
  */
 import type { TableSink } from "../engine/stage.ts";
+import { colorMap } from "./colors.ts";
+import { halfBoxFlags } from "./half_parts.ts";
 import type { RowOf } from "../engine/table_writer.ts";
 
 /** The four kinds of concept a segmentation labels. */
@@ -22,6 +24,33 @@ export const HALVES = ["top", "bottom", "left", "right"] as const;
 
 /** Per-pixel label planes stored by the segment stage, in this order. */
 export const PLANES = ["object", "part", "material", "color", "halfbox"] as const;
+
+/**
+ * The label planes of n images from their object, part and material class
+ * maps (n x height x width each) and their pixels: colors are named from the
+ * pixels and the half-box parts computed from the object plane, whatever
+ * made the maps (a segmenter, or ground truth).
+ */
+export function planesFrom(
+  maps: Readonly<Record<"object" | "part" | "material", Uint8Array>>,
+  rgb: Uint8Array,
+  n: number,
+  height: number,
+  width: number,
+): Uint8Array {
+  const px = height * width;
+  const planes = new Uint8Array(n * PLANES.length * px);
+  for (let i = 0; i < n; i++) {
+    const base = i * PLANES.length * px;
+    const object = maps.object.subarray(i * px, (i + 1) * px);
+    planes.set(object, base);
+    planes.set(maps.part.subarray(i * px, (i + 1) * px), base + px);
+    planes.set(maps.material.subarray(i * px, (i + 1) * px), base + 2 * px);
+    planes.set(colorMap(rgb.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
+    planes.set(halfBoxFlags(object, width, height), base + 4 * px);
+  }
+  return planes;
+}
 
 /** Every concept of a segmentation's label lists, with ids, and how labels map to them. */
 export interface Vocabulary {

@@ -10,9 +10,7 @@ import { DissectError } from "../engine/errors.ts";
 import { createSession, inspectBytes, type ModelInfo, requireInput } from "../onnx/model.ts";
 import { classMapOf, withClassMaps } from "../onnx/surgery.ts";
 import { type Preprocess, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
-import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
-import { halfBoxFlags } from "./half_parts.ts";
-import { colorMap } from "./colors.ts";
+import { buildVocabulary, planesFrom, type Vocabulary } from "./concepts.ts";
 import { COLORS } from "./colors.ts";
 
 /** The segmenter's output heads. */
@@ -99,19 +97,8 @@ export class Segmenter {
 
   /** Segment n images of size x size interleaved RGB bytes. */
   async segment(rgb: Uint8Array, n: number): Promise<Segmented> {
-    const s = this.size, px = s * s;
     const maps = await this.maps(rgb, n, HEADS);
-    const planes = new Uint8Array(n * PLANES.length * px);
-    for (let i = 0; i < n; i++) {
-      const base = i * PLANES.length * px;
-      const object = maps.object.subarray(i * px, (i + 1) * px);
-      planes.set(object, base);
-      planes.set(maps.part.subarray(i * px, (i + 1) * px), base + px);
-      planes.set(maps.material.subarray(i * px, (i + 1) * px), base + 2 * px);
-      planes.set(colorMap(rgb.subarray(i * px * 3, (i + 1) * px * 3)), base + 3 * px);
-      planes.set(halfBoxFlags(object, s, s), base + 4 * px);
-    }
-    return { planes, maps };
+    return { planes: planesFrom(maps, rgb, n, this.size, this.size), maps };
   }
 
   /**
