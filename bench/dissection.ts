@@ -17,7 +17,7 @@
  * of images.
  */
 import * as ort from "onnxruntime-node";
-import type { Benchmark } from "./harness.ts";
+import { type Benchmark, median } from "./harness.ts";
 import { type PipelineRun, pipelineRuns } from "./pipeline_run.ts";
 import { batches, openDataset } from "../data/open.ts";
 import { allCores, createSession, inspectBytes, readModelBytes } from "../onnx/model.ts";
@@ -148,8 +148,4 @@ async function dissectLayer(acts: ActivationReader, segmentDir: string, over: Qu
   } finally {
     segmentation.close();
   }
-}
-
-function median(xs: number[]): number {
-  return xs.toSorted((a, b) => a - b)[xs.length >> 1];
 }

@@ -12,7 +12,7 @@
  * forward pass's few large ones.
  */
 import * as ort from "onnxruntime-node";
-import { type Benchmark, timeIt } from "./harness.ts";
+import { type Benchmark, median, timeIt } from "./harness.ts";
 import { createSession } from "../onnx/model.ts";
 import { vjpModel } from "../onnx/gradient.ts";
 import { seededRandom } from "../stats/random.ts";
@@ -20,30 +20,41 @@ import { seededRandom } from "../stats/random.ts";
 const BATCH = 32;
 const REPEATS = 25;
 
-/** The classifier's input gradient against its forward pass. */
-export const gradient: Benchmark = {
-  name: "gradient",
-  description: `input gradient vs forward pass of the zoo classifier, batch ${BATCH}`,
-  async run() {
-    const path = new URL("../zoo/models/classifier.onnx", import.meta.url);
-    const bytes = await Deno.readFile(path);
-    const v = vjpModel(bytes, {}, "classifier.onnx");
-    const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
-    const pairs = [];
-    for (const threads of [cores, 1]) {
-      pairs.push({
-        forward: await createSession("classifier.onnx", bytes, threads),
-        backward: await createSession("classifier.onnx (gradient)", v.bytes, threads),
-        forwardTimes: [] as number[],
-        gradientTimes: [] as number[],
-      });
-    }
-
+/**
+ * Median seconds of a forward pass and of an input gradient of a classifier
+ * on one seeded batch of `batch` images of `size` px, for each thread count;
+ * all sessions are timed in turn, round after round, so that load from
+ * elsewhere falls on each alike (the first round warms up).
+ */
+export async function gradientSeconds(
+  bytes: Uint8Array,
+  name: string,
+  opts: { batch: number; size: number; threads: number[]; repeats: number },
+): Promise<{ threads: number; forwardS: number; gradientS: number }[]> {
+  const v = vjpModel(bytes, {}, name);
+  const pairs: {
+    threads: number;
+    forward: ort.InferenceSession;
+    backward: ort.InferenceSession;
+    forwardTimes: number[];
+    gradientTimes: number[];
+  }[] = [];
+  for (const threads of opts.threads) {
+    pairs.push({
+      threads,
+      forward: await createSession(name, bytes, threads),
+      backward: await createSession(`${name} (gradient)`, v.bytes, threads),
+      forwardTimes: [],
+      gradientTimes: [],
+    });
+  }
+  try {
     const next = seededRandom(1);
+    const { batch, size } = opts;
     const image = new ort.Tensor(
       "float32",
-      Float32Array.from({ length: BATCH * 3 * 64 * 64 }, () => next() * 2 - 1),
-      [BATCH, 3, 64, 64],
+      Float32Array.from({ length: batch * 3 * size * size }, () => next() * 2 - 1),
+      [batch, 3, size, size],
     );
     const logits = (await pairs[0].forward.run({ [v.input]: image }))[v.output];
     const seed = new ort.Tensor(
@@ -51,18 +62,39 @@ export const gradient: Benchmark = {
       new Float32Array(logits.data.length).fill(1),
       logits.dims,
     );
-    // Alternate all four, so that load from elsewhere falls on each alike.
-    for (let i = -1; i < REPEATS; i++) {
+    for (let i = -1; i < opts.repeats; i++) {
       for (const p of pairs) {
         const f = await timeIt(() => p.forward.run({ [v.input]: image }), 1);
         const g = await timeIt(() => p.backward.run({ [v.input]: image, [v.seed]: seed }), 1);
-        if (i >= 0) p.forwardTimes.push(f), p.gradientTimes.push(g); // the first round warms up
+        if (i >= 0) p.forwardTimes.push(f), p.gradientTimes.push(g);
       }
     }
-    const [all, one] = pairs.map((p) => ({
+    return pairs.map((p) => ({
+      threads: p.threads,
       forwardS: median(p.forwardTimes),
       gradientS: median(p.gradientTimes),
     }));
+  } finally {
+    for (const p of pairs) {
+      await p.forward.release();
+      await p.backward.release();
+    }
+  }
+}
+
+/** The classifier's input gradient against its forward pass. */
+export const gradient: Benchmark = {
+  name: "gradient",
+  description: `input gradient vs forward pass of the zoo classifier, batch ${BATCH}`,
+  async run() {
+    const bytes = await Deno.readFile(new URL("../zoo/models/classifier.onnx", import.meta.url));
+    const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
+    const [all, one] = await gradientSeconds(bytes, "classifier.onnx", {
+      batch: BATCH,
+      size: 64,
+      threads: [cores, 1],
+      repeats: REPEATS,
+    });
     return {
       metrics: {
         forward_s: all.forwardS,
@@ -77,7 +109,3 @@ export const gradient: Benchmark = {
     };
   },
 };
-
-function median(xs: number[]): number {
-  return xs.toSorted((a, b) => a - b)[xs.length >> 1];
-}

@@ -33,6 +33,10 @@ export async function timeIt(fn: () => Promise<unknown>, repeat = 3): Promise<nu
     await fn();
     times.push((performance.now() - t0) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
+}
+
+/** The median of some measurements (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return xs.toSorted((a, b) => a - b)[xs.length >> 1];
 }

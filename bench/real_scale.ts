@@ -24,7 +24,7 @@ import { tinySegmenter, vgg16Shaped } from "../tests/fixtures/models.ts";
 import { SCENES } from "../world/vocabulary.ts";
 import { exposeOutputs } from "../onnx/surgery.ts";
 import { allCores, createSession } from "../onnx/model.ts";
-import { vjpModel } from "../onnx/gradient.ts";
+import { gradientSeconds } from "./gradient.ts";
 import { seededRandom } from "../stats/random.ts";
 
 const N = 16;
@@ -100,37 +100,6 @@ async function bareForward(bytes: Uint8Array, count: number): Promise<number> {
   }
 }
 
-/** Median seconds of a forward pass and of an input gradient of `bytes` on one batch. */
-async function gradientCost(bytes: Uint8Array, name: string, batch: number, size: number) {
-  const v = vjpModel(bytes, {}, name);
-  const forward = await createSession(name, bytes, allCores());
-  const backward = await createSession(`${name} (gradient)`, v.bytes, allCores());
-  try {
-    const next = seededRandom(1);
-    const image = new ort.Tensor(
-      "float32",
-      Float32Array.from({ length: batch * 3 * size * size }, () => next() * 2 - 1),
-      [batch, 3, size, size],
-    );
-    const logits = (await forward.run({ [v.input]: image }))[v.output];
-    const seed = new ort.Tensor(
-      "float32",
-      new Float32Array(logits.data.length).fill(1),
-      logits.dims,
-    );
-    const f: number[] = [], g: number[] = [];
-    for (let i = -1; i < 5; i++) {
-      const a = await timeIt(() => forward.run({ [v.input]: image }), 1);
-      const b = await timeIt(() => backward.run({ [v.input]: image, [v.seed]: seed }), 1);
-      if (i >= 0) f.push(a), g.push(b);
-    }
-    return { forward: median(f), gradient: median(g) };
-  } finally {
-    await forward.release();
-    await backward.release();
-  }
-}
-
 /** Wall seconds of a cold smoke run at the default concurrency and at 1. */
 async function concurrency(dir: string) {
   const out: Record<string, number> = {};
@@ -142,10 +111,6 @@ async function concurrency(dir: string) {
     out[name] = (performance.now() - t0) / 1000;
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  return xs.toSorted((a, b) => a - b)[xs.length >> 1];
 }
 
 /** The VGG-16-shaped graph at 224 px through the pipeline, against its own forward pass. */
@@ -165,12 +130,17 @@ export const realScale: Benchmark = {
       const small = await dissect(dir, N);
       const large = await dissect(dir, 2 * N);
       const forward = await bareForward(vgg, N);
-      const grad = await gradientCost(vgg, "vgg16", 2, SIZE);
-      const toy = await gradientCost(
+      const threads = [allCores()];
+      const [grad] = await gradientSeconds(vgg, "vgg16", {
+        batch: 2,
+        size: SIZE,
+        threads,
+        repeats: 5,
+      });
+      const [toy] = await gradientSeconds(
         await Deno.readFile(new URL("../zoo/models/classifier.onnx", import.meta.url)),
         "classifier",
-        32,
-        64,
+        { batch: 32, size: 64, threads, repeats: 5 },
       );
       const wall = await concurrency(dir);
       const perImage = small.bytes / N;
@@ -186,16 +156,16 @@ export const realScale: Benchmark = {
           peak_rss_2n_bytes: large.peak,
           smoke_default_concurrency_s: wall.default,
           smoke_concurrency_1_s: wall.one,
-          vgg_forward_s: grad.forward,
-          vgg_gradient_s: grad.gradient,
-          toy_gradient_over_forward: toy.gradient / toy.forward,
+          vgg_forward_s: grad.forwardS,
+          vgg_gradient_s: grad.gradientS,
+          toy_gradient_over_forward: toy.gradientS / toy.forwardS,
         },
         ratios: [
           { name: "dissection / forward (13 layers)", value: small.seconds / forward, max: 3.5 },
           { name: "stored MB per image", value: perImage / MB, max: 1 },
           { name: "peak memory 2N / N", value: large.peak / small.peak, max: 1.1 },
           { name: "default / 1 concurrency", value: wall.default / wall.one, max: 1.0 },
-          { name: "VGG gradient / forward", value: grad.gradient / grad.forward, max: 3 },
+          { name: "VGG gradient / forward", value: grad.gradientS / grad.forwardS, max: 3 },
         ],
       };
     } finally {

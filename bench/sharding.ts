@@ -12,7 +12,7 @@
  * start and planning).
  */
 import { join } from "node:path";
-import type { Benchmark } from "./harness.ts";
+import { type Benchmark, median } from "./harness.ts";
 import { runOnce } from "./pipeline_run.ts";
 import { clusterIsUp } from "../engine/slurm.ts";
 
@@ -21,8 +21,6 @@ const STAGES = ["activations-val", "iou-val"];
 const LAYER = ["--only", "iou-val", "--set", `activations-val.layers=["conv5_3"]`];
 const ARGS = [...LAYER, ...STAGES.flatMap((s) => ["--force", s])];
 const ROUNDS = 5;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Sharded (4 local shards) against unsharded wall time of two dissection stages. */
 export const sharding: Benchmark = {
