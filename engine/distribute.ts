@@ -12,7 +12,7 @@ import { inputRefs } from "./runner.ts";
 import { type Executor, ExecutorConfig, LocalExecutor, runPart } from "./executor.ts";
 import { Kept } from "./context.ts";
 import { cancelOrphans, jobPrefix, SlurmExecutor } from "./slurm.ts";
-import { JOB_FILE, partDir, PartialStamp } from "./shard.ts";
+import { JOB_FILE, partDir, PartialStamp, writeRefusal } from "./shard.ts";
 import { DissectError } from "./errors.ts";
 import { exists } from "./fs_atomic.ts";
 import { PROJECT_ROOT } from "./paths.ts";
@@ -161,11 +161,12 @@ export async function runShard(opts: ShardOptions): Promise<void> {
     throw new DissectError("PIPELINE", `shard: the pipeline has no node "${opts.node}"`);
   }
   if (planned.key !== opts.key) {
-    throw new DissectError(
-      "PIPELINE",
-      `shard of ${opts.node}: its key is now ${planned.key.slice(0, 12)}, not the submitted ` +
-        `${opts.key.slice(0, 12)}: code, config or files changed since; nothing was written`,
-    );
+    const why = `shard of ${opts.node}: its key is now ${planned.key.slice(0, 12)}, not the ` +
+      `submitted ${
+        opts.key.slice(0, 12)
+      }: code, config or files changed since; nothing was written`;
+    await writeRefusal(opts.jobDir, opts.index, why).catch(() => {});
+    throw new DissectError("PIPELINE", why, "run reproduce again: the stage is planned anew");
   }
   let job: z.infer<typeof JobFile>;
   try {

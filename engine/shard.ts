@@ -77,6 +77,23 @@ export function partDir(jobDir: string, index: number): string {
   return join(jobDir, `part-${index}`);
 }
 
+const REFUSED = "refused.txt";
+
+/**
+ * Records why a shard refused to run (its node's key changed since it was
+ * submitted): running it again cannot help, so the coordinator fails the
+ * stage with this reason instead of resubmitting.
+ */
+export async function writeRefusal(jobDir: string, index: number, why: string): Promise<void> {
+  await Deno.mkdir(partDir(jobDir, index), { recursive: true });
+  await Deno.writeTextFile(join(partDir(jobDir, index), REFUSED), why);
+}
+
+/** Why a shard refused to run, if it did (`writeRefusal`). */
+export async function refusalOf(jobDir: string, index: number): Promise<string | null> {
+  return await Deno.readTextFile(join(partDir(jobDir, index), REFUSED)).catch(() => null);
+}
+
 /** Marks a partial finished: the stamp is written (atomically) after everything else. */
 export async function writeStamp(dir: string, stamp: PartialStamp): Promise<void> {
   await writeJsonAtomic(join(dir, STAMP), stamp);

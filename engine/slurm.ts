@@ -14,7 +14,7 @@ import type { z } from "zod";
 import { DissectError } from "./errors.ts";
 import { hashJson } from "./hash.ts";
 import type { Executor, ExecutorIo, ShardJob, SlurmExecutorConfig } from "./executor.ts";
-import { partIsDone } from "./shard.ts";
+import { partIsDone, refusalOf } from "./shard.ts";
 
 /** The states in which a task is still the cluster's business; any other means it has ended. */
 const ACTIVE = new Set([
@@ -332,6 +332,8 @@ export class SlurmExecutor implements Executor {
           goneSince.delete(i);
           attempts[i]++;
           const log = await this.#logOf(job, i, jobOf.get(i)!);
+          const refused = await refusalOf(job.jobDir, i);
+          if (refused) throw new DissectError("PIPELINE", refused, "run reproduce again");
           if (attempts[i] > this.#config.retries) {
             throw new DissectError(
               "PIPELINE",

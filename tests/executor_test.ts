@@ -227,6 +227,49 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "slurm executor: a shard whose key changed after submission fails its stage at once, not resubmitted",
+  ignore: !hasSlurm,
+  sanitizeResources: false,
+  async fn() {
+    const store = await Deno.realPath(await tempDir());
+    const path = join(store, "config.json");
+    const write = (sleepMs: number) =>
+      Deno.writeTextFile(
+        path,
+        JSON.stringify({
+          name: "toy",
+          // Held at submission, so the config can change before the shards plan.
+          executor: { kind: "slurm", shards: 2, pollSeconds: 0.5, extra: ["--hold"], retries: 2 },
+          stages: { squares: { sleepMs } },
+        }),
+      );
+    await write(1);
+    const child = cliCommand(toyReproduce(store, "--config", path)).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!/submitted shard/.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the run ended before submitting: ${seen}`);
+      seen += value;
+    }
+    await write(2);
+    for (const line of await queued(store)) {
+      await new Deno.Command("scontrol", { args: ["release", line.split(" ")[0]] }).output();
+    }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    assertEquals((await child.status).code, 1, seen);
+    assert(/its key is now \w+, not the submitted/.test(seen), seen);
+    assert(!/resubmitting/.test(seen), seen);
+    assertEquals(await queued(store, true), []);
+  },
+});
+
 Deno.test("slurm executor where Slurm is not installed: one line naming the missing command, exit 2", async () => {
   const store = await tempDir();
   const config = await configFile(store, { kind: "slurm" });
