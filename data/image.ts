@@ -20,3 +20,35 @@ export function planarToRgb(
   }
   return out;
 }
+
+/**
+ * n square images of `from` px (interleaved RGB bytes) scaled to `to` px,
+ * bilinear with pixel centres aligned (torch's interpolate with
+ * align_corners=False, no antialiasing): halving averages each 2x2 block.
+ * Rounded to the nearest byte; the same images when the sizes are equal.
+ */
+export function scaleRgb(rgb: Uint8Array, n: number, from: number, to: number): Uint8Array {
+  if (from === to) return rgb;
+  const axis = Array.from({ length: to }, (_, o) => {
+    const x = Math.min(Math.max((o + 0.5) * (from / to) - 0.5, 0), from - 1);
+    const i0 = Math.floor(x), i1 = Math.min(i0 + 1, from - 1);
+    return { i0, i1, w: x - i0 };
+  });
+  const out = new Uint8Array(n * to * to * 3);
+  for (let k = 0; k < n; k++) {
+    const src = k * from * from * 3, dst = k * to * to * 3;
+    for (let y = 0; y < to; y++) {
+      const { i0: y0, i1: y1, w: wy } = axis[y];
+      for (let x = 0; x < to; x++) {
+        const { i0: x0, i1: x1, w: wx } = axis[x];
+        for (let c = 0; c < 3; c++) {
+          const at = (yy: number, xx: number) => rgb[src + (yy * from + xx) * 3 + c];
+          const top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * wx;
+          const bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * wx;
+          out[dst + (y * to + x) * 3 + c] = Math.round(top + (bottom - top) * wy);
+        }
+      }
+    }
+  }
+  return out;
+}

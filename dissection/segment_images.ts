@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
 import { openDataset } from "../data/open.ts";
-import type { SplitMeta, SplitReader } from "../data/split_format.ts";
+import type { Batch, SplitMeta, SplitReader } from "../data/split_format.ts";
+import { scaleRgb } from "../data/image.ts";
 import { planesOf, type Vocabulary } from "./concepts.ts";
 import { type Head, HEADS, type Segmenter } from "./segmenter.ts";
 import { type ConceptFrequency, scoredHeads, SegmenterScore } from "./segmenter_score.ts";
@@ -46,10 +47,19 @@ export function scoredLabels(
 }
 
 /**
+ * What a segmentation at `size` px can be scored against: the data set's
+ * ground truth when it is of that size, else none (maps are not rescaled).
+ */
+export function truthAt(meta: SplitMeta, size: number): SplitMeta {
+  return size === meta.height ? meta : { ...meta, maps: [] };
+}
+
+/**
  * Segments images [start, end) of `data` into `dir` in batches of `batch`
- * from `start`, as any concept source labels them (`labelImages`), and
- * scores the segmenter against the data set's ground truth on the way,
- * for the heads whose label lists are the data set's.
+ * from `start`, as any concept source labels them (`labelImages`), at the
+ * segmenter's size (images scaled to it: `scaleRgb`), and scores the
+ * segmenter against the data set's ground truth on the way, for the heads
+ * whose label lists are the data set's, when the sizes agree.
  */
 export async function segmentImages(opts: {
   seg: Segmenter;
@@ -61,11 +71,25 @@ export async function segmentImages(opts: {
   tick?: (images: number) => void;
 }): Promise<void> {
   const { seg, data } = opts;
-  const px = data.meta.height * data.meta.width;
-  const score = new SegmenterScore(scoredLabels(seg.labels, data.meta));
+  const from = data.meta.height, size = seg.size, px = size * size;
+  const score = new SegmenterScore(scoredLabels(seg.labels, truthAt(data.meta, size)));
   const heads = Object.keys(score.labels) as Head[];
+  const scaled = {
+    meta: { height: size, width: size },
+    read(s: number, e: number): Batch {
+      const b = data.read(s, e);
+      if (size === from) return b;
+      return {
+        start: b.start,
+        end: b.end,
+        labels: b.labels,
+        images: scaleRgb(b.images, e - s, from, size),
+      };
+    },
+  };
   await labelImages({
     ...opts,
+    data: scaled,
     source: segmenterSource(seg),
     onBatch(batch, planes) {
       for (let i = 0; i < batch.end - batch.start; i++) {

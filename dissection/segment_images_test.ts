@@ -11,7 +11,8 @@ import { DissectError } from "../engine/errors.ts";
 import { SplitWriter } from "../data/split_format.ts";
 import { COLORS } from "./colors.ts";
 import { Segmenter } from "./segmenter.ts";
-import { joinSegmentations, openSquareImages, segmentImages } from "./segment_images.ts";
+import { joinSegmentations, openSquareImages, segmentImages, truthAt } from "./segment_images.ts";
+import { scaleRgb } from "../data/image.ts";
 
 const SIZE = 16, IMAGES = 7;
 
@@ -105,4 +106,31 @@ Deno.test("images that are not square are refused, naming the stage", async () =
     DissectError,
     "segment-x: images are 32x16; segment needs square images",
   );
+});
+
+Deno.test("a segmentation at half the images' side labels the images scaled to it, unscored", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dissect-segment-" });
+  try {
+    writeImages(join(root, "data"));
+    const data = openSquareImages(join(root, "data"), "segment-test");
+    const half = SIZE / 2;
+    const seg = await Segmenter.open("tiny", tinySegmenter(half), half, 1);
+    const dir = join(root, "half");
+    await Deno.mkdir(dir);
+    await segmentImages({ seg, data, start: 0, end: IMAGES, batch: 3, dir });
+    const out = join(root, "joined");
+    await Deno.mkdir(out);
+    const joined = await joinSegmentations(out, [dir], truthAt(data.meta, half));
+    // The same planes as the segmenter gives the images scaled beforehand.
+    const scaled = scaleRgb(data.read(0, IMAGES).images, IMAGES, SIZE, half);
+    const expected = (await seg.segment(scaled, IMAGES)).planes;
+    assertEquals(await Deno.readFile(join(out, "planes.u8")), expected);
+    const meta = JSON.parse(await Deno.readTextFile(join(out, "planes.json")));
+    assertEquals([meta.height, meta.width, meta.count], [half, half, IMAGES]);
+    // Ground truth is at the images' size: nothing is scored.
+    assertEquals(joined.score.rows(), []);
+    await seg.release();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

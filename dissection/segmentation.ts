@@ -88,7 +88,9 @@ export class SegmentationReader {
 
 /**
  * Refuses a dissection's inputs unless they describe the same images: as many
- * activations, label planes and images, images and planes of one square size.
+ * activations, label planes and images, images and planes square. The planes
+ * may be of another size than the images (a segmentation at half their
+ * side, as Broden's): activations are upsampled to the planes.
  */
 export function checkAligned(
   what: string,
@@ -103,11 +105,11 @@ export function checkAligned(
         `(${data.count}) must describe the same images`,
     );
   }
-  if (data.height !== seg.height || data.width !== seg.width || seg.height !== seg.width) {
+  if (data.height !== data.width || seg.height !== seg.width) {
     throw new DissectError(
       "DATA",
       `${what}: images (${data.width}x${data.height}) and segmentation ` +
-        `(${seg.width}x${seg.height}) must be square and of one size`,
+        `(${seg.width}x${seg.height}) must be square`,
     );
   }
 }

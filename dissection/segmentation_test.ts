@@ -8,7 +8,7 @@ import {
   writeSegmentationMeta,
 } from "./segmentation.ts";
 
-Deno.test("a dissection's inputs must describe the same images, square and of one size", () => {
+Deno.test("a dissection's inputs must describe the same images, square, planes of any size", () => {
   const seg = { count: 4, height: 8, width: 8 };
   checkAligned("iou", 4, seg, { count: 4, height: 8, width: 8 });
   assertThrows(
@@ -16,10 +16,12 @@ Deno.test("a dissection's inputs must describe the same images, square and of on
     DissectError,
     "iou: activations (5 images), segmentation (4) and data (4) must describe the same images",
   );
+  // A segmentation at half the images' side, as Broden's.
+  checkAligned("iou", 4, seg, { count: 4, height: 16, width: 16 });
   assertThrows(
-    () => checkAligned("iou", 4, seg, { count: 4, height: 16, width: 16 }),
+    () => checkAligned("iou", 4, seg, { count: 4, height: 16, width: 12 }),
     DissectError,
-    "images (16x16) and segmentation (8x8) must be square and of one size",
+    "images (12x16) and segmentation (8x8) must be square",
   );
 });
 

@@ -23,6 +23,7 @@ import {
 } from "../dissection/unit_tables.ts";
 import { CONCEPTS_TABLE, writeConcepts } from "../dissection/concepts.ts";
 import { unitStrip } from "../dissection/unit_image.ts";
+import { scaleRgb } from "../data/image.ts";
 
 const params = z.object({
   topk: z.int().min(1).max(50).default(5),
@@ -73,15 +74,17 @@ export default defineStage({
       for (const [k, shape] of layers.entries()) {
         if (!visualize.has(shape.layer)) continue;
         const top = counted[k].top.best;
+        const size = opts.segmentation.meta.height;
         const maps = await unitMaps(opts.acts, shape.layer, top.map((t) => t.map((b) => b.image)));
         const source = {
           layer: shape,
           top,
           thresholds: opts.thresholds[k],
-          size: opts.segmentation.meta.height,
+          size,
           border: opts.border,
+          // Drawn at the segmentation's size, where the mask was counted.
           read: (i: number, unit: number) => ({
-            rgb: data.readImages(i, i + 1),
+            rgb: scaleRgb(data.readImages(i, i + 1), 1, data.meta.height, size),
             map: maps.get(`${unit}:${i}`)!,
           }),
         };

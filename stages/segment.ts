@@ -16,12 +16,20 @@ import {
   joinSegmentations,
   openSquareImages,
   segmentImages,
+  truthAt,
 } from "../dissection/segment_images.ts";
 import { CONCEPT_FREQUENCY_TABLE, SEGMENTER_SCORES_TABLE } from "../dissection/segmenter_score.ts";
 
 const params = z.object({
   model: z.string(),
   batch: z.int().min(1).max(512).default(32),
+  /**
+   * The segmentation's side in pixels (images are scaled to it); the data's
+   * own by default. Broden's label maps are half its images' side: 112 for
+   * 224. IoU is counted at this resolution, so a smaller one counts fewer
+   * pixels. The segmenter is scored against ground truth only at the data's size.
+   */
+  size: z.int().min(8).max(1024).optional(),
 });
 
 export default defineStage({
@@ -47,7 +55,7 @@ export default defineStage({
       const seg = await Segmenter.open(
         ctx.params.model,
         await readModelBytes(ctx.files.model),
-        data.meta.height,
+        ctx.params.size ?? data.meta.height,
         ctx.threads,
       );
       const bar = ctx.progress("segmenting", end - start);
@@ -67,10 +75,11 @@ export default defineStage({
       bar.done();
     },
     async merge(ctx, parts) {
+      const data = openData(ctx).meta;
       const { vocab, frequency, score } = await joinSegmentations(
         ctx.outDir,
         parts.map((p) => p.dir),
-        openData(ctx).meta,
+        truthAt(data, ctx.params.size ?? data.height),
       );
       writeConcepts(await ctx.table("concepts"), vocab);
       const freq = await ctx.table("concept_frequency");
