@@ -145,12 +145,9 @@ async function queued(store: string, drained = false): Promise<string[]> {
   }
 }
 
-/** Starts a slow Slurm run of the toy pipeline and waits until its array is submitted. */
-async function slowRun(store: string) {
-  const config = await configFile(store, { kind: "slurm", shards: 3, pollSeconds: 0.5 });
-  const child = cliCommand(
-    toyReproduce(store, "--config", config, "--set", "squares.sleepMs=30000"),
-  ).spawn();
+/** Starts a CLI run and waits until it has submitted an array; what it said so far in `seen`. */
+async function untilSubmitted(args: string[]) {
+  const child = cliCommand(args).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   while (!/submitted shard/.test(seen)) {
@@ -158,7 +155,15 @@ async function slowRun(store: string) {
     if (done) throw new Error(`the run ended before submitting: ${seen}`);
     seen += value;
   }
-  return { child, reader };
+  return { child, reader, seen };
+}
+
+/** Starts a slow Slurm run of the toy pipeline and waits until its array is submitted. */
+async function slowRun(store: string) {
+  const config = await configFile(store, { kind: "slurm", shards: 3, pollSeconds: 0.5 });
+  return await untilSubmitted(
+    toyReproduce(store, "--config", config, "--set", "squares.sleepMs=30000"),
+  );
 }
 
 Deno.test({
@@ -246,14 +251,9 @@ Deno.test({
         }),
       );
     await write(1);
-    const child = cliCommand(toyReproduce(store, "--config", path)).spawn();
-    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!/submitted shard/.test(seen)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the run ended before submitting: ${seen}`);
-      seen += value;
-    }
+    const run = await untilSubmitted(toyReproduce(store, "--config", path));
+    const { child, reader } = run;
+    let seen = run.seen;
     await write(2);
     for (const line of await queued(store)) {
       await new Deno.Command("scontrol", { args: ["release", line.split(" ")[0]] }).output();
