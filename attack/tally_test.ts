@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { shardRanges } from "../engine/shard.ts";
 import type { AttackedImage } from "./campaign.ts";
 import { batchSlice, CampaignTally, type Chosen } from "./tally.ts";
@@ -71,6 +72,7 @@ Deno.test("tallies of shards merge into the unsplit campaign's counts and first 
     [4.1, 8.1, 9.1, 13.1].map(Math.fround),
   );
 
+  await using root = await scratchDir("dissect-tally-");
   for (const shards of [1, 2, 3, 4]) {
     const dirs: string[] = [];
     for (const r of shardRanges(items, shards)) {
@@ -79,7 +81,8 @@ Deno.test("tallies of shards merge into the unsplit campaign's counts and first 
       for (const [b, got] of batchOf(slice).entries()) {
         part.add({ ...got, evaluations: 10 + r.start + b });
       }
-      const dir = await Deno.makeTempDir({ prefix: "dissect-tally-" });
+      const dir = join(root.path, `${shards}-${r.start}`);
+      await Deno.mkdir(dir);
       await part.write(dir);
       dirs.push(dir);
     }
@@ -101,9 +104,11 @@ Deno.test("tallies of shards merge into the unsplit campaign's counts and first 
 });
 
 Deno.test("shards that chose other attacks are not merged", async () => {
+  await using root = await scratchDir("dissect-tally-");
   const dirs: string[] = [];
   for (const c of [chosen, { ...chosen, target: chosen.source }]) {
-    const dir = await Deno.makeTempDir({ prefix: "dissect-tally-" });
+    const dir = join(root.path, String(dirs.length));
+    await Deno.mkdir(dir);
     await CampaignTally.of(c, 2).write(dir);
     dirs.push(dir);
   }

@@ -2,12 +2,14 @@
 import { join } from "node:path";
 import { assertEquals } from "../tests/assert.ts";
 import { tinyGenerator } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { Generator } from "../onnx/generator.ts";
 import { normalLatents } from "../stats/normal.ts";
 import { firstImages, generateSamples, joinSamples } from "./generated.ts";
 
 Deno.test("samples generated in shards of batches and joined equal one shard of all", async () => {
-  const root = await Deno.makeTempDir({ prefix: "dissect-generated-" });
+  await using tmp = await scratchDir("dissect-generated-");
+  const root = tmp.path;
   const generator = await Generator.open("toy", tinyGenerator(16), 1);
   const run = async (cuts: number[]) => {
     const name = cuts.join("-"), rows: unknown[] = [];

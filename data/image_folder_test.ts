@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { encodePng } from "./png.ts";
 import { decodeImage, listImageFolder, readClassNames, readImageList } from "./image_folder.ts";
 
@@ -8,8 +9,8 @@ import { decodeImage, listImageFolder, readClassNames, readImageList } from "./i
 const png = (w: number, h: number, rgb: [number, number, number]) =>
   encodePng(Uint8Array.from({ length: w * h * 3 }, (_, i) => rgb[i % 3]), w, h);
 
-async function folder(files: Record<string, Uint8Array | string>): Promise<string> {
-  const root = await Deno.makeTempDir();
+/** Writes `files` (relative path -> body) under `root`, made as needed; returns `root`. */
+async function folder(root: string, files: Record<string, Uint8Array | string>): Promise<string> {
   for (const [name, body] of Object.entries(files)) {
     const path = join(root, name);
     await Deno.mkdir(join(path, ".."), { recursive: true });
@@ -20,7 +21,8 @@ async function folder(files: Record<string, Uint8Array | string>): Promise<strin
 }
 
 Deno.test("a folder's images in path order, labeled by their top-level subfolder; other files skipped", async () => {
-  const root = await folder({
+  await using tmp = await scratchDir();
+  const root = await folder(tmp.path, {
     "forest/b.png": png(2, 2, [0, 90, 0]),
     "beach/a.png": png(2, 2, [200, 200, 0]),
     "forest/deep/c.PNG": png(2, 2, [0, 50, 0]),
@@ -39,14 +41,19 @@ Deno.test("a folder's images in path order, labeled by their top-level subfolder
 });
 
 Deno.test("an empty folder, or an image outside any class folder, is a DATA error naming the folder", async () => {
+  await using tmp = await scratchDir();
   await assertRejects(
-    async () => listImageFolder(await folder({ "a.txt": "x" }), "none", "my-folder"),
+    async () =>
+      listImageFolder(await folder(join(tmp.path, "empty"), { "a.txt": "x" }), "none", "my-folder"),
     (e) => {
       assertEquals((e as DissectError).code, "DATA");
       assertEquals(e.message.startsWith("my-folder: no image files"), true);
     },
   );
-  const loose = await folder({ "a.png": png(2, 2, [1, 2, 3]), "c/b.png": png(2, 2, [1, 2, 3]) });
+  const loose = await folder(join(tmp.path, "loose"), {
+    "a.png": png(2, 2, [1, 2, 3]),
+    "c/b.png": png(2, 2, [1, 2, 3]),
+  });
   await assertRejects(
     () => listImageFolder(loose, "subfolders", "my-folder"),
     (e) =>
@@ -58,7 +65,11 @@ Deno.test("an empty folder, or an image outside any class folder, is a DATA erro
 });
 
 Deno.test("images decode to size x size RGB, center-cropped; a corrupt file is named", async () => {
-  const root = await folder({ "wide.png": png(8, 4, [10, 20, 30]), "bad.png": "not a png" });
+  await using tmp = await scratchDir();
+  const root = await folder(tmp.path, {
+    "wide.png": png(8, 4, [10, 20, 30]),
+    "bad.png": "not a png",
+  });
   const rgb = await decodeImage(join(root, "wide.png"), 4);
   assertEquals(rgb.length, 4 * 4 * 3);
   assertEquals([...rgb.subarray(0, 3)], [10, 20, 30]);
@@ -69,7 +80,8 @@ Deno.test("images decode to size x size RGB, center-cropped; a corrupt file is n
 });
 
 Deno.test("class names: one per line, or 'name index' lines in any order; gaps and repeats refused", async () => {
-  const root = await folder({
+  await using tmp = await scratchDir();
+  const root = await folder(tmp.path, {
     "plain.txt": "beach\nforest\n\n",
     "places.txt": "/f/forest 1\n/b/beach 0\n",
     "gap.txt": "a 0\nb 2\n",
@@ -88,7 +100,8 @@ Deno.test("class names: one per line, or 'name index' lines in any order; gaps a
 });
 
 Deno.test("an image list: paths under the folder in the list's order; bad lines and classes named", async () => {
-  const root = await folder({
+  await using tmp = await scratchDir();
+  const root = await folder(tmp.path, {
     "val.txt": "b/2.png 1\na/1.png 0\n",
     "bad.txt": "a/1.png\n",
     "far.txt": "a/1.png 5\n",
@@ -109,7 +122,8 @@ Deno.test("an image list: paths under the folder in the list's order; bad lines 
 });
 
 Deno.test("resize then center crop, as torchvision's Resize(256) and CenterCrop(224)", async () => {
-  const root = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const root = tmp.path;
   // 128 x 128: a red center of 112 x 112 inside an 8-pixel blue border.
   const rgb = new Uint8Array(128 * 128 * 3);
   for (let y = 0; y < 128; y++) {

@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { joinSplits, MAP_FILES, SplitReader, SplitWriter } from "./split_format.ts";
 
 Deno.test("more than 256 labels are stored in two bytes each and read back whole", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = join(tmp.path, "places");
   const labels = Array.from({ length: 365 }, (_, i) => `class${i}`);
   const w = new SplitWriter(dir, {
     split: "places",
@@ -21,7 +23,7 @@ Deno.test("more than 256 labels are stored in two bytes each and read back whole
   assertEquals([...r.read(0, 5).labels], wanted);
   assertEquals([...r.read(2, 4).labels], [256, 364]);
   // A split of few labels keeps one byte per label, and its meta says nothing of it.
-  const small = await Deno.makeTempDir();
+  const small = join(tmp.path, "small");
   const s = new SplitWriter(small, {
     split: "s",
     height: 2,
@@ -37,7 +39,8 @@ Deno.test("more than 256 labels are stored in two bytes each and read back whole
 });
 
 Deno.test("a label outside the split's names is refused when written", async () => {
-  const w = new SplitWriter(await Deno.makeTempDir(), {
+  await using tmp = await scratchDir();
+  const w = new SplitWriter(tmp.path, {
     split: "s",
     height: 2,
     width: 2,
@@ -78,7 +81,8 @@ Deno.test("splits of consecutive images join into the split one writer makes, fi
     }
     w.finalize();
   };
-  const root = await Deno.makeTempDir({ prefix: "dissect-splits-" });
+  await using tmp = await scratchDir("dissect-splits-");
+  const root = tmp.path;
   write(join(root, "whole"), 0, 5);
   const cuts = [0, 2, 3, 5];
   const parts = cuts.slice(1).map((end, k) => {

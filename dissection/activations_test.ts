@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import {
   ActivationReader,
   type ActivationsMeta,
@@ -20,7 +21,8 @@ Deno.test("a layer's file name keeps plain names and escapes the rest, so any te
   const names = ["a/b", "a%2Fb", "a_b", "a.b", "a%b"];
   assertEquals(new Set(names.map(layerFile)).size, names.length);
   // Written and read back under a torch-style name.
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const layer = "/features/features.8/Relu_output_0";
   await Deno.writeFile(
     `${dir}/${layerFile(layer)}`,
@@ -33,16 +35,17 @@ Deno.test("a layer's file name keeps plain names and escapes the rest, so any te
 Deno.test("activations of consecutive shards join into those of one pass; shards of other layers are refused", async () => {
   const shape = { layer: "/features/conv5_3", units: 2, height: 1, width: 2 };
   const values = Float32Array.from({ length: 5 * 4 }, (_, i) => i * 0.5 - 3);
+  await using tmp = await scratchDir();
   const parts: { dir: string; meta: ActivationsMeta }[] = [];
   for (const [start, end] of [[0, 2], [2, 2], [2, 5]]) {
-    const dir = await Deno.makeTempDir();
+    const dir = await Deno.makeTempDir({ dir: tmp.path });
     const rows = values.slice(start * 4, end * 4);
     await Deno.writeFile(join(dir, layerFile(shape.layer)), new Uint8Array(rows.buffer));
     const meta = { count: end - start, layers: end > start ? [shape] : [] };
     await writeActivationsMeta(dir, meta);
     parts.push({ dir, meta });
   }
-  const out = await Deno.makeTempDir();
+  const out = await Deno.makeTempDir({ dir: tmp.path });
   assertEquals(await joinActivations(out, parts), {
     count: 5,
     layers: [shape],

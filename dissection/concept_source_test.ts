@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { tinySegmenter } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { exportSplit } from "../world/export.ts";
 import { DissectError } from "../engine/errors.ts";
 import { type Batch, SplitReader, SplitWriter } from "../data/split_format.ts";
@@ -76,13 +77,13 @@ async function withSource(
   open: (root: string) => Promise<Opened>,
   fn: (o: Opened, root: string) => Promise<void>,
 ): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "dissect-test-concepts-" });
+  await using tmp = await scratchDir("dissect-test-concepts-");
+  const root = tmp.path;
   const opened = await open(root);
   try {
     await fn(opened, root);
   } finally {
     await opened.source.release();
-    await Deno.remove(root, { recursive: true });
   }
 }
 

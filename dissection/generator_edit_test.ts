@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { tinyGanFiles } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { batchCount, batchSpan } from "../data/open.ts";
 import {
   cellCenter,
@@ -15,8 +16,13 @@ import {
   forceAtLocation,
 } from "./generator_edit.ts";
 
-async function toyRun(latents: number, overrides: Partial<EditRun>): Promise<EditRun> {
-  const files = await tinyGanFiles(latents);
+/** An editing run of the toy generator on `latents` latents, its files written in `dir`. */
+async function toyRun(
+  dir: string,
+  latents: number,
+  overrides: Partial<EditRun>,
+): Promise<EditRun> {
+  const files = await tinyGanFiles(dir, latents);
   return {
     generator: "toy generator",
     segmenter: "toy segmenter",
@@ -38,9 +44,10 @@ async function collect(run: EditRun): Promise<EditedBatch[]> {
 }
 
 Deno.test("each copy starts as the unedited layer; the edits of one copy render in it alone", async () => {
+  await using tmp = await scratchDir("dissect-gan-");
   const startedUnedited: boolean[] = [];
   const got = await collect(
-    await toyRun(5, {
+    await toyRun(tmp.path, 5, {
       edit: (layer, copy, base) => {
         startedUnedited.push(layer.every((v, i) => v === base.data[i]));
         if (copy === 1) layer.fill(0);
@@ -61,9 +68,10 @@ Deno.test("each copy starts as the unedited layer; the edits of one copy render 
 });
 
 Deno.test("samples caps the run; an edit that fails ends it with its error", async () => {
-  const capped = await collect(await toyRun(5, { samples: 3 }));
+  await using tmp = await scratchDir("dissect-gan-");
+  const capped = await collect(await toyRun(tmp.path, 5, { samples: 3 }));
   assertEquals(capped.map((b) => [b.start, b.base.n, b.count]), [[0, 2, 3], [2, 1, 3]]);
-  const failing = await toyRun(5, {
+  const failing = await toyRun(tmp.path, 5, {
     edit: (_layer, copy) => {
       if (copy === 1) throw new Error("this edit broke");
     },
@@ -72,8 +80,9 @@ Deno.test("samples caps the run; an edit that fails ends it with its error", asy
 });
 
 Deno.test("a run's batches split into shards render the same batches, pixel for pixel", async () => {
+  await using tmp = await scratchDir("dissect-gan-");
   // 7 latents, 6 samples in batches of 2: 3 batches; the edit zeroes one unit of copy 1.
-  const run = await toyRun(7, {
+  const run = await toyRun(tmp.path, 7, {
     samples: 6,
     edit: (layer, copy, base) => {
       if (copy === 1) layer.fill(0, 0, base.h * base.w);
@@ -117,7 +126,8 @@ Deno.test("cell centers and class counts", () => {
 });
 
 Deno.test("a range of samples is batched from its start as the whole run batches it", async () => {
-  const run = await toyRun(5, {});
+  await using tmp = await scratchDir("dissect-gan-");
+  const run = await toyRun(tmp.path, 5, {});
   assertEquals(await editSamples(run), 5);
   assertEquals(await editSamples({ ...run, samples: 3 }), 3);
   const whole = await collect(run);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { DissectError } from "../engine/errors.ts";
 import { connect } from "../engine/duck.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
@@ -97,7 +98,8 @@ Deno.test("the figure's examples: each sample unedited, then forced at one locat
 });
 
 Deno.test("forced units: the concept's units by IoU, scaled to the layer, each at boost x t_u", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-forced-" });
+  await using tmp = await scratchDir("dissect-forced-");
+  const dir = tmp.path;
   const conn = await connect();
   const copy = (sql: string, table: string) =>
     conn.run(`COPY (${sql}) TO '${join(dir, `${table}.parquet`)}' (FORMAT parquet)`);

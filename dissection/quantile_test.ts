@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { connect } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
 import {
@@ -339,7 +340,8 @@ Deno.test("thresholds by layer: an array per layer by unit; a missing unit is an
 });
 
 Deno.test("thresholds read back per layer with their edge mode; other resolutions are refused", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const file = (name: string) => join(dir, `${name}.parquet`);
   const conn = await connect();
   await conn.run(`COPY (SELECT * FROM (VALUES ('l1', 1, 0.5, 0.01), ('l1', 0, 0.25, 0.01),
@@ -363,7 +365,8 @@ Deno.test("thresholds read back per layer with their edge mode; other resolution
 });
 
 Deno.test("a quantile in shards (passes counted apart, merged, state handed on as JSON) equals one pass over all", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const [n, units, h, w] = [23, 5, 3, 3];
   const random = seededRandom(11);
   // Few distinct values (many ties) and a spread: both must come out the same.

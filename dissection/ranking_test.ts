@@ -1,11 +1,15 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { connect } from "../engine/duck.ts";
 import { rankedLayers, readRanking, requireRanking } from "./ranking.ts";
 import type { DissectError } from "../engine/errors.ts";
 
-async function importanceTable(rows: [string, number, string, number, number][]): Promise<string> {
-  const dir = await Deno.makeTempDir();
+/** An importance table of `rows` written in `dir`; its path. */
+async function importanceTable(
+  dir: string,
+  rows: [string, number, string, number, number][],
+): Promise<string> {
   const path = join(dir, "importance.parquet");
   const conn = await connect();
   const values = rows.map(([l, label, c, rank, unit]) =>
@@ -20,7 +24,8 @@ async function importanceTable(rows: [string, number, string, number, number][])
 }
 
 Deno.test("a ranking reads back by class in order of rank, at one layer, cut to the top", async () => {
-  const path = await importanceTable([
+  await using tmp = await scratchDir();
+  const path = await importanceTable(tmp.path, [
     ["conv5_3", 1, "forest", 1, 7],
     ["conv5_3", 1, "forest", 0, 3],
     ["conv5_3", 0, "beach", 0, 5],
@@ -38,7 +43,8 @@ Deno.test("a ranking reads back by class in order of rank, at one layer, cut to 
 });
 
 Deno.test("a ranking's layers, each once, in order", async () => {
-  const path = await importanceTable([
+  await using tmp = await scratchDir();
+  const path = await importanceTable(tmp.path, [
     ["conv5_3", 0, "beach", 0, 5],
     ["conv4_1", 0, "beach", 0, 9],
     ["conv5_3", 1, "forest", 0, 2],
@@ -47,7 +53,8 @@ Deno.test("a ranking's layers, each once, in order", async () => {
 });
 
 Deno.test("a ranking without the layer is refused, naming the layers it covers", async () => {
-  const path = await importanceTable([["conv4_1", 0, "beach", 0, 9]]);
+  await using tmp = await scratchDir();
+  const path = await importanceTable(tmp.path, [["conv4_1", 0, "beach", 0, 9]]);
   const what = { node: "cw-attack", stage: "cw-attack" };
   assertEquals([...await requireRanking(path, "conv4_1", ["beach"], what)], [[0, [9]]]);
   await assertRejects(

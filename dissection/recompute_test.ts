@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import {
   ActivationReader,
@@ -49,9 +50,9 @@ function fakeForward(runs: [number, number][]): ForwardRun {
   };
 }
 
-/** An activations folder holding the `stored` layers of SHAPES. */
-async function storedDir(stored: string[]): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-test-" });
+/** An activations folder, new under `root`, holding the `stored` layers of SHAPES. */
+async function storedDir(root: string, stored: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ dir: root, prefix: "dissect-test-" });
   for (const s of SHAPES.filter((s) => stored.includes(s.layer))) {
     const bytes = expected(s, 0, COUNT);
     await Deno.writeFile(join(dir, layerFile(s.layer)), new Uint8Array(bytes.buffer));
@@ -92,15 +93,16 @@ async function contract(name: string, open: () => Promise<Activations>) {
 }
 
 Deno.test("every kind of activations reads the same numbers: stored, all computed again, or some of each", async () => {
+  await using tmp = await scratchDir();
   const all = SHAPES.map((s) => s.layer);
-  await contract("stored", async () => new ActivationReader(await storedDir(all)));
+  await contract("stored", async () => new ActivationReader(await storedDir(tmp.path, all)));
   for (const stored of [[], ["small"], ["big"]]) {
     for (const grid of [1, 3, 7, 10]) {
       await contract(
         `stored ${stored}, grid ${grid}`,
         async () =>
           new RecomputingActivations(
-            new ActivationReader(await storedDir(stored)),
+            new ActivationReader(await storedDir(tmp.path, stored)),
             fakeForward([]),
             grid,
           ),
@@ -110,9 +112,10 @@ Deno.test("every kind of activations reads the same numbers: stored, all compute
 });
 
 Deno.test("recomputing runs the forward pass on the stage's grid, each batch once when read in order", async () => {
+  await using tmp = await scratchDir();
   const runs: [number, number][] = [];
   const acts = new RecomputingActivations(
-    new ActivationReader(await storedDir(["small"])),
+    new ActivationReader(await storedDir(tmp.path, ["small"])),
     fakeForward(runs),
     3,
   );
@@ -125,7 +128,8 @@ Deno.test("recomputing runs the forward pass on the stage's grid, each batch onc
 });
 
 Deno.test("a stored reader refuses a layer that was not stored, pointing at recomputation", async () => {
-  const reader = new ActivationReader(await storedDir(["small"]));
+  await using tmp = await scratchDir();
+  const reader = new ActivationReader(await storedDir(tmp.path, ["small"]));
   let message = "";
   try {
     reader.readLayer("big", 0, 1);
@@ -167,9 +171,15 @@ function ref(dir: string, over: { data?: string; files?: Record<string, string> 
 }
 
 Deno.test("recomputing refuses another data set than the activations were taken of, or a changed model", async () => {
-  const dir = await storedDir(["small"]);
+  await using tmp = await scratchDir();
+  const dir = await storedDir(tmp.path, ["small"]);
   // All stored: nothing is recomputed, so nothing else is read.
-  const all = await openActivations(ref(await storedDir(["big", "small"])), undefined, 1, "x");
+  const all = await openActivations(
+    ref(await storedDir(tmp.path, ["big", "small"])),
+    undefined,
+    1,
+    "x",
+  );
   assert(all instanceof ActivationReader);
   const other = { node: "images-val", key: "other-key", dir } as unknown as ArtifactRef;
   await assertRejects(

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
 import { tinySegmenter } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { MATERIALS, OBJECTS, PART_NAMES } from "../world/vocabulary.ts";
 import { seededRandom } from "../stats/random.ts";
 import { DissectError } from "../engine/errors.ts";
@@ -46,7 +47,8 @@ function writeImages(dir: string, width = SIZE): void {
 }
 
 Deno.test("images segmented in shards of batches and joined equal one shard of all", async () => {
-  const root = await Deno.makeTempDir({ prefix: "dissect-segment-" });
+  await using tmp = await scratchDir("dissect-segment-");
+  const root = tmp.path;
   writeImages(join(root, "data"));
   const data = openSquareImages(join(root, "data"), "segment-test");
   const seg = await Segmenter.open("tiny", tinySegmenter(SIZE), SIZE, 1);
@@ -99,7 +101,8 @@ Deno.test("images segmented in shards of batches and joined equal one shard of a
 });
 
 Deno.test("images that are not square are refused, naming the stage", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-segment-" });
+  await using tmp = await scratchDir("dissect-segment-");
+  const dir = tmp.path;
   writeImages(dir, SIZE * 2);
   assertThrows(
     () => openSquareImages(dir, "segment-x"),

@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import {
   checkAligned,
   conceptAreas,
@@ -44,7 +45,8 @@ Deno.test("concept areas are one per concept of the labels' vocabulary, or refus
 });
 
 Deno.test("a segmentation's meta reads back as written", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const labels = { object: ["-", "tree"], part: ["-"], material: ["-"], color: ["red"] };
   const meta = { count: 2, height: 3, width: 3, labels, conceptPixels: [4, 0] };
   await writeSegmentationMeta(dir, meta);
@@ -55,5 +57,4 @@ Deno.test("a segmentation's meta reads back as written", async () => {
     planes: ["object", "part", "material", "color", "halfbox"],
   });
   reader.close();
-  await Deno.remove(dir, { recursive: true });
 });

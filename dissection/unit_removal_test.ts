@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { readExampleRows, writeExampleRows } from "./example_rows.ts";
 import { assert, assertEquals } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import {
   objectPixelRows,
   pickExamples,
@@ -89,7 +90,8 @@ Deno.test("examples picked and saved shard by shard, then read back, are those o
     [5, 105],
     [6, 106],
   ]);
-  const root = await Deno.makeTempDir({ prefix: "dissect-examples-" });
+  await using tmp = await scratchDir("dissect-examples-");
+  const root = tmp.path;
   const dirs = [];
   for (const batches of [[0], [1, 2], [3]]) {
     const dir = join(root, `part-${dirs.length}`), picked: Uint8Array[][] = [];

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertNotEquals } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { join, relative } from "node:path";
 import { CodeHasher, importSpecifiers } from "./code_hash.ts";
 import { fromFileUrl, toFileUrl } from "./paths.ts";
@@ -21,7 +22,8 @@ import { z } from "zod";`;
 });
 
 Deno.test("code identity follows the module graph and pins npm versions", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   await Deno.writeTextFile(
     `${dir}/stage.ts`,
     `import { h } from "./helper.ts";\nimport { z } from "zod";`,
@@ -45,7 +47,6 @@ Deno.test("code identity follows the module graph and pins npm versions", async 
 
   const id4 = await new CodeHasher(dir, { zod: "npm:zod@4.7.0" }).identity(`${dir}/stage.ts`);
   assertEquals(id4.packages, { zod: "npm:zod@4.7.0" });
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a module graph from the source text equals deno info's for every stage", async () => {

@@ -7,9 +7,11 @@ import {
   assertRejects,
 } from "../tests/assert.ts";
 import { DigestCache } from "./file_digest.ts";
+import { scratchDir } from "../tests/helpers.ts";
 
 Deno.test("digests are cached by path, size and mtime and recomputed when those change", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const file = join(dir, "model.onnx");
   await Deno.writeTextFile(file, "weights v1");
   const cachePath = join(dir, "digests.json");
@@ -26,11 +28,11 @@ Deno.test("digests are cached by path, size and mtime and recomputed when those 
   const third = await DigestCache.open(cachePath);
   assertNotEquals(await third.digest(file, "test"), d1);
   assertEquals(third.hashedFiles, 1);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a folder's digest covers its files and their names", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   await Deno.mkdir(join(dir, "imgs/sub"), { recursive: true });
   await Deno.writeTextFile(join(dir, "imgs/a.png"), "a");
   await Deno.writeTextFile(join(dir, "imgs/sub/b.png"), "b");
@@ -39,14 +41,14 @@ Deno.test("a folder's digest covers its files and their names", async () => {
   await Deno.rename(join(dir, "imgs/sub/b.png"), join(dir, "imgs/sub/c.png"));
   const d2 = await (await DigestCache.open(null)).digest(join(dir, "imgs"), "images");
   assertNotEquals(d1, d2);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a missing file or an empty folder is an error naming the reader and path", async () => {
   const cache = await DigestCache.open(null);
   const e = await assertRejects(() => cache.digest("/no/such/model.onnx", 'stage x, file "model"'));
   assertMatch(e.message, /stage x, file "model": file not found: \/no\/such\/model\.onnx/);
-  const empty = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const empty = tmp.path;
   const e2 = await assertRejects(() => cache.digest(empty, "images"));
   assertMatch(e2.message, /images: folder is empty/);
   assert(e2.name === "DissectError");

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import {
   checkedParts,
   concatTables,
@@ -28,7 +29,8 @@ Deno.test("shard ranges cover the items in order, sizes within one, never an emp
 });
 
 Deno.test("a merge takes only partials stamped for its key, run and range; tables concatenate in shard order", async () => {
-  const job = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const job = tmp.path;
   const stamp = (index: number, start: number, end: number): PartialStamp => ({
     format: "dissect-partial/1",
     stage: "s",

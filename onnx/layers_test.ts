@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { brightestChannel, tinyGenerator } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { LatentReader } from "../data/latents.ts";
 import { normalLatents } from "../stats/normal.ts";
 import { LayerReader } from "./layers.ts";
@@ -25,7 +26,8 @@ Deno.test("layers of an image model: fed preprocessed images, read as feature ma
 });
 
 Deno.test("layers of a generator: fed the latents its samples were made from", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const path = `${dir}/latents.f32`;
   await Deno.writeFile(path, new Uint8Array(normalLatents(1, 0, 5, 16).buffer));
   const model = await LayerReader.open("g.onnx", tinyGenerator(64, 16), ["layer1"], 1);

@@ -4,7 +4,7 @@ import { SCENES } from "../world/vocabulary.ts";
 import { inspectBytes } from "./model.ts";
 import { labelsOf, preprocessOf } from "./preprocess.ts";
 import { labelsForModel, withFacts } from "./model_facts.ts";
-import { tempDir } from "../tests/helpers.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { join } from "node:path";
 
 Deno.test("facts from the config become the model's metadata; a model without facts is left as is", () => {
@@ -27,7 +27,8 @@ Deno.test("facts from the config become the model's metadata; a model without fa
 });
 
 Deno.test("a labels file must name one class per model output, in Places365's format too", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const model = inspectBytes("m.onnx", tinyClassifier(64, { metadata: false }));
   const places = join(dir, "categories.txt");
   // Places365's categories file: "/first-letter/name index", in any order.

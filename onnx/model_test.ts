@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../tests/assert.ts";
 import { GraphBuilder } from "./build.ts";
 import { DissectError } from "../engine/errors.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import {
   createSession,
   featureMapShape,
@@ -41,7 +42,8 @@ Deno.test("a built model inspects and runs in onnxruntime", async () => {
 });
 
 Deno.test("a corrupt or missing model file is an error naming the file", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const corrupt = join(dir, "broken.onnx");
   await Deno.writeFile(corrupt, new TextEncoder().encode("this is not a protobuf at all"));
   const e = await assertRejects(() => inspectModel(corrupt));
@@ -56,7 +58,6 @@ Deno.test("a corrupt or missing model file is an error naming the file", async (
     (await assertRejects(() => inspectModel(join(dir, "gone.onnx")))).message,
     /model file not found: .*gone\.onnx/,
   );
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a wrong layer name or input shape is an error listing what exists", () => {

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { tinyGanFiles } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import type { PaletteConcept } from "./palette.ts";
 import { PaintCheck, paintingsOf, paletteRows } from "./check.ts";
 
@@ -73,7 +74,8 @@ Deno.test("paintings: each concept's pixels inside and outside the region, unedi
 });
 
 Deno.test("the check paints a batch of samples: a function of that batch alone, with examples", async () => {
-  const files = await tinyGanFiles(5);
+  await using tmp = await scratchDir("dissect-gan-");
+  const files = await tinyGanFiles(tmp.path, 5);
   const open = () =>
     PaintCheck.open({
       ...files,

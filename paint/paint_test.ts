@@ -9,6 +9,7 @@ import { DissectError } from "../engine/errors.ts";
 import { connect } from "../engine/duck.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { tinyGenerator } from "../tests/fixtures/models.ts";
+import { scratchDir } from "../tests/helpers.ts";
 import { normalLatents } from "../stats/normal.ts";
 import { cellPixels, countInRegion, outlineRegion, regionCells, strokeCells } from "./brush.ts";
 import { applyEdits, Painter } from "./painter.ts";
@@ -37,8 +38,8 @@ async function toyHandler(painter: Painter, logged: string[] = [], limits?: Serv
   );
 }
 
-async function openToy(boost = 1): Promise<Painter> {
-  const dir = await Deno.makeTempDir({ prefix: "dissect-paint-" });
+/** A painter of the toy generator at `boost`, its model and latents written in `dir`. */
+async function openToy(dir: string, boost = 1): Promise<Painter> {
   const model = join(dir, "generator.onnx");
   await Deno.writeFile(model, tinyGenerator());
   const latents = join(dir, "latents.f32");
@@ -84,7 +85,8 @@ Deno.test("edits apply in order: the later stroke wins, erasing zeroes", () => {
 });
 
 Deno.test("painting changes the image exactly under the stroke's cells", async () => {
-  const painter = await openToy(2);
+  await using tmp = await scratchDir("dissect-paint-");
+  const painter = await openToy(tmp.path, 2);
   try {
     assertEquals(painter.grid, { units: 3, h: 8, w: 8, size: 64 });
     const plain = await painter.paint(1, []);
@@ -119,7 +121,8 @@ Deno.test("painting changes the image exactly under the stroke's cells", async (
 });
 
 Deno.test("the server answers bad requests with a JSON error and keeps painting", async () => {
-  const painter = await openToy();
+  await using tmp = await scratchDir("dissect-paint-");
+  const painter = await openToy(tmp.path);
   const logged: string[] = [];
   const handler = await toyHandler(painter, logged);
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>
@@ -209,7 +212,8 @@ Deno.test("a class is counted inside and outside the region; the outline hugs it
 });
 
 Deno.test("the server reads bodies with a deadline, answers HEAD, bounds work and queues", async () => {
-  const painter = await openToy();
+  await using tmp = await scratchDir("dissect-paint-");
+  const painter = await openToy(tmp.path);
   const logged: string[] = [];
   const handler = await toyHandler(painter, logged, { bodyMs: 300, queue: 1 });
   const post = (body: BodyInit) =>
@@ -287,7 +291,8 @@ Deno.test("the server reads bodies with a deadline, answers HEAD, bounds work an
 Deno.test("over TCP, a request that declares a length and sends less is answered 408 at the deadline", async () => {
   // Deno.serve keeps the connection itself (it offers no way to close one); what matters is
   // that the handler answers, frees its slot and cancels the body at the deadline.
-  const painter = await openToy();
+  await using tmp = await scratchDir("dissect-paint-");
+  const painter = await openToy(tmp.path);
   const handler = await toyHandler(painter, [], { bodyMs: 300, queue: 4 });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
   const conn = await Deno.connect({ port: server.addr.port, hostname: "127.0.0.1" });
@@ -333,7 +338,8 @@ Deno.test("a region that holds no cell's center is refused, naming it", () => {
 });
 
 Deno.test("a palette with no concept at the layer is refused: nothing to paint, nothing to measure", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await scratchDir();
+  const dir = tmp.path;
   const conn = await connect();
   const file = (name: string) => join(dir, `${name}.parquet`);
   await conn.run(`COPY (SELECT 'layer4' AS layer, 3 AS unit, 1 AS concept, 10 AS intersection,

@@ -6,14 +6,15 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, runCli, type ScratchDir, scratchDir } from "./helpers.ts";
 import { TINY_PREPROCESS, tinyClassifier } from "./fixtures/models.ts";
 import { SCENES } from "../world/vocabulary.ts";
 
 const WORLD = { counts: { train: 24, val: 24, objects: 12, church: 12 } };
 
-async function setUp(labels: readonly string[]) {
-  const dir = await tempDir();
+/** The tiny classifier with and without its metadata, `labels` and configs of it, in `tmp`. */
+async function setUp(tmp: ScratchDir, labels: readonly string[]) {
+  const dir = await tmp.subdir();
   const bare = join(dir, "bare.onnx"), annotated = join(dir, "annotated.onnx");
   await Deno.writeFile(bare, tinyClassifier(64, { metadata: false }));
   await Deno.writeFile(annotated, tinyClassifier());
@@ -44,7 +45,8 @@ async function setUp(labels: readonly string[]) {
 }
 
 Deno.test("labels and preprocessing from the config classify as the model's own metadata does", async () => {
-  const { dir, facts, labelsOnly, metadata } = await setUp(SCENES);
+  await using tmp = await scratchDir();
+  const { dir, facts, labelsOnly, metadata } = await setUp(tmp, SCENES);
   const predictions = async (config: string, store: string) => {
     const r = await runCli([
       "reproduce",
@@ -71,7 +73,8 @@ Deno.test("labels and preprocessing from the config classify as the model's own 
 });
 
 Deno.test("a labels file that does not fit the model is named before anything runs", async () => {
-  const { dir, facts } = await setUp(SCENES.slice(0, 10));
+  await using tmp = await scratchDir();
+  const { dir, facts } = await setUp(tmp, SCENES.slice(0, 10));
   const store = join(dir, "store");
   const r = await runCli(["reproduce", "--config", facts, "--store", store]);
   assertEquals(r.code, 2, r.stderr);

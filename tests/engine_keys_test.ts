@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assertEquals } from "./assert.ts";
-import { copyToy, runCli, tempDir, TOY_PIPELINE } from "./helpers.ts";
+import { copyToy, runCli, scratchDir, TOY_PIPELINE } from "./helpers.ts";
 
 async function keys(pipeline: string, store: string, extra: string[] = [], env = {}) {
   const r = await runCli(
@@ -22,14 +22,16 @@ function changed(a: Record<string, string>, b: Record<string, string>): string[]
 }
 
 Deno.test("same inputs give the same keys in two processes", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const a = await keys(TOY_PIPELINE, store);
-  const b = await keys(TOY_PIPELINE, await tempDir());
+  const b = await keys(TOY_PIPELINE, await tmp.subdir());
   assertEquals(a, b);
 });
 
 Deno.test("a parameter change moves exactly that stage and its dependents", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const base = await keys(TOY_PIPELINE, store);
   assertEquals(
     changed(base, await keys(TOY_PIPELINE, store, ["--set", "numbers.count=9"])),
@@ -45,9 +47,10 @@ Deno.test("a parameter change moves exactly that stage and its dependents", asyn
 });
 
 Deno.test("a code change in a stage or an imported module moves its key and dependents only", async () => {
+  await using tmp = await scratchDir();
   const dir = await copyToy();
   try {
-    const store = await tempDir();
+    const store = await tmp.subdir();
     const pipeline = join(dir, "pipeline.ts");
     const base = await keys(pipeline, store);
     // squares.ts is imported only by the squares stage
@@ -74,8 +77,9 @@ Deno.test("a code change in a stage or an imported module moves its key and depe
 });
 
 Deno.test("an input file's content moves the key of the stage reading it", async () => {
-  const store = await tempDir();
-  const file = join(await tempDir(), "extra.txt");
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
+  const file = join(await tmp.subdir(), "extra.txt");
   await Deno.writeTextFile(file, "1 2 3\n");
   const base = await keys(TOY_PIPELINE, store, [], { TOY_FILE: file });
   await Deno.writeTextFile(file, "1 2 4\n");

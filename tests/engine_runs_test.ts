@@ -8,7 +8,7 @@ import {
   cliCommand,
   executedNodes,
   runCli,
-  tempDir,
+  scratchDir,
   TOY_PIPELINE,
   toyReproduce,
 } from "./helpers.ts";
@@ -37,7 +37,8 @@ async function published(store: string, stage: string): Promise<string[]> {
 }
 
 Deno.test("a second run executes nothing; one parameter reruns exactly its stage and dependents", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const first = await runCli(toy(store, "--json"));
   assertEquals(first.code, 0, first.stderr);
   assertEquals(executedNodes(first.stdout), ["numbers", "other", "squares", "total"]);
@@ -48,7 +49,8 @@ Deno.test("a second run executes nothing; one parameter reruns exactly its stage
 });
 
 Deno.test("--dry-run explains which parameter changed from what to what", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   assertEquals((await runCli(toy(store))).code, 0);
   const r = await runCli(toy(store, "--dry-run", "--set", "numbers.count=7"));
   assertEquals(r.code, 0, r.stderr);
@@ -62,7 +64,8 @@ Deno.test("--dry-run explains which parameter changed from what to what", async 
 });
 
 Deno.test("a stage that throws publishes nothing and blocks its dependents; the next run completes", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const bad = await runCli(toy(store, "--json", "--set", "squares.fail=true"));
   assertEquals(bad.code, 1);
   const run = JSON.parse(bad.stdout).run;
@@ -83,7 +86,8 @@ Deno.test("a stage that throws publishes nothing and blocks its dependents; the 
 });
 
 Deno.test("SIGKILL mid-stage leaves nothing published; the next run takes the stale lock and completes", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const child = cliCommand(toy(store, "--set", "squares.sleepMs=400")).spawn();
   // Wait until squares is running (its temporary folder exists).
   await waitForTmp(store, "squares-");
@@ -99,7 +103,8 @@ Deno.test("SIGKILL mid-stage leaves nothing published; the next run takes the st
 });
 
 Deno.test("a second run on a busy store is refused by name, or waits with --wait", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const first = cliCommand(toy(store, "--set", "squares.sleepMs=300")).spawn();
   const lock = join(store, "lock");
   for (let i = 0; i < 200 && !(await Deno.stat(lock).then(() => true, () => false)); i++) {
@@ -117,8 +122,9 @@ Deno.test("a second run on a busy store is refused by name, or waits with --wait
 });
 
 Deno.test("a file changed while its stage runs is detected and the result not recorded", async () => {
-  const store = await tempDir();
-  const file = join(await tempDir(), "extra.txt");
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
+  const file = join(await tmp.subdir(), "extra.txt");
   await Deno.writeTextFile(file, "1 2 3\n");
   const child = cliCommand(toy(store, "--set", "total.sleepMs=1500"), { TOY_FILE: file }).spawn();
   await waitForTmp(store, "total-");
@@ -132,7 +138,8 @@ Deno.test("a file changed while its stage runs is detected and the result not re
 });
 
 Deno.test("two cold runs into two stores give identical tables", async () => {
-  const [a, b] = [await tempDir(), await tempDir()];
+  await using tmp = await scratchDir();
+  const [a, b] = [await tmp.subdir(), await tmp.subdir()];
   assertEquals((await runCli(toy(a))).code, 0);
   assertEquals((await runCli(toy(b))).code, 0);
   for (const stage of ["numbers", "squares", "total"]) {
@@ -153,7 +160,8 @@ async function tableRows(path: string) {
 }
 
 Deno.test("gc keeps the latest run's artifacts and frees the rest", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   assertEquals((await runCli(toy(store))).code, 0);
   assertEquals((await runCli(toy(store, "--set", "numbers.count=6"))).code, 0);
   const r = await runCli(["gc", "--json", "--store", store]);
@@ -169,7 +177,8 @@ Deno.test("gc keeps the latest run's artifacts and frees the rest", async () => 
 });
 
 Deno.test("bad input gets an error naming the field or path, and a non-zero exit", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const unknown = await runCli(toy(store, "--set", "nosuch.count=1"));
   assertEquals(unknown.code, 2);
   assertMatch(unknown.stderr, /unknown stage "nosuch"/);
@@ -187,7 +196,7 @@ Deno.test("bad input gets an error naming the field or path, and a non-zero exit
   assertEquals(missing.code, 2);
   assertMatch(missing.stderr, /file not found: \/nonexistent\/extra\.txt/);
 
-  const dir = await tempDir();
+  const dir = await tmp.subdir();
   await Deno.writeTextFile(join(dir, "broken.json"), "{ not json");
   const broken = await runCli(toy(store, "--config", join(dir, "broken.json")));
   assertEquals(broken.code, 2);
@@ -205,7 +214,8 @@ Deno.test("bad input gets an error naming the field or path, and a non-zero exit
 });
 
 Deno.test("a run with --only keeps the other stages' last results: gc removes none of them", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   assertEquals((await runCli(toy(store))).code, 0);
   const only = await runCli(toy(store, "--only", "numbers", "--set", "other.count=4"));
   assertEquals(only.code, 0, only.stderr);
@@ -218,7 +228,8 @@ Deno.test("a run with --only keeps the other stages' last results: gc removes no
 });
 
 Deno.test("a figure that fails to draw is logged and left out; the stage's tables are published", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const r = await runCli(toy(store, "--json", "--set", "squares.figureFails=true"));
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stderr, /squares: figure plot\.png not drawn: the plot was told to fail/);

@@ -17,7 +17,7 @@ import {
   copyToy,
   executedNodes,
   runCli,
-  tempDir,
+  scratchDir,
   toyReproduce,
 } from "./helpers.ts";
 import type { ExecutorConfig } from "../engine/executor.ts";
@@ -66,7 +66,8 @@ function contract(kind: "local" | "slurm", executor: Record<string, unknown>) {
       `${kind} executor: 3 shards give the unsharded tables and keys; a warm rerun runs nothing`,
     ignore,
     async fn() {
-      const [one, three] = [await tempDir(), await tempDir()];
+      await using tmp = await scratchDir();
+      const [one, three] = [await tmp.subdir(), await tmp.subdir()];
       const a = await runCli(toyReproduce(one, "--json"));
       assertEquals(a.code, 0, a.stderr);
       const b = await run(three, { shards: 3 });
@@ -87,7 +88,8 @@ function contract(kind: "local" | "slurm", executor: Record<string, unknown>) {
     name: `${kind} executor: a shard that fails once is run again, and the result is the same`,
     ignore,
     async fn() {
-      const [one, three] = [await tempDir(), await tempDir()];
+      await using tmp = await scratchDir();
+      const [one, three] = [await tmp.subdir(), await tmp.subdir()];
       assertEquals((await runCli(toyReproduce(one))).code, 0);
       const r = await run(three, { shards: 3, retries: 1 }, { DISSECT_TEST_FAULT: "squares:1:1" });
       assertEquals(r.code, 0, r.stderr);
@@ -100,7 +102,8 @@ function contract(kind: "local" | "slurm", executor: Record<string, unknown>) {
     name: `${kind} executor: a shard that always fails fails its stage by name, publishing nothing`,
     ignore,
     async fn() {
-      const store = await tempDir();
+      await using tmp = await scratchDir();
+      const store = await tmp.subdir();
       const r = await run(store, { shards: 3, retries: 1 }, {
         DISSECT_TEST_FAULT: "squares:2:always",
       });
@@ -171,7 +174,8 @@ Deno.test({
   ignore: !hasSlurm,
   sanitizeResources: false,
   async fn() {
-    const store = await Deno.realPath(await tempDir());
+    await using tmp = await scratchDir();
+    const store = await Deno.realPath(await tmp.subdir());
     const { child, reader } = await slowRun(store);
     assert((await queued(store)).length > 0, "the array is queued");
     child.kill("SIGTERM");
@@ -188,7 +192,8 @@ Deno.test({
   ignore: !hasSlurm,
   sanitizeResources: false,
   async fn() {
-    const store = await Deno.realPath(await tempDir());
+    await using tmp = await scratchDir();
+    const store = await Deno.realPath(await tmp.subdir());
     // The killed run reached the store through a link: the same store, so the same jobs.
     const link = `${store}-link`;
     await Deno.symlink(store, link);
@@ -210,14 +215,15 @@ Deno.test({
     "slurm executor: a store path with a space works; options sbatch refuses are one line before anything runs",
   ignore: !hasSlurm,
   async fn() {
-    const store = join(await tempDir(), "my store");
+    await using tmp = await scratchDir();
+    const store = join(await tmp.subdir(), "my store");
     await Deno.mkdir(store);
     const ok = await runCli(
       toyReproduce(store, "--config", await configFile(store, { kind: "slurm", shards: 2 })),
     );
     assertEquals(ok.code, 0, ok.stderr);
     assertEquals((await squares(store)).length, 5);
-    const bad = await tempDir();
+    const bad = await tmp.subdir();
     const config = await configFile(bad, { kind: "slurm", partition: "no-such-partition" });
     const r = await runCli(toyReproduce(bad, "--json", "--config", config));
     assertEquals(r.code, 2, r.stderr);
@@ -271,7 +277,8 @@ Deno.test({
 });
 
 Deno.test("slurm executor where Slurm is not installed: one line naming the missing command, exit 2", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   const config = await configFile(store, { kind: "slurm" });
   const r = await runCli(toyReproduce(store, "--config", config), { PATH: "/nonexistent" });
   assertEquals(r.code, 2, r.stderr);
@@ -284,6 +291,7 @@ Deno.test("slurm executor where Slurm is not installed: one line naming the miss
 });
 
 Deno.test("two nodes of one key, sharded at once, each merge their own partials", async () => {
+  await using tmp = await scratchDir();
   const dir = await copyToy();
   try {
     const pipeline = join(dir, "pipeline.ts");
@@ -295,7 +303,7 @@ Deno.test("two nodes of one key, sharded at once, each merge their own partials"
         'p.add("squares-again", squares, { inputs: { numbers: n } });\n  p.add("other"',
       ),
     );
-    const store = await tempDir();
+    const store = await tmp.subdir();
     const config = await configFile(store, { kind: "local", shards: 3 });
     const r = await runCli([
       "reproduce",

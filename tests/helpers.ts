@@ -31,6 +31,41 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** A temporary folder that removes itself, and all it holds, when disposed. */
+export interface ScratchDir extends AsyncDisposable {
+  /** The folder's absolute path. */
+  readonly path: string;
+  /** A new empty folder of a random name inside this one (so removed with it); its path. */
+  subdir(): Promise<string>;
+}
+
+/**
+ * A fresh temporary folder named `prefix` and a random suffix, for
+ * `await using dir = await scratchDir()`: removed recursively when the scope
+ * ends, however it ends (a test that fails included; one already gone is fine).
+ */
+export async function scratchDir(prefix = "dissect-test-"): Promise<ScratchDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    subdir: () => Deno.makeTempDir({ dir: path }),
+    [Symbol.asyncDispose]: () => removeAll(path),
+  };
+}
+
+/** Removes `path` recursively, if it is there (a test's cleanup: NotFound is no error). */
+export async function removeAll(path: string): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * A fresh temporary folder that the caller must remove itself; prefer
+ * `scratchDir()`, which removes it when its scope ends.
+ */
 export async function tempDir(prefix = "dissect-test-"): Promise<string> {
   return await Deno.makeTempDir({ prefix });
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, runCli, scratchDir, tempDir } from "./helpers.ts";
 import { renderItem } from "../world/render.ts";
 import { splitItem } from "../world/splits.ts";
 import { SCENES } from "../world/vocabulary.ts";
@@ -35,7 +35,8 @@ async function config(dir: string, folder: string): Promise<string> {
 }
 
 Deno.test("an image folder replaces world-val; its subfolders are the labels", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const folder = join(dir, "images");
   await folderOfScenes(folder, ["beach", "kitchen"], 4);
   const store = join(dir, "store");
@@ -55,7 +56,8 @@ Deno.test("an image folder replaces world-val; its subfolders are the labels", a
 });
 
 Deno.test("a corrupt image or an empty folder is an error naming it", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const folder = join(dir, "images");
   await folderOfScenes(folder, ["beach"], 2);
   await Deno.writeFile(
@@ -79,7 +81,8 @@ Deno.test("a corrupt image or an empty folder is an error naming it", async () =
 });
 
 Deno.test("a Places365-style file list and class-name file label a flat folder of images", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const scenes = join(dir, "scenes");
   await folderOfScenes(scenes, ["beach", "kitchen"], 3);
   // Flatten into one folder, listed as Places365 lists its val images: "file class-index".
@@ -134,7 +137,8 @@ Deno.test("a Places365-style file list and class-name file label a flat folder o
 });
 
 Deno.test("an image folder replaces world-train: units are ranked on the user's training images", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const folder = join(dir, "train");
   // Every class of the classifier, as rank-units needs them in the model's order.
   await folderOfScenes(folder, [...SCENES].sort(), 2);

@@ -5,7 +5,7 @@
 import { type Outcome, OUTCOMES } from "../reports/verdict.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { catalogRows, executedNodes, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, executedNodes, runCli, scratchDir } from "./helpers.ts";
 import { tinyClassifier, tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 
@@ -46,7 +46,8 @@ async function configWith(
 }
 
 Deno.test("the zoo's stages measure the models; M1, M2 and the generator page show them", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const model = join(dir, "classifier.onnx");
   await Deno.writeFile(model, tinyClassifier());
   const segmenter = join(dir, "segmenter.onnx");
@@ -119,7 +120,8 @@ Deno.test("the zoo's stages measure the models; M1, M2 and the generator page sh
 });
 
 Deno.test("a missing, corrupt or mis-shaped model is an error naming the file and the problem", async () => {
-  const dir = await tempDir();
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
   const store = join(dir, "store");
   const missing = await runCli([
     "reproduce",

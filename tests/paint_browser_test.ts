@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers.ts";
+import { runCli, scratchDir } from "./helpers.ts";
 import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import { tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
@@ -80,7 +80,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await tempDir();
+    await using tmp = await scratchDir();
+    const dir = await tmp.subdir();
     const { store, config } = await toyStore(dir);
     const { child, url } = await startServer(store, config);
     const browser = await launchBrowser();

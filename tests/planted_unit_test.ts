@@ -6,12 +6,13 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, runCli, scratchDir } from "./helpers.ts";
 import { plantedProbe, plantedSegmenter } from "./fixtures/planted/models.ts";
 
 for (const over of ["upsampled", "layer"]) {
   Deno.test(`a planted unit is found with its concept; a noise unit is not (thresholds over ${over})`, async () => {
-    const dir = await tempDir();
+    await using tmp = await scratchDir();
+    const dir = await tmp.subdir();
     await Deno.writeFile(join(dir, "segmenter.onnx"), plantedSegmenter());
     await Deno.writeFile(join(dir, "probe.onnx"), plantedProbe());
     const config = join(dir, "config.json");

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { runCli, tempDir } from "./helpers.ts";
+import { runCli, scratchDir } from "./helpers.ts";
 
 const SMOKE = {
   name: "typo",
@@ -31,7 +31,8 @@ for (
   ] as const
 ) {
   Deno.test(`a typo in ${field} is named before anything runs`, async () => {
-    const dir = await tempDir();
+    await using tmp = await scratchDir();
+    const dir = await tmp.subdir();
     const path = join(dir, "config.json");
     await Deno.writeTextFile(path, JSON.stringify(config));
     const store = join(dir, "store");

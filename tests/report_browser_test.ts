@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers.ts";
+import { runCli, scratchDir } from "./helpers.ts";
 import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import type { Page } from "playwright-core";
 import { parseClaims } from "../reports/claims_table.ts";
@@ -18,7 +18,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const store = await tempDir();
+    await using tmp = await scratchDir();
+    const store = await tmp.subdir();
     const r = await runCli(["reproduce", "--store", store, "--config", "configs/smoke.json"]);
     assertEquals(r.code, 0, r.stderr);
     const index = join(store, "report", "index.html");
@@ -62,7 +63,7 @@ Deno.test({
         assertEquals(wide, [], `every table of ${claim.id} fits the page`);
       }
       // A bar chart with a negative value draws that bar below the zero line.
-      const scratch = await tempDir();
+      const scratch = await tmp.subdir();
       await Deno.symlink(join(store, "report", "assets"), join(scratch, "assets"));
       const bars = figureHtml({
         kind: "bars",

@@ -8,7 +8,14 @@
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { executedNodes, runCli, tempDir, TOY_PIPELINE, toyReproduce } from "./helpers.ts";
+import {
+  executedNodes,
+  runCli,
+  type ScratchDir,
+  scratchDir,
+  TOY_PIPELINE,
+  toyReproduce,
+} from "./helpers.ts";
 import type { Manifest, RunRecord } from "../schemas/manifest.ts";
 
 const toy = toyReproduce;
@@ -24,9 +31,11 @@ async function filesOf(dir: string): Promise<Manifest["files"]> {
   return (JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))) as Manifest).files;
 }
 
-/** A cold toy store, and the file list of its squares artifact. */
-async function coldStore(): Promise<{ store: string; squares: string; files: Manifest["files"] }> {
-  const store = await tempDir();
+/** A cold toy store in `tmp`, and the file list of its squares artifact. */
+async function coldStore(
+  tmp: ScratchDir,
+): Promise<{ store: string; squares: string; files: Manifest["files"] }> {
+  const store = await tmp.subdir();
   const r = await runCli(toy(store));
   assertEquals(r.code, 0, r.stderr);
   const squares = await artifactOf(store, "squares");
@@ -72,7 +81,8 @@ const damages: [string, (dir: string) => Promise<void>, RegExp][] = [
 
 for (const [what, damage, reason] of damages) {
   Deno.test(`${what} is named, moved aside and rebuilt as a cold run wrote it`, async () => {
-    const { store, squares, files } = await coldStore();
+    await using tmp = await scratchDir();
+    const { store, squares, files } = await coldStore(tmp);
     await damage(squares);
     const dry = await runCli(toy(store, "--dry-run"));
     assertEquals(dry.code, 0, dry.stderr);
@@ -90,7 +100,8 @@ for (const [what, damage, reason] of damages) {
 }
 
 Deno.test("flipped bytes are found by verify and by reproduce --verify, not by the size check", async () => {
-  const { store, squares, files } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares, files } = await coldStore(tmp);
   await flip(join(squares, "note.txt"), (n) => n >> 1);
   const plain = await runCli(toy(store, "--json"));
   assertEquals(executedNodes(plain.stdout), [], "sizes match: a plain run reuses it");
@@ -121,7 +132,8 @@ Deno.test("flipped bytes are found by verify and by reproduce --verify, not by t
 });
 
 Deno.test("a Parquet file DuckDB cannot open is damaged too: moved aside and rebuilt in the same run", async () => {
-  const { store, squares, files } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares, files } = await coldStore(tmp);
   // The footer's magic bytes: same size, so only opening the file shows it.
   await flip(join(squares, "squares.parquet"), (n) => n - 4);
   const r = await runCli(toy(store, "--json"));
@@ -132,7 +144,8 @@ Deno.test("a Parquet file DuckDB cannot open is damaged too: moved aside and reb
 });
 
 Deno.test("a run whose catalog step fails is recorded as failed, with one line and exit 4", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   await Deno.remove(join(store, "catalog.duckdb"));
   await Deno.mkdir(join(store, "catalog.duckdb", "in-the-way"), { recursive: true });
   const r = await runCli(toy(store));
@@ -159,44 +172,70 @@ Deno.test("a store that cannot be created is one line naming it, exit 4", async 
   assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
 });
 
-/** A tmpfs mount with `options` (root with CAP_SYS_ADMIN, as in CI's container), or null. */
-function tmpfs(options: string): string | null {
-  if (Deno.build.os !== "linux") return null;
+/**
+ * A tmpfs mounted with `options` on a new folder (root with CAP_SYS_ADMIN, as
+ * in CI's container): its path, to give to unmountTmpfs. Throws where it
+ * cannot be mounted, the folder removed.
+ */
+function mountTmpfs(options: string): string {
   const dir = Deno.makeTempDirSync({ prefix: "dissect-mount-" });
-  const ok = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir] })
-    .outputSync().success;
-  return ok ? dir : null;
+  const out = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", options, "tmpfs", dir] })
+    .outputSync();
+  if (!out.success) {
+    Deno.removeSync(dir);
+    throw new Error(`cannot mount a tmpfs: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return dir;
 }
-const ro = tmpfs("ro");
-const tiny = tmpfs("size=160k");
+
+/** Unmounts a tmpfs of mountTmpfs (lazily, should anything still hold it) and removes its folder. */
+function unmountTmpfs(dir: string) {
+  const out = new Deno.Command("umount", { args: ["-l", dir] }).outputSync();
+  if (!out.success) {
+    throw new Error(`cannot unmount ${dir}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  Deno.removeSync(dir);
+}
+
+/** Whether a tmpfs can be mounted here: tried, and undone, as this file loads. */
+const canMount = Deno.build.os === "linux" && (() => {
+  try {
+    unmountTmpfs(mountTmpfs("size=16k"));
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 Deno.test({
   name: "a read-only store is one line naming the file it could not write, exit 4",
-  ignore: ro === null,
+  ignore: !canMount,
   async fn() {
+    const ro = mountTmpfs("ro");
     try {
-      const r = await runCli(toy(ro!));
+      const r = await runCli(toy(ro));
       assertEquals(r.code, 4, r.stderr);
       assertMatch(r.stderr, /^error\[STORE\]: cannot write .*: read-only file system/m);
-      assert(r.stderr.includes(ro!), r.stderr);
+      assert(r.stderr.includes(ro), r.stderr);
       assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
     } finally {
-      new Deno.Command("umount", { args: [ro!] }).outputSync();
+      unmountTmpfs(ro);
     }
   },
 });
 
 Deno.test({
   name: "a full disk is one line naming the file it could not write, exit 4",
-  ignore: tiny === null,
+  ignore: !canMount,
   async fn() {
+    const tiny = mountTmpfs("size=160k");
     try {
-      const r = await runCli(toy(join(tiny!, "store"), "--set", "numbers.count=20000"));
+      const r = await runCli(toy(join(tiny, "store"), "--set", "numbers.count=20000"));
       assertEquals(r.code, 4, r.stderr);
       assertMatch(r.stderr, /error\[STORE\]: cannot write .*: the disk is full/);
       assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
     } finally {
-      new Deno.Command("umount", { args: [tiny!] }).outputSync();
+      unmountTmpfs(tiny);
     }
   },
 });
@@ -217,7 +256,8 @@ async function runOverPlantedLock(store: string, lock: Record<string, unknown>) 
 }
 
 Deno.test("a lock naming a live process of another start time (a reused pid) is taken over", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   const r = await runOverPlantedLock(store, {
     started: new Date().toISOString(),
     startTicks: "1",
@@ -227,7 +267,8 @@ Deno.test("a lock naming a live process of another start time (a reused pid) is 
 });
 
 Deno.test("gc removes catalog temp files and quarantined artifacts older than the latest run", async () => {
-  const { store, squares } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares } = await coldStore(tmp);
   await Deno.remove(join(squares, "note.txt"));
   assertEquals((await runCli(toy(store))).code, 0);
   await Deno.writeTextFile(join(store, "catalog.duckdb.tmp-99999"), "left by a killed rebuild");
@@ -246,7 +287,8 @@ Deno.test("gc removes catalog temp files and quarantined artifacts older than th
 });
 
 Deno.test("rerun reasons say a stage failed or was skipped last time, not that gc removed it", async () => {
-  const store = await tempDir();
+  await using tmp = await scratchDir();
+  const store = await tmp.subdir();
   assertEquals((await runCli(toy(store, "--set", "squares.fail=true"))).code, 1);
   const dry = await runCli(toy(store, "--dry-run"));
   assertMatch(dry.stdout, /stale\s+squares\s+\w+\s+failed last time, and its key changed since/);
@@ -257,6 +299,7 @@ Deno.test("rerun reasons say a stage failed or was skipped last time, not that g
 });
 
 Deno.test("a missing manifest, or a file that became a folder, is damage too", async () => {
+  await using tmp = await scratchDir();
   for (
     const [damage, reason] of [
       [(d: string) => Deno.remove(join(d, "manifest.json")), /its manifest is missing/],
@@ -266,7 +309,7 @@ Deno.test("a missing manifest, or a file that became a folder, is damage too", a
       }, /file note\.txt is not a file/],
     ] as const
   ) {
-    const { store, squares, files } = await coldStore();
+    const { store, squares, files } = await coldStore(tmp);
     await damage(squares);
     const status = await runCli(["status", "--pipeline", TOY_PIPELINE, "--store", store]);
     assertEquals(status.code, 0, status.stderr);
@@ -279,7 +322,8 @@ Deno.test("a missing manifest, or a file that became a folder, is damage too", a
 });
 
 Deno.test("a stage about to run rehashes the reused inputs it reads: one damaged in place is rebuilt first", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   const numbers = join(store, "objects", "numbers");
   const dirs = await Array.fromAsync(Deno.readDir(numbers));
   const before = await Promise.all(dirs.map((d) => filesOf(join(numbers, d.name))));
@@ -293,7 +337,8 @@ Deno.test("a stage about to run rehashes the reused inputs it reads: one damaged
 });
 
 Deno.test("what verify or the catalog moved aside is named as damaged, kept past an immediate gc, and rebuilt even outside --only", async () => {
-  const { store, squares, files } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares, files } = await coldStore(tmp);
   await flip(join(squares, "squares.parquet"), (n) => n >> 1);
   assertEquals((await runCli(["verify", "--store", store])).code, 1);
   const dry = await runCli(toy(store, "--dry-run"));
@@ -321,8 +366,9 @@ Deno.test("what verify or the catalog moved aside is named as damaged, kept past
 });
 
 Deno.test("two nodes of one key share one artifact: damage to it is quarantined once", async () => {
+  await using tmp = await scratchDir();
   const same = ["--set", "other.seed=1", "--set", "other.count=5"];
-  const store = await tempDir();
+  const store = await tmp.subdir();
   assertEquals((await runCli(toy(store, ...same))).code, 0);
   const dirs = await Array.fromAsync(Deno.readDir(join(store, "objects", "numbers")));
   assertEquals(dirs.length, 1, "numbers and other have one key");
@@ -333,7 +379,8 @@ Deno.test("two nodes of one key share one artifact: damage to it is quarantined 
 });
 
 Deno.test("damaged bookkeeping (run records, digest cache) is no crash; a store under a file is one line", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   await Deno.writeTextFile(join(store, "latest", "default.json"), "garbage");
   await Deno.writeTextFile(join(store, "runs", "bad.json"), '{"format": "nope"}');
   await Deno.writeTextFile(join(store, "digests.json"), "{garbage");
@@ -343,7 +390,7 @@ Deno.test("damaged bookkeeping (run records, digest cache) is no crash; a store 
     assert(!r.stderr.includes("    at "), `no stack trace:\n${r.stderr}`);
   }
   assertEquals((await runCli(["gc", "--store", store])).code, 0);
-  const file = join(await tempDir(), "a-file");
+  const file = join(await tmp.subdir(), "a-file");
   await Deno.writeTextFile(file, "");
   const under = await runCli(toy(join(file, "store")));
   assertEquals(under.code, 4, under.stderr);
@@ -352,14 +399,16 @@ Deno.test("damaged bookkeeping (run records, digest cache) is no crash; a store 
 });
 
 Deno.test("a lock of an older dissect (no start time) naming a process younger than it is taken over", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   const r = await runOverPlantedLock(store, { started: "2020-01-01T00:00:00.000Z" });
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stderr, /taking over a stale lock/);
 });
 
 Deno.test("damage in a chain is found to its root: an input of a rebuilt stage is rehashed too", async () => {
-  const { store, squares, files } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares, files } = await coldStore(tmp);
   const numbersDirs = await Array.fromAsync(Deno.readDir(join(store, "objects", "numbers")));
   const numbers = numbersDirs.map((d) => join(store, "objects", "numbers", d.name));
   const before = await Promise.all(numbers.map(filesOf));
@@ -375,7 +424,8 @@ Deno.test("damage in a chain is found to its root: an input of a rebuilt stage i
 });
 
 Deno.test("gc refuses when it cannot read what a config keeps; nothing is removed", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   await Deno.writeTextFile(join(store, "latest", "default.json"), "garbage");
   const r = await runCli(["gc", "--store", store]);
   assertEquals(r.code, 4, r.stderr);
@@ -384,7 +434,8 @@ Deno.test("gc refuses when it cannot read what a config keeps; nothing is remove
 });
 
 Deno.test("folders where the store's files should be, a copied artifact, an artifact turned file: named, no crash", async () => {
-  const { store, squares, files } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store, squares, files } = await coldStore(tmp);
   // A manifest copied into another key's folder: its own key says it is not this artifact.
   const total = await artifactOf(store, "total");
   await Deno.copyFile(join(total, "manifest.json"), join(squares, "manifest.json"));
@@ -427,7 +478,8 @@ Deno.test("folders where the store's files should be, a copied artifact, an arti
 });
 
 Deno.test("a dry run shows what this command would do: forced nodes stale, --only's selection alone", async () => {
-  const { store } = await coldStore();
+  await using tmp = await scratchDir();
+  const { store } = await coldStore(tmp);
   const forced = await runCli(toy(store, "--dry-run", "--force", "total"));
   assertMatch(forced.stdout, /stale\s+total\s+\w+\s+forced/);
   assertMatch(forced.stdout, /1 of 4 stage\(s\) would run/);

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, runCli, scratchDir } from "./helpers.ts";
 import { resnet18Shaped, tinySegmenter, vgg16Shaped } from "./fixtures/models.ts";
 import { SCENES } from "../world/vocabulary.ts";
 
@@ -39,7 +39,8 @@ const MODELS = [
 
 for (const m of MODELS) {
   Deno.test(`a ${m.name}-shaped torch export with 365 classes goes through every classifier stage`, async () => {
-    const dir = await tempDir();
+    await using tmp = await scratchDir();
+    const dir = await tmp.subdir();
     await Deno.writeFile(join(dir, "model.onnx"), m.bytes());
     await Deno.writeFile(join(dir, "segmenter.onnx"), tinySegmenter(224));
     const names = Array.from({ length: 365 }, (_, i) => `/f/filler_${i}`);
