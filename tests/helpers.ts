@@ -15,11 +15,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The CLI as a subprocess with `args`, plain output and `env` over this
+ * process's environment. onnxruntime's telemetry is off in it: on, every
+ * process that loads onnxruntime leaves a mat-debug-<pid>.log (and .ses) in
+ * the temporary folder.
+ */
 export function cliCommand(args: string[], env: Record<string, string> = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(PROJECT_ROOT, "dissect.ts"), ...args],
     cwd: PROJECT_ROOT,
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ORT_DISABLE_TELEMETRY: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   });
