@@ -244,7 +244,8 @@ Deno.test({
   ignore: !hasSlurm,
   sanitizeResources: false,
   async fn() {
-    const store = await Deno.realPath(await tempDir());
+    await using tmp = await scratchDir();
+    const store = await Deno.realPath(tmp.path);
     const path = join(store, "config.json");
     const write = (sleepMs: number) =>
       Deno.writeTextFile(
