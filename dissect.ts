@@ -289,6 +289,8 @@ function printLayers(model: string, list: LayerList) {
 }
 
 if (import.meta.main) {
+  // onnxruntime's telemetry otherwise leaves an empty mat-debug-<pid>.log in /tmp for every run.
+  if (!Deno.env.has("ORT_DISABLE_TELEMETRY")) Deno.env.set("ORT_DISABLE_TELEMETRY", "1");
   let code: number;
   try {
     code = await main(Deno.args);
