@@ -3,11 +3,11 @@
  * per-category maps as the format defines them, and every broken input a
  * one-line error naming the file (and line) at fault.
  */
-import { join } from "node:path";
 import sharp from "sharp";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
 import { encodePng } from "./png.ts";
+import { writeTree } from "../tests/helpers.ts";
 import { type BrodenOptions, BrodenReader, scaleNearest } from "./broden.ts";
 
 /** A w x h PNG whose pixel labels (R + 256·G) are `numbers`, row by row. */
@@ -66,14 +66,7 @@ function tinyBroden(): Record<string, string | Uint8Array> {
 }
 
 async function writeFolder(files: Record<string, string | Uint8Array>): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "dissect-test-broden-" });
-  for (const [name, body] of Object.entries(files)) {
-    const path = join(root, name);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    if (typeof body === "string") await Deno.writeTextFile(path, body);
-    else await Deno.writeFile(path, body);
-  }
-  return root;
+  return await writeTree(await Deno.makeTempDir({ prefix: "dissect-test-broden-" }), files);
 }
 
 /** A 2x2 map scaled to the 4x4 image, as the reader scales it. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../tests/assert.ts";
 import { DissectError } from "../engine/errors.ts";
-import { scratchDir } from "../tests/helpers.ts";
+import { scratchDir, writeTree } from "../tests/helpers.ts";
 import { encodePng } from "./png.ts";
 import { decodeImage, listImageFolder, readClassNames, readImageList } from "./image_folder.ts";
 
@@ -9,16 +9,7 @@ import { decodeImage, listImageFolder, readClassNames, readImageList } from "./i
 const png = (w: number, h: number, rgb: [number, number, number]) =>
   encodePng(Uint8Array.from({ length: w * h * 3 }, (_, i) => rgb[i % 3]), w, h);
 
-/** Writes `files` (relative path -> body) under `root`, made as needed; returns `root`. */
-async function folder(root: string, files: Record<string, Uint8Array | string>): Promise<string> {
-  for (const [name, body] of Object.entries(files)) {
-    const path = join(root, name);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    if (typeof body === "string") await Deno.writeTextFile(path, body);
-    else await Deno.writeFile(path, body);
-  }
-  return root;
-}
+const folder = writeTree;
 
 Deno.test("a folder's images in path order, labeled by their top-level subfolder; other files skipped", async () => {
   await using tmp = await scratchDir();

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers.ts";
+import { reproduceArgs, runCli, tempDir } from "./helpers.ts";
 import { queryRows, sqlString } from "../engine/duck.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 import { RunConfig } from "../schemas/config.ts";
@@ -54,16 +54,7 @@ Deno.test({
     try {
       const store = join(dir, "store"), broden = join(dir, "broden");
       const truth = await writeConfig(dir, smallConfig("truth", { source: "truth" }));
-      const a = await runCli([
-        "reproduce",
-        "--config",
-        truth,
-        "--store",
-        store,
-        "--only",
-        "iou-val",
-        "--json",
-      ]);
+      const a = await runCli(reproduceArgs(truth, store, "--only", "iou-val", "--json"));
       assertEquals(a.code, 0, a.stderr);
 
       const exported = await runCli(
@@ -154,15 +145,7 @@ Deno.test({
         dir,
         smallConfig("broken", { source: "broden", directory: broden }),
       );
-      const r = await runCli([
-        "reproduce",
-        "--config",
-        config,
-        "--store",
-        store,
-        "--only",
-        "iou-val",
-      ]);
+      const r = await runCli(reproduceArgs(config, store, "--only", "iou-val"));
       assertEquals(r.code, 1, r.stderr);
       assertMatch(
         r.stdout + r.stderr,

@@ -4,6 +4,11 @@ import { PROJECT_ROOT } from "../engine/paths.ts";
 
 export const TOY_PIPELINE = join(PROJECT_ROOT, "tests/fixtures/toy/pipeline.ts");
 
+/** The CLI arguments of a reproduce of the run config `config` on `store`, then `args`. */
+export function reproduceArgs(config: string, store: string, ...args: string[]): string[] {
+  return ["reproduce", "--config", config, "--store", store, ...args];
+}
+
 /** The CLI arguments of a reproduce of the toy pipeline on `store`, then `args`. */
 export function toyReproduce(store: string, ...args: string[]): string[] {
   return ["reproduce", "--pipeline", TOY_PIPELINE, "--store", store, ...args];
@@ -145,4 +150,18 @@ export async function differingViews(
     conn.closeSync();
     db.closeSync();
   }
+}
+
+/** Writes `files` (relative path -> text or bytes) under `root`, making folders as needed; returns `root`. */
+export async function writeTree(
+  root: string,
+  files: Record<string, string | Uint8Array>,
+): Promise<string> {
+  for (const [name, body] of Object.entries(files)) {
+    const path = join(root, name);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    if (typeof body === "string") await Deno.writeTextFile(path, body);
+    else await Deno.writeFile(path, body);
+  }
+  return root;
 }

@@ -6,7 +6,14 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { catalogRows, differingViews, executedNodes, runCli, tempDir } from "./helpers.ts";
+import {
+  catalogRows,
+  differingViews,
+  executedNodes,
+  reproduceArgs,
+  runCli,
+  tempDir,
+} from "./helpers.ts";
 
 const DISSECTIONS = [
   "iou-val",
@@ -29,15 +36,7 @@ Deno.test({
         const path = join(dir, `${name}.json`);
         await Deno.writeTextFile(path, JSON.stringify({ ...smoke, ...extra }));
         const only = DISSECTIONS.flatMap((n) => ["--only", n]);
-        const r = await runCli([
-          "reproduce",
-          "--config",
-          path,
-          "--store",
-          store,
-          "--json",
-          ...only,
-        ]);
+        const r = await runCli(reproduceArgs(path, store, "--json", ...only));
         assertEquals(r.code, 0, r.stderr);
         return r;
       };

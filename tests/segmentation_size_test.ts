@@ -7,24 +7,23 @@
  */
 import { join } from "node:path";
 import { assertEquals } from "./assert.ts";
-import { catalogRows, runCli, tempDir } from "./helpers.ts";
+import { catalogRows, reproduceArgs, runCli, tempDir } from "./helpers.ts";
 
 Deno.test("a segmentation at half the images' side: dissected at its resolution", async () => {
   const dir = await tempDir();
   try {
     const store = join(dir, "store");
-    const r = await runCli([
-      "reproduce",
-      "--config",
-      "configs/smoke.json",
-      "--store",
-      store,
-      "--only",
-      "iou-val",
-      "--set",
-      "segment-val.size=32",
-      "--json",
-    ]);
+    const r = await runCli(
+      reproduceArgs(
+        "configs/smoke.json",
+        store,
+        "--only",
+        "iou-val",
+        "--set",
+        "segment-val.size=32",
+        "--json",
+      ),
+    );
     assertEquals(r.code, 0, r.stderr);
     const rows = <T>(sql: string) => catalogRows<T>(store, sql);
     assertEquals(
