@@ -571,6 +571,40 @@ export interface ThresholdDefinition {
   border: Border;
 }
 
+/**
+ * The layers counted in a round (indices), when layer k takes passes[k] of
+ * `count` rounds: layers with fewer passes start later, so that every layer
+ * ends in the last round.
+ */
+export function activeLayers(
+  passes: readonly number[],
+  round: { index: number; count: number },
+): number[] {
+  return [...passes.keys()].filter((k) => round.index >= round.count - passes[k]);
+}
+
+/**
+ * The definition of thresholds over a segmentation's pixels (the pixels IoU
+ * counts), refused unless the activations and the segmentation describe the
+ * same images; `node` names the stage in errors.
+ */
+export function thresholdDefinition(
+  node: string,
+  images: number,
+  segmentation: { count: number; height: number; width: number },
+  p: { q: number; over: QuantileOver; border: Border },
+): ThresholdDefinition {
+  if (segmentation.count !== images) {
+    throw new DissectError(
+      "DATA",
+      `${node}: activations (${images} images) and segmentation (${segmentation.count}) ` +
+        `must describe the same images`,
+    );
+  }
+  const { height, width } = segmentation;
+  return { q: p.q, over: p.over, border: p.border, height, width };
+}
+
 /** How many passes over the data `layerThresholds` makes for a layer of h x w maps. */
 export function passesOver(h: number, w: number, def: ThresholdDefinition): number {
   return def.over === "upsampled" && (h !== def.height || w !== def.width) ? 3 : 2;

@@ -4,12 +4,14 @@ import { scratchDir } from "../tests/helpers.ts";
 import { connect } from "../engine/duck.ts";
 import { DissectError } from "../engine/errors.ts";
 import {
+  activeLayers,
   countPass,
   edgeModeOf,
   layerThresholds,
   mergePass,
   type QuantileState,
   readThresholds,
+  thresholdDefinition,
   thresholdsByLayer,
   TopQuantile,
 } from "./quantile.ts";
@@ -400,4 +402,22 @@ Deno.test("a quantile in shards (passes counted apart, merged, state handed on a
       }
     }
   }
+});
+
+Deno.test("a round counts the layers whose passes reach the last round; a definition needs the same images", () => {
+  // Layers of 2, 3 and 2 passes over 3 rounds: the 2-pass layers start in round 1.
+  assertEquals(activeLayers([2, 3, 2], { index: 0, count: 3 }), [1]);
+  assertEquals(activeLayers([2, 3, 2], { index: 1, count: 3 }), [0, 1, 2]);
+  assertEquals(activeLayers([2, 3, 2], { index: 2, count: 3 }), [0, 1, 2]);
+  const p = { q: 0.01, over: "upsampled" as const, border: "zeros" as const };
+  assertEquals(thresholdDefinition("quantile", 4, { count: 4, height: 8, width: 8 }, p), {
+    ...p,
+    height: 8,
+    width: 8,
+  });
+  assertThrows(
+    () => thresholdDefinition("quantile", 5, { count: 4, height: 8, width: 8 }, p),
+    DissectError,
+    "quantile: activations (5 images) and segmentation (4) must describe the same images",
+  );
 });

@@ -12,16 +12,21 @@ import { z } from "zod";
 import { DissectError } from "../engine/errors.ts";
 import { DigestCache } from "../engine/file_digest.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
-import { openDataset } from "../data/open.ts";
+import { join } from "node:path";
+import { formatBytes } from "../engine/bytes.ts";
+import { writeAll } from "../engine/fs_atomic.ts";
+import { batches, openDataset } from "../data/open.ts";
 import { LatentReader } from "../data/latents.ts";
-import { type LayerBatch, LayerReader } from "../onnx/layers.ts";
+import { type DataSource, type LayerBatch, LayerReader } from "../onnx/layers.ts";
 import { MODEL_FACTS_PARAMS, readModelWithFacts } from "../onnx/model_facts.ts";
 import { WEIGHTS_PARAM, withWeights } from "../onnx/randomize.ts";
 import {
   ActivationReader,
   type Activations,
   type ActivationsMeta,
+  layerFile,
   type LayerShape,
+  writeActivationsMeta,
 } from "./activations.ts";
 
 /** What a forward pass over a data set for chosen layers is: the activations stage's parameters. */
@@ -63,10 +68,7 @@ export async function openForward(
   const bytes = withWeights(await readModelWithFacts(p, files), p.weights, p.model);
   const model = await LayerReader.open(p.model, bytes, p.layers, threads);
   try {
-    const { count, feed } = model.source({
-      latents: (size) => new LatentReader(`${dataDir}/latents.f32`, size),
-      images: () => openDataset(dataDir, what),
-    });
+    const { count, feed } = model.source(forwardSource(dataDir, what));
     return {
       count,
       run: (start, end) => model.run(feed(start, end)),
@@ -76,6 +78,68 @@ export async function openForward(
     await model.release();
     throw e;
   }
+}
+
+/** What a model reads from a data set folder: a generator its latents, any other model its images. */
+export function forwardSource(dataDir: string, what: string): DataSource {
+  return {
+    latents: (size) => new LatentReader(join(dataDir, "latents.f32"), size),
+    images: () => openDataset(dataDir, what),
+  };
+}
+
+/**
+ * Every chosen layer's shape (from one item through the model) and the
+ * layers stored under `budget` bytes (`storedLayers`); `over` says, when
+ * they are not stored, how much they would take.
+ */
+export async function planStorage(
+  forward: ForwardRun,
+  budget: number,
+): Promise<{ shapes: LayerShape[]; stored: string[]; over: string | null }> {
+  const shapes: LayerShape[] = (await forward.run(0, 1)).map(({ data: _, ...s }) => s);
+  const stored = storedLayers(shapes, forward.count, budget);
+  const over = stored.length < shapes.length
+    ? `the activations would take ${formatBytes(activationBytes(shapes, forward.count))}, ` +
+      `over the disk budget of ${formatBytes(budget)}: not stored, the stages reading them ` +
+      `compute them again`
+    : null;
+  return { shapes, stored, over };
+}
+
+/**
+ * Runs items [start, end) through the model in batches of the grid from
+ * `start` and writes the `stored` layers' files and activations.json into
+ * `dir`; with nothing to store, runs nothing.
+ */
+export async function writeForward(opts: {
+  forward: ForwardRun;
+  shapes: readonly LayerShape[];
+  stored: readonly string[];
+  start: number;
+  end: number;
+  batch: number;
+  dir: string;
+  tick?: (items: number) => void;
+}): Promise<void> {
+  const { forward, shapes, stored, start, end, dir } = opts;
+  const kept = shapes.map((s, k) => ({ s, k })).filter(({ s }) => stored.includes(s.layer));
+  const files = await Promise.all(
+    kept.map(({ s }) => Deno.open(join(dir, layerFile(s.layer)), { write: true, create: true })),
+  );
+  try {
+    for (const [s, e] of kept.length ? batches(end, opts.batch, start) : []) {
+      const out = await forward.run(s, e);
+      for (const [i, { k }] of kept.entries()) {
+        const { data } = out[k];
+        await writeAll(files[i], new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+      opts.tick?.(e - s);
+    }
+  } finally {
+    for (const f of files) f.close();
+  }
+  await writeActivationsMeta(dir, { count: end - start, layers: [...shapes], stored: [...stored] });
 }
 
 /** Bytes the activations of `layers` take for `count` images, as float32. */

@@ -9,26 +9,17 @@
  */
 import { z } from "zod";
 import { checkModel, factsFiles, readModelWithFacts } from "../onnx/model_facts.ts";
-import { join } from "node:path";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { formatBytes } from "../engine/bytes.ts";
-import { writeAll } from "../engine/fs_atomic.ts";
-import { batchCount, batches, batchSpan, openDataset } from "../data/open.ts";
-import { LatentReader } from "../data/latents.ts";
+import { batchCount, batchSpan } from "../data/open.ts";
 import { LayerReader } from "../onnx/layers.ts";
 import { inspectBytes } from "../onnx/model.ts";
+import { ActivationReader, joinActivations } from "../dissection/activations.ts";
 import {
-  ActivationReader,
-  joinActivations,
-  layerFile,
-  type LayerShape,
-  writeActivationsMeta,
-} from "../dissection/activations.ts";
-import {
-  activationBytes,
   FORWARD_PARAMS,
+  forwardSource,
   openForward,
-  storedLayers,
+  planStorage,
+  writeForward,
 } from "../dissection/recompute.ts";
 
 const params = z.object({
@@ -63,37 +54,27 @@ export default defineStage({
     async items(ctx) {
       // Counted from the model's description, without the cost of a session.
       const info = inspectBytes(ctx.params.model, await readModelWithFacts(ctx.params, ctx.files));
-      return batchCount(LayerReader.count(info, dataSource(ctx)), ctx.params.batch);
+      const source = forwardSource(ctx.inputs.data.dir, `input of ${ctx.node}`);
+      return batchCount(LayerReader.count(info, source), ctx.params.batch);
     },
     async part(ctx, range) {
       const { forward, shapes, stored } = await openModel(ctx);
       const { start, end } = batchSpan(range, ctx.params.batch, forward.count);
-      const kept = shapes.map((s, k) => ({ s, k })).filter(({ s }) => stored.includes(s.layer));
-      if (kept.length) {
-        const files = await Promise.all(
-          kept.map(({ s }) =>
-            Deno.open(join(ctx.outDir, layerFile(s.layer)), { write: true, create: true })
-          ),
-        );
-        const bar = ctx.progress(`forward pass, ${kept.length} layer(s)`, end - start);
-        try {
-          for (const [s, e] of batches(end, ctx.params.batch, start)) {
-            const out = await forward.run(s, e);
-            for (const [i, { k }] of kept.entries()) {
-              const { data } = out[k];
-              await writeAll(
-                files[i],
-                new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-              );
-            }
-            bar.tick(e - s);
-          }
-        } finally {
-          for (const f of files) f.close();
-        }
-        bar.done();
-      }
-      await writeActivationsMeta(ctx.outDir, { count: end - start, layers: shapes, stored });
+      // Nothing stored: nothing runs here (the readers run the model).
+      const bar = stored.length
+        ? ctx.progress(`forward pass, ${stored.length} layer(s)`, end - start)
+        : null;
+      await writeForward({
+        forward,
+        shapes,
+        stored,
+        start,
+        end,
+        batch: ctx.params.batch,
+        dir: ctx.outDir,
+        tick: (n) => bar?.tick(n),
+      });
+      bar?.done();
     },
     async merge(ctx, parts) {
       const { count, layers, stored } = await joinActivations(
@@ -109,9 +90,9 @@ export default defineStage({
 });
 
 /**
- * The model with the chosen layers exposed, fed from the data set; the
- * layers' shapes (from one item) and which of them fit the budget: opened
- * once for all the parts this process runs, released when the stage ends.
+ * The model with the chosen layers exposed, fed from the data set, and which
+ * layers fit the budget: opened once for all the parts this process runs,
+ * released when the stage ends.
  */
 function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
   return ctx.keep("model", async () => {
@@ -123,27 +104,12 @@ function openModel(ctx: StageContext<z.infer<typeof params>, "data">) {
       `input of ${ctx.node}`,
     );
     try {
-      const shapes: LayerShape[] = (await forward.run(0, 1)).map(({ data: _, ...s }) => s);
-      const stored = storedLayers(shapes, forward.count, ctx.params.budget);
-      if (stored.length < shapes.length) {
-        ctx.log(
-          `the activations would take ${formatBytes(activationBytes(shapes, forward.count))}, ` +
-            `over the disk budget of ${formatBytes(ctx.params.budget)}: not stored, the stages ` +
-            `reading them compute them again`,
-        );
-      }
-      return { forward, shapes, stored };
+      const plan = await planStorage(forward, ctx.params.budget);
+      if (plan.over) ctx.log(plan.over);
+      return { forward, ...plan };
     } catch (e) {
       await forward.release();
       throw e;
     }
   }, ({ forward }) => forward.release());
-}
-
-/** A generator replays the latents its samples were made from; any other model reads images. */
-function dataSource(ctx: StageContext<z.infer<typeof params>, "data">) {
-  return {
-    latents: (size: number) => new LatentReader(ctx.inputs.data.file("latents.f32"), size),
-    images: () => openDataset(ctx.inputs.data.dir, `input of ${ctx.node}`),
-  };
 }

@@ -9,9 +9,9 @@
  */
 import { z } from "zod";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { DissectError } from "../engine/errors.ts";
 import { openActivations } from "../dissection/recompute.ts";
 import {
+  activeLayers,
   countPass,
   loadPassCounts,
   mergePass,
@@ -20,6 +20,7 @@ import {
   type QuantileState,
   savePassCounts,
   THRESHOLD_DEFINITION_TABLE,
+  thresholdDefinition,
   THRESHOLDS_TABLE,
 } from "../dissection/quantile.ts";
 import { SegmentationReader } from "../dissection/segmentation.ts";
@@ -48,10 +49,7 @@ export default defineStage({
     async part(ctx, range, round) {
       const { acts, def, passes } = await definition(ctx);
       const states = round.state as (QuantileState | null)[] | null;
-      // Layers with fewer passes start later, so that every layer ends in the last round.
-      const active = [...acts.meta.layers.keys()].filter((k) =>
-        round.index >= round.count - passes[k]
-      );
+      const active = activeLayers(passes, round);
       const bar = ctx.progress(
         `quantile pass ${round.index + 1}`,
         active.length * (range.end - range.start),
@@ -75,8 +73,8 @@ export default defineStage({
       const states = (round.state as (QuantileState | null)[] | null) ?? passes.map(() => null);
       const table = round.index === round.count - 1 ? await ctx.table("thresholds") : null;
       const definitions = table ? await ctx.table("threshold_definition") : null;
-      for (const [k, shape] of acts.meta.layers.entries()) {
-        if (round.index < round.count - passes[k]) continue;
+      for (const k of activeLayers(passes, round)) {
+        const shape = acts.meta.layers[k];
         const counts = await loadPassCounts(parts.map((p) => p.dir), k);
         const merged = mergePass(
           shape,
@@ -103,10 +101,7 @@ export default defineStage({
   },
 });
 
-/**
- * The activations (those not stored computed again from the data set they
- * were taken of), the definition of the thresholds, and each layer's passes.
- */
+/** The activations (computed again where not stored), the thresholds' definition, the passes. */
 async function definition(
   ctx: StageContext<z.infer<typeof params>, "activations" | "segmentation" | "data">,
 ) {
@@ -116,17 +111,8 @@ async function definition(
     (a) => a.close(),
   );
   const { count, layers } = acts.meta;
-  // The upsampled positions are the segmentation's: the pixels IoU counts.
   const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
-  const { height, width, count: segCount } = segmentation.meta;
   segmentation.close();
-  if (segCount !== count) {
-    throw new DissectError(
-      "DATA",
-      `${ctx.node}: activations (${count} images) and segmentation (${segCount}) must describe the same images`,
-    );
-  }
-  const { q, over, border } = ctx.params;
-  const def = { q, over, border, height, width };
+  const def = thresholdDefinition(ctx.node, count, segmentation.meta, ctx.params);
   return { acts, count, def, passes: layers.map((l) => passesOver(l.height, l.width, def)) };
 }
