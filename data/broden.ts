@@ -27,6 +27,7 @@ import { DissectError } from "../engine/errors.ts";
 import type { RowOf } from "../engine/table_writer.ts";
 import { type CsvRecord, readCsvTable } from "./csv.ts";
 import type { Batch } from "./split_format.ts";
+import { type ClassMap, classMapWidth, MAX_CLASSES, newClassMap, widthOf } from "./class_map.ts";
 
 /** The columns every index.csv starts with. */
 export const INDEX_COLUMNS = ["image", "split", "ih", "iw", "sh", "sw"] as const;
@@ -47,8 +48,8 @@ export const PIXEL_CATEGORIES = ["object", "part", "material"] as const;
 export type PixelCategory = typeof PIXEL_CATEGORIES[number];
 /** The category whose first (dominant) label can be an image's class. */
 export const SCENE = "scene";
-/** Most labels one category's planes hold: a byte per pixel, 0 = unlabeled. */
-export const MAX_CATEGORY_LABELS = 255;
+/** Most labels one category's planes hold: 16 bits per pixel, 0 = unlabeled. */
+export const MAX_CATEGORY_LABELS = MAX_CLASSES - 1;
 /** Highest label number a PNG can encode (R + 256·G). */
 const MAX_NUMBER = 65535;
 
@@ -80,8 +81,8 @@ export interface BrodenOptions {
   labels: "none" | "scene";
   /**
    * Keep only each category's N most frequent labels (c_<category>.csv's
-   * frequency; ties by code), the others read as unlabeled: a category of
-   * more than 255 labels does not fit its planes otherwise.
+   * frequency; ties by code), the others read as unlabeled (NetDissect-Lite
+   * keeps labels by frequency too). Default: all.
    */
   frequent?: number;
 }
@@ -123,9 +124,10 @@ export interface BrodenMeta {
 /** Images [start, end) of the split, with their classes, maps and overlaps. */
 export type BrodenBatch = Batch & {
   labels: Uint16Array;
-  object: Uint8Array;
-  part: Uint8Array;
-  material: Uint8Array;
+  /** Class maps: bytes, or 16-bit for a category of more than 255 kept labels. */
+  object: ClassMap;
+  part: ClassMap;
+  material: ClassMap;
   /** Per image: pixels where a later entry of a category had another label than the kept one. */
   overlap: number[];
 };
@@ -273,7 +275,7 @@ export class BrodenReader {
     readonly images: BrodenImage[],
     readonly labels: Map<number, BrodenLabel>,
     /** Per pixel category: label number -> class in its planes (0 for a label not kept), -1 if not in it. */
-    private classOf: Record<PixelCategory, Int16Array>,
+    private classOf: Record<PixelCategory, Int32Array>,
     /** Scene label number -> image class, when classes are scenes. */
     private sceneClass: Map<number, number> | null,
   ) {}
@@ -296,11 +298,11 @@ export class BrodenReader {
       fail(`${indexPath}: no ${PIXEL_CATEGORIES.join(", ")} column; nothing to dissect with`);
     }
     const names = {} as Record<PixelCategory, string[]>;
-    const classOf = {} as Record<PixelCategory, Int16Array>;
+    const classOf = {} as Record<PixelCategory, Int32Array>;
     for (const cat of PIXEL_CATEGORIES) {
       const codes = categories.includes(cat) ? await readCodes(dir, cat, labels) : [];
       const kept = keepFrequent(codes, opts.frequent, join(dir, `c_${cat}.csv`));
-      const lookup = new Int16Array(MAX_NUMBER + 1).fill(-1);
+      const lookup = new Int32Array(MAX_NUMBER + 1).fill(-1);
       lookup[0] = 0;
       for (const c of codes) lookup[c.number] = 0;
       kept.forEach((c, k) => (lookup[c.number] = k + 1));
@@ -409,9 +411,9 @@ export class BrodenReader {
       end,
       images: new Uint8Array(n * px * 3),
       labels: new Uint16Array(n),
-      object: new Uint8Array(n * px),
-      part: new Uint8Array(n * px),
-      material: new Uint8Array(n * px),
+      object: this.#map("object", n * px),
+      part: this.#map("part", n * px),
+      material: this.#map("material", n * px),
       overlap: new Array(n).fill(0),
     };
     await Promise.all(Array.from({ length: n }, async (_, k) => {
@@ -425,6 +427,16 @@ export class BrodenReader {
       }
     }));
     return batch;
+  }
+
+  /** A zeroed class map of `length` pixels for category `cat`, as wide as its label list needs. */
+  #map(cat: PixelCategory, length: number): ClassMap {
+    const names = {
+      object: this.meta.objects,
+      part: this.meta.parts,
+      material: this.meta.materials,
+    };
+    return newClassMap(classMapWidth(names[cat].length), length);
   }
 
   /** An image's RGB bytes, checked against its size in index.csv. */
@@ -443,13 +455,13 @@ export class BrodenReader {
   async #plane(
     im: BrodenImage,
     cat: PixelCategory,
-  ): Promise<{ plane: Uint8Array; overlap: number }> {
+  ): Promise<{ plane: ClassMap; overlap: number }> {
     const { sh, sw } = im;
-    const seg = new Uint8Array(sh * sw);
+    const seg = this.#map(cat, sh * sw);
     let overlap = 0;
     for (const entry of im.entries[cat]) {
       const layer = typeof entry === "number"
-        ? new Uint8Array(sh * sw).fill(
+        ? this.#map(cat, sh * sw).fill(
           this.#class(cat, entry, `${join(this.meta.dir, "index.csv")}, line ${im.line}`),
         )
         : await this.#labelPng(entry, im, cat);
@@ -476,7 +488,7 @@ export class BrodenReader {
   }
 
   /** A label PNG's classes in `cat`, per pixel at the stored size (sh x sw). */
-  async #labelPng(file: string, im: BrodenImage, cat: PixelCategory): Promise<Uint8Array> {
+  async #labelPng(file: string, im: BrodenImage, cat: PixelCategory): Promise<ClassMap> {
     const path = join(this.meta.dir, "images", file);
     const { data, info, source } = await decode(path, im.line, (s) => s);
     if (info.width !== im.sw || info.height !== im.sh) {
@@ -492,7 +504,7 @@ export class BrodenReader {
       );
     }
     const ch = info.channels, lookup = this.classOf[cat];
-    const out = new Uint8Array(im.sh * im.sw);
+    const out = this.#map(cat, im.sh * im.sw);
     for (let p = 0; p < out.length; p++) {
       const number = data[p * ch] + 256 * data[p * ch + 1];
       const c = lookup[number];
@@ -547,15 +559,15 @@ async function decode(
 }
 
 /** An h x w map scaled to H x W by nearest neighbour (pixel (y, x) reads (y·h/H, x·w/W), floored). */
-export function scaleNearest(
-  map: Uint8Array,
+export function scaleNearest<M extends ClassMap>(
+  map: M,
   h: number,
   w: number,
   H: number,
   W: number,
-): Uint8Array {
+): M {
   if (h === H && w === W) return map;
-  const out = new Uint8Array(H * W);
+  const out = newClassMap(widthOf(map), H * W) as M;
   const xs = Int32Array.from({ length: W }, (_, x) => Math.floor((x * w) / W));
   for (let y = 0; y < H; y++) {
     const row = Math.floor((y * h) / H) * w;

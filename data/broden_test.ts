@@ -115,7 +115,7 @@ Deno.test("a Broden split: images, scene classes and each category's classes, do
   }
 });
 
-Deno.test("frequent keeps each category's most frequent labels; more than 255 need it", async () => {
+Deno.test("frequent keeps each category's most frequent labels; more than 255 are read as 16-bit maps", async () => {
   const dir = await writeFolder(tinyBroden());
   try {
     // sky (2 images), then tree before window (1 each) by code; window reads as unlabeled.
@@ -133,10 +133,15 @@ Deno.test("frequent keeps each category's most frequent labels; more than 255 ne
   many["c_object.csv"] += numbers.map((n, k) => `${k + 4},${n},thing${n},1,0.1\n`).join("");
   const big = await writeFolder(many);
   try {
-    await rejects(() => BrodenReader.open(big, VAL), "259 labels, label planes hold 255");
+    const all = await BrodenReader.open(big, VAL);
+    assertEquals(all.meta.objects.length, 260);
+    const wide = await all.read(0, 1);
+    assert(wide.object instanceof Uint16Array, "259 objects and none need 16 bits");
+    assertEquals(Array.from(wide.object), up([1, 2, 3, 0]));
     const kept = await BrodenReader.open(big, { ...VAL, frequent: 255 });
     assertEquals(kept.meta.objects.length, 256);
     assertEquals(kept.meta.objects.slice(0, 3), ["none", "sky", "tree"]);
+    assert((await kept.read(0, 1)).object instanceof Uint8Array, "255 objects and none fit bytes");
   } finally {
     await Deno.remove(big, { recursive: true });
   }

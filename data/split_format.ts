@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { joinFiles } from "./join_files.ts";
+import { bytesOfMap, type ClassMap, classMapWidth, mapOfBytes } from "./class_map.ts";
 
 /** The label lists of a split's ground-truth maps (indices are the map's bytes). */
 export interface GroundTruthLabels {
@@ -44,9 +45,30 @@ function labelBytesFor(labels: readonly unknown[]): 1 | 2 {
   return labels.length > 256 ? 2 : 1;
 }
 
-/** Per-pixel map files, each count*H*W bytes. */
+/**
+ * Per-pixel map files, each count*H*W pixels: a byte each, or two
+ * (`object.u16`, ...) for a class list of more than 256 names.
+ */
 export const MAP_FILES = ["object", "part", "material", "halfbox"] as const;
 type MapName = typeof MAP_FILES[number];
+
+const LIST_OF = { object: "objects", part: "parts", material: "materials" } as const;
+
+/** Bytes per pixel of a split's map file `m` (half-box flags are always bytes). */
+export function mapWidth(
+  meta: Partial<Pick<SplitMeta, "objects" | "parts" | "materials">>,
+  m: MapName,
+): 1 | 2 {
+  return m === "halfbox" ? 1 : classMapWidth(meta[LIST_OF[m]]?.length ?? 0);
+}
+
+/** The file name of a split's map `m`. */
+export function mapFile(
+  meta: Partial<Pick<SplitMeta, "objects" | "parts" | "materials">>,
+  m: MapName,
+): string {
+  return `${m}.${mapWidth(meta, m) === 2 ? "u16" : "u8"}`;
+}
 
 /** Images [start, end) of a split with their labels and ground-truth maps. */
 export interface Batch {
@@ -57,16 +79,17 @@ export interface Batch {
   /** end-start labels (indices into the split's label names). */
   labels: Uint8Array | Uint16Array;
   /** Ground-truth maps, when the split has them. */
-  object?: Uint8Array;
-  part?: Uint8Array;
-  material?: Uint8Array;
+  object?: ClassMap;
+  part?: ClassMap;
+  material?: ClassMap;
   halfbox?: Uint8Array;
 }
 
 /** What a writer needs of an image: pixels and label, and ground truth if the split has it. */
 export type Item =
   & { width: number; height: number; rgb: Uint8Array; label: number }
-  & Partial<Record<MapName, Uint8Array>>;
+  & Partial<Record<"object" | "part" | "material", ClassMap>>
+  & { halfbox?: Uint8Array };
 
 function writeAll(f: Deno.FsFile, bytes: Uint8Array): void {
   let off = 0;
@@ -103,11 +126,16 @@ export class SplitWriter {
     if (info.labels.length > 65536) {
       throw new Error(`split ${dir}: ${info.labels.length} labels, at most 65536`);
     }
+    const truth = info.groundTruth || {};
     for (const name of ["images", "labels", ...this.maps]) {
-      const ext = name === "labels" && labelBytesFor(info.labels) === 2 ? "u16" : "u8";
+      const file = name === "labels"
+        ? `labels.${labelBytesFor(info.labels) === 2 ? "u16" : "u8"}`
+        : name === "images"
+        ? "images.u8"
+        : mapFile(truth, name as MapName);
       this.files.set(
         name,
-        Deno.openSync(join(dir, `${name}.${ext}`), { write: true, create: true, truncate: true }),
+        Deno.openSync(join(dir, file), { write: true, create: true, truncate: true }),
       );
     }
   }
@@ -131,10 +159,16 @@ export class SplitWriter {
       ? new Uint8Array([r.label & 255, r.label >> 8])
       : new Uint8Array([r.label]);
     writeAll(this.files.get("labels")!, label);
+    const truth = this.info.groundTruth || {};
     for (const m of this.maps) {
       const map = r[m];
       if (!map) throw new Error(`split ${this.dir} has ground truth, the item lacks its ${m} map`);
-      writeAll(this.files.get(m)!, map);
+      const width = mapWidth(truth, m);
+      // A wide list's map given as bytes is widened; a narrow list's never comes wide.
+      if (map.BYTES_PER_ELEMENT !== width) {
+        if (width === 1) throw new Error(`the item's ${m} map is 16-bit, its list has at most 256`);
+        writeAll(this.files.get(m)!, bytesOfMap(Uint16Array.from(map)));
+      } else writeAll(this.files.get(m)!, bytesOfMap(map));
     }
     this.n++;
   }
@@ -187,7 +221,8 @@ export async function joinSplits(dir: string, parts: readonly string[]): Promise
   const first = metas[0];
   const names = [
     `labels.${first.labelBytes === 2 ? "u16" : "u8"}`,
-    ...["images", ...(first.maps ?? MAP_FILES)].map((m) => `${m}.u8`),
+    "images.u8",
+    ...(first.maps ?? MAP_FILES).map((m) => mapFile(first, m as MapName)),
   ];
   for (const name of names) await joinFiles(join(dir, name), parts.map((p) => join(p, name)));
   const meta = { ...first, count: metas.reduce((n, m) => n + m.count, 0) };
@@ -239,9 +274,11 @@ export class SplitReader {
     const px = this.meta.height * this.meta.width;
     const read = (name: string, per: number) => this.#file(name, per, start, end);
     const present = (this.meta.maps ?? MAP_FILES) as readonly MapName[];
-    const maps = Object.fromEntries(present.map((m) => [m, read(m, px)])) as Partial<
-      Record<MapName, Uint8Array>
-    >;
+    const maps = Object.fromEntries(present.map((m) => {
+      const width = mapWidth(this.meta, m);
+      const bytes = this.#file(m, px * width, start, end, width === 2 ? "u16" : "u8");
+      return [m, mapOfBytes(bytes, width)];
+    })) as Pick<Batch, MapName>;
     let labels: Uint8Array | Uint16Array;
     if (this.meta.labelBytes === 2) {
       const bytes = this.#file("labels", 2, start, end, "u16");

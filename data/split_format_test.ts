@@ -108,3 +108,59 @@ Deno.test("splits of consecutive images join into the split one writer makes, fi
     (e) => assertMatch(e.message, /differs from .* in more than count/),
   );
 });
+
+Deno.test("a class list of more than 256 names stores its map in 16 bits; shards of it join", async () => {
+  await using tmp = await scratchDir();
+  const objects = ["none", ...Array.from({ length: 400 }, (_, k) => `object${k}`)];
+  const truth = { objects, parts: ["none", "door"], materials: ["none"], colors: ["red"] };
+  const maps = (i: number) => ({
+    object: Uint16Array.of(0, 255 + i, 256, 400),
+    part: Uint8Array.of(i % 2, 1, 0, 1),
+    material: new Uint8Array(4),
+    halfbox: Uint8Array.of(1, 2, 4, 8),
+  });
+  const write = (dir: string, from: number, to: number) => {
+    const w = new SplitWriter(dir, {
+      split: "val",
+      height: 2,
+      width: 2,
+      seed: 0,
+      labels: ["a"],
+      groundTruth: truth,
+    });
+    for (let i = from; i < to; i++) {
+      w.append({ width: 2, height: 2, rgb: new Uint8Array(12), label: 0, ...maps(i) });
+    }
+    return w.finalize();
+  };
+  const one = join(tmp.path, "one");
+  write(one, 0, 3);
+  assertEquals((await Deno.stat(join(one, "object.u16"))).size, 3 * 4 * 2);
+  assertEquals((await Deno.stat(join(one, "part.u8"))).size, 3 * 4);
+  const parts = [join(tmp.path, "a"), join(tmp.path, "b")];
+  write(parts[0], 0, 2);
+  write(parts[1], 2, 3);
+  const joined = join(tmp.path, "joined");
+  await Deno.mkdir(joined);
+  await joinSplits(joined, parts);
+  for (const dir of [one, joined]) {
+    const b = new SplitReader(dir).read(1, 3);
+    assertEquals(b.object instanceof Uint16Array, true);
+    assertEquals(Array.from(b.object!), [0, 256, 256, 400, 0, 257, 256, 400]);
+    assertEquals(Array.from(b.part!), [1, 1, 0, 1, 0, 1, 0, 1]);
+  }
+  // A narrow list's map never comes 16-bit: its ids would be cut to a byte unseen.
+  const narrow = new SplitWriter(join(tmp.path, "narrow"), {
+    split: "val",
+    height: 2,
+    width: 2,
+    seed: 0,
+    labels: ["a"],
+    groundTruth: { ...truth, objects: ["none", "tree"] },
+  });
+  assertThrows(
+    () => narrow.append({ width: 2, height: 2, rgb: new Uint8Array(12), label: 0, ...maps(0) }),
+    Error,
+    "object map is 16-bit",
+  );
+});

@@ -22,11 +22,17 @@ import { writeAll } from "../engine/fs_atomic.ts";
 import { batches } from "../data/open.ts";
 import { joinFiles } from "../data/join_files.ts";
 import type { Batch, SplitMeta } from "../data/split_format.ts";
+import { bytesOfMap, type ClassMap } from "../data/class_map.ts";
 import { planesFrom, planesOf, type Vocabulary } from "./concepts.ts";
 import { COLORS } from "./colors.ts";
 import type { Head, Segmenter } from "./segmenter.ts";
 import { ConceptFrequency } from "./segmenter_score.ts";
-import { type SegmentationMeta, vocabularyOf, writeSegmentationMeta } from "./segmentation.ts";
+import {
+  planesFile,
+  type SegmentationMeta,
+  vocabularyOf,
+  writeSegmentationMeta,
+} from "./segmentation.ts";
 
 /** What labels a data set's pixels with concepts: its class lists and, batch by batch, the label planes. */
 export interface ConceptSource {
@@ -34,9 +40,10 @@ export interface ConceptSource {
   readonly labels: Readonly<Record<Head, readonly string[]>>;
   /**
    * The label planes of a batch of the data set's images: PLANES.length
-   * planes of H*W bytes per image, image after image.
+   * planes of H*W pixels per image, image after image (16-bit when a label
+   * list has more than 256 classes: `planeWidth`).
    */
-  planes(batch: Batch): Promise<Uint8Array>;
+  planes(batch: Batch): Promise<ClassMap>;
   /** Frees what the source holds (a model session). */
   release(): Promise<void>;
 }
@@ -63,7 +70,7 @@ export function segmenterSource(seg: Segmenter): ConceptSource {
  * A data set's ground truth as a concept source: the batch's object, part
  * and material maps over the label lists of `meta` (a split's meta.json, or
  * a Broden data set's), `what` naming the data set in errors. A data set
- * without those maps, or a map byte outside its list, is a DATA error.
+ * without those maps, or a map's class outside its list, is a DATA error.
  */
 export function truthSource(
   meta: Pick<SplitMeta, "height" | "width" | "maps" | "objects" | "parts" | "materials">,
@@ -84,28 +91,20 @@ export function truthSource(
   return {
     labels,
     planes(batch) {
-      const n = batch.end - batch.start, px = H * W;
-      for (const head of ["object", "part", "material"] as const) {
-        const map = batch[head];
-        if (!map || map.length !== n * px) {
-          throw new DissectError(
-            "DATA",
-            `${what}: images ${batch.start}..${batch.end} lack their ${head} map`,
-          );
-        }
-        const size = labels[head].length;
-        for (let p = 0; p < map.length; p++) {
-          if (map[p] >= size) {
-            throw new DissectError(
-              "DATA",
-              `${what}: image ${batch.start + Math.floor(p / px)} has ${head} class ${map[p]}, ` +
-                `its list has ${size}`,
-            );
-          }
-        }
-      }
-      const maps = { object: batch.object!, part: batch.part!, material: batch.material! };
-      return Promise.resolve(planesFrom(maps, batch.images, n, H, W));
+      const none = new Uint8Array(0);
+      const maps = {
+        object: batch.object ?? none,
+        part: batch.part ?? none,
+        material: batch.material ?? none,
+      };
+      return Promise.resolve(planesFrom(maps, batch.images, {
+        n: batch.end - batch.start,
+        height: H,
+        width: W,
+        classes: { object: objects.length, part: parts.length, material: materials.length },
+        what,
+        start: batch.start,
+      }));
     },
     release: () => Promise.resolve(),
   };
@@ -121,7 +120,7 @@ export interface BatchSource {
 
 /**
  * Labels images [start, end) of `data` with `source` into `dir`, in batches
- * of `batch` from `start`: planes.u8, planes.json (of these images alone)
+ * of `batch` from `start`: the planes (planes.u8 or .u16), planes.json (of these images alone)
  * and the concept frequencies that `joinLabeled` adds, as the segment
  * stage's partials hold them.
  */
@@ -134,7 +133,7 @@ export async function labelImages(opts: {
   dir: string;
   tick?: (images: number) => void;
   /** Sees each batch with its planes (the segment stage scores its segmenter there). */
-  onBatch?: (batch: Batch, planes: Uint8Array) => void;
+  onBatch?: (batch: Batch, planes: ClassMap) => void;
 }): Promise<void> {
   const { source, data, start, end, dir } = opts;
   const { height, width } = data.meta, px = height * width;
@@ -150,13 +149,13 @@ export async function labelImages(opts: {
     },
   };
   const frequency = new ConceptFrequency(vocabularyOf(meta), px);
-  using out = await Deno.open(join(dir, "planes.u8"), { write: true, create: true });
+  using out = await Deno.open(join(dir, planesFile(meta)), { write: true, create: true });
   for (const [s, e] of batches(end, opts.batch, start)) {
     const batch = await data.read(s, e);
     const planes = await source.planes(batch);
     opts.onBatch?.(batch, planes);
     for (let i = 0; i < e - s; i++) frequency.add(planesOf(planes, i, px));
-    await writeAll(out, planes);
+    await writeAll(out, bytesOfMap(planes));
     opts.tick?.(e - s);
   }
   await writeSegmentationMeta(dir, { ...meta, conceptPixels: Array.from(frequency.pixels) });
@@ -166,7 +165,7 @@ export async function labelImages(opts: {
 
 /**
  * Joins the partials of consecutive image ranges (shards, in order) into
- * `dir`: planes.u8 end to end, planes.json over all images; returns the
+ * `dir`: the planes end to end, planes.json over all images; returns the
  * vocabulary and the concept frequencies added (sums of integers, so the
  * same whatever the split).
  */
@@ -189,7 +188,8 @@ export async function joinLabeled(
     const bytes = await Deno.readFile(join(p, FREQUENCY));
     frequency.addCounts(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8));
   }
-  await joinFiles(join(dir, "planes.u8"), parts.map((p) => join(p, "planes.u8")));
+  const file = planesFile(metas[0]);
+  await joinFiles(join(dir, file), parts.map((p) => join(p, file)));
   await writeSegmentationMeta(dir, {
     count: metas.reduce((n, m) => n + m.count, 0),
     height,

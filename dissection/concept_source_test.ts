@@ -20,7 +20,8 @@ import { colorMap, COLORS } from "./colors.ts";
 import { halfBoxFlags } from "./half_parts.ts";
 import { Segmenter } from "./segmenter.ts";
 import { segmentImages } from "./segment_images.ts";
-import { conceptAreas, SegmentationReader, vocabularyOf } from "./segmentation.ts";
+import { conceptAreas, planesFile, SegmentationReader, vocabularyOf } from "./segmentation.ts";
+import { type ClassMap, MAX_CLASSES } from "../data/class_map.ts";
 import {
   type BatchSource,
   type ConceptSource,
@@ -36,6 +37,46 @@ const SIZE = 16, IMAGES = 7;
 interface Opened {
   source: ConceptSource;
   data: BatchSource & { meta: { count: number } };
+}
+
+/**
+ * The world's val split rewritten with 300 more object names at the end of
+ * its list (so the same images, with the same classes, whose planes need 16
+ * bits), under `root`.
+ */
+function wideWorld(root: string, split: string): string {
+  const narrow = new SplitReader(split), meta = narrow.meta;
+  const dir = join(root, "wide");
+  const objects = [...meta.objects!, ...Array.from({ length: 300 }, (_, k) => `extra${k}`)];
+  const w = new SplitWriter(dir, {
+    split: meta.split,
+    height: meta.height,
+    width: meta.width,
+    seed: meta.seed,
+    labels: meta.labels,
+    groundTruth: {
+      objects,
+      parts: meta.parts!,
+      materials: meta.materials!,
+      colors: meta.colors!,
+    },
+  });
+  const b = narrow.read(0, meta.count), px = meta.height * meta.width;
+  for (let i = 0; i < meta.count; i++) {
+    const at = <M extends ClassMap>(m?: M) => m!.subarray(i * px, (i + 1) * px) as M;
+    w.append({
+      width: meta.width,
+      height: meta.height,
+      rgb: b.images.subarray(i * px * 3, (i + 1) * px * 3),
+      label: b.labels[i],
+      object: at(b.object),
+      part: at(b.part),
+      material: at(b.material),
+      halfbox: at(b.halfbox),
+    });
+  }
+  w.finalize();
+  return dir;
 }
 
 /** The world's val split, and its Broden export, under `root`. */
@@ -70,6 +111,13 @@ const SOURCES: { name: string; open(root: string): Promise<Opened> }[] = [
       return { source: truthSource(data.meta, dir), data };
     },
   },
+  {
+    name: "ground truth whose lists need 16-bit planes",
+    async open(root) {
+      const data = new SplitReader(wideWorld(root, (await world(root)).split));
+      return { source: truthSource(data.meta, "wide"), data };
+    },
+  },
 ];
 
 /** Runs `fn` on a source opened in a fresh folder, then releases and removes them. */
@@ -101,7 +149,7 @@ for (const { name, open } of SOURCES) {
       for (const head of ["object", "part", "material"] as const) {
         const list = source.labels[head];
         assertEquals(list[0], "none", head);
-        assert(list.length > 1 && list.length <= 256, `${head}: ${list.length} classes`);
+        assert(list.length > 1 && list.length <= MAX_CLASSES, `${head}: ${list.length} classes`);
       }
       return Promise.resolve();
     });
@@ -117,8 +165,12 @@ for (const { name, open } of SOURCES) {
         for (const head of ["object", "part", "material"] as const) {
           assert(p[head].every((c) => c < source.labels[head].length), `${head} class out of list`);
         }
-        assertEquals(p.color, colorMap(batch.images.subarray(i * px * 3, (i + 1) * px * 3)));
-        assertEquals(p.halfbox, halfBoxFlags(p.object, SIZE, SIZE));
+        const values = (m: ArrayLike<number>) => Array.from(m);
+        assertEquals(
+          values(p.color),
+          values(colorMap(batch.images.subarray(i * px * 3, (i + 1) * px * 3))),
+        );
+        assertEquals(values(p.halfbox), values(halfBoxFlags(p.object, SIZE, SIZE)));
       }
       assert(planesOf(planes, 0, px).object.some((c) => c > 0), "some object is found");
     });
@@ -131,7 +183,7 @@ for (const { name, open } of SOURCES) {
       for (const [s, e] of [[0, 2], [2, 3], [3, IMAGES]]) {
         parts.push(...await source.planes(await data.read(s, e)));
       }
-      assertEquals(Uint8Array.from(parts), whole);
+      assertEquals(Array.from(parts), Array.from(whole));
     });
   });
 
@@ -142,7 +194,8 @@ for (const { name, open } of SOURCES) {
       const joined = join(root, "joined");
       await Deno.mkdir(joined);
       const { vocab, frequency } = await joinLabeled(joined, parts);
-      for (const file of ["planes.u8", "planes.json"]) {
+      const meta = JSON.parse(await Deno.readTextFile(join(one, "planes.json")));
+      for (const file of [planesFile(meta), "planes.json"]) {
         assertEquals(
           await Deno.readFile(join(joined, file)),
           await Deno.readFile(join(one, file)),
@@ -188,7 +241,7 @@ Deno.test("the world's ground truth is its maps; its Broden export labels every 
     const batch = await o.data.read(0, IMAGES), px = SIZE * SIZE;
     const planes = await o.source.planes(batch);
     for (let i = 0; i < IMAGES; i++) {
-      const p = planesOf(planes, i, px), at = (m?: Uint8Array) => m!.subarray(i * px, (i + 1) * px);
+      const p = planesOf(planes, i, px), at = (m?: ClassMap) => m!.subarray(i * px, (i + 1) * px);
       assertEquals([p.object, p.part, p.material], [
         at(batch.object),
         at(batch.part),
@@ -247,4 +300,31 @@ Deno.test("ground truth is refused where a data set has none, or a class lies ou
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("16-bit planes hold the classes byte planes hold: same pixels, same concept areas by name", async () => {
+  await withSource(SOURCES[1].open, async (narrow, root) => {
+    const wide = await SOURCES[3].open(join(root, "again"));
+    const a = await label(narrow, root, "narrow", 0, IMAGES);
+    const b = await label(wide, root, "wide", 0, IMAGES);
+    assertEquals(wide.source.labels.object.length, narrow.source.labels.object.length + 300);
+    const [ra, rb] = [await SegmentationReader.open(a), await SegmentationReader.open(b)];
+    try {
+      assertEquals([ra.pixelBytes, rb.pixelBytes], [1, 2]);
+      await Deno.stat(join(b, "planes.u16"));
+      const [pa, pb] = [ra.read(0, IMAGES), rb.read(2, IMAGES, rb.buffer(IMAGES))];
+      assert(pb instanceof Uint16Array, "16-bit planes");
+      assertEquals(Array.from(pb), Array.from(pa.subarray(2 * PLANES.length * SIZE * SIZE)));
+      const byName = (r: SegmentationReader, dir: string) => {
+        const areas = conceptAreas("test", r.meta, dir);
+        return new Map(vocabularyOf(r.meta).concepts.map((c) => [c.name, areas[c.id]]));
+      };
+      const [na, nb] = [byName(ra, a), byName(rb, b)];
+      for (const [name, area] of na) assertEquals(nb.get(name), area, name);
+      for (const [name, area] of nb) if (!na.has(name)) assertEquals(area, 0, name);
+    } finally {
+      ra.close();
+      rb.close();
+    }
+  });
 });

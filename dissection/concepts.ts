@@ -5,6 +5,8 @@
  * each connected component). Ids are dense so counts fit in flat arrays.
  */
 import type { TableSink } from "../engine/stage.ts";
+import { DissectError } from "../engine/errors.ts";
+import { type ClassMap, classMapWidth, newClassMap } from "../data/class_map.ts";
 import { colorMap } from "./colors.ts";
 import { halfBoxFlags } from "./half_parts.ts";
 import type { RowOf } from "../engine/table_writer.ts";
@@ -25,21 +27,55 @@ export const HALVES = ["top", "bottom", "left", "right"] as const;
 /** Per-pixel label planes stored by the segment stage, in this order. */
 export const PLANES = ["object", "part", "material", "color", "halfbox"] as const;
 
+/** The heads of a segmentation whose classes come from a source's lists. */
+export type LabeledHead = "object" | "part" | "material";
+
+/** Bytes per pixel of the label planes of lists of these lengths: 2 when one has more than 256. */
+export function planeWidth(classes: Readonly<Record<LabeledHead, number>>): 1 | 2 {
+  return classMapWidth(Math.max(classes.object, classes.part, classes.material));
+}
+
 /**
  * The label planes of n images from their object, part and material class
  * maps (n x height x width each) and their pixels: colors are named from the
  * pixels and the half-box parts computed from the object plane, whatever
- * made the maps (a segmenter, or ground truth).
+ * made the maps (a segmenter, or ground truth). The planes are 16-bit when a
+ * list has more than 256 classes (`planeWidth`). A class beyond its list (`classes`: each head's list length) would
+ * be counted as another concept, so it is an error naming `what`.
  */
 export function planesFrom(
-  maps: Readonly<Record<"object" | "part" | "material", Uint8Array>>,
+  maps: Readonly<Record<LabeledHead, ClassMap>>,
   rgb: Uint8Array,
-  n: number,
-  height: number,
-  width: number,
-): Uint8Array {
-  const px = height * width;
-  const planes = new Uint8Array(n * PLANES.length * px);
+  opts: {
+    n: number;
+    height: number;
+    width: number;
+    classes: Readonly<Record<LabeledHead, number>>;
+    what: string;
+    /** The first image's index in the data set, for errors. */
+    start?: number;
+  },
+): ClassMap {
+  const { n, height, width } = opts, px = height * width;
+  for (const head of ["object", "part", "material"] as const) {
+    const map = maps[head], size = opts.classes[head];
+    if (map.length !== n * px) {
+      throw new DissectError(
+        "DATA",
+        `${opts.what}: images ${opts.start ?? 0}..${(opts.start ?? 0) + n} lack their ${head} map`,
+      );
+    }
+    for (let p = 0; p < map.length; p++) {
+      if (map[p] >= size) {
+        throw new DissectError(
+          "DATA",
+          `${opts.what}: image ${(opts.start ?? 0) + Math.floor(p / px)} has ${head} class ` +
+            `${map[p]}, its list has ${size}`,
+        );
+      }
+    }
+  }
+  const planes = newClassMap(planeWidth(opts.classes), n * PLANES.length * px);
   for (let i = 0; i < n; i++) {
     const base = i * PLANES.length * px;
     const object = maps.object.subarray(i * px, (i + 1) * px);
@@ -107,18 +143,18 @@ export function buildVocabulary(labels: {
   return { concepts, object, part, material, color, half };
 }
 
-/** One image's label planes, in PLANES order. */
+/** One image's label planes, in PLANES order (all bytes, or all 16-bit). */
 export interface LabelPlanes {
-  object: Uint8Array;
-  part: Uint8Array;
-  material: Uint8Array;
-  color: Uint8Array;
-  /** Half-box flags of world/half_parts.ts: top=1, bottom=2, left=4, right=8. */
-  halfbox: Uint8Array;
+  object: ClassMap;
+  part: ClassMap;
+  material: ClassMap;
+  color: ClassMap;
+  /** Half-box flags of dissection/half_parts.ts: top=1, bottom=2, left=4, right=8. */
+  halfbox: ClassMap;
 }
 
-/** The planes of image i of a batch read from a segment artifact (PLANES.length planes of px bytes each). */
-export function planesOf(batch: Uint8Array, i: number, px: number): LabelPlanes {
+/** The planes of image i of a batch read from a segment artifact (PLANES.length planes of px pixels each). */
+export function planesOf(batch: ClassMap, i: number, px: number): LabelPlanes {
   const b = i * PLANES.length * px;
   const plane = (k: number) => batch.subarray(b + k * px, b + (k + 1) * px);
   return {
@@ -139,32 +175,37 @@ export function planesOf(batch: Uint8Array, i: number, px: number): LabelPlanes 
  * one for its object and half-box flags together and one for each other
  * plane, with no lookups or branches (about 3 times faster than counting
  * concepts pixel by pixel). Labels become concepts only when a tally is read
- * (`addTallied`).
+ * (`addTallied`). A tally has 16 entries per object label (one per
+ * combination of half-box flags), then one per part, material and color
+ * label: its size follows the label lists, whatever their length.
  */
 export class PlaneConcepts {
-  readonly tallySize = TALLY.size;
+  readonly tallySize: number;
   #planes?: LabelPlanes;
-  /** The concept of each part, material and color entry of a tally (from TALLY.part), -1 where none. */
+  /** Where the part, material and color entries of a tally begin. */
+  readonly #at: { part: number; material: number; color: number };
+  readonly #objects: number;
+  /** The concept of each part, material and color entry of a tally (from #at.part), -1 where none. */
   #conceptOf: Int32Array;
-  /** The concept of object o, -1 where none (label 0, unused bytes). */
+  /** The concept of object o, -1 where none (label 0). */
   #object: Int32Array;
   /** The concept of half h of object o at [o * 4 + h], -1 where none. */
   #half: Int32Array;
   /** A tally for countRuns, kept all zero between calls. */
-  #scratch = new Int32Array(TALLY.size);
+  #scratch: Int32Array;
 
   constructor(readonly vocab: Vocabulary) {
-    const table = (ids: Int32Array, n: number) => {
-      const out = new Int32Array(n).fill(-1);
-      out.set(ids.subarray(0, n));
-      return out;
-    };
-    this.#object = table(vocab.object, 256);
-    this.#half = table(vocab.half, 256 * 4);
-    this.#conceptOf = new Int32Array(TALLY.size - TALLY.part).fill(-1);
-    this.#conceptOf.set(table(vocab.part, 256), TALLY.part - TALLY.part);
-    this.#conceptOf.set(table(vocab.material, 256), TALLY.material - TALLY.part);
-    this.#conceptOf.set(table(vocab.color, 256), TALLY.color - TALLY.part);
+    const O = vocab.object.length, P = vocab.part.length, M = vocab.material.length;
+    this.#objects = O;
+    this.#at = { part: O * 16, material: O * 16 + P, color: O * 16 + P + M };
+    this.tallySize = this.#at.color + vocab.color.length;
+    this.#object = vocab.object;
+    this.#half = vocab.half;
+    this.#conceptOf = new Int32Array(this.tallySize - this.#at.part);
+    this.#conceptOf.set(vocab.part, 0);
+    this.#conceptOf.set(vocab.material, P);
+    this.#conceptOf.set(vocab.color, P + M);
+    this.#scratch = new Int32Array(this.tallySize);
   }
 
   use(planes: LabelPlanes): this {
@@ -178,7 +219,7 @@ export class PlaneConcepts {
    */
   tally(runs: Int32Array, n: number, tally: Int32Array, base: number): void {
     const { object, part, material, color, halfbox } = this.#planes!;
-    const p0 = base + TALLY.part, m0 = base + TALLY.material, c0 = base + TALLY.color;
+    const p0 = base + this.#at.part, m0 = base + this.#at.material, c0 = base + this.#at.color;
     for (let k = 0; k < 2 * n; k += 2) {
       for (let p = runs[k], end = runs[k + 1]; p < end; p++) {
         tally[base + object[p] * 16 + (halfbox[p] & 15)]++;
@@ -191,7 +232,7 @@ export class PlaneConcepts {
 
   /** Adds the concept counts that tally[base ..] stands for to counts[countsBase + c]. */
   addTallied(tally: Int32Array, base: number, counts: Float64Array, countsBase: number): void {
-    for (let o = 0; o < 256; o++) {
+    for (let o = 0; o < this.#objects; o++) {
       for (let flags = 0; flags < 16; flags++) {
         const n = tally[base + o * 16 + flags];
         if (n === 0) continue;
@@ -202,9 +243,9 @@ export class PlaneConcepts {
         }
       }
     }
-    const conceptOf = this.#conceptOf;
+    const conceptOf = this.#conceptOf, at = base + this.#at.part;
     for (let k = 0; k < conceptOf.length; k++) {
-      const n = tally[base + TALLY.part + k], c = conceptOf[k];
+      const n = tally[at + k], c = conceptOf[k];
       if (n !== 0 && c >= 0) counts[countsBase + c] += n;
     }
   }
@@ -216,14 +257,3 @@ export class PlaneConcepts {
     this.#scratch.fill(0);
   }
 }
-
-/**
- * The layout of a PlaneConcepts tally: 16 entries per object label (one per
- * combination of half-box flags), then 256 per plane (one per label byte).
- */
-const TALLY = {
-  part: 256 * 16,
-  material: 256 * 16 + 256,
-  color: 256 * 16 + 512,
-  size: 256 * 16 + 768,
-} as const;

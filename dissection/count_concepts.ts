@@ -11,7 +11,7 @@ import type { ArtifactRef } from "../engine/stage.ts";
 import type { Activations } from "./activations.ts";
 import { openActivations } from "./recompute.ts";
 import { readThresholds } from "./quantile.ts";
-import { PlaneConcepts, PLANES, planesOf, type Vocabulary } from "./concepts.ts";
+import { PlaneConcepts, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
 import { checkAligned, conceptAreas, SegmentationReader, vocabularyOf } from "./segmentation.ts";
 import { TopK } from "./topk.ts";
@@ -73,7 +73,7 @@ export async function countConcepts(
   const out = emptyCounts(opts);
   const pixels = new PlaneConcepts(opts.vocab);
   const batch = Math.max(1, Math.min(opts.batch, range.end - range.start));
-  const planeBuffer = new Uint8Array(batch * PLANES.length * H * W);
+  const planeBuffer = segmentation.buffer(batch);
   const actBuffers = layers.map((l) => new Float32Array(batch * l.units * l.height * l.width));
   for (const [start, end] of batches(range.end, opts.batch, range.start)) {
     const planes = segmentation.read(start, end, planeBuffer);

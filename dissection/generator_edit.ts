@@ -12,6 +12,7 @@ import { splitAt } from "../onnx/surgery.ts";
 import { Segmenter } from "./segmenter.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
 import { planarToRgb } from "../data/image.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 /** A batch of a generator's activations at the edited layer. */
 export interface LayerBatch {
@@ -270,7 +271,7 @@ export function cellCenter(
 
 /** How many of `pixels` pixels of map `image` of a batch of class maps are class `target`. */
 export function countClass(
-  maps: Uint8Array,
+  maps: ClassMap,
   image: number,
   pixels: number,
   target: number,

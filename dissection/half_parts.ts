@@ -20,7 +20,7 @@ export const HALF_RIGHT = 8;
  * Pixels with object 0 ("none") get 0.
  */
 export function halfBoxFlags(
-  object: Uint8Array,
+  object: ArrayLike<number>,
   width: number,
   height: number,
 ): Uint8Array {

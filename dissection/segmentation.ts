@@ -1,10 +1,12 @@
 /**
  * Reading a segment artifact back: planes.json (size, labels) and the label
- * planes of images [start, end) from planes.u8, by file offset.
+ * planes of images [start, end) from planes.u8 (planes.u16 when a label list
+ * has more than 256 classes), by file offset.
  */
 import { join } from "node:path";
 import { DissectError } from "../engine/errors.ts";
-import { buildVocabulary, PLANES, type Vocabulary } from "./concepts.ts";
+import { type ClassMap, newClassMap } from "../data/class_map.ts";
+import { buildVocabulary, PLANES, planeWidth, type Vocabulary } from "./concepts.ts";
 
 /** A segment artifact's planes.json: size, label lists and concept areas. */
 export interface SegmentationMeta {
@@ -35,6 +37,17 @@ export async function writeSegmentationMeta(dir: string, meta: SegmentationMeta)
   );
 }
 
+/** Bytes per pixel of a segmentation's planes, from its label lists. */
+export function planeWidthOf(meta: Pick<SegmentationMeta, "labels">): 1 | 2 {
+  const { object, part, material } = meta.labels;
+  return planeWidth({ object: object.length, part: part.length, material: material.length });
+}
+
+/** The file of a segmentation's planes: planes.u8, or planes.u16 for 16-bit planes. */
+export function planesFile(meta: Pick<SegmentationMeta, "labels">): string {
+  return planeWidthOf(meta) === 2 ? "planes.u16" : "planes.u8";
+}
+
 /** The concept vocabulary of a stored segmentation's labels. */
 export function vocabularyOf(meta: SegmentationMeta): Vocabulary {
   const { object, part, material, color } = meta.labels;
@@ -44,12 +57,15 @@ export function vocabularyOf(meta: SegmentationMeta): Vocabulary {
 /** Reads stored label planes, a batch of images at a time. */
 export class SegmentationReader {
   readonly px: number;
+  /** Bytes per pixel of the planes (2 when a label list has more than 256 classes). */
+  readonly pixelBytes: 1 | 2;
   private constructor(
     readonly dir: string,
     readonly meta: SegmentationMeta,
     private file: Deno.FsFile,
   ) {
     this.px = meta.height * meta.width;
+    this.pixelBytes = planeWidthOf(meta);
   }
 
   static async open(dir: string): Promise<SegmentationReader> {
@@ -59,23 +75,31 @@ export class SegmentationReader {
     } catch (e) {
       throw new DissectError("DATA", `${dir} holds no segmentation (${(e as Error).message})`);
     }
-    return new SegmentationReader(dir, meta, await Deno.open(join(dir, "planes.u8")));
+    return new SegmentationReader(dir, meta, await Deno.open(join(dir, planesFile(meta))));
+  }
+
+  /** A buffer for the planes of n images, for `read`'s `into`. */
+  buffer(n: number): ClassMap {
+    return newClassMap(this.pixelBytes, n * PLANES.length * this.px);
   }
 
   /**
-   * PLANES.length planes of H*W bytes per image, image after image. Read
+   * PLANES.length planes of H*W pixels per image, image after image. Read
    * synchronously: a batch is a few hundred kilobytes, and an async read per
-   * batch cost more than the reading itself. Into the front of `into` when
-   * given, as ActivationReader.read.
+   * batch cost more than the reading itself. Into the front of `into` (made
+   * by `buffer`) when given, as ActivationReader.read.
    */
-  read(start: number, end: number, into?: Uint8Array): Uint8Array {
-    const per = PLANES.length * this.px;
+  read(start: number, end: number, into?: ClassMap): ClassMap {
+    const per = PLANES.length * this.px, w = this.pixelBytes;
     const length = (end - start) * per;
-    const buf = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
-    this.file.seekSync(start * per, Deno.SeekMode.Start);
-    for (let got = 0; got < buf.length;) {
-      const r = this.file.readSync(buf.subarray(got));
-      if (!r) throw new DissectError("DATA", `${this.dir}/planes.u8 is truncated`);
+    const buf = into && into.length >= length && into.BYTES_PER_ELEMENT === w
+      ? into.subarray(0, length)
+      : newClassMap(w, length);
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, length * w);
+    this.file.seekSync(start * per * w, Deno.SeekMode.Start);
+    for (let got = 0; got < bytes.length;) {
+      const r = this.file.readSync(bytes.subarray(got));
+      if (!r) throw new DissectError("DATA", `${this.dir}/${planesFile(this.meta)} is truncated`);
       got += r;
     }
     return buf;

@@ -10,7 +10,8 @@ import { DissectError } from "../engine/errors.ts";
 import { createSession, inspectBytes, type ModelInfo, requireInput } from "../onnx/model.ts";
 import { classMapOf, withClassMaps } from "../onnx/surgery.ts";
 import { type Preprocess, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
-import { buildVocabulary, planesFrom, type Vocabulary } from "./concepts.ts";
+import { type ClassMap, MAX_CLASSES, newClassMap } from "../data/class_map.ts";
+import { buildVocabulary, planesFrom, planeWidth, type Vocabulary } from "./concepts.ts";
 import { COLORS } from "./colors.ts";
 
 /** The segmenter's output heads. */
@@ -19,11 +20,11 @@ export const HEADS = ["object", "part", "material"] as const;
 export type Head = typeof HEADS[number];
 const LABEL_KEYS = { object: "objects", part: "parts", material: "materials" } as const;
 
-/** Label planes of a batch: PLANES.length planes of H*W bytes per image, image after image. */
+/** Label planes of a batch: PLANES.length planes of H*W pixels per image, image after image. */
 export interface Segmented {
-  planes: Uint8Array;
+  planes: ClassMap;
   /** Class maps per head, n*H*W (views of the same predictions). */
-  maps: Record<Head, Uint8Array>;
+  maps: Record<Head, ClassMap>;
 }
 
 /** Images per segmenter run (see `maps`). */
@@ -40,6 +41,8 @@ export class Segmenter {
     private session: ort.InferenceSession,
     private input: string,
     private pre: Preprocess,
+    /** Bytes per pixel of its class maps: 2 when a head has more than 256 classes. */
+    readonly pixelBytes: 1 | 2,
   ) {}
 
   static async open(
@@ -73,14 +76,20 @@ export class Segmenter {
           }`,
         );
       }
+      // A class count unknown until run time could exceed the list (or the ids' width) unseen.
       const classes = out.dims[1];
-      if (
-        labels[h].length > 256 || (typeof classes === "number" && classes !== labels[h].length)
-      ) {
+      if (typeof classes !== "number") {
+        throw new DissectError(
+          "MODEL",
+          `${path}: output "${h}" has no fixed class count on axis 1 (it is "${classes}"); ` +
+            `export it with the class axis static`,
+        );
+      }
+      if (classes !== labels[h].length || classes > MAX_CLASSES) {
         throw new DissectError(
           "MODEL",
           `${path}: output "${h}" has ${classes} classes but its metadata names ` +
-            `${labels[h].length} (at most 256)`,
+            `${labels[h].length} (at most ${MAX_CLASSES})`,
         );
       }
     }
@@ -90,15 +99,42 @@ export class Segmenter {
       materials: labels.material,
       colors: COLORS,
     });
-    // Per-pixel argmax runs in the graph: only byte class maps come out.
-    const session = await createSession(path, withClassMaps(bytes, [...HEADS], path), threads);
-    return new Segmenter(path, info, labels, vocab, size, session, input.name, preprocessOf(info));
+    const pixelBytes = planeWidth({
+      object: labels.object.length,
+      part: labels.part.length,
+      material: labels.material.length,
+    });
+    // Per-pixel argmax runs in the graph: only class maps come out.
+    const session = await createSession(
+      path,
+      withClassMaps(bytes, [...HEADS], path, pixelBytes),
+      threads,
+    );
+    return new Segmenter(
+      path,
+      info,
+      labels,
+      vocab,
+      size,
+      session,
+      input.name,
+      preprocessOf(info),
+      pixelBytes,
+    );
   }
 
   /** Segment n images of size x size interleaved RGB bytes. */
   async segment(rgb: Uint8Array, n: number): Promise<Segmented> {
     const maps = await this.maps(rgb, n, HEADS);
-    return { planes: planesFrom(maps, rgb, n, this.size, this.size), maps };
+    const { object, part, material } = this.labels;
+    const planes = planesFrom(maps, rgb, {
+      n,
+      height: this.size,
+      width: this.size,
+      classes: { object: object.length, part: part.length, material: material.length },
+      what: this.path,
+    });
+    return { planes, maps };
   }
 
   /**
@@ -111,18 +147,17 @@ export class Segmenter {
     rgb: Uint8Array,
     n: number,
     heads: readonly H[],
-  ): Promise<Record<H, Uint8Array>> {
+  ): Promise<Record<H, ClassMap>> {
     const s = this.size, px = s * s;
-    const out = Object.fromEntries(heads.map((h) => [h, new Uint8Array(n * px)])) as Record<
-      H,
-      Uint8Array
-    >;
+    const out = Object.fromEntries(
+      heads.map((h) => [h, newClassMap(this.pixelBytes, n * px)]),
+    ) as Record<H, ClassMap>;
     for (let start = 0; start < n; start += CHUNK) {
       const m = Math.min(CHUNK, n - start);
       const images = rgb.subarray(start * px * 3, (start + m) * px * 3);
       const x = new ort.Tensor("float32", toTensorData(images, m, s, s, this.pre), [m, 3, s, s]);
       const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));
-      for (const h of heads) out[h].set(result[classMapOf(h)].data as Uint8Array, start * px);
+      for (const h of heads) out[h].set(result[classMapOf(h)].data as ClassMap, start * px);
     }
     return out;
   }

@@ -6,6 +6,7 @@
  */
 import type { RowOf } from "../engine/table_writer.ts";
 import { type LabelPlanes, PlaneConcepts, type Vocabulary } from "./concepts.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 /** How often each concept appears, over pixels and over images (half-box parts left out). */
 export const CONCEPT_FREQUENCY_TABLE = {
@@ -69,7 +70,7 @@ export class SegmenterScore {
   }
 
   /** Adds `pixels` pixels of one head: predicted and true class maps. */
-  add(head: string, predicted: Uint8Array, truth: Uint8Array, pixels: number): void {
+  add(head: string, predicted: ClassMap, truth: ClassMap, pixels: number): void {
     const inter = this.#inter[head], pred = this.#pred[head], gt = this.#gt[head];
     for (let p = 0; p < pixels; p++) {
       pred[predicted[p]]++;

@@ -39,6 +39,44 @@ Deno.test("a batch larger than one segmenter run gives the maps of its images on
   await seg.release();
 });
 
+Deno.test("a segmenter of more than 256 objects gives 16-bit maps and planes, ids past 255 included", async () => {
+  const next = seededRandom(5);
+  const n = 2, px = 16 * 16;
+  const rgb = Uint8Array.from({ length: n * px * 3 }, () => Math.floor(next() * 256));
+  const narrow = await Segmenter.open("tiny.onnx", tinySegmenter(16), 16, 1);
+  const wide = await Segmenter.open("wide.onnx", tinySegmenter(16, {}, { objects: 300 }), 16, 1);
+  const wins = await Segmenter.open(
+    "wins.onnx",
+    tinySegmenter(16, {}, { objects: 300, extraWins: true }),
+    16,
+    1,
+  );
+  try {
+    assertEquals([narrow.pixelBytes, wide.pixelBytes], [1, 2]);
+    const [a, b] = [await narrow.segment(rgb, n), await wide.segment(rgb, n)];
+    assert(b.planes instanceof Uint16Array && b.maps.object instanceof Uint16Array);
+    // No extra class wins a pixel: the same classes, in wider ids.
+    assertEquals(Array.from(b.planes), Array.from(a.planes));
+    const last = wins.labels.object.length - 1;
+    assert(last > 255);
+    assertEquals(new Set((await wins.maps(rgb, n, ["object"])).object), new Set([last]));
+  } finally {
+    await Promise.all([narrow.release(), wide.release(), wins.release()]);
+  }
+});
+
+Deno.test("a segmenter whose class count is not fixed is refused: its ids could pass its list unseen", async () => {
+  const model = decodeModel(tinySegmenter(16));
+  const out = model.graph!.output!.find((o) => o.name === "object")!;
+  out.type!.tensorType!.shape!.dim![1] = { dimParam: "K" };
+  const e = await Segmenter.open("open.onnx", encodeModel(model), 16, 1).catch((e) => e);
+  assert(e instanceof DissectError, String(e));
+  assertMatch(
+    e.message,
+    /open\.onnx: output "object" has no fixed class count on axis 1 \(it is "K"\)/,
+  );
+});
+
 Deno.test("a segmenter whose output classes and label names disagree is refused", async () => {
   const model = decodeModel(tinySegmenter(16));
   const parts = model.metadataProps.find((m) => m.key === "parts")!;

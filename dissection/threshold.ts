@@ -3,6 +3,7 @@ import { batches } from "../data/open.ts";
 import type { Activations } from "./activations.ts";
 import { peakOf } from "./topk.ts";
 import { PLANES } from "./concepts.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 /**
  * The cut on peak activation with the best balanced accuracy (midpoints
@@ -78,7 +79,7 @@ export const PEAK_COLUMNS = { present: "BOOLEAN", peak: "DOUBLE", half: "VARCHAR
  * that is more than `minFraction`: the concept is present in the image.
  */
 export function presenceIn(
-  planes: Uint8Array,
+  planes: ClassMap,
   i: number,
   plane: number,
   px: number,

@@ -6,6 +6,7 @@
  * draw: the first of all shards, in order, are those one pass would draw.
  */
 import { countClass } from "./generator_edit.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 /** The removed units: rank by IoU with the concept, unit, IoU. */
 export const REMOVED_UNITS_TABLE = { rank: "INTEGER", unit: "INTEGER", iou: "DOUBLE" } as const;
@@ -39,7 +40,7 @@ export function zeroUnits(
  * steps[s] and image start + i. Class 0 ("none") is left out.
  */
 export function objectPixelRows(
-  object: Uint8Array,
+  object: ClassMap,
   labels: readonly string[],
   batch: { start: number; n: number; px: number },
   steps: readonly number[],
@@ -65,7 +66,7 @@ export function objectPixelRows(
 
 /** Whether class `cls` covers at least `fraction` of map `image`'s pixels (an example worth drawing). */
 export function showsClass(
-  maps: Uint8Array,
+  maps: ClassMap,
   image: number,
   px: number,
   cls: number,
@@ -100,7 +101,7 @@ export function removalCopies(
  */
 export function pickExamples(
   examples: Uint8Array[][],
-  batch: { object: Uint8Array; rgb: Uint8Array; n: number; px: number },
+  batch: { object: ClassMap; rgb: Uint8Array; n: number; px: number },
   cls: number,
   after: number,
   limit: number,

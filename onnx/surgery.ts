@@ -270,24 +270,35 @@ export const classMapOf = (name: string) => `${name}:class`;
 
 /**
  * Adds, for each named logits output (N x K x ...), an output of its class
- * ids: the argmax over axis 1 (the first of equal maxima), as uint8. The
- * runtime then does per-pixel argmax in native code, and only class ids,
- * a 4K-th of the logits' bytes, cross into JavaScript. More than 256 classes
- * (where the axis is known) is an error: the ids would not fit a byte.
+ * ids: the argmax over axis 1 (the first of equal maxima), as uint8, or as
+ * uint16 when `pixelBytes` is 2. The runtime then does per-pixel argmax in
+ * native code, and only class ids, a 4K-th (or 2K-th) of the logits' bytes,
+ * cross into JavaScript. More classes than the ids hold (where the axis is
+ * known) is an error.
  */
-export function withClassMaps(bytes: Uint8Array, names: string[], path = "model"): Uint8Array {
+export function withClassMaps(
+  bytes: Uint8Array,
+  names: string[],
+  path = "model",
+  pixelBytes: 1 | 2 = 1,
+): Uint8Array {
   const info = inspectBytes(path, bytes);
   requireTensors(info, names);
   const model = info.proto;
   const g = graphOf(model);
   for (const name of names) {
     const dim = g.output.find((o) => o.name === name)?.type?.tensorType?.shape?.dim?.[1];
-    if (dim?.dimValue != null && Number(dim.dimValue) > 256) {
+    const most = pixelBytes === 2 ? 65536 : 256;
+    if (dim?.dimValue != null && Number(dim.dimValue) > most) {
       throw new DissectError(
         "MODEL",
-        `${path}: output "${name}" must have at most 256 classes on axis 1 to give byte class maps`,
+        `${path}: output "${name}" must have at most ${most} classes on axis 1 to give ` +
+          `${pixelBytes === 2 ? "16-bit" : "byte"} class maps`,
       );
     }
+    const type = pixelBytes === 2
+      ? onnx.TensorProto.DataType.UINT16
+      : onnx.TensorProto.DataType.UINT8;
     const argmax = `${name}:argmax`;
     g.node.push(
       onnx.NodeProto.create({
@@ -302,12 +313,12 @@ export function withClassMaps(bytes: Uint8Array, names: string[], path = "model"
         opType: "Cast",
         input: [argmax],
         output: [classMapOf(name)],
-        attribute: [attribute("to", onnx.TensorProto.DataType.UINT8)],
+        attribute: [attribute("to", type)],
       }),
     );
     g.output.push(onnx.ValueInfoProto.create({
       name: classMapOf(name),
-      type: { tensorType: { elemType: onnx.TensorProto.DataType.UINT8 } },
+      type: { tensorType: { elemType: type } },
     }));
   }
   return encodeModel(model);

@@ -408,32 +408,40 @@ function logitsModel(classes: number | string): Uint8Array {
   return g.toBytes();
 }
 
-Deno.test("withClassMaps: byte class ids per pixel, the first of equal maxima, as a JS argmax", async () => {
-  const K = 5, n = 2, px = 6;
-  const next = rng(4);
-  // Values from a small set, so ties are common.
-  const x = Float32Array.from({ length: n * K * px }, () => Math.floor(next() * 3));
-  const session = await createSession("logits", withClassMaps(logitsModel(K), ["logits"]), 1);
-  const out = await session.run(
-    { x: new ort.Tensor("float32", x, [n, K, 2, 3]) },
-    [classMapOf("logits")],
-  );
-  const got = out[classMapOf("logits")];
-  assertEquals(got.type, "uint8");
-  assertEquals(got.dims, [n, 2, 3]);
-  const want = new Uint8Array(n * px);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < px; p++) {
-      let best = -Infinity;
-      for (let c = 0; c < K; c++) {
-        const v = x[(i * K + c) * px + p];
-        if (v > best) [best, want[i * px + p]] = [v, c];
+for (const [K, bytes] of [[5, 1], [700, 2]] as const) {
+  Deno.test(`withClassMaps: ${bytes === 2 ? "16-bit" : "byte"} class ids per pixel of ${K} classes, the first of equal maxima, as a JS argmax`, async () => {
+    const n = 2, px = 6;
+    const next = rng(4);
+    // Values from a small set, so ties are common; with many classes, high ids win somewhere.
+    const x = Float32Array.from({ length: n * K * px }, () => Math.floor(next() * 3));
+    if (K > 256) x[(1 * K + 650) * px + 4] = 9;
+    const session = await createSession(
+      "logits",
+      withClassMaps(logitsModel(K), ["logits"], "logits", bytes),
+      1,
+    );
+    const out = await session.run(
+      { x: new ort.Tensor("float32", x, [n, K, 2, 3]) },
+      [classMapOf("logits")],
+    );
+    const got = out[classMapOf("logits")];
+    assertEquals(got.type, bytes === 2 ? "uint16" : "uint8");
+    assertEquals(got.dims, [n, 2, 3]);
+    const want: number[] = new Array(n * px).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < px; p++) {
+        let best = -Infinity;
+        for (let c = 0; c < K; c++) {
+          const v = x[(i * K + c) * px + p];
+          if (v > best) [best, want[i * px + p]] = [v, c];
+        }
       }
     }
-  }
-  assertEquals(Array.from(got.data as Uint8Array), Array.from(want));
-  await session.release();
-});
+    if (K > 256) assertEquals(want[px + 4], 650);
+    assertEquals(Array.from(got.data as Uint8Array | Uint16Array), want);
+    await session.release();
+  });
+}
 
 Deno.test("withClassMaps: more than 256 classes is an error naming the output", () => {
   const e = (() => {

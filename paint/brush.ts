@@ -120,7 +120,7 @@ export function brushMask(points: Point[], radius: number, size: number): Uint8A
  * inside the region (`inside[q]` = 1) and outside it.
  */
 export function countInRegion(
-  map: Uint8Array,
+  map: ArrayLike<number>,
   offset: number,
   pixels: number,
   inside: Uint8Array,

@@ -9,6 +9,7 @@ import { cellPixels, countInRegion, outlineRegion, regionCells } from "./brush.t
 import { Painter, type Stroke } from "./painter.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { readModelBytes } from "../onnx/model.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 /** The palette: each concept's units by rank, with IoU and threshold. */
 export const PALETTE_TABLE = {
@@ -54,7 +55,7 @@ export function paletteRows(palette: readonly PaletteConcept[]) {
  * `classes[k]` is concept k's class in its head, `inside` the region's pixels.
  */
 export function paintingsOf(
-  batch: { start: number; n: number; maps: Record<string, Uint8Array> },
+  batch: { start: number; n: number; maps: Record<string, ClassMap> },
   palette: readonly PaletteConcept[],
   classes: readonly number[],
   inside: Uint8Array,

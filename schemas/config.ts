@@ -87,8 +87,8 @@ export const ConceptsConfig = z.discriminatedUnion("source", [
     split: z.string().min(1).default("val"),
     /** Image classes: each image's first scene label ("scene"), or none ("none"). */
     labels: z.enum(["none", "scene"]).default("none"),
-    /** Keep each category's N most frequent labels, the others unlabeled (planes hold 255). */
-    frequent: z.int().min(1).max(255).optional(),
+    /** Keep each category's N most frequent labels, the others unlabeled (default: all). */
+    frequent: z.int().min(1).optional(),
   }),
 ]);
 /** A validated concept source. */

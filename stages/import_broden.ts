@@ -14,6 +14,7 @@ import { BRODEN_ITEMS_TABLE, brodenItemRows, BrodenReader } from "../data/broden
 import { batches } from "../data/open.ts";
 import { COLORS } from "../dissection/colors.ts";
 import { halfBoxFlags } from "../dissection/half_parts.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -26,8 +27,8 @@ export default defineStage({
     split: z.string().min(1).default("val"),
     /** Image classes: the first scene label of each image, or "none". */
     labels: z.enum(["none", "scene"]).default("none"),
-    /** Keep each category's N most frequent labels, the rest unlabeled (for more than 255). */
-    frequent: z.int().min(1).max(255).optional(),
+    /** Keep each category's N most frequent labels, the rest unlabeled (default: all). */
+    frequent: z.int().min(1).optional(),
     batch: z.int().min(1).max(1024).default(64),
   }),
   inputs: [],
@@ -60,7 +61,7 @@ export default defineStage({
     for (const [s, e] of batches(meta.count, batch)) {
       const b = await reader.read(s, e);
       for (let k = 0; k < e - s; k++) {
-        const at = (m: Uint8Array) => m.subarray(k * px, (k + 1) * px);
+        const at = <M extends ClassMap>(m: M) => m.subarray(k * px, (k + 1) * px) as M;
         writer.append({
           width: meta.width,
           height: meta.height,

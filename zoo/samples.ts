@@ -18,6 +18,7 @@ import { labelsOf, preprocessOf, toTensorData } from "../onnx/preprocess.ts";
 import { Segmenter } from "../dissection/segmenter.ts";
 import { strip } from "../dissection/unit_image.ts";
 import { argmax } from "../stats/argmax.ts";
+import type { ClassMap } from "../data/class_map.ts";
 
 const DIR = new URL(".", import.meta.url).pathname;
 const SIZE = 64;
@@ -60,7 +61,7 @@ const segPath = join(DIR, "models/segmenter.onnx");
 const seg = await Segmenter.open(segPath, await Deno.readFile(segPath), SIZE, allCores());
 const shown = items.slice(0, 8);
 const { maps } = await seg.segment(rgb.subarray(0, shown.length * SIZE * SIZE * 3), shown.length);
-const colorize = (map: Uint8Array) => {
+const colorize = (map: ClassMap) => {
   const out = new Uint8Array(map.length * 3);
   map.forEach((id, p) => out.set(falseColor(id), p * 3));
   return out;
