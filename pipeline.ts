@@ -5,6 +5,8 @@
  * (`needs` in reports/claims/). Node ids are what --set, --only and --force name.
  */
 import { Pipeline } from "./engine/dag.ts";
+import { checkDataClasses } from "./onnx/model_facts.ts";
+import { folderClassNames } from "./data/image_folder.ts";
 import {
   GAN_LAYERS,
   type ImageFolder,
@@ -307,6 +309,21 @@ export default function pipeline(config: RunConfig): Pipeline {
         segmentation: "segment-gan-church-control",
         data: images,
       },
+    });
+  }
+
+  // A user's labeled images are scored by class name: every class must be
+  // one the classifier knows, checked before any stage that scores them runs.
+  const scorers = new Set([classify, rankUnits, ablateClass, cwAttack].map((s) => s.name));
+  for (const [node, folder] of [[train, userTrain], [val, userVal]] as const) {
+    if (!net || !folder || folder.labels === "none") continue;
+    const readers = p.ordered()
+      .filter((n) => scorers.has(n.stage.name) && Object.values(n.inputs).includes(node))
+      .map((n) => n.id);
+    const spec = { ...folder, labels: folder.labels };
+    p.check(readers, async () => {
+      const what = `${node} (${spec.folder})`;
+      await checkDataClasses(net, await folderClassNames(spec, what), what);
     });
   }
 

@@ -197,3 +197,19 @@ async function readText(path: string): Promise<string> {
     throw new DissectError("INPUT_FILE", `cannot read ${path}: ${(e as Error).message}`);
   }
 }
+
+/**
+ * The class names a folder of images gives its images, without decoding
+ * any: its sorted subfolder names (labels "subfolders"), or its names file
+ * (labels "list"). `what` names the folder in errors.
+ */
+export async function folderClassNames(
+  spec: { folder: string; labels: "subfolders" | "list"; names?: string },
+  what: string,
+): Promise<string[]> {
+  if (spec.labels === "list") {
+    if (!spec.names) throw new DissectError("CONFIG", `${what}: labels "list" needs "names"`);
+    return await readClassNames(spec.names);
+  }
+  return (await listImageFolder(spec.folder, "subfolders", what)).labels;
+}

@@ -225,16 +225,24 @@ async function verifyInputs(
   return marked;
 }
 
-/** Runs the preflight checks of every node the run would execute, before any of them runs. */
+/**
+ * Runs the preflight checks of every node the run would execute, and the
+ * pipeline's checks across nodes that concern one of them, before any runs.
+ */
 async function preflight(
   session: Session,
   planned: PlannedNode[],
   selected: Set<string>,
   force: Set<string>,
 ): Promise<void> {
+  const runs = new Set<string>();
   for (const p of planned) {
     if (!selected.has(p.id) || (p.fresh && !force.has(p.id))) continue;
+    runs.add(p.id);
     await session.pipeline.get(p.id).stage.preflight?.({ params: p.params, files: p.filePaths });
+  }
+  for (const check of session.pipeline.checks) {
+    if (check.nodes.some((id) => runs.has(id))) await check.run();
   }
 }
 

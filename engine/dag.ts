@@ -27,9 +27,20 @@ export type AddOptions<P = Record<string, unknown>, I extends string = string> =
   & { params?: Partial<P> }
   & ([I] extends [never] ? { inputs?: Record<string, never> } : { inputs: Record<I, string> });
 
+/**
+ * A check across nodes, run before anything runs when any of `nodes` would:
+ * what no single stage can check from its own parameters (a data set's
+ * classes against the model that will read them). Throws a DissectError.
+ */
+export interface PipelineCheck {
+  nodes: readonly string[];
+  run: () => Promise<void>;
+}
+
 /** The DAG of stage nodes, in the order they were added (inputs first). */
 export class Pipeline {
   readonly nodes = new Map<string, NodeSpec>();
+  readonly checks: PipelineCheck[] = [];
 
   /** Add a node; returns its id, to be used as another node's input. */
   add<S extends z.ZodObject, I extends string, T extends TableSchemas>(
@@ -70,6 +81,12 @@ export class Pipeline {
       inputs,
     });
     return id;
+  }
+
+  /** Adds a check to run before any of `nodes` runs (none: the check is dropped). */
+  check(nodes: readonly string[], run: () => Promise<void>): void {
+    for (const id of nodes) this.get(id);
+    if (nodes.length) this.checks.push({ nodes, run });
   }
 
   /** Nodes in an order where every node comes after its inputs. */

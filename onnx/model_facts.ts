@@ -10,7 +10,7 @@ import { DissectError } from "../engine/errors.ts";
 import { readClassNames } from "../data/image_folder.ts";
 import { inspectBytes, type ModelInfo, readModelBytes, requireTensors } from "./model.ts";
 import { decodeModel, encodeModel, type ModelProto } from "./proto.ts";
-import { type Preprocess, PreprocessParam } from "./preprocess.ts";
+import { labelsByName, type Preprocess, PreprocessParam } from "./preprocess.ts";
 
 /** What a config may say about a model; anything left out comes from the model's metadata. */
 export interface ModelFacts {
@@ -106,4 +106,25 @@ export async function checkModel(
   const info = inspectBytes(p.model, await readModelBytes(files.model));
   requireTensors(info, layers);
   if (p.labels) await labelsForModel(files.labels, info);
+}
+
+/**
+ * Checks that a classifier knows every class of a data set (`dataLabels`,
+ * named `what`), by name, as the stages that score it will match them:
+ * before anything runs, rather than when the first of them opens the model.
+ */
+export async function checkDataClasses(
+  p: FactsParams,
+  dataLabels: string[],
+  what: string,
+): Promise<void> {
+  const info = inspectBytes(p.model, await readModelWithFacts(p, factsFiles(p)));
+  try {
+    labelsByName(info, dataLabels);
+  } catch (e) {
+    if (e instanceof DissectError) {
+      throw new DissectError(e.code, `${what}: ${e.message}`, e.hint);
+    }
+    throw e;
+  }
 }

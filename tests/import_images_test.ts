@@ -55,6 +55,24 @@ Deno.test("an image folder replaces world-val; its subfolders are the labels", a
   assertEquals(preds, [{ name: "beach", n: 4 }, { name: "kitchen", n: 4 }]);
 });
 
+Deno.test("a folder's class the classifier does not know is refused before anything runs", async () => {
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
+  const folder = join(dir, "images");
+  await folderOfScenes(folder, ["beach"], 2);
+  await Deno.mkdir(join(folder, "moonbase"));
+  await Deno.copyFile(join(folder, "beach", "0.png"), join(folder, "moonbase", "0.png"));
+  const store = join(dir, "store");
+  const bad = await runCli(["reproduce", "--config", await config(dir, folder), "--store", store]);
+  assertEquals(bad.code, 2, bad.stderr);
+  assertMatch(
+    bad.stderr,
+    /images-val \(.*images\): .*classifier\.onnx does not know the data set's label\(s\) moonbase/,
+  );
+  const ran = await Array.fromAsync(Deno.readDir(join(store, "objects"))).catch(() => []);
+  assertEquals(ran, [], "nothing ran, not even the import");
+});
+
 Deno.test("a corrupt image or an empty folder is an error naming it", async () => {
   await using tmp = await scratchDir();
   const dir = await tmp.subdir();
