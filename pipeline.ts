@@ -6,6 +6,7 @@
  */
 import { Pipeline } from "./engine/dag.ts";
 import { checkDataClasses } from "./onnx/model_facts.ts";
+import { useExecutionProviders } from "./onnx/providers.ts";
 import { folderClassNames } from "./data/image_folder.ts";
 import {
   GAN_LAYERS,
@@ -39,6 +40,8 @@ export { RunConfig as config } from "./schemas/config.ts";
 
 /** The paper's methods as a DAG of stages, on the models and data a run config names. */
 export default function pipeline(config: RunConfig): Pipeline {
+  // Every model runs on the providers the config names (the CPU by default).
+  useExecutionProviders(config.executionProviders);
   const p = new Pipeline();
   const { seed, size, counts, version } = config.world;
   const { classifier, segmenter, generator } = config.models;

@@ -6,6 +6,7 @@
 import * as ort from "onnxruntime-node";
 import { DissectError } from "../engine/errors.ts";
 import { decodeModel, dimsOf, type ModelProto } from "./proto.ts";
+import { executionProviders } from "./providers.ts";
 
 /** A graph input or output: its name and dims (numbers or symbolic names). */
 export interface TensorInfo {
@@ -179,7 +180,8 @@ export function allCores(): number {
 }
 
 /**
- * An onnxruntime session on the CPU, from bytes (possibly edited), running on
+ * An onnxruntime session on the run's execution providers (the CPU unless
+ * the config names others: onnx/providers.ts), from bytes (possibly edited), running on
  * `threads` intra-op threads. A stage passes its context's share of the cores
  * (the runner divides them among the stages it runs at once).
  */
@@ -190,7 +192,7 @@ export async function createSession(
 ): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, {
-      executionProviders: ["cpu"],
+      executionProviders: [...executionProviders()],
       graphOptimizationLevel: "all",
       intraOpNumThreads: Math.max(1, Math.floor(threads)),
       // Idle worker threads must not spin: a stage often holds several

@@ -4,6 +4,7 @@
  * world; a user config overrides what it names (JSON, validated here).
  */
 import { z } from "zod";
+import { EXECUTION_PROVIDERS } from "../onnx/providers.ts";
 import { PreprocessParam } from "../onnx/preprocess.ts";
 import { ExecutorConfig } from "../engine/executor.ts";
 
@@ -163,6 +164,11 @@ export const RunConfig = z.strictObject({
   activations: z.strictObject({
     budgetGiB: z.number().min(0).default(8),
   }).prefault({}),
+  /**
+   * onnxruntime execution providers for every model, in order of preference
+   * ("cuda" needs onnxruntime-node's CUDA provider installed: onnx/providers.ts).
+   */
+  executionProviders: z.array(z.enum(EXECUTION_PROVIDERS)).min(1).default(["cpu"]),
   /** Where the classifier's dissection (quantile-val, iou-val) takes its concepts from (above). */
   concepts: ConceptsConfig.default({ source: "segmenter" }),
   /** The classifier layer whose units are ranked and removed, and the concept of the unit test (C3). */
