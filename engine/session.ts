@@ -14,6 +14,7 @@ import { Store } from "./store.ts";
 import { plan, type PlannedNode } from "./plan.ts";
 import type { RunRecord } from "../schemas/manifest.ts";
 import type { ExecutorConfig } from "./executor.ts";
+import { stripJsonComments } from "./jsonc.ts";
 
 /** Where a command's config, overrides, store and pipeline module come from. */
 export interface SessionOptions {
@@ -76,7 +77,7 @@ export async function loadConfig<C extends EngineConfig>(
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(stripJsonComments(text));
   } catch (e) {
     throw new DissectError("CONFIG", `${path}: not valid JSON: ${(e as Error).message}`);
   }
