@@ -16,7 +16,9 @@ Writes OUT/vgg16_places365.onnx: input "image" (batch x 3 x 224 x 224, RGB in [0
 the ImageNet mean and std, as the paper's code feeds it), output "logits" (batch x 365), and the
 tensors conv1_1 ... conv5_3, each conv layer's output after its ReLU (the paper's hook keeps the
 conv module's output, which torchvision's in-place ReLU then overwrites), also graph outputs. The
-metadata carries "labels" (the 365 class names, Places365's /a/abbey form) and "preprocess". Also
+metadata carries "labels" (the 365 class names, by default as the paper's places_val.zip names its
+class folders: "/h/hangar/indoor" is "hangar-indoor", so a folder of that zip is labelled by name;
+--label-form category keeps categories_places365.txt's form) and "preprocess". Also
 OUT/vgg16_places365.ref/ (a reference batch that zoo/train/check_ort.ts replays through
 onnxruntime-node) and OUT/vgg16_places365.json (what was converted, checksums).
 
@@ -124,6 +126,11 @@ def load_checkpoint(model, state, path):
     model.load_state_dict(state)
 
 
+def folder_name(category):
+    """The paper's data set's folder for a category: "/h/hangar/indoor" is "hangar-indoor"."""
+    return "-".join(category.split("/")[2:])
+
+
 def read_labels(path):
     """Class names from categories_places365.txt ("/a/abbey 0" lines), in index order."""
     names = {}
@@ -166,8 +173,10 @@ def sha256(path):
     return h.hexdigest()
 
 
-def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0):
+def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0, label_form="folder"):
     labels = read_labels(labels_path)
+    if label_form == "folder":
+        labels = [folder_name(c) for c in labels]
     if len(labels) != CLASSES:
         raise ConvertError(f"{labels_path}: {len(labels)} classes, the model has {CLASSES}")
     state, div = read_checkpoint(checkpoint)
@@ -205,6 +214,9 @@ def main():
     ap.add_argument("--stand-in", action="store_true", help="convert a seeded random stand-in instead")
     ap.add_argument("--width-div", type=int, default=1,
                     help="a stand-in's widths divided by this (1: full size); a checkpoint's are read from it")
+    ap.add_argument("--label-form", choices=["folder", "category"], default="folder",
+                    help='class names as the paper\'s places_val.zip folders ("hangar-indoor", the '
+                         'default) or as categories_places365.txt writes them ("/h/hangar/indoor")')
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     if a.stand_in:
@@ -216,7 +228,7 @@ def main():
     for path in (checkpoint, labels):
         if not os.path.isfile(path):
             raise ConvertError(f"{path}: no such file (deno task fetch-paper --only vgg16-places365 places365-val)")
-    path = convert(checkpoint, labels, a.out, a.stand_in, seed=a.seed)
+    path = convert(checkpoint, labels, a.out, a.stand_in, seed=a.seed, label_form=a.label_form)
     print(f"wrote {path}; check it with: deno run -A zoo/train/check_ort.ts {path}")
 
 

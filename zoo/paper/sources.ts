@@ -110,6 +110,18 @@ export const PAPER_ITEMS: readonly PaperItem[] = [
     ],
   },
   {
+    // The paper ranks units on the training set (line 68): its own copy, class folders as val's.
+    id: "places365-train",
+    what: "Places365 training images (the paper's copy, class folders), to rank units by",
+    size: "unknown (1,803,460 images in the official train_256 tar)",
+    license: "images belong to their owners",
+    files: [{
+      name: "places_train.zip",
+      url: `${DISSECT}/datasets/places_train.zip`,
+      md5: "d1db6ad3fc1d69b94da325ac08886a01",
+    }],
+  },
+  {
     id: "lsun-church",
     what: "LSUN church_outdoor, train and val LMDBs (the church GAN's training data; the paper's " +
       "measurements never read it)",
