@@ -8,6 +8,7 @@ import { Pipeline } from "./engine/dag.ts";
 import { checkDataClasses } from "./onnx/model_facts.ts";
 import { useExecutionProviders } from "./onnx/providers.ts";
 import { folderClassNames } from "./data/image_folder.ts";
+import { BrodenReader } from "./data/broden.ts";
 import {
   GAN_LAYERS,
   type ImageFolder,
@@ -327,6 +328,18 @@ export default function pipeline(config: RunConfig): Pipeline {
     p.check(readers, async () => {
       const what = `${node} (${spec.folder})`;
       await checkDataClasses(net, await folderClassNames(spec, what), what);
+    });
+  }
+
+  if (net && broden && concepts.source === "broden" && concepts.labels === "scene") {
+    const readers = p.ordered()
+      .filter((n) => scorers.has(n.stage.name) && Object.values(n.inputs).includes(broden))
+      .map((n) => n.id);
+    const { directory, split } = concepts;
+    p.check(readers, async () => {
+      const what = `${broden} (${directory}, its scenes)`;
+      const scenes = (await BrodenReader.open(directory, { split, labels: "scene" })).meta.labels;
+      await checkDataClasses(net, scenes, what);
     });
   }
 

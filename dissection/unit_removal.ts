@@ -46,7 +46,8 @@ export function objectPixelRows(
   steps: readonly number[],
 ): { n: number; image: number; object: string; pixels: number }[] {
   const { start, n, px } = batch, rows = [];
-  const counts = new Int32Array(256);
+  // One count per class of the list, however many (16-bit maps hold more than 256).
+  const counts = new Int32Array(labels.length);
   for (const [s, step] of steps.entries()) {
     for (let i = 0; i < n; i++) {
       counts.fill(0);

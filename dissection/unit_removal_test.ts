@@ -51,6 +51,17 @@ Deno.test("object pixels: per step and image, each class's count in order of app
   ]);
 });
 
+Deno.test("object pixels are counted for classes past 255 of a 16-bit map", () => {
+  const labels = ["none", ...Array.from({ length: 400 }, (_, k) => `object${k + 1}`)];
+  const object = Uint16Array.of(300, 300, 5, 0, 400, 0, 256, 256);
+  assertEquals(objectPixelRows(object, labels, { start: 0, n: 2, px: 4 }, [0]), [
+    { n: 0, image: 0, object: "object300", pixels: 2 },
+    { n: 0, image: 0, object: "object5", pixels: 1 },
+    { n: 0, image: 1, object: "object400", pixels: 1 },
+    { n: 0, image: 1, object: "object256", pixels: 2 },
+  ]);
+});
+
 Deno.test("an example shows the class when it covers at least the fraction of the image", () => {
   const maps = Uint8Array.of(1, 1, 0, 0, 1, 0, 0, 0);
   assert(showsClass(maps, 0, 4, 1, 0.5));

@@ -20,5 +20,13 @@ Deno.test("comments go, strings that look like comments stay, and lines keep the
     e: 'quote " // still a string',
   });
   assertEquals(stripJsonComments('{"a": 1}'), '{"a": 1}');
-  assertThrows(() => stripJsonComments('{"a": 1} /* open'), SyntaxError, "never closed");
+  // Columns too: what follows a comment keeps its place.
+  const line = '/* a */ "x": 1, // b';
+  assertEquals(stripJsonComments(line), '        "x": 1,     ');
+  assertEquals(stripJsonComments(line).length, line.length);
+  assertThrows(
+    () => stripJsonComments('{\n"a": 1 /* open\n}'),
+    SyntaxError,
+    "the /* comment on line 2 is never closed",
+  );
 });

@@ -50,6 +50,11 @@ export function useExecutionProviders(
   chosen = [...new Set([...providers, "cpu" as const])];
 }
 
+/** Whether this machine's onnxruntime-node has its CUDA provider installed. */
+export function cudaInstalled(): boolean {
+  return onnxruntimeBinaryDirs().some(hasCudaProvider);
+}
+
 function hasCudaProvider(dir: string): boolean {
   try {
     return Deno.statSync(join(dir, "libonnxruntime_providers_cuda.so")).isFile;

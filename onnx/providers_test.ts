@@ -11,14 +11,19 @@ Deno.test("the CPU is the default provider, and always the last resort", () => {
 });
 
 Deno.test("cuda without onnxruntime-node's CUDA provider is one line saying how to install it", async () => {
-  // This machine's onnxruntime-node is the npm package's: CPU only.
-  const e = assertThrows(() => useExecutionProviders(["cuda"]), DissectError, '"cuda" needs');
+  await using tmp = await scratchDir();
+  // A binding folder without the provider's library, as the npm package installs it.
+  const cpuOnly = [join(tmp.path, "cpu-only")];
+  const e = assertThrows(
+    () => useExecutionProviders(["cuda"], "executionProviders", cpuOnly),
+    DissectError,
+    '"cuda" needs',
+  );
   assertEquals((e as DissectError).code, "CONFIG");
   assertEquals(e.message.includes("\n"), false);
   assertEquals((e as DissectError).hint?.includes("ONNXRUNTIME_NODE_INSTALL=cuda12"), true);
   assertEquals(executionProviders(), ["cpu"], "a refused choice changes nothing");
   // Where the provider's library is installed, cuda is used first, the CPU after it.
-  await using tmp = await scratchDir();
   await Deno.writeFile(join(tmp.path, "libonnxruntime_providers_cuda.so"), new Uint8Array(1));
   try {
     useExecutionProviders(["cuda"], "executionProviders", [join(tmp.path, "missing"), tmp.path]);

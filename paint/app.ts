@@ -7,6 +7,7 @@
 import { DissectError } from "../engine/errors.ts";
 import { loadConfig } from "../engine/session.ts";
 import { RunConfig } from "../schemas/config.ts";
+import { useExecutionProviders } from "../onnx/providers.ts";
 import { Store } from "../engine/store.ts";
 import { DigestCache } from "../engine/file_digest.ts";
 import type { ArtifactRef } from "../engine/stage.ts";
@@ -38,6 +39,8 @@ export async function openPaintApp(opts: {
   boost?: number;
 }): Promise<PaintApp> {
   const config = await loadConfig(opts.configPath, RunConfig);
+  // The page's generator and segmenter run where the config's models run.
+  useExecutionProviders(config.executionProviders);
   const store = new Store(opts.store ?? "artifacts");
   const run = await store.latestRun(config.name);
   if (!run) {

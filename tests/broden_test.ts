@@ -162,6 +162,41 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a Broden scene the classifier does not know is refused before anything runs",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await tempDir();
+    try {
+      exportSplit("val", 4, 1, 64, join(dir, "split"));
+      const broden = join(dir, "broden");
+      await exportBroden({ split: join(dir, "split"), out: broden });
+      for (const file of ["label.csv", "c_scene.csv"]) {
+        const path = join(broden, file);
+        await Deno.writeTextFile(
+          path,
+          (await Deno.readTextFile(path)).replace(",beach,", ",moonbase,"),
+        );
+      }
+      const store = join(dir, "store");
+      const config = await writeConfig(
+        dir,
+        smallConfig("moon", { source: "broden", directory: broden, labels: "scene" }),
+      );
+      const r = await runCli(reproduceArgs(config, store));
+      assertEquals(r.code, 2, r.stderr);
+      assertMatch(
+        r.stderr,
+        /broden-val \(.*broden, its scenes\): .*classifier\.onnx does not know the data set's label\(s\) moonbase/,
+      );
+      const ran = await Array.fromAsync(Deno.readDir(join(store, "objects"))).catch(() => []);
+      assertEquals(ran, [], "nothing ran, not even the import");
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 Deno.test("the concept source picks the segmentation the classifier is dissected against", () => {
   const inputs = (config: unknown, node: string) =>
     buildPipeline(RunConfig.parse(config)).nodes.get(node)?.inputs;

@@ -1,7 +1,8 @@
 """Convert the paper's Progressive GAN generators (LSUN church, kitchen) from their released PyTorch
 checkpoints to ONNX.
 
-  /usr/bin/python3 zoo/paper/convert_progan.py --checkpoint artifacts/paper/proggan_churchoutdoor-7e701dd5.pth \
+  /usr/bin/python3 zoo/paper/convert_progan.py \
+      --checkpoint artifacts/paper/progan-church/proggan_churchoutdoor-7e701dd5.pth \
       --name gan_church --out artifacts/paper/models
 
   /usr/bin/python3 zoo/paper/convert_progan.py --stand-in --width-div 16 --name gan_church --out DIR

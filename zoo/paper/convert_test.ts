@@ -60,7 +60,7 @@ Deno.test({
     assert(check.ok, check.out);
     assertMatch(check.out, /onnxruntime agrees with torch/);
     const info = inspectBytes(model, await readModelBytes(model));
-    for (const layer of ["conv1_1", "conv3_3", "conv5_3"]) {
+    for (const layer of ["conv1_1", "conv3_3", "conv5_3", "fc6", "fc7"]) {
       assert(info.tensors.includes(layer), layer);
     }
     const names = Array.from(

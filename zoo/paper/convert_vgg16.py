@@ -1,7 +1,8 @@
 """Convert the paper's VGG-16 (Places365) from its released PyTorch checkpoint to ONNX.
 
-  /usr/bin/python3 zoo/paper/convert_vgg16.py --checkpoint artifacts/paper/vgg16_places365-0bafbc55.pth \
-      --labels artifacts/paper/categories_places365.txt --out artifacts/paper/models
+  /usr/bin/python3 zoo/paper/convert_vgg16.py \
+      --checkpoint artifacts/paper/vgg16-places365/vgg16_places365-0bafbc55.pth \
+      --labels artifacts/paper/places365-val/categories_places365.txt --out artifacts/paper/models
 
   /usr/bin/python3 zoo/paper/convert_vgg16.py --stand-in --width-div 16 --out DIR
 
@@ -15,7 +16,8 @@ read from its conv1_1.)
 Writes OUT/vgg16_places365.onnx: input "image" (batch x 3 x 224 x 224, RGB in [0, 1] normalised with
 the ImageNet mean and std, as the paper's code feeds it), output "logits" (batch x 365), and the
 tensors conv1_1 ... conv5_3, each conv layer's output after its ReLU (the paper's hook keeps the
-conv module's output, which torchvision's in-place ReLU then overwrites), also graph outputs. The
+conv module's output, which torchvision's in-place ReLU then overwrites), and fc6 and fc7 after
+theirs, also graph outputs. The
 metadata carries "labels" (the 365 class names, by default as the paper's places_val.zip names its
 class folders: "/h/hangar/indoor" is "hangar-indoor", so a folder of that zip is labelled by name;
 --label-form category keeps categories_places365.txt's form) and "preprocess". Also
@@ -187,6 +189,8 @@ def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0, label
     base = os.path.join(out, "vgg16_places365")
     example = torch.zeros(batch, 3, SIZE, SIZE)
     layers = {c: f"features.relu{c[4:]}" for c in CONVS if c.startswith("conv")}
+    # fc6 and fc7 after their ReLUs, as the zoo's classifier names them (gan.featureLayer reads fc7).
+    layers.update(fc6="classifier.relu6", fc7="classifier.relu7")
     meta = {"labels": labels, "preprocess": PREPROCESS,
             "source": "stand-in (random weights)" if stand_in else os.path.basename(checkpoint)}
     info = common.export_onnx(model, example, base + ".onnx", "image", ["logits"], layers, meta)

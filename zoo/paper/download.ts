@@ -351,8 +351,12 @@ async function keepAside(from: string, target: string): Promise<string> {
   );
 }
 
-/** Adds (or replaces) one file's entry in `DIR/checksums.json`. */
-async function recordChecksum(dir: string, key: string, entry: ChecksumRecord): Promise<void> {
+/** Adds (or replaces, or with null removes) one file's entry in `DIR/checksums.json`. */
+async function recordChecksum(
+  dir: string,
+  key: string,
+  entry: ChecksumRecord | null,
+): Promise<void> {
   const path = join(dir, CHECKSUMS);
   let all: Record<string, ChecksumRecord>;
   try {
@@ -364,7 +368,9 @@ async function recordChecksum(dir: string, key: string, entry: ChecksumRecord): 
       "move it aside and run again; the files are verified again and recorded afresh",
     );
   }
-  all[key] = entry;
+  if (entry) all[key] = entry;
+  else if (key in all) delete all[key];
+  else return;
   await writeJsonAtomic(
     path,
     Object.fromEntries(Object.entries(all).sort(([a], [b]) => a < b ? -1 : 1)),
@@ -403,6 +409,8 @@ export async function fetchFile(
     const { checked, mismatches } = checkDigest(file, got);
     if (mismatches.length) {
       const bad = await keepAside(from, path);
+      // What an earlier, good copy recorded no longer describes the file at `path`.
+      await recordChecksum(opts.dir, key, null);
       const line = `${item.id}: ${file.name} failed its check (${
         mismatches.join("; ")
       }); kept as ${bad}`;

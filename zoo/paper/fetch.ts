@@ -62,6 +62,9 @@ export function parseFetchArgs(
   }
   const known = items.map((i) => i.id);
   const wanted = only?.filter((id) => id !== "") ?? known;
+  if (only && wanted.length === 0) {
+    throw new DissectError("CONFIG", `--only names no item; known: ${known.join(", ")}`);
+  }
   const unknown = wanted.filter((id) => !known.includes(id));
   if (unknown.length) {
     throw new DissectError(
@@ -95,7 +98,14 @@ export async function main(args: string[], io: FetchIo = {}): Promise<number> {
       progress: io.progress,
     }, (r) => (r.status === "failed" ? err : out)(r.line));
     const failed = results.filter((r) => r.status === "failed").length;
-    out(`fetch-paper: ${count - failed} of ${count} file(s) present and verified in ${dir}`);
+    const unchecked = results.filter((r) =>
+      r.status !== "failed" && r.line.includes("no published")
+    )
+      .length;
+    out(
+      `fetch-paper: ${count - failed} of ${count} file(s) present in ${dir}` +
+        (unchecked ? ` (${unchecked} with no published checksum to verify)` : ", all verified"),
+    );
     return failed ? 1 : 0;
   } catch (thrown) {
     const e = isDissectError(thrown) ? thrown : storeError(thrown) ?? thrown;

@@ -56,7 +56,11 @@ Deno.test("fetch-paper --only a b fetches both and nothing else", async () => {
   assert(await exists(join(dir.path, "a", "a.bin")));
   assert(await exists(join(dir.path, "b", "b.bin")));
   assert(!(await exists(join(dir.path, "c"))), "c was not asked for");
-  assertMatch(out.at(-1)!, /2 of 2 file\(s\) present and verified/);
+  // Files with nothing published to check against are present, not verified.
+  assertMatch(
+    out.at(-1)!,
+    /2 of 2 file\(s\) present in .* \(2 with no published checksum to verify\)/,
+  );
 });
 
 Deno.test("an unknown ID is one line listing the known ones, exit 2", async () => {
@@ -65,6 +69,9 @@ Deno.test("an unknown ID is one line listing the known ones, exit 2", async () =
   assertEquals(code, 2);
   assertEquals(out, []);
   assertEquals(err, ['error[CONFIG]: unknown item "nope"; known: a, b, c']);
+  const empty = capture();
+  assertEquals(await main(["--only="], { ...empty.io, items: items((n) => `http://x/${n}`) }), 2);
+  assertEquals(empty.err, ["error[CONFIG]: --only names no item; known: a, b, c"]);
 });
 
 Deno.test("a checksum mismatch exits 1 with one line naming both sums", async () => {
@@ -73,6 +80,11 @@ Deno.test("a checksum mismatch exits 1 with one line naming both sums", async ()
   await using server = serveFiles({ "a.bin": bytes }, { ranges: true });
   const { err, io } = capture();
   const wrong = "f".repeat(32);
+  // An earlier, good copy's entry, which the bad file must not inherit.
+  await Deno.writeTextFile(
+    join(dir.path, "checksums.json"),
+    JSON.stringify({ "a/a.bin": { url: "x", size: 3, sha256: "0", md5: "0", checked: ["md5"] } }),
+  );
   const code = await main(["--only", "a", "--dir", dir.path], {
     ...io,
     items: items(server.url, wrong),
@@ -86,6 +98,9 @@ Deno.test("a checksum mismatch exits 1 with one line naming both sums", async ()
     new RegExp(`^a: a\\.bin failed its check \\(md5: expected ${wrong}, got ${got}\\)`),
   );
   assert(await exists(join(dir.path, "a", "a.bin.bad")));
+  // Nothing of the bad file is recorded as if it were good.
+  const recorded = await Deno.readTextFile(join(dir.path, "checksums.json")).catch(() => "{}");
+  assertEquals(Object.keys(JSON.parse(recorded)), []);
 });
 
 Deno.test("the command's exit status: 2 for an unknown ID, run as deno task runs it", async () => {
