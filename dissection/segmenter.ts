@@ -27,7 +27,7 @@ export interface Segmented {
   maps: Record<Head, ClassMap>;
 }
 
-/** Images per segmenter run (see `maps`). */
+/** Images per segmenter run (see `maps`), unless its metadata "max_batch" asks for fewer. */
 const CHUNK = 32;
 
 /** A segmenter model, checked against its label lists, that labels batches of images as planes. */
@@ -43,6 +43,8 @@ export class Segmenter {
     private pre: Preprocess,
     /** Bytes per pixel of its class maps: 2 when a head has more than 256 classes. */
     readonly pixelBytes: 1 | 2,
+    /** Images per run: a large model (UPerNet at 224 px) says in its metadata how few fit. */
+    readonly chunk: number,
   ) {}
 
   static async open(
@@ -99,6 +101,13 @@ export class Segmenter {
       materials: labels.material,
       colors: COLORS,
     });
+    const most = Number(info.metadata.max_batch ?? CHUNK);
+    if (!Number.isInteger(most) || most < 1) {
+      throw new DissectError(
+        "MODEL",
+        `${path}: metadata max_batch must be a positive integer, not "${info.metadata.max_batch}"`,
+      );
+    }
     const pixelBytes = planeWidth({
       object: labels.object.length,
       part: labels.part.length,
@@ -120,6 +129,7 @@ export class Segmenter {
       input.name,
       preprocessOf(info),
       pixelBytes,
+      Math.min(CHUNK, most),
     );
   }
 
@@ -152,8 +162,8 @@ export class Segmenter {
     const out = Object.fromEntries(
       heads.map((h) => [h, newClassMap(this.pixelBytes, n * px)]),
     ) as Record<H, ClassMap>;
-    for (let start = 0; start < n; start += CHUNK) {
-      const m = Math.min(CHUNK, n - start);
+    for (let start = 0; start < n; start += this.chunk) {
+      const m = Math.min(this.chunk, n - start);
       const images = rgb.subarray(start * px * 3, (start + m) * px * 3);
       const x = new ort.Tensor("float32", toTensorData(images, m, s, s, this.pre), [m, 3, s, s]);
       const result = await this.session.run({ [this.input]: x }, heads.map(classMapOf));

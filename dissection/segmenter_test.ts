@@ -77,6 +77,26 @@ Deno.test("a segmenter whose class count is not fixed is refused: its ids could 
   );
 });
 
+Deno.test("a segmenter's metadata max_batch bounds the images of one run; the maps are the same", async () => {
+  const small = await Segmenter.open("small.onnx", tinySegmenter(8, { max_batch: "3" }), 8, 1);
+  const plain = await Segmenter.open("tiny.onnx", tinySegmenter(8), 8, 1);
+  try {
+    assertEquals([small.chunk, plain.chunk], [3, 32]);
+    const next = seededRandom(9);
+    const rgb = Uint8Array.from({ length: 7 * 64 * 3 }, () => Math.floor(next() * 256));
+    assertEquals(
+      (await small.maps(rgb, 7, ["object"])).object,
+      (await plain.maps(rgb, 7, ["object"])).object,
+    );
+  } finally {
+    await Promise.all([small.release(), plain.release()]);
+  }
+  const e = await Segmenter.open("bad.onnx", tinySegmenter(8, { max_batch: "0" }), 8, 1)
+    .catch((e) => e);
+  assert(e instanceof DissectError, String(e));
+  assertMatch(e.message, /bad\.onnx: metadata max_batch must be a positive integer, not "0"/);
+});
+
 Deno.test("a segmenter whose output classes and label names disagree is refused", async () => {
   const model = decodeModel(tinySegmenter(16));
   const parts = model.metadataProps.find((m) => m.key === "parts")!;

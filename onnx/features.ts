@@ -5,6 +5,7 @@
  */
 import type { InferenceSession } from "onnxruntime-node";
 import { batches } from "../data/open.ts";
+import { scaleRgb } from "../data/image.ts";
 import type { Features } from "../stats/kid.ts";
 import { imageFeed } from "./classifier.ts";
 import { createSession, inspectBytes, type ModelInfo, requireInput } from "./model.ts";
@@ -41,15 +42,21 @@ export class FeatureExtractor {
   /** Every image's features at the layer (flattened), `batch` images per run. */
   async embed(data: ImageSet, batch: number, tick?: (n: number) => void): Promise<Features> {
     const { count, height, width } = data.meta;
+    // A network of one input size (VGG-16's 224) sees square images of another size scaled to
+    // it, as the feature networks of KID and FID see theirs.
+    const [, , h0, w0] = this.info.inputs[0]?.dims ?? [];
+    const side = typeof h0 === "number" && h0 === w0 && height === width ? h0 : height;
+    const [h, w] = side === height ? [height, width] : [side, side];
     const model = {
-      input: requireInput(this.info, { dims: [null, 3, height, width] }),
+      input: requireInput(this.info, { dims: [null, 3, h, w] }),
       pre: preprocessOf(this.info),
     };
     let feats: Float32Array | null = null;
     let d = 0;
     for (const [start, end] of batches(count, batch)) {
       const n = end - start;
-      const feed = imageFeed(model, data.readImages(start, end), n, height, width);
+      const rgb = scaleRgb(data.readImages(start, end), n, height, side);
+      const feed = imageFeed(model, rgb, n, h, w);
       const f = (await this.session.run(feed, [this.layer]))[this.layer].data as Float32Array;
       d = f.length / n;
       feats ??= new Float32Array(count * d);

@@ -187,10 +187,20 @@ class Labels:
                 "scene": len(self.scenes)}
 
 
+MAX_BATCH = 4
+
+# Objects the pipeline's claims ask a segmenter for by name (trees removed, doors inserted, the
+# window and airplane units, the paint palette): a stand-in names its first objects so, so that a
+# run on stand-ins reaches every stage. The rest of its names are made up.
+CLAIM_OBJECTS = ["tree", "door", "window", "airplane", "building", "sky", "grass", "person", "car",
+                 "road", "wall", "floor"]
+
+
 def stand_in_labels(spec, seed):
     """A labels.json of the released structure with made-up names and the counts of `spec`."""
     rng = random.Random(seed)
-    objects = [NONE] + [f"object {i:03d}" for i in range(1, spec["objects"])]
+    named = CLAIM_OBJECTS[:spec["objects"] - 1]
+    objects = [NONE] + named + [f"object {i:03d}" for i in range(len(named) + 1, spec["objects"])]
     owner_ids = sorted(rng.sample(range(1, spec["objects"]), spec["owners"]))
     named = spec["entries"] - spec["owners"]
     # List lengths (after "-"): at least one part each, the rest spread at random.
@@ -499,8 +509,10 @@ def load_model(paths):
     return model.eval(), labels, div
 
 
-def write_stand_in(out, div, small, seed):
-    """Seeded random checkpoints and a labels.json in the released names, shapes and structure."""
+def write_stand_in(out, div, small, seed, claims_only=False):
+    """Seeded random checkpoints and a labels.json in the released names, shapes and structure.
+    With `claims_only` the object head can only predict "-" and the objects the claims ask for (its
+    other classes' weights are zero), so that a pipeline run on stand-ins finds units for each."""
     torch.manual_seed(seed)
     data = stand_in_labels(SMALL_LABELS if small else FULL_LABELS, seed)
     labels = Labels(data, "stand-in labels")
@@ -516,6 +528,25 @@ def write_stand_in(out, div, small, seed):
             nn.init.uniform_(m.bias, -0.1, 0.1)
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 2.0)
+    if claims_only:
+        # Random rows over ReLU features let a few classes win almost everywhere. Instead each
+        # object the claims ask for reads one feature channel, those most often the largest on the
+        # reference images, and wins where its channel leads; the other rows are zero.
+        kept = 1 + sum(name in CLAIM_OBJECTS for name in data["object"])
+        head = model.decoder.object_head
+        features = []
+        hook = head[0].register_forward_hook(lambda m, i, o: features.append(o))
+        model.eval()
+        with torch.no_grad():
+            model(reference_input(2, 128, seed))
+        hook.remove()
+        wins = torch.bincount(features[0].argmax(dim=1).flatten(), minlength=features[0].shape[1])
+        channels = wins.argsort(descending=True)[: kept - 1].tolist()
+        with torch.no_grad():
+            head[1].weight.zero_()
+            head[1].bias.zero_()
+            for k, c in enumerate(channels, 1):
+                head[1].weight[k, c] = 1
     folder = os.path.join(out, f"stand-in-upp-resnet50-upernet-div{div}")
     os.makedirs(folder, exist_ok=True)
     torch.save(model.encoder.state_dict(), os.path.join(folder, RELEASED["encoder"]))
@@ -561,6 +592,8 @@ def convert(paths, out, stand_in=False, ref_sizes=(224,), seed=0):
     base = os.path.join(out, NAME)
     meta = {"model": "segmenter", "objects": labels.objects, "parts": labels.parts,
             "materials": labels.materials, "preprocess": PREPROCESS, "size_multiple": str(SIZE_MULTIPLE),
+            # About 0.7 GB of activations an image at 224 px: the pipeline runs this many at once.
+            "max_batch": str(MAX_BATCH),
             "source": "stand-in (random weights)" if stand_in else
             "Unified Perceptual Parsing, ResNet-50 + UPerNet, Broden+, epoch 40 (" +
             ", ".join(os.path.basename(paths[k]) for k in ("encoder", "decoder", "labels")) + ")"}
@@ -598,6 +631,8 @@ def main():
     ap.add_argument("--width-div", type=int, default=1,
                     help="a stand-in's widths divided by this (1: full size); a checkpoint's are read from it")
     ap.add_argument("--small-labels", action="store_true", help="a stand-in with few classes, for tests")
+    ap.add_argument("--claims-only", action="store_true",
+                    help="a stand-in whose object head predicts only the objects the claims ask for")
     ap.add_argument("--ref-sizes", default="224", help="sides of the reference batches, comma-separated")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
@@ -610,7 +645,7 @@ def main():
     if a.stand_in:
         if a.width_div < 1 or STEM[0] % a.width_div:
             ap.error(f"--width-div must divide {STEM[0]}")
-        a.dir = write_stand_in(a.out, a.width_div, a.small_labels, a.seed)
+        a.dir = write_stand_in(a.out, a.width_div, a.small_labels, a.seed, a.claims_only)
     paths = {k: getattr(a, k) or (a.dir and os.path.join(a.dir, name)) for k, name in RELEASED.items()}
     if not all(paths.values()):
         ap.error("--dir (or --encoder, --decoder and --labels) is needed, or --stand-in")

@@ -66,6 +66,10 @@ class Split:
         self.arrays = {}
         for name in need:
             file = os.path.join(path, f"{name}.u8")
+            wide = os.path.join(path, f"{name}.u16")
+            if not os.path.isfile(file) and os.path.isfile(wide):
+                raise SplitError(f"{wide}: 16-bit {name} (more than 256 classes); "
+                                 "the training scripts read byte labels only")
             if not os.path.isfile(file):
                 raise SplitError(f"{file}: missing")
             got = os.path.getsize(file)
