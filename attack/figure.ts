@@ -29,7 +29,9 @@ export function attackFigure(examples: AttackExample[], height: number, width: n
   const size = height, plane = size * size;
   const rows = examples.map((ex) => {
     const delta = ex.adversarial.map((v, k) => v - ex.original[k]);
-    const reach = Math.max(1e-12, ...delta.map(Math.abs));
+    // A loop, not a spread: 3 x 224 x 224 arguments overflow the call stack.
+    let reach = 1e-12;
+    for (const v of delta) reach = Math.max(reach, Math.abs(v));
     const maps = ex.units.map((u) => {
       const diff = new Float32Array(ex.h * ex.w);
       for (let k = 0; k < diff.length; k++) {

@@ -31,7 +31,6 @@ zoo/train/check_ort.ts) and OUT/NAME.json.
 --width-div) and converts it like a download.
 """
 import argparse
-import hashlib
 import math
 import os
 import sys
@@ -51,8 +50,7 @@ WIDTHS = [512] * 6 + [256, 256, 128, 128, 64, 64, 32, 32]
 OUTPUT = "output_256x256"
 
 
-class ConvertError(Exception):
-    pass
+ConvertError = common.InputError
 
 
 class PixelNorm(nn.Module):
@@ -124,30 +122,16 @@ def released_keys(state, path):
 
 
 def read_checkpoint(path):
-    """Weights in our module's names (blocks.layerN.conv.weight, ...) and the widths they imply."""
+    """Weights under the released names (layerN.conv.weight, ...) and the widths they imply."""
     state = released_keys(torch.load(path, map_location="cpu"), path)
     widths = []
     for i in range(1, LAYERS + 1):
         w = state.get(f"layer{i}.conv.weight")
         if w is None or w.dim() != 4:
-            raise ConvertError(f"{path} is not a released Progressive GAN state_dict: "
+            raise ConvertError(f"{path} is not the released Progressive GAN state_dict: "
                                f"no layer{i}.conv.weight (keys: {', '.join(list(state)[:6])} ...)")
         widths.append(int(w.shape[0]))
-    return OrderedDict((f"blocks.{k}", v) for k, v in state.items()), widths
-
-
-def load(model, state, path):
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    extra = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})"
-              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or extra or shapes:
-        short = lambda ks: ", ".join(k.removeprefix("blocks.") for k in ks[:6]) + (" ..." if len(ks) > 6 else "")
-        raise ConvertError(f"{path} is not a released Progressive GAN state_dict: " + "; ".join(filter(None, [
-            missing and f"missing {short(missing)}", extra and f"unexpected {short(extra)}",
-            shapes and f"shapes {', '.join(shapes[:4])}"])))
-    model.load_state_dict(state)
+    return state, widths
 
 
 def write_stand_in(out, name, div, seed):
@@ -165,18 +149,10 @@ def write_stand_in(out, name, div, seed):
     return path
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def convert(checkpoint, name, out, stand_in=False, batch=2, seed=0):
     state, widths = read_checkpoint(checkpoint)
     model = ProGAN(widths)
-    load(model, state, checkpoint)
+    common.load_strict(model.blocks, state, checkpoint, "Progressive GAN")
     model.eval()
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, name)
@@ -190,7 +166,7 @@ def convert(checkpoint, name, out, stand_in=False, batch=2, seed=0):
     image, acts = common.capture(model, z, layers)
     common.save_reference(base + ".ref", {"z": z}, {"image": image, **acts})
     common.write_json(base + ".json", {
-        "checkpoint": os.path.basename(checkpoint), "checkpoint_sha256": sha256(checkpoint),
+        "checkpoint": os.path.basename(checkpoint), "checkpoint_sha256": common.sha256(checkpoint),
         "stand_in": stand_in, "widths": widths, "onnx": info,
     })
     return base + ".onnx"
@@ -218,9 +194,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-        main()
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    common.run(main, threads=2)

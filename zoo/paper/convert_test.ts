@@ -9,36 +9,18 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { scratchDir } from "../../tests/helpers.ts";
+import { PY, pythonHas, runCommand } from "../../tests/python.ts";
 import { inspectBytes, readModelBytes } from "../../onnx/model.ts";
 import { classifierFor } from "../../onnx/classifier.ts";
 import { Generator } from "../../onnx/generator.ts";
 
-const PY = "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
 
-function hasTorch(): boolean {
-  try {
-    const r = new Deno.Command(PY, { args: ["-c", "import torch, onnx"], stderr: "null" })
-      .outputSync();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-
-const torch = hasTorch();
-if (!torch) {
-  console.log(
-    "zoo/paper/convert_test.ts: ignored, /usr/bin/python3 has no torch and onnx " +
-      "(apt-get install python3-torch python3-onnx to run it)",
-  );
-}
-
-async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
-  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  return { ok: r.success, out };
-}
+const torch = pythonHas("zoo/paper/convert_test.ts", ["torch", "onnx"], [
+  "python3-torch",
+  "python3-onnx",
+]);
+const run = runCommand;
 
 const VGG = join(HERE, "convert_vgg16.py");
 
@@ -208,7 +190,7 @@ Deno.test({
     assertEquals(bad.ok, false);
     assertMatch(
       bad.out,
-      /^error: .*broken\.pth is not a released Progressive GAN state_dict: missing layer9\.wscale\.b/m,
+      /^error: .*broken\.pth is not the released Progressive GAN state_dict: missing layer9\.wscale\.b/m,
     );
   },
 });

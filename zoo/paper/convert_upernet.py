@@ -1,7 +1,7 @@
 """Convert the paper's reference segmenter, Unified Perceptual Parsing (ResNet-50 + UPerNet, Broden+,
 epoch 40), from its released PyTorch checkpoints to an ONNX segmenter the pipeline reads.
 
-  /usr/bin/python3 zoo/paper/convert_upernet.py --dir artifacts/paper/upp-resnet50-upernet \
+  /usr/bin/python3 zoo/paper/convert_upernet.py --dir artifacts/paper/upernet \
       --out artifacts/paper/models
 
   /usr/bin/python3 zoo/paper/convert_upernet.py --stand-in [--width-div 8 --small-labels] --out DIR
@@ -123,8 +123,7 @@ SMALL_LABELS = {"objects": 20, "materials": 6, "scenes": 5, "owners": 4, "entrie
                 "object_named": 2}
 
 
-class ConvertError(Exception):
-    pass
+ConvertError = common.InputError
 
 
 # ---------------------------------------------------------------- labels
@@ -469,22 +468,6 @@ def read_state(path, what, probe):
     return state, full // w.shape[0]
 
 
-def load_strict(module, state, path, what):
-    """Loads `state` into `module`; a missing, extra or misshapen key is a ConvertError listing them."""
-    optional = lambda k: k.endswith(".num_batches_tracked")  # noqa: E731
-    own = module.state_dict()
-    missing = [k for k in own if k not in state and not optional(k)]
-    extra = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})"
-              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or extra or shapes:
-        short = lambda ks: ", ".join(ks[:6]) + (f" and {len(ks) - 6} more" if len(ks) > 6 else "")  # noqa: E731
-        raise ConvertError(f"{path} is not the released {what} state_dict: " + "; ".join(filter(None, [
-            missing and f"missing {short(missing)}", extra and f"unexpected {short(extra)}",
-            shapes and f"shapes {', '.join(shapes[:4])}"])))
-    module.load_state_dict(state, strict=False)
-
-
 def check_heads(state, labels, path, labels_path):
     """The decoder's classifier widths against labels.json's lists, one line naming a mismatch."""
     for head, count in labels.counts().items():
@@ -504,8 +487,8 @@ def load_model(paths):
         raise ConvertError(f"{paths['decoder']}: widths divided by {ddiv}, but the encoder's by {div}")
     check_heads(dec, labels, paths["decoder"], paths["labels"])
     model = UPerNetSegmenter(labels, div)
-    load_strict(model.encoder, enc, paths["encoder"], "UPerNet encoder (ResNet-50)")
-    load_strict(model.decoder, dec, paths["decoder"], "UPerNet decoder")
+    common.load_strict(model.encoder, enc, paths["encoder"], "UPerNet encoder (ResNet-50)")
+    common.load_strict(model.decoder, dec, paths["decoder"], "UPerNet decoder")
     return model.eval(), labels, div
 
 
@@ -660,9 +643,4 @@ def main():
 if __name__ == "__main__":
     # The exporter's notice on every resize to a size read from a shape; the graph is checked after.
     warnings.filterwarnings("ignore", message="The shape inference of prim::Constant type is missing")
-    try:
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-        main()
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    common.run(main, threads=2)

@@ -12,41 +12,20 @@ import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { scratchDir } from "../../tests/helpers.ts";
+import { PY, pythonHas, runCommand } from "../../tests/python.ts";
 import { inspectBytes, readModelBytes } from "../../onnx/model.ts";
 import { Segmenter } from "../../dissection/segmenter.ts";
 
-const PY = "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
 const CONVERT = join(HERE, "convert_upernet.py");
 const NAME = "upp_resnet50_upernet";
 const STAND_IN = "stand-in-upp-resnet50-upernet-div16";
 
-function hasTorch(): boolean {
-  try {
-    const r = new Deno.Command(PY, { args: ["-c", "import torch, onnx"], stderr: "null" })
-      .outputSync();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-
-const torch = hasTorch();
-if (!torch) {
-  console.log(
-    "zoo/paper/convert_upernet_test.ts: ignored, /usr/bin/python3 has no torch and onnx " +
-      "(apt-get install python3-torch python3-onnx to run it)",
-  );
-}
-
-async function run(
-  cmd: string,
-  args: string[],
-): Promise<{ ok: boolean; out: string; stdout: string }> {
-  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  const stdout = new TextDecoder().decode(r.stdout);
-  return { ok: r.success, out: stdout + new TextDecoder().decode(r.stderr), stdout };
-}
+const torch = pythonHas("zoo/paper/convert_upernet_test.ts", ["torch", "onnx"], [
+  "python3-torch",
+  "python3-onnx",
+]);
+const run = runCommand;
 
 /** A Python script run with the converter importable as `c`; what it prints last, as JSON. */
 async function python(lines: string[], ...args: string[]) {

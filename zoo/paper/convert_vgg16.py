@@ -30,7 +30,6 @@ categories file of 365 made-up names, then converts them like a download: the re
 verify) runs here without the real weights.
 """
 import argparse
-import hashlib
 import os
 import sys
 from collections import OrderedDict
@@ -86,8 +85,7 @@ class PlacesVGG16(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-class ConvertError(Exception):
-    pass
+ConvertError = common.InputError
 
 
 def research_keys(state):
@@ -110,22 +108,6 @@ def read_checkpoint(path):
         raise ConvertError(f"{path} is not the released VGG-16 (Places365) state_dict: "
                            "no features.conv1_1.weight of 64 filters (or a divisor of 64, for a stand-in)")
     return state, WIDTHS["conv1"] // first.shape[0]
-
-
-def load_checkpoint(model, state, path):
-    """Strictly loads `state` into `model`; a missing, extra or misshapen key is a ConvertError."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    extra = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})"
-              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or extra or shapes:
-        raise ConvertError(f"{path} is not the released VGG-16 (Places365) state_dict: "
-                           + "; ".join(filter(None, [
-                               missing and f"missing {', '.join(missing[:6])}" + (" ..." if len(missing) > 6 else ""),
-                               extra and f"unexpected {', '.join(extra[:6])}" + (" ..." if len(extra) > 6 else ""),
-                               shapes and f"shapes {', '.join(shapes[:4])}"])))
-    model.load_state_dict(state)
 
 
 def folder_name(category):
@@ -167,14 +149,6 @@ def write_stand_in(out, div, seed):
     return checkpoint, labels
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0, label_form="folder"):
     labels = read_labels(labels_path)
     if label_form == "folder":
@@ -183,7 +157,7 @@ def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0, label
         raise ConvertError(f"{labels_path}: {len(labels)} classes, the model has {CLASSES}")
     state, div = read_checkpoint(checkpoint)
     model = PlacesVGG16(div)
-    load_checkpoint(model, state, checkpoint)
+    common.load_strict(model, state, checkpoint, "VGG-16 (Places365)")
     model.eval()
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, "vgg16_places365")
@@ -203,7 +177,7 @@ def convert(checkpoint, labels_path, out, stand_in=False, batch=2, seed=0, label
     logits, acts = common.capture(model, x, layers)
     common.save_reference(base + ".ref", {"image": x}, {"logits": logits, **acts})
     common.write_json(base + ".json", {
-        "checkpoint": os.path.basename(checkpoint), "checkpoint_sha256": sha256(checkpoint),
+        "checkpoint": os.path.basename(checkpoint), "checkpoint_sha256": common.sha256(checkpoint),
         "labels": os.path.basename(labels_path), "stand_in": stand_in, "width_div": div,
         "onnx": info,
     })
@@ -237,9 +211,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-        main()
-    except ConvertError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    common.run(main, threads=2)

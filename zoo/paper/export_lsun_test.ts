@@ -8,32 +8,12 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { scratchDir } from "../../tests/helpers.ts";
+import { PY, pythonHas, runCommand } from "../../tests/python.ts";
 
-const PY = "/usr/bin/python3";
 const SCRIPT = join(new URL(".", import.meta.url).pathname, "export_lsun.py");
 
-function hasLmdb(): boolean {
-  try {
-    return new Deno.Command(PY, { args: ["-c", "import lmdb"], stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-const lmdb = hasLmdb();
-if (!lmdb) {
-  console.log(
-    "zoo/paper/export_lsun_test.ts: ignored, /usr/bin/python3 has no lmdb " +
-      "(apt-get install python3-lmdb to run it)",
-  );
-}
-
-async function run(args: string[]): Promise<{ ok: boolean; out: string }> {
-  const r = await new Deno.Command(PY, { args, stdout: "piped", stderr: "piped" }).output();
-  const d = new TextDecoder();
-  return { ok: r.success, out: d.decode(r.stdout) + d.decode(r.stderr) };
-}
+const lmdb = pythonHas("zoo/paper/export_lsun_test.ts", ["lmdb"], ["python3-lmdb"]);
+const run = (args: string[]) => runCommand(PY, args);
 
 Deno.test({
   name:

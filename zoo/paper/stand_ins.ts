@@ -89,7 +89,10 @@ export async function writeStandIns(
   const names = labelsOf(inspectBytes(vgg, bytes))!;
   const classifier = classifierFor(vgg, bytes, { labels: names, height: CROP, width: CROP });
   const session = await createSession(vgg, bytes, allCores());
-  const splits = [["val", "places365-val/val"], ["train", "places365-train/train"]] as const;
+  const splits = [["val", "places365-val/places/val"], [
+    "train",
+    "places365-train/places/train",
+  ]] as const;
   try {
     for (const [split, folder] of splits) {
       log(`rendering and classifying ${opts.images} stand-in ${split} images`);

@@ -30,11 +30,37 @@ class SplitError(Exception):
     pass
 
 
-def run(main):
-    """Run a script's main(); a bad split ends it with one clear line, not a traceback."""
+class InputError(Exception):
+    """A script's input is not what it must be (a checkpoint's keys, a label file): one line."""
+
+
+def load_strict(module, state, path, what):
+    """Loads `state` into `module`, every key by name and shape (BatchNorm's num_batches_tracked,
+    unused in evaluation, may be absent): anything missing, unexpected or misshapen is an InputError
+    listing it, "PATH is not the released WHAT state_dict: ..."."""
+    optional = lambda k: k.endswith(".num_batches_tracked")  # noqa: E731
+    own = module.state_dict()
+    missing = [k for k in own if k not in state and not optional(k)]
+    extra = [k for k in state if k not in own]
+    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(own[k].shape)})"
+              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or extra or shapes:
+        short = lambda ks: ", ".join(ks[:6]) + (f" and {len(ks) - 6} more" if len(ks) > 6 else "")  # noqa: E731
+        raise InputError(f"{path} is not the released {what} state_dict: " + "; ".join(filter(None, [
+            missing and f"missing {short(missing)}", extra and f"unexpected {short(extra)}",
+            shapes and f"shapes {', '.join(shapes[:4])}"])))
+    module.load_state_dict(state, strict=False)
+
+
+def run(main, threads=None):
+    """Run a script's main(); a bad split or input ends it with one clear line, not a traceback.
+    With `threads`, torch computes on that many (at most the machine's cores)."""
+    if threads:
+        import torch
+        torch.set_num_threads(max(1, min(threads, os.cpu_count() or 1)))
     try:
         main()
-    except SplitError as e:
+    except (SplitError, InputError) as e:
         raise SystemExit(f"error: {e}")
 
 

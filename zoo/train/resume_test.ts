@@ -7,32 +7,16 @@
  * (`/usr/bin/python3`); without them the tests say so and are ignored.
  */
 import { assertEquals } from "../../tests/assert.ts";
+import { PY, pythonHas, runCommand } from "../../tests/python.ts";
 
-const PY = "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
 
-function hasTorch(): boolean {
-  try {
-    const r = new Deno.Command(PY, { args: ["-c", "import torch"], stderr: "null" }).outputSync();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-
-const torch = hasTorch();
-if (!torch) {
-  console.log(
-    "zoo/train/resume_test.ts: ignored, /usr/bin/python3 has no torch " +
-      "(apt-get install python3-torch python3-onnx to run it)",
-  );
-}
+const torch = pythonHas("zoo/train/resume_test.ts", ["torch"], ["python3-torch", "python3-onnx"]);
 
 async function run(cmd: string, args: string[]): Promise<string> {
-  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  if (!r.success) throw new Error(`${args.join(" ")} failed:\n${out}`);
-  return out;
+  const r = await runCommand(cmd, args);
+  if (!r.ok) throw new Error(`${args.join(" ")} failed:\n${r.out}`);
+  return r.out;
 }
 
 const py = (args: string[]) => run(PY, args);
