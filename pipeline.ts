@@ -316,31 +316,28 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
   }
 
-  // A user's labeled images are scored by class name: every class must be
-  // one the classifier knows, checked before any stage that scores them runs.
+  // Labeled images are scored by class name: every class of a user's folder
+  // (or a Broden set's scenes) must be one the classifier knows, checked
+  // before any stage that scores them runs.
   const scorers = new Set([classify, rankUnits, ablateClass, cwAttack].map((s) => s.name));
-  for (const [node, folder] of [[train, userTrain], [val, userVal]] as const) {
-    if (!net || !folder || folder.labels === "none") continue;
+  const checkClasses = (node: string, what: string, classes: () => Promise<string[]>) => {
     const readers = p.ordered()
       .filter((n) => scorers.has(n.stage.name) && Object.values(n.inputs).includes(node))
       .map((n) => n.id);
-    const spec = { ...folder, labels: folder.labels };
-    p.check(readers, async () => {
-      const what = `${node} (${spec.folder})`;
-      await checkDataClasses(net, await folderClassNames(spec, what), what);
-    });
+    p.check(readers, async () => await checkDataClasses(net!, await classes(), what));
+  };
+  for (const [node, folder] of [[train, userTrain], [val, userVal]] as const) {
+    if (!net || !folder || folder.labels === "none") continue;
+    const spec = { ...folder, labels: folder.labels }, what = `${node} (${folder.folder})`;
+    checkClasses(node, what, () => folderClassNames(spec, what));
   }
-
   if (net && broden && concepts.source === "broden" && concepts.labels === "scene") {
-    const readers = p.ordered()
-      .filter((n) => scorers.has(n.stage.name) && Object.values(n.inputs).includes(broden))
-      .map((n) => n.id);
     const { directory, split } = concepts;
-    p.check(readers, async () => {
-      const what = `${broden} (${directory}, its scenes)`;
-      const scenes = (await BrodenReader.open(directory, { split, labels: "scene" })).meta.labels;
-      await checkDataClasses(net, scenes, what);
-    });
+    checkClasses(
+      broden,
+      `${broden} (${directory}, its scenes)`,
+      async () => (await BrodenReader.open(directory, { split, labels: "scene" })).meta.labels,
+    );
   }
 
   // The report reads every table of the run: one page per claim of claims.md.
