@@ -73,6 +73,7 @@ export default function pipeline(config: RunConfig): Pipeline {
         labels: folder.labels,
         size: folder.size,
         ...(folder.resize && { resize: folder.resize }),
+        ...(folder.perClass && { perClass: folder.perClass }),
         ...(folder.labels === "list" && { list: folder.list, names: folder.names }),
       },
     });

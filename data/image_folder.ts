@@ -199,6 +199,19 @@ async function readText(path: string): Promise<string> {
 }
 
 /**
+ * The first `n` images of each label, in the listing's order (paths sorted,
+ * or the list file's): a subset of a large set with every class kept.
+ */
+export function firstPerLabel(images: readonly FolderImage[], n: number): FolderImage[] {
+  const taken = new Map<number, number>();
+  return images.filter((im) => {
+    const k = taken.get(im.label) ?? 0;
+    taken.set(im.label, k + 1);
+    return k < n;
+  });
+}
+
+/**
  * The class names a folder of images gives its images, without decoding
  * any: its sorted subfolder names (labels "subfolders"), or its names file
  * (labels "list"). `what` names the folder in errors.

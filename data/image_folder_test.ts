@@ -3,7 +3,13 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../tests/asser
 import { DissectError } from "../engine/errors.ts";
 import { scratchDir, writeTree } from "../tests/helpers.ts";
 import { encodePng } from "./png.ts";
-import { decodeImage, listImageFolder, readClassNames, readImageList } from "./image_folder.ts";
+import {
+  decodeImage,
+  firstPerLabel,
+  listImageFolder,
+  readClassNames,
+  readImageList,
+} from "./image_folder.ts";
 
 /** A w x h PNG of one colour. */
 const png = (w: number, h: number, rgb: [number, number, number]) =>
@@ -133,4 +139,14 @@ Deno.test("resize then center crop, as torchvision's Resize(256) and CenterCrop(
   // Scaled to 112 whole: the blue border stays at the edges.
   const scaled = await decodeImage(file, 112);
   assert(scaled[2] > 200 && scaled[0] < 50, `corner ${scaled.slice(0, 3)}`);
+});
+
+Deno.test("the first N images of each label, in the listing's order", () => {
+  const images = [0, 1, 0, 0, 2, 1, 0].map((label, i) => ({
+    path: `p${i}`,
+    relative: `p${i}`,
+    label,
+  }));
+  assertEquals(firstPerLabel(images, 2).map((im) => im.path), ["p0", "p1", "p2", "p4", "p5"]);
+  assertEquals(firstPerLabel(images, 9), images);
 });

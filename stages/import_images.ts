@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { defineStage } from "../engine/stage.ts";
 import { SplitWriter } from "../data/split_format.ts";
-import { decodeImage, listedImages, listImageFolder } from "../data/image_folder.ts";
+import { decodeImage, firstPerLabel, listedImages, listImageFolder } from "../data/image_folder.ts";
 
 export default defineStage({
   module: import.meta.url,
@@ -26,6 +26,8 @@ export default defineStage({
     list: z.string().min(1).optional(),
     /** With labels "list": the class names, one per line or "name index" per line. */
     names: z.string().min(1).optional(),
+    /** Import only the first N images of each class (paths sorted, or the list's order). */
+    perClass: z.int().min(1).optional(),
   }).refine(
     (p) => p.labels !== "list" || (p.list && p.names),
     'labels "list" needs both "list" and "names" files',
@@ -48,9 +50,11 @@ export default defineStage({
   }),
   async run(ctx) {
     const { size } = ctx.params;
-    const { images, labels } = ctx.params.labels === "list"
+    const listed = ctx.params.labels === "list"
       ? await listedImages(ctx.files.folder, ctx.files.list, ctx.files.names)
       : await listImageFolder(ctx.files.folder, ctx.params.labels, ctx.params.folder);
+    const { labels } = listed, { perClass } = ctx.params;
+    const images = perClass ? firstPerLabel(listed.images, perClass) : listed.images;
     const writer = new SplitWriter(ctx.outDir, {
       split: "imported",
       height: size,

@@ -152,6 +152,31 @@ Deno.test("a Places365-style file list and class-name file label a flat folder o
      JOIN classify_val__classes c ON c.label = p.label GROUP BY ALL ORDER BY c.name`,
   );
   assertEquals(preds, [{ name: "beach", n: 3 }, { name: "kitchen", n: 3 }]);
+  // perClass keeps the list's first images of each class.
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...smoke, name: "listed", data: { val: { ...val, perClass: 2 } } }),
+  );
+  const few = await runCli([
+    "reproduce",
+    "--config",
+    path,
+    "--store",
+    store,
+    "--only",
+    "images-val",
+  ]);
+  assertEquals(few.code, 0, few.stderr);
+  const kept = await catalogRows<{ path: string }>(
+    store,
+    "SELECT path FROM images_val__items ORDER BY image",
+  );
+  const firstTwo = (name: string) => lines.filter((l) => l.startsWith(name)).slice(0, 2);
+  assertEquals(
+    kept.map((k) => k.path),
+    lines.filter((l) => [...firstTwo("kitchen"), ...firstTwo("beach")].includes(l))
+      .map((l) => l.split(" ")[0]),
+  );
 });
 
 Deno.test("an image folder replaces world-train: units are ranked on the user's training images", async () => {
