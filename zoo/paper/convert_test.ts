@@ -24,23 +24,42 @@ const run = runCommand;
 
 const VGG = join(HERE, "convert_vgg16.py");
 
+/**
+ * Converts a stand-in with `script` into `dir` and checks the ONNX file
+ * (`name`) against PyTorch in onnxruntime-node; returns its path.
+ */
+async function convertedStandIn(
+  script: string,
+  args: string[],
+  dir: string,
+  name: string,
+): Promise<string> {
+  const made = await run(PY, [script, "--stand-in", ...args, "--out", dir]);
+  assert(made.ok, made.out);
+  const model = join(dir, name);
+  const check = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    join(HERE, "../train/check_ort.ts"),
+    model,
+  ]);
+  assert(check.ok, check.out);
+  assertMatch(check.out, /onnxruntime agrees with torch/);
+  return model;
+}
+
 Deno.test({
   name:
     "VGG-16 (Places365): a stand-in checkpoint converts, agrees with PyTorch, and reads as a 365-class classifier",
   ignore: !torch,
   async fn() {
     await using tmp = await scratchDir();
-    const made = await run(PY, [VGG, "--stand-in", "--width-div", "16", "--out", tmp.path]);
-    assert(made.ok, made.out);
-    const model = join(tmp.path, "vgg16_places365.onnx");
-    const check = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      join(HERE, "../train/check_ort.ts"),
-      model,
-    ]);
-    assert(check.ok, check.out);
-    assertMatch(check.out, /onnxruntime agrees with torch/);
+    const model = await convertedStandIn(
+      VGG,
+      ["--width-div", "16"],
+      tmp.path,
+      "vgg16_places365.onnx",
+    );
     const info = inspectBytes(model, await readModelBytes(model));
     for (const layer of ["conv1_1", "conv3_3", "conv5_3", "fc6", "fc7"]) {
       assert(info.tensors.includes(layer), layer);
@@ -130,16 +149,7 @@ Deno.test({
     await using tmp = await scratchDir();
     // Widths over 8 (4 channels at 256 px): with 2, pixel norm of near-zero maps magnifies
     // float rounding past check_ort's tolerance; the full-size model has 32.
-    const made = await run(PY, [GAN, "--stand-in", "--width-div", "8", "--out", tmp.path]);
-    assert(made.ok, made.out);
-    const model = join(tmp.path, "gan_church.onnx");
-    const check = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      join(HERE, "../train/check_ort.ts"),
-      model,
-    ]);
-    assert(check.ok, check.out);
+    const model = await convertedStandIn(GAN, ["--width-div", "8"], tmp.path, "gan_church.onnx");
     const info = inspectBytes(model, await readModelBytes(model));
     assertEquals(
       JSON.parse(info.metadata.layers),
