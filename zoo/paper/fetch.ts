@@ -102,10 +102,13 @@ export async function main(args: string[], io: FetchIo = {}): Promise<number> {
       r.status !== "failed" && r.line.includes("no published")
     )
       .length;
-    out(
-      `fetch-paper: ${count - failed} of ${count} file(s) present in ${dir}` +
-        (unchecked ? ` (${unchecked} with no published checksum to verify)` : ", all verified"),
-    );
+    const present = count - failed;
+    const checked = unchecked
+      ? ` (${unchecked} with no published checksum to verify)`
+      : present
+      ? ", all verified"
+      : "";
+    out(`fetch-paper: ${present} of ${count} file(s) present in ${dir}${checked}`);
     return failed ? 1 : 0;
   } catch (thrown) {
     const e = isDissectError(thrown) ? thrown : storeError(thrown) ?? thrown;

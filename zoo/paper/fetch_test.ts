@@ -78,7 +78,7 @@ Deno.test("a checksum mismatch exits 1 with one line naming both sums", async ()
   await using dir = await scratchDir();
   const bytes = new Uint8Array([1, 2, 3]);
   await using server = serveFiles({ "a.bin": bytes }, { ranges: true });
-  const { err, io } = capture();
+  const { out, err, io } = capture();
   const wrong = "f".repeat(32);
   // An earlier, good copy's entry, which the bad file must not inherit.
   await Deno.writeTextFile(
@@ -101,6 +101,8 @@ Deno.test("a checksum mismatch exits 1 with one line naming both sums", async ()
   // Nothing of the bad file is recorded as if it were good.
   const recorded = await Deno.readTextFile(join(dir.path, "checksums.json")).catch(() => "{}");
   assertEquals(Object.keys(JSON.parse(recorded)), []);
+  // The summary counts only what is there, and calls nothing verified when nothing is.
+  assertEquals(out.at(-1), `fetch-paper: 0 of 1 file(s) present in ${dir.path}`);
 });
 
 Deno.test("the command's exit status: 2 for an unknown ID, run as deno task runs it", async () => {
