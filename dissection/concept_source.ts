@@ -101,7 +101,7 @@ export function truthSource(
         n: batch.end - batch.start,
         height: H,
         width: W,
-        classes: { object: objects.length, part: parts.length, material: materials.length },
+        labels,
         what,
         start: batch.start,
       }));

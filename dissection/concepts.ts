@@ -30,9 +30,12 @@ export const PLANES = ["object", "part", "material", "color", "halfbox"] as cons
 /** The heads of a segmentation whose classes come from a source's lists. */
 export type LabeledHead = "object" | "part" | "material";
 
-/** Bytes per pixel of the label planes of lists of these lengths: 2 when one has more than 256. */
-export function planeWidth(classes: Readonly<Record<LabeledHead, number>>): 1 | 2 {
-  return classMapWidth(Math.max(classes.object, classes.part, classes.material));
+/** A source's class lists, one per head (index 0 is "none"). */
+export type LabelLists = Readonly<Record<LabeledHead, readonly string[]>>;
+
+/** Bytes per pixel of the label planes of these lists: 2 when one has more than 256 classes. */
+export function planeWidth(labels: LabelLists): 1 | 2 {
+  return classMapWidth(Math.max(labels.object.length, labels.part.length, labels.material.length));
 }
 
 /**
@@ -40,8 +43,8 @@ export function planeWidth(classes: Readonly<Record<LabeledHead, number>>): 1 | 
  * maps (n x height x width each) and their pixels: colors are named from the
  * pixels and the half-box parts computed from the object plane, whatever
  * made the maps (a segmenter, or ground truth). The planes are 16-bit when a
- * list has more than 256 classes (`planeWidth`). A class beyond its list (`classes`: each head's list length) would
- * be counted as another concept, so it is an error naming `what`.
+ * list has more than 256 classes (`planeWidth`). A class beyond its list in
+ * `labels` would be counted as another concept, so it is an error naming `what`.
  */
 export function planesFrom(
   maps: Readonly<Record<LabeledHead, ClassMap>>,
@@ -50,7 +53,7 @@ export function planesFrom(
     n: number;
     height: number;
     width: number;
-    classes: Readonly<Record<LabeledHead, number>>;
+    labels: LabelLists;
     what: string;
     /** The first image's index in the data set, for errors. */
     start?: number;
@@ -58,7 +61,7 @@ export function planesFrom(
 ): ClassMap {
   const { n, height, width } = opts, px = height * width;
   for (const head of ["object", "part", "material"] as const) {
-    const map = maps[head], size = opts.classes[head];
+    const map = maps[head], size = opts.labels[head].length;
     if (map.length !== n * px) {
       throw new DissectError(
         "DATA",
@@ -75,7 +78,7 @@ export function planesFrom(
       }
     }
   }
-  const planes = newClassMap(planeWidth(opts.classes), n * PLANES.length * px);
+  const planes = newClassMap(planeWidth(opts.labels), n * PLANES.length * px);
   for (let i = 0; i < n; i++) {
     const base = i * PLANES.length * px;
     const object = maps.object.subarray(i * px, (i + 1) * px);

@@ -108,12 +108,13 @@ Deno.test("planesFrom keeps each map's classes, 16-bit when a list has more than
       .map((_, p) => (p * 37) % objects);
     const part = new Uint8Array(n * px).map((_, p) => p % 5);
     const material = new Uint8Array(n * px).map((_, p) => p % 3);
-    const classes = { object: objects, part: 5, material: 3 };
+    const names = (n: number) => Array.from({ length: n }, (_, k) => `c${k}`);
+    const labels = { object: names(objects), part: names(5), material: names(3) };
     const planes = planesFrom({ object, part, material }, rgb, {
       n,
       height: H,
       width: W,
-      classes,
+      labels,
       what: "test",
     });
     assertEquals(planes.BYTES_PER_ELEMENT, wide ? 2 : 1);
@@ -135,7 +136,7 @@ Deno.test("planesFrom keeps each map's classes, 16-bit when a list has more than
           n,
           height: H,
           width: W,
-          classes,
+          labels,
           what: "test",
           start: 10,
         }),

@@ -39,8 +39,7 @@ export async function writeSegmentationMeta(dir: string, meta: SegmentationMeta)
 
 /** Bytes per pixel of a segmentation's planes, from its label lists. */
 export function planeWidthOf(meta: Pick<SegmentationMeta, "labels">): 1 | 2 {
-  const { object, part, material } = meta.labels;
-  return planeWidth({ object: object.length, part: part.length, material: material.length });
+  return planeWidth(meta.labels);
 }
 
 /** The file of a segmentation's planes: planes.u8, or planes.u16 for 16-bit planes. */

@@ -108,11 +108,7 @@ export class Segmenter {
         `${path}: metadata max_batch must be a positive integer, not "${info.metadata.max_batch}"`,
       );
     }
-    const pixelBytes = planeWidth({
-      object: labels.object.length,
-      part: labels.part.length,
-      material: labels.material.length,
-    });
+    const pixelBytes = planeWidth(labels);
     // Per-pixel argmax runs in the graph: only class maps come out.
     const session = await createSession(
       path,
@@ -136,12 +132,11 @@ export class Segmenter {
   /** Segment n images of size x size interleaved RGB bytes. */
   async segment(rgb: Uint8Array, n: number): Promise<Segmented> {
     const maps = await this.maps(rgb, n, HEADS);
-    const { object, part, material } = this.labels;
     const planes = planesFrom(maps, rgb, {
       n,
       height: this.size,
       width: this.size,
-      classes: { object: object.length, part: part.length, material: material.length },
+      labels: this.labels,
       what: this.path,
     });
     return { planes, maps };

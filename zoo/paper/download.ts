@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { formatBytes } from "../../engine/bytes.ts";
 import { DissectError } from "../../engine/errors.ts";
-import { exists, readJsonIfExists, writeJsonAtomic } from "../../engine/fs_atomic.ts";
+import { exists, readJsonIfExists, writeAll, writeJsonAtomic } from "../../engine/fs_atomic.ts";
 import { formatSeconds } from "../../engine/progress.ts";
 import type { PaperFile, PaperItem } from "./sources.ts";
 
@@ -50,6 +50,8 @@ export interface FileResult {
   line: string;
   /** Why it failed: INPUT_FILE when it could not be fetched, DATA when it failed its check. */
   error?: DissectError;
+  /** For a file that is there: the checks it passed (none where nothing is published). */
+  checked?: string[];
 }
 
 /** A file's size and digests. */
@@ -186,11 +188,6 @@ function parseContentRange(header: string | null): { start?: number; total?: num
     start: m[1] !== undefined ? Number(m[1]) : undefined,
     total: m[2] !== "*" ? Number(m[2]) : undefined,
   };
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < bytes.length) at += await file.write(bytes.subarray(at));
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -429,7 +426,8 @@ export async function fetchFile(
       : `no published checksum: its sha256 ${got.sha256} was recorded in ${
         join(opts.dir, CHECKSUMS)
       } but could not be checked`;
-    return result(status, `${item.id}: ${status} ${path} (${formatBytes(got.size)}; ${how})`);
+    const line = `${item.id}: ${status} ${path} (${formatBytes(got.size)}; ${how})`;
+    return { ...result(status, line), checked };
   };
 
   const there = await Deno.stat(path).catch((e) => {

@@ -98,10 +98,7 @@ export async function main(args: string[], io: FetchIo = {}): Promise<number> {
       progress: io.progress,
     }, (r) => (r.status === "failed" ? err : out)(r.line));
     const failed = results.filter((r) => r.status === "failed").length;
-    const unchecked = results.filter((r) =>
-      r.status !== "failed" && r.line.includes("no published")
-    )
-      .length;
+    const unchecked = results.filter((r) => r.checked?.length === 0).length;
     const present = count - failed;
     const checked = unchecked
       ? ` (${unchecked} with no published checksum to verify)`

@@ -28,22 +28,14 @@ import { encodePng } from "../../data/png.ts";
 import { allCores, createSession, inspectBytes, readModelBytes } from "../../onnx/model.ts";
 import { labelsOf } from "../../onnx/preprocess.ts";
 import { classifierFor, imageFeed } from "../../onnx/classifier.ts";
+import { decodeImage } from "../../data/image_folder.ts";
+import { argmax } from "../../stats/argmax.ts";
 
 const PY = "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
 const SIZE = 256;
-/** The classifier's input: the centre of a 256-px image, as Resize(256), CenterCrop(224) gives. */
+/** The classifier's input, cut from each image as paper.json's val folder has it imported. */
 const CROP = 224;
-
-/** The centre `to` x `to` of a `from`-px RGB image. */
-function centre(rgb: Uint8Array, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to * to * 3), off = (from - to) >> 1;
-  for (let y = 0; y < to; y++) {
-    const row = ((y + off) * from + off) * 3;
-    out.set(rgb.subarray(row, row + to * 3), y * to * 3);
-  }
-  return out;
-}
 
 /** Small counts for a stand-in run: each stage parameter the paper's sample sizes set. */
 export const SMALL_COUNTS = [
@@ -98,11 +90,16 @@ export async function writeStandIns(
       log(`rendering and classifying ${opts.images} stand-in ${split} images`);
       for (let i = 0; i < opts.images; i++) {
         const rgb = renderItem(split, splitItem(split, i, 1), SIZE).rgb;
-        const feed = imageFeed(classifier, centre(rgb, SIZE, CROP), 1, CROP, CROP);
+        const file = join(dir, folder, `${i}.png`);
+        await Deno.mkdir(join(dir, folder), { recursive: true });
+        await Deno.writeFile(file, encodePng(rgb, SIZE, SIZE));
+        // Classified as the import stage will read it (resize 256, centre crop 224), then filed.
+        const input = await decodeImage(file, CROP, SIZE);
+        const feed = imageFeed(classifier, input, 1, CROP, CROP);
         const logits = (await session.run(feed))[classifier.output].data as Float32Array;
-        const classFolder = join(dir, folder, names[logits.indexOf(Math.max(...logits))]);
+        const classFolder = join(dir, folder, names[argmax(logits)]);
         await Deno.mkdir(classFolder, { recursive: true });
-        await Deno.writeFile(join(classFolder, `${i}.png`), encodePng(rgb, SIZE, SIZE));
+        await Deno.rename(file, join(classFolder, `${i}.png`));
       }
     }
   } finally {
