@@ -11,7 +11,7 @@ import { runCli, scratchDir } from "./helpers.ts";
 import { launchBrowser, skipBrowserTests, watchPage } from "./browser.ts";
 import { tinyGenerator, tinySegmenter } from "./fixtures/models.ts";
 import { PROJECT_ROOT } from "../engine/paths.ts";
-import { brushMask } from "../paint/brush.ts";
+import { cellPixels, type Point, strokeCells } from "../paint/brush.ts";
 
 /** A store holding what the page reads (generated samples, thresholds, dissection) of the toy models. */
 async function toyStore(dir: string): Promise<{ store: string; config: string }> {
@@ -88,7 +88,8 @@ Deno.test({
     try {
       const page = await browser.newPage();
       const { errors, requests } = watchPage(page);
-      await page.goto(url);
+      // A fixed sample: how much a stroke changes depends on what the sample already shows.
+      await page.goto(`${url}?sample=0`);
       await page.waitForSelector('#image[data-strokes="0"]');
       const palette = await (await fetch(new URL("api/palette", url))).json();
       const size: number = palette.size;
@@ -108,6 +109,14 @@ Deno.test({
           return [...g.getImageData(0, 0, c.width, c.height).data];
         })()`);
       const before = await pixels();
+      // The stroke as the page sent it: the browser may coalesce mouse moves,
+      // so the region to check is the one the server was asked to paint.
+      const sent: { points: Point[]; radius: number }[] = [];
+      page.on("request", (req) => {
+        if (!req.url().endsWith("api/paint")) return;
+        const body = JSON.parse(req.postData() ?? "{}");
+        if (body.strokes?.length === 1) sent.push(body.strokes[0]);
+      });
       const box = (await page.locator("#overlay").boundingBox())!;
       const from = [0.2, 0.5], to = [0.6, 0.5]; // fractions of the image
       await page.mouse.move(box.x + from[0] * box.width, box.y + from[1] * box.height);
@@ -117,11 +126,14 @@ Deno.test({
       await page.waitForSelector('#image[data-strokes="1"]');
       const after = await pixels();
 
-      // Inside: within the brush (half a cell) plus one and a half cells of the stroke's line.
-      const cell = size / palette.h;
-      const near = brushMask(
-        [[from[0] * size, from[1] * size], [to[0] * size, to[1] * size]],
-        cell / 2 + 1.5 * cell,
+      // Inside: the pixels of the cells the sent stroke covers, as the server maps it.
+      assertEquals(sent.length, 1, "one request carried the one stroke");
+      const [stroke] = sent;
+      assert(stroke.points.length >= 2, `the stroke has ${stroke.points.length} point(s)`);
+      const near = cellPixels(
+        strokeCells(stroke.points, stroke.radius, size, palette.h, palette.w),
+        palette.h,
+        palette.w,
         size,
       );
       const change = { inside: 0, outside: 0 }, count = { inside: 0, outside: 0 };
@@ -146,6 +158,18 @@ Deno.test({
       await page.waitForFunction(
         `document.getElementById("image").dataset.sample !== ${JSON.stringify(shown)}`,
       );
+
+      assertEquals(
+        new URL(page.url()).searchParams.get("sample"),
+        await page.getAttribute("#image", "data-sample"),
+        "the address names the sample shown",
+      );
+
+      // A sample the run does not have is said, and a random one is shown.
+      await page.goto(`${url}?sample=${size * 1000}`);
+      await page.waitForSelector('#image[data-strokes="0"]');
+      const status = await page.textContent("#status");
+      assert(status?.startsWith(`no sample ${size * 1000} (the run has 0 to`), `status: ${status}`);
 
       assertEquals(errors, []);
       const origin = new URL(url).origin;

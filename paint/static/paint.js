@@ -13,6 +13,7 @@ let strokes = [];
 let current = null;
 let latest = 0; // the newest request; older answers are dropped
 let shownUrl = null;
+let notice = ""; // said once with the next image
 
 function say(text, error = false) {
   status.textContent = text;
@@ -74,7 +75,8 @@ async function render() {
       // What the image shows, for whoever checks it (the end-to-end test).
       image.dataset.sample = String(sample);
       image.dataset.strokes = String(count);
-      say(`sample ${sample} of ${palette.samples}; ${count} stroke(s)`);
+      say(`${notice}sample ${sample} of ${palette.samples}; ${count} stroke(s)`, notice !== "");
+      notice = "";
     };
     image.src = url;
     return true;
@@ -185,6 +187,7 @@ async function main() {
   $("new").addEventListener("click", () => {
     const others = palette.samples - 1;
     sample = others ? (sample + 1 + Math.floor(Math.random() * others)) % palette.samples : 0;
+    remember();
     strokes = [];
     drawStrokes();
     render();
@@ -199,8 +202,25 @@ async function main() {
       undo();
     }
   });
-  sample = Math.floor(Math.random() * palette.samples);
+  sample = fromAddress() ?? Math.floor(Math.random() * palette.samples);
+  remember();
   render();
+}
+
+/** The sample named by the address (`?sample=N`), if it is one of the run's. */
+function fromAddress() {
+  const raw = new URLSearchParams(location.search).get("sample");
+  const n = raw === null ? NaN : Number(raw);
+  if (Number.isInteger(n) && n >= 0 && n < palette.samples) return n;
+  if (raw !== null) notice = `no sample ${raw} (the run has 0 to ${palette.samples - 1}); `;
+  return null;
+}
+
+/** Keep the shown sample in the address, so a link or a reload shows it again. */
+function remember() {
+  const url = new URL(location.href);
+  url.searchParams.set("sample", String(sample));
+  history.replaceState(null, "", url);
 }
 
 main();
