@@ -57,8 +57,9 @@ export interface Activations {
   /** A layer's shape; an error naming the layers there are when it has none. */
   shape(layer: string): LayerShape;
   /**
-   * Activations of images [start, end) of each of `layers`, in that order;
-   * into the front of `into[k]` when it is long enough.
+   * Activations of images [start, end) of each of `layers`, in that order,
+   * to be read, not written: into the front of `into[k]` when it is long
+   * enough, or views of what a reader computed (read the returned arrays).
    */
   read(
     layers: readonly string[],
@@ -139,33 +140,6 @@ export class ActivationReader implements Activations {
     }
     return out;
   }
-}
-
-/**
- * Units' maps on chosen images of one layer: `wanted[u]` lists the images of
- * unit u; the result holds each (unit, image) map, keyed `unit:image`. The
- * images are read in order, each once, so activations computed again cost
- * at most one forward pass, and only the wanted maps are kept.
- */
-export async function unitMaps(
-  acts: Activations,
-  layer: string,
-  wanted: readonly (readonly number[])[],
-): Promise<Map<string, Float32Array>> {
-  const { height, width } = acts.shape(layer);
-  const hw = height * width;
-  const units = new Map<number, number[]>();
-  wanted.forEach((images, unit) => {
-    for (const image of images) units.set(image, [...units.get(image) ?? [], unit]);
-  });
-  const out = new Map<string, Float32Array>();
-  for (const image of [...units.keys()].sort((a, b) => a - b)) {
-    const [values] = await acts.read([layer], image, image + 1);
-    for (const unit of units.get(image)!) {
-      out.set(`${unit}:${image}`, values.slice(unit * hw, (unit + 1) * hw));
-    }
-  }
-  return out;
 }
 
 /**

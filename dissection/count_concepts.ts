@@ -14,7 +14,8 @@ import { readThresholds } from "./quantile.ts";
 import { PlaneConcepts, planesOf, type Vocabulary } from "./concepts.ts";
 import { IouCounter } from "./iou.ts";
 import { checkAligned, conceptAreas, SegmentationReader, vocabularyOf } from "./segmentation.ts";
-import { TopK } from "./topk.ts";
+import { mapsFrom, TopK } from "./topk.ts";
+import { DissectError } from "../engine/errors.ts";
 import type { Border } from "./upsample.ts";
 
 /** One layer's IoU counter and top-k images after counting. */
@@ -35,6 +36,8 @@ export interface CountOptions {
   /** Each concept's pixels over the data set (the segment stage counts them). */
   conceptArea: ArrayLike<number>;
   topk: number;
+  /** Layers whose units' top images keep their maps, to be drawn without running the model again. */
+  keepMaps?: ReadonlySet<string>;
   batch: number;
   tick?: (images: number) => void;
 }
@@ -42,7 +45,7 @@ export interface CountOptions {
 /** Every layer's counter and top images, before any image is counted. */
 export function emptyCounts(opts: CountOptions): LayerCounts[] {
   const { height: H, width: W } = opts.segmentation.meta;
-  return opts.acts.meta.layers.map(({ units, height, width }, k) => {
+  return opts.acts.meta.layers.map(({ layer, units, height, width }, k) => {
     const counter = new IouCounter(
       units,
       opts.vocab.concepts.length,
@@ -54,7 +57,8 @@ export function emptyCounts(opts: CountOptions): LayerCounts[] {
       opts.border,
     );
     counter.conceptArea.set(opts.conceptArea);
-    return { counter, top: new TopK(units, opts.topk) };
+    const mapSize = opts.keepMaps?.has(layer) ? height * width : 0;
+    return { counter, top: new TopK(units, opts.topk, mapSize) };
   });
 }
 
@@ -82,9 +86,12 @@ export async function countConcepts(
       pixels.use(planesOf(planes, i, H * W));
       layers.forEach((l, k) => {
         const { counter, top } = out[k];
-        counter.addImage(batchActs[k], i * l.units * l.height * l.width, pixels);
+        const hw = l.height * l.width, offset = i * l.units * hw;
+        counter.addImage(batchActs[k], offset, pixels);
         // The counter found each unit's peak on the way.
-        for (let u = 0; u < l.units; u++) top.offer(u, start + i, counter.peaks[u]);
+        for (let u = 0; u < l.units; u++) {
+          top.offer(u, start + i, counter.peaks[u], batchActs[k], offset + u * hw);
+        }
       });
     }
     opts.tick?.(end - start);
@@ -92,7 +99,10 @@ export async function countConcepts(
   return out;
 }
 
-/** Writes a shard's counts: per layer, intersections then unit areas (float64), and top images (JSON). */
+/**
+ * Writes a shard's counts: per layer, intersections then unit areas
+ * (float64), top images (JSON) and, where kept, their maps (float32).
+ */
 export async function writeCounts(dir: string, counted: LayerCounts[]): Promise<void> {
   for (const [k, { counter, top }] of counted.entries()) {
     const counts = new Float64Array(counter.intersection.length + counter.units);
@@ -100,6 +110,10 @@ export async function writeCounts(dir: string, counted: LayerCounts[]): Promise<
     counts.set(counter.unitArea, counter.intersection.length);
     await Deno.writeFile(join(dir, `counts-${k}.f64`), new Uint8Array(counts.buffer));
     await Deno.writeTextFile(join(dir, `top-${k}.json`), JSON.stringify(top.best));
+    if (top.mapSize) {
+      const maps = top.packedMaps();
+      await Deno.writeFile(join(dir, `maps-${k}.f32`), new Uint8Array(maps.buffer));
+    }
   }
 }
 
@@ -124,7 +138,11 @@ export async function mergeCounts(opts: CountOptions, dirs: string[]): Promise<L
       const best: { peak: number; image: number }[][] = JSON.parse(
         await Deno.readTextFile(join(dir, `top-${k}.json`)),
       );
-      top.merge(best);
+      if (top.mapSize) {
+        const bytes = await Deno.readFile(join(dir, `maps-${k}.f32`));
+        const packed = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        top.merge(best, mapsFrom(packed, best, top.mapSize));
+      } else top.merge(best);
     }
   }
   return out;
@@ -137,7 +155,7 @@ export async function mergeCounts(opts: CountOptions, dirs: string[]): Promise<L
 export async function openCounting(
   node: string,
   inputs: Record<"activations" | "thresholds" | "segmentation" | "data", ArtifactRef>,
-  params: { topk: number; batch: number },
+  params: { topk: number; batch: number; visualize?: readonly string[] },
   threads: number,
 ): Promise<{ opts: CountOptions; data: SplitReader; close(): Promise<void> }> {
   const data = openDataset(inputs.data.dir, `data input of ${node}`);
@@ -160,7 +178,9 @@ export async function openCounting(
     border,
     // Concept areas do not depend on the units: the segment stage counted them.
     conceptArea: conceptAreas(node, seg, inputs.segmentation.dir),
-    ...params,
+    topk: params.topk,
+    batch: params.batch,
+    keepMaps: visualized(node, params.visualize ?? [], acts.meta.layers.map((l) => l.layer)),
   };
   return {
     opts,
@@ -170,4 +190,25 @@ export async function openCounting(
       await acts.close();
     },
   };
+}
+
+/**
+ * The layers drawn as unit pictures: those `visualize` names, or the last
+ * dissected layer when it names none; a name that was not dissected is an error.
+ */
+export function visualized(
+  node: string,
+  visualize: readonly string[],
+  layers: readonly string[],
+): Set<string> {
+  for (const layer of visualize) {
+    if (!layers.includes(layer)) {
+      throw new DissectError(
+        "CONFIG",
+        `${node}: visualize names layer "${layer}", which is not among the dissected layers ` +
+          `(${layers.join(", ")})`,
+      );
+    }
+  }
+  return new Set(visualize.length ? visualize : layers.slice(-1));
 }

@@ -137,9 +137,11 @@ export class IouCounter {
    */
   #maskOf(acts: Float32Array, base: number, t: number): number {
     const W = this.W, w = this.grid.stride, R = this.#rows, C = this.#cols, wx = C.w1;
+    const rowMax = this.grid.rowMax;
     this.#runCount = 0;
     let area = 0;
     for (let r = 0; r < R.start.length; r++) {
+      if (!(rowMax[R.i0[r]] > t || rowMax[R.i1[r]] > t)) continue;
       const y0 = R.start[r], y1 = R.end[r];
       const rowA = base + R.i0[r] * w, rowB = base + R.i1[r] * w;
       for (let c = 0; c < C.start.length; c++) {

@@ -1,6 +1,6 @@
 /**
  * The top-q quantile t_u of every unit, over all images and positions, in two
- * streaming passes (three over upsampled maps) whose counts merge by addition, with memory of units x 4096
+ * streaming passes whose counts merge by addition, with memory of units x 4096
  * counts whatever the number of images.
  *
  * The positions are, as the paper defines them, those of the activation
@@ -12,10 +12,11 @@
  * upsample.ts): a block whose four corners fall into one bucket lies wholly
  * in it and is counted at once; only blocks straddling a bucket's edge are
  * interpolated pixel by pixel, with the Upsampler's own arithmetic, so the
- * counts are exactly those of the upsampled maps. A first pass bounds each
- * threshold from below (by the blocks' smallest corners, which no pixel of
- * the block is under), so that the histogram pass skips the many blocks
- * wholly below the bound instead of upsampling them.
+ * counts are exactly those of the upsampled maps. The first pass skips the
+ * many blocks wholly below a floor that rises as images are counted: the
+ * bucket where the counts so far, from the top, reach q times the number of
+ * values the whole data set holds. Counts only grow, so the threshold's own
+ * bucket is never below it, and every bucket from the floor up is exact.
  *
  * A float32 orders like the unsigned key made from its bits (all bits flipped
  * for a negative number, the sign bit set for a positive one), so a quantile
@@ -92,19 +93,20 @@ export class TopQuantile {
   /** The largest key of each unit (pass 1). */
   readonly #maxKey: Uint32Array;
   /**
-   * Over upsampled maps, a bucket below which no unit's threshold can lie
-   * (pass 0): pass 1 skips blocks wholly below it.
+   * Over upsampled maps, a bucket below which no unit's threshold can lie,
+   * raised after every batch of pass 1: pass 1 skips blocks wholly below it.
    */
   readonly #floor: Int32Array;
-  /** Non-finite activations per unit (pass 0). */
+  /** Non-finite activations per unit (counted apart over upsampled maps). */
   readonly #nonFinite: Float64Array;
   /** The smallest float of each unit's floor bucket (pass 1) and of its bucket (pass 2), and the largest. */
   readonly #lowValue: Float64Array;
   readonly #highValue: Float64Array;
-  #pass: number;
-  readonly #firstPass: number;
-  /** Passes over the data: 2, and 3 over upsampled maps (a first one bounds each threshold). */
-  readonly passes: number;
+  #pass = 1;
+  /** Passes over the data. */
+  readonly passes = 2;
+  /** q times the values the whole data set holds: what a floor needs above it (Infinity: unknown). */
+  readonly #target: number;
   /** Values seen per unit (counted in the first pass). */
   total = 0;
 
@@ -122,7 +124,9 @@ export class TopQuantile {
   /**
    * `positions`: values per unit per image as stored (the feature map's
    * height x width); `name`: what errors call the layer; `upsample`: count
-   * the map's bilinear upsampling (to a grid of the map's size) instead.
+   * the map's bilinear upsampling (to a grid of the map's size) instead;
+   * `images`: how many images the whole data set has (all shards together),
+   * which lets pass 1 raise its floor (without it, nothing is skipped).
    */
   constructor(
     readonly units: number,
@@ -130,6 +134,7 @@ export class TopQuantile {
     readonly q: number,
     readonly name = "layer",
     upsample?: SourceGrid,
+    readonly images?: number,
   ) {
     if (!(q > 0 && q < 1)) throw new RangeError(`quantile q must be in (0, 1), got ${q}`);
     if (upsample && upsample.h * upsample.w !== positions) {
@@ -146,10 +151,9 @@ export class TopQuantile {
     this.perImage = upsample ? upsample.H * upsample.W : positions;
     this.#floor = new Int32Array(units);
     this.#nonFinite = new Float64Array(units);
-    this.#lowValue = new Float64Array(units);
+    this.#lowValue = new Float64Array(units).fill(-Infinity);
     this.#highValue = new Float64Array(units);
-    this.passes = g ? 3 : 2;
-    this.#pass = this.#firstPass = g ? 0 : 1;
+    this.#target = images === undefined ? Infinity : q * images * this.perImage;
   }
 
   /** One batch of activations laid out [images][units][positions]. */
@@ -161,25 +165,32 @@ export class TopQuantile {
     );
     const m = this.positions, hist = this.#hist, pass = this.#pass, first = pass === 1;
     const grid = this.#grid;
+    // Nothing counted yet, so no floor: the first batch's own bounds give one.
+    const rising = grid !== null && first && this.#target < Infinity;
+    if (rising && this.total === 0) this.#boundFloors(values, images);
     for (let i = 0; i < images; i++) {
+      if (rising && i > 0) this.#raiseFloors();
       for (let u = 0; u < this.units; u++) {
         const start = (i * this.units + u) * m, base = u * BUCKETS;
         if (grid) {
-          if (pass > 0) {
-            // A map whose every value lies below the floor (pass 1) or the bucket (pass 2)
-            // upsamples to values below it too: skipped whole, before loading.
-            let peak = values[start];
-            for (let k = start + 1; k < start + m; k++) if (values[k] > peak) peak = values[k];
-            if (grid.peakBound(peak) < this.#lowValue[u]) continue;
+          // A map whose every value lies below the floor (pass 1) or the bucket (pass 2)
+          // upsamples to values below it too: skipped whole, before loading. Non-finite
+          // values could hide there: the map is counted and refused at the pass's end.
+          let peak = values[start], finite = 0;
+          for (let k = start; k < start + m; k++) {
+            const v = values[k];
+            if (v > peak) peak = v;
+            finite += v * 0; // NaN once any value is NaN or infinite
           }
-          grid.load(values, start);
-          if (pass === 0) {
-            // Non-finite values would hide below the floor: counted here, refused at the pass's end.
+          if (finite !== 0) {
             for (let k = start; k < start + m; k++) {
               if (!Number.isFinite(values[k])) this.#nonFinite[u]++;
             }
-            this.#countBounds(base);
-          } else if (first) this.#maxKey[u] = this.#countBlocks(u, base, this.#maxKey[u]);
+            continue;
+          }
+          if (grid.peakBound(peak) < this.#lowValue[u]) continue;
+          grid.load(values, start);
+          if (first) this.#maxKey[u] = this.#countBlocks(u, base, this.#maxKey[u]);
           else this.#above[u] += this.#countBlocksInBucket(u, base);
           continue;
         }
@@ -189,28 +200,71 @@ export class TopQuantile {
         } else this.#above[u] += countInBucket(bits, start, start + m, hist, base, this.#bucket[u]);
       }
     }
-    if (this.#pass === this.#firstPass) this.total += images * this.perImage;
+    if (rising) this.#raiseFloors();
+    if (first) this.total += images * this.perImage;
   }
 
   /**
-   * Pass 0 over the loaded map's upsampling: each block's pixels counted in
-   * the bucket of its smallest corner, below every value the block holds.
+   * Raises each unit's floor from bounds on a batch about to be counted:
+   * every pixel of a block is at least its smallest corner, so where the
+   * corners' counts, from the top, reach the target, the pixels' do too.
    */
-  #countBounds(base: number): void {
-    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
-    for (let r = 0; r < R.start.length; r++) {
-      const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
-      const ny = R.end[r] - R.start[r];
-      for (let c = 0; c < C.start.length; c++) {
-        const lo = keyOfValue(
-          Math.min(
-            data[rowA + C.i0[c]],
-            data[rowA + C.i1[c]],
-            data[rowB + C.i0[c]],
-            data[rowB + C.i1[c]],
-          ),
-        );
-        hist[base + (lo >>> 20)] += ny * (C.end[c] - C.start[c]);
+  #boundFloors(values: Float32Array, images: number): void {
+    const g = this.#grid!, R = g.rowRuns, C = g.colRuns, m = this.positions;
+    const bounds = new Float64Array(this.units * BUCKETS);
+    for (let i = 0; i < images; i++) {
+      for (let u = 0; u < this.units; u++) {
+        g.load(values, (i * this.units + u) * m);
+        const data = g.data, base = u * BUCKETS;
+        for (let r = 0; r < R.start.length; r++) {
+          const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
+          const ny = R.end[r] - R.start[r];
+          for (let c = 0; c < C.start.length; c++) {
+            const lo = keyOfValue(
+              Math.min(
+                data[rowA + C.i0[c]],
+                data[rowA + C.i1[c]],
+                data[rowB + C.i0[c]],
+                data[rowB + C.i1[c]],
+              ),
+            );
+            bounds[base + (lo >>> 20)] += ny * (C.end[c] - C.start[c]);
+          }
+        }
+      }
+    }
+    for (let u = 0; u < this.units; u++) {
+      let cum = 0;
+      for (let b = LAST_FINITE; b > this.#floor[u]; b--) {
+        cum += bounds[u * BUCKETS + b];
+        if (cum >= this.#target) {
+          this.#floor[u] = b;
+          this.#lowValue[u] = floatOf(b << 20 >>> 0);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Raises each unit's floor to the bucket where its counts so far, from the
+   * top, reach the target: counts only grow as images are added, so the
+   * threshold's bucket lies at or above it. Buckets from the old floor up are
+   * exact, which is all the scan reads.
+   */
+  #raiseFloors(): void {
+    const hist = this.#hist, target = this.#target;
+    for (let u = 0; u < this.units; u++) {
+      const base = u * BUCKETS, floor = this.#floor[u];
+      let cum = 0;
+      // Nothing was counted above the largest key.
+      for (let b = this.#maxKey[u] >>> 20; b > floor; b--) {
+        cum += hist[base + b];
+        if (cum >= target) {
+          this.#floor[u] = b;
+          this.#lowValue[u] = floatOf(b << 20 >>> 0);
+          break;
+        }
       }
     }
   }
@@ -221,8 +275,9 @@ export class TopQuantile {
    */
   #countBlocks(u: number, base: number, maxKey: number): number {
     const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
-    const floor = this.#floor[u], floorValue = this.#lowValue[u];
+    const floor = this.#floor[u], floorValue = this.#lowValue[u], rowMax = g.rowMax;
     for (let r = 0; r < R.start.length; r++) {
+      if (rowMax[R.i0[r]] < floorValue && rowMax[R.i1[r]] < floorValue) continue;
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
       const ny = R.end[r] - R.start[r];
       for (let c = 0; c < C.start.length; c++) {
@@ -282,8 +337,10 @@ export class TopQuantile {
   #countBlocksInBucket(u: number, base: number): number {
     const g = this.#grid!, R = g.rowRuns, C = g.colRuns, data = g.data, hist = this.#hist;
     const b = this.#bucket[u], low = this.#lowValue[u], high = this.#highValue[u];
+    const rowMax = g.rowMax;
     let above = 0;
     for (let r = 0; r < R.start.length; r++) {
+      if (rowMax[R.i0[r]] < low && rowMax[R.i1[r]] < low) continue;
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
       const ny = R.end[r] - R.start[r];
       for (let c = 0; c < C.start.length; c++) {
@@ -341,7 +398,7 @@ export class TopQuantile {
     return { hist: this.#hist.slice(), above: this.#above.slice(), floor: this.#floor.slice() };
   }
 
-  /** Which pass this is: 0 (the bound, over upsampled maps), 1 or 2. */
+  /** Which pass this is: 1 or 2. */
   get pass(): number {
     return this.#pass;
   }
@@ -411,38 +468,22 @@ export class TopQuantile {
       this.#above[k] += counts[h + 2 * u + k];
     }
     // The first pass counts the values (a resumed copy starts from the total so far).
-    if (this.#pass === this.#firstPass) this.total += counts[h + 3 * u];
+    if (this.#pass === 1) this.total += counts[h + 3 * u];
   }
 
-  /**
-   * Ends a pass. After pass 0 (upsampled maps), each unit's threshold lies in
-   * or above the highest bucket where the blocks' smallest corners already
-   * reach the target count (all their pixels are at least that large); after
-   * pass 1, it is inside one bucket, refined by pass 2.
-   */
+  /** Ends pass 1: each unit's threshold is inside one bucket, refined by pass 2. */
   nextPass(): void {
-    const target = this.q * this.total;
-    if (this.#pass === 0) {
-      for (let u = 0; u < this.units; u++) {
-        if (this.#nonFinite[u] > 0) throw this.#nonFiniteError(u, this.#nonFinite[u]);
-        const base = u * BUCKETS;
-        let cum = 0, b = BUCKETS - 1;
-        for (; b > 0; b--) {
-          cum += this.#hist[base + b];
-          if (cum >= target) break;
-        }
-        this.#floor[u] = b;
-        this.#lowValue[u] = floatOf(b << 20 >>> 0);
-      }
-      this.#hist.fill(0);
-      this.#pass = 1;
-      return;
-    }
     if (this.#pass !== 1) throw new Error(`TopQuantile has ${this.passes} passes`);
+    const expected = this.images === undefined ? this.total : this.images * this.perImage;
+    if (this.total !== expected) {
+      // A floor raised toward a larger data set's target could pass the threshold.
+      throw new Error(`${this.name}: counted ${this.total} values, expected ${expected}`);
+    }
+    const target = this.q * this.total;
     const hist = this.#hist;
     for (let u = 0; u < this.units; u++) {
       const base = u * BUCKETS;
-      let nonFinite = 0;
+      let nonFinite = this.#nonFinite[u];
       for (let b = 0; b < FIRST_FINITE; b++) nonFinite += hist[base + b];
       for (let b = LAST_FINITE + 1; b < BUCKETS; b++) nonFinite += hist[base + b];
       if (nonFinite > 0) throw this.#nonFiniteError(u, nonFinite);
@@ -572,18 +613,6 @@ export interface ThresholdDefinition {
 }
 
 /**
- * The layers counted in a round (indices), when layer k takes passes[k] of
- * `count` rounds: layers with fewer passes start later, so that every layer
- * ends in the last round.
- */
-export function activeLayers(
-  passes: readonly number[],
-  round: { index: number; count: number },
-): number[] {
-  return [...passes.keys()].filter((k) => round.index >= round.count - passes[k]);
-}
-
-/**
  * The definition of thresholds over a segmentation's pixels (the pixels IoU
  * counts), refused unless the activations and the segmentation describe the
  * same images; `node` names the stage in errors.
@@ -605,11 +634,6 @@ export function thresholdDefinition(
   return { q: p.q, over: p.over, border: p.border, height, width };
 }
 
-/** How many passes over the data `layerThresholds` makes for a layer of h x w maps. */
-export function passesOver(h: number, w: number, def: ThresholdDefinition): number {
-  return def.over === "upsampled" && (h !== def.height || w !== def.width) ? 3 : 2;
-}
-
 /** All passes over one layer's activations, `batch` images at a time. */
 export async function layerThresholds(
   acts: Activations,
@@ -621,7 +645,8 @@ export async function layerThresholds(
   const grid = def.over === "upsampled"
     ? new SourceGrid(height, width, def.height, def.width, def.border)
     : undefined;
-  const tq = new TopQuantile(units, height * width, def.q, opts.name ?? `layer "${layer}"`, grid);
+  const name = opts.name ?? `layer "${layer}"`;
+  const tq = new TopQuantile(units, height * width, def.q, name, grid, acts.meta.count);
   const batch = opts.batch ?? 64;
   const buffer = new Float32Array(Math.min(batch, acts.meta.count) * units * height * width);
   for (let pass = 1; pass <= tq.passes; pass++) {
@@ -635,10 +660,14 @@ export async function layerThresholds(
   return tq.thresholds();
 }
 
-/** A layer's quantile from the state earlier rounds left (none: a fresh one). */
+/**
+ * A layer's quantile over a data set of `images`, from the state earlier
+ * rounds left (none: a fresh one).
+ */
 function layerQuantile(
   shape: { units: number; height: number; width: number },
   def: ThresholdDefinition,
+  images: number,
   name: string,
   state: QuantileState | null,
 ): TopQuantile {
@@ -646,7 +675,7 @@ function layerQuantile(
   const grid = def.over === "upsampled"
     ? new SourceGrid(height, width, def.height, def.width, def.border)
     : undefined;
-  const tq = new TopQuantile(units, height * width, def.q, name, grid);
+  const tq = new TopQuantile(units, height * width, def.q, name, grid, images);
   if (state) tq.resume(state);
   return tq;
 }
@@ -670,7 +699,13 @@ export async function countPass(
 ): Promise<Float64Array[]> {
   const names = layers.map((l) => l.layer);
   const quantiles = layers.map(({ layer, state }) =>
-    layerQuantile(acts.shape(layer), def, opts.name?.(layer) ?? `layer "${layer}"`, state)
+    layerQuantile(
+      acts.shape(layer),
+      def,
+      acts.meta.count,
+      opts.name?.(layer) ?? `layer "${layer}"`,
+      state,
+    )
   );
   const batch = opts.batch ?? 64;
   const buffers = names.map((layer) => {
@@ -695,11 +730,12 @@ export async function countPass(
 export function mergePass(
   shape: { units: number; height: number; width: number },
   def: ThresholdDefinition,
+  images: number,
   state: QuantileState | null,
   parts: readonly Float64Array[],
   name: string,
 ): { state: QuantileState } | { thresholds: UnitThreshold[] } {
-  const tq = layerQuantile(shape, def, name, state);
+  const tq = layerQuantile(shape, def, images, name, state);
   for (const counts of parts) tq.addPassCounts(counts);
   if (tq.lastPass) return { thresholds: tq.thresholds() };
   tq.nextPass();

@@ -209,6 +209,17 @@ export class RecomputingActivations implements Activations {
     const missing = layers.map((l, k) => ({ l, k })).filter(({ l }) => !this.#storedSet.has(l));
     if (!missing.length) return out;
     const order = this.meta.layers.map((l) => l.layer);
+    const g0 = Math.floor(start / this.#grid);
+    if (end <= (g0 + 1) * this.#grid) {
+      // Within one batch of the grid: views of what was computed, not copies.
+      const computed = await this.#batch(g0);
+      for (const { l, k } of missing) {
+        const s = this.shape(l), per = s.units * s.height * s.width;
+        const from = (start - g0 * this.#grid) * per;
+        out[k] = computed[order.indexOf(l)].data.subarray(from, from + (end - start) * per);
+      }
+      return out;
+    }
     for (let g = Math.floor(start / this.#grid); g * this.#grid < end; g++) {
       const computed = await this.#batch(g);
       const from = Math.max(start, g * this.#grid), to = Math.min(end, (g + 1) * this.#grid);

@@ -114,6 +114,13 @@ export class SourceGrid {
   readonly identity: boolean;
   data: Float32Array = new Float32Array(0);
   base = 0;
+  /**
+   * The largest value of each input row of the loaded map as the indices
+   * address it (in "zeros" mode the ring of zeros counts): a block row whose
+   * two input rows both peak below a value lies wholly below it, so counters
+   * skip it without reading its blocks.
+   */
+  readonly rowMax: Float32Array;
   readonly #padded: Float32Array | null;
 
   constructor(
@@ -130,20 +137,33 @@ export class SourceGrid {
     this.identity = h === H && w === W;
     this.#padded = border === "zeros" ? new Float32Array((h + 2) * (w + 2)) : null;
     this.stride = border === "zeros" ? w + 2 : w;
+    this.rowMax = new Float32Array(border === "zeros" ? h + 2 : h);
   }
 
   /** Places the map src[offset .. offset + h * w) for reading. */
   load(src: Float32Array, offset: number): void {
-    const pad = this.#padded;
+    const pad = this.#padded, { h, w } = this, rowMax = this.rowMax;
     if (!pad) {
       this.data = src;
       this.base = offset;
+      for (let y = 0; y < h; y++) {
+        const from = offset + y * w;
+        let m = src[from];
+        for (let x = from + 1; x < from + w; x++) if (src[x] > m) m = src[x];
+        rowMax[y] = m;
+      }
       return;
     }
-    const { h, w } = this, s = w + 2;
+    const s = w + 2;
     for (let y = 0; y < h; y++) {
       const from = offset + y * w, to = (y + 1) * s + 1;
-      for (let x = 0; x < w; x++) pad[to + x] = src[from + x];
+      let m = 0; // the ring's zeros
+      for (let x = 0; x < w; x++) {
+        const v = src[from + x];
+        pad[to + x] = v;
+        if (v > m) m = v;
+      }
+      rowMax[y + 1] = m;
     }
     this.data = pad;
     this.base = 0;

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { defineStage, type StageContext } from "../engine/stage.ts";
-import { ActivationReader, unitMaps } from "../dissection/activations.ts";
+import { ActivationReader } from "../dissection/activations.ts";
 import {
   countConcepts,
   mergeCounts,
@@ -68,14 +68,10 @@ export default defineStage({
         writeLayerResults(sinks, layer, counted[k].counter, opts.vocab);
         writeTopImages(topTable, layer, counted[k].top);
       });
-      const visualize = new Set(
-        ctx.params.visualize.length ? ctx.params.visualize : [layers.at(-1)!.layer],
-      );
       for (const [k, shape] of layers.entries()) {
-        if (!visualize.has(shape.layer)) continue;
-        const top = counted[k].top.best;
+        if (!opts.keepMaps?.has(shape.layer)) continue;
+        const { best: top, maps } = counted[k].top;
         const size = opts.segmentation.meta.height;
-        const maps = await unitMaps(opts.acts, shape.layer, top.map((t) => t.map((b) => b.image)));
         const source = {
           layer: shape,
           top,
@@ -85,7 +81,7 @@ export default defineStage({
           // Drawn at the segmentation's size, where the mask was counted.
           read: (i: number, unit: number) => ({
             rgb: scaleRgb(data.readImages(i, i + 1), 1, data.meta.height, size),
-            map: maps.get(`${unit}:${i}`)!,
+            map: maps[unit][top[unit].findIndex((b) => b.image === i)],
           }),
         };
         for (let u = 0; u < shape.units; u++) {

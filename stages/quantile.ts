@@ -1,8 +1,8 @@
 /**
  * quantile: each unit's threshold t_u, the top-q quantile of its activation
- * over all images and positions (q = 0.01 in the paper), in two or three
- * streaming passes over the stored activations with memory independent of the number
- * of images (see dissection/quantile.ts for the error bound). Sharded, each
+ * over all images and positions (q = 0.01 in the paper), in two streaming
+ * passes over the activations with memory independent of the number of
+ * images (see dissection/quantile.ts for the error bound). Sharded, each
  * pass is a round: shards count their images, the counts add. By default the
  * positions are the paper's: the activation bilinearly upsampled to the
  * segmentation's resolution, with the paper's zero padding at the edges.
@@ -11,11 +11,9 @@ import { z } from "zod";
 import { defineStage, type StageContext } from "../engine/stage.ts";
 import { openActivations } from "../dissection/recompute.ts";
 import {
-  activeLayers,
   countPass,
   loadPassCounts,
   mergePass,
-  passesOver,
   QUANTILE_OVER,
   type QuantileState,
   savePassCounts,
@@ -44,19 +42,19 @@ export default defineStage({
   tables: { thresholds: THRESHOLDS_TABLE, threshold_definition: THRESHOLD_DEFINITION_TABLE },
   // Images are items; each pass is a round: shards count it, the merge hands the next pass its state.
   shard: {
-    items: async (ctx) => (await definition(ctx)).count,
-    rounds: async (ctx) => Math.max(...(await definition(ctx)).passes),
+    items: async (ctx) => (await definition(ctx)).acts.meta.count,
+    rounds: () => 2,
     async part(ctx, range, round) {
-      const { acts, def, passes } = await definition(ctx);
+      const { acts, def } = await definition(ctx);
       const states = round.state as (QuantileState | null)[] | null;
-      const active = activeLayers(passes, round);
+      const layers = acts.meta.layers;
       const bar = ctx.progress(
         `quantile pass ${round.index + 1}`,
-        active.length * (range.end - range.start),
+        layers.length * (range.end - range.start),
       );
       const counts = await countPass(
         acts,
-        active.map((k) => ({ layer: acts.meta.layers[k].layer, state: states?.[k] ?? null })),
+        layers.map(({ layer }, k) => ({ layer, state: states?.[k] ?? null })),
         def,
         range,
         {
@@ -65,20 +63,21 @@ export default defineStage({
           tick: (n) => bar.tick(n),
         },
       );
-      for (const [i, k] of active.entries()) await savePassCounts(ctx.outDir, k, counts[i]);
+      for (const [k, c] of counts.entries()) await savePassCounts(ctx.outDir, k, c);
       bar.done();
     },
     async merge(ctx, parts, round) {
-      const { acts, def, passes } = await definition(ctx);
-      const states = (round.state as (QuantileState | null)[] | null) ?? passes.map(() => null);
+      const { acts, def } = await definition(ctx);
+      const layers = acts.meta.layers;
+      const states = (round.state as (QuantileState | null)[] | null) ?? layers.map(() => null);
       const table = round.index === round.count - 1 ? await ctx.table("thresholds") : null;
       const definitions = table ? await ctx.table("threshold_definition") : null;
-      for (const k of activeLayers(passes, round)) {
-        const shape = acts.meta.layers[k];
+      for (const [k, shape] of layers.entries()) {
         const counts = await loadPassCounts(parts.map((p) => p.dir), k);
         const merged = mergePass(
           shape,
           def,
+          acts.meta.count,
           states[k],
           counts,
           `${ctx.node}: layer "${shape.layer}"`,
@@ -101,7 +100,7 @@ export default defineStage({
   },
 });
 
-/** The activations (computed again where not stored), the thresholds' definition, the passes. */
+/** The activations (computed again where not stored) and the thresholds' definition. */
 async function definition(
   ctx: StageContext<z.infer<typeof params>, "activations" | "segmentation" | "data">,
 ) {
@@ -110,9 +109,10 @@ async function definition(
     () => openActivations(ctx.inputs.activations, ctx.inputs.data, ctx.threads, ctx.node),
     (a) => a.close(),
   );
-  const { count, layers } = acts.meta;
   const segmentation = await SegmentationReader.open(ctx.inputs.segmentation.dir);
   segmentation.close();
-  const def = thresholdDefinition(ctx.node, count, segmentation.meta, ctx.params);
-  return { acts, count, def, passes: layers.map((l) => passesOver(l.height, l.width, def)) };
+  return {
+    acts,
+    def: thresholdDefinition(ctx.node, acts.meta.count, segmentation.meta, ctx.params),
+  };
 }
