@@ -109,7 +109,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
           force,
           concurrency,
           // Concurrent stages share the cores instead of oversubscribing them.
-          threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
+          threads: Math.max(1, availableParallelism()),
           log,
           progress: opts.progress,
           executor,

@@ -29,7 +29,10 @@ export interface ExecuteOptions {
   /** Node ids to rerun even when fresh. */
   force: Set<string>;
   concurrency: number;
-  /** Threads each running stage may use (its share of the cores). */
+  /**
+   * The cores the running stages share: a stage gets, when it starts, an
+   * equal share of those the stages already running leave (at least one).
+   */
   threads: number;
   log: (message: string) => void;
   progress?: ProgressOptions;
@@ -51,6 +54,7 @@ export async function execute(
   const results = new Map<string, NodeResult>();
   const pending = planned.filter((p) => opts.selected.has(p.id)).map((p) => p.id);
   const running = new Map<string, Promise<void>>();
+  const threadsOf = new Map<string, number>();
 
   const inputsDone = (id: string) =>
     Object.values(pipeline.get(id).inputs).every((up) => {
@@ -64,19 +68,28 @@ export async function execute(
     });
 
   while (pending.length > 0 || running.size > 0) {
-    for (let i = 0; i < pending.length && running.size < opts.concurrency;) {
+    const ready: string[] = [];
+    for (let i = 0; i < pending.length && running.size + ready.length < opts.concurrency;) {
       const id = pending[i];
-      const p = byId.get(id)!;
       if (inputFailed(id)) {
-        results.set(id, result(p, "skipped", 0, "an input failed"));
+        results.set(id, result(byId.get(id)!, "skipped", 0, "an input failed"));
         pending.splice(i, 1);
       } else if (inputsDone(id)) {
         pending.splice(i, 1);
-        const task = runNode(pipeline, p, store, opts)
-          .then((r) => void results.set(id, r))
-          .finally(() => running.delete(id));
-        running.set(id, task);
+        ready.push(id);
       } else i++;
+    }
+    const shares = threadShares(opts.threads, [...threadsOf.values()], ready.length);
+    for (const [k, id] of ready.entries()) {
+      const threads = shares[k];
+      threadsOf.set(id, threads);
+      const task = runNode(pipeline, byId.get(id)!, store, { ...opts, threads })
+        .then((r) => void results.set(id, r))
+        .finally(() => {
+          running.delete(id);
+          threadsOf.delete(id);
+        });
+      running.set(id, task);
     }
     if (running.size === 0 && pending.length > 0) {
       // The selection is closed under inputs, so something is always runnable.
@@ -85,6 +98,24 @@ export async function execute(
     if (running.size > 0) await Promise.race(running.values());
   }
   return planned.filter((p) => results.has(p.id)).map((p) => results.get(p.id)!);
+}
+
+/**
+ * The threads of `starting` stages given `cores` and the threads of the
+ * stages already running: a stage alone gets every core, stages starting
+ * together split what is free, and none gets fewer than one.
+ */
+export function threadShares(
+  cores: number,
+  running: readonly number[],
+  starting: number,
+): number[] {
+  let free = cores - running.reduce((a, b) => a + b, 0);
+  return Array.from({ length: starting }, (_, k) => {
+    const share = Math.max(1, Math.floor(free / (starting - k)));
+    free -= share;
+    return share;
+  });
 }
 
 function result(
