@@ -10,9 +10,10 @@ import type { Ctx } from "./objects/common.ts";
 import { hash2, Rng } from "./rng.ts";
 import { churchFamily, SCENE_DRAWERS } from "./scenes.ts";
 import type { SplitItem, SplitName } from "./splits.ts";
-import { churchFamilyV2, SCENE_DRAWERS_V2 } from "./scenes_v2.ts";
+import { churchFamilyV2, drawnAs, SCENE_DRAWERS_V2 } from "./scenes_v2.ts";
 import {
   FOCAL_OBJECTS,
+  type SceneName,
   SCENES,
   scenesOf,
   type SceneV2Extra,
@@ -62,9 +63,11 @@ export function renderItem(
   const ctx: Ctx = { c, rng: rng.fork(1), u: size / 64, S: size };
   if (split === "objects") focalScene(ctx, FOCAL_OBJECTS[item.label]);
   else if (split === "church") (version === 1 ? churchFamily : churchFamilyV2)(ctx);
-  else if (item.label < SCENES.length) SCENE_DRAWERS[SCENES[item.label]](ctx);
+  else if (version === 1 && item.label < SCENES.length) SCENE_DRAWERS[SCENES[item.label]](ctx);
   else if (version === 2 && item.label < scenesOf(2).length) {
-    SCENE_DRAWERS_V2[scenesOf(2)[item.label] as SceneV2Extra](ctx);
+    const name = drawnAs(scenesOf(2)[item.label], item.seed);
+    if ((SCENES as readonly string[]).includes(name)) SCENE_DRAWERS[name as SceneName](ctx);
+    else SCENE_DRAWERS_V2[name as SceneV2Extra](ctx);
   } else throw new Error(`scene label ${item.label} is not a class of world v${version}`);
   photometric(c.rgb, rng.fork(2));
   return {

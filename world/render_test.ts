@@ -1,7 +1,8 @@
 import { renderItem } from "./render.ts";
 import { labelSpace, splitItem, splitItems, type SplitName } from "./splits.ts";
 import { halfBoxFlags } from "../dissection/half_parts.ts";
-import { assertEquals, sha256 } from "./test_util.ts";
+import { assert, assertEquals, sha256 } from "./test_util.ts";
+import { AMBIGUITY_V2, drawnAs, NEIGHBOURS_V2 } from "./scenes_v2.ts";
 import { FOCAL_OBJECTS, MATERIALS, objectId, OBJECTS, PARTS, SCENES } from "./vocabulary.ts";
 
 function digest(split: SplitName, n: number, seed: number, size = 64): string {
@@ -181,4 +182,28 @@ Deno.test("a label outside the world's classes is an error naming the version", 
     message = (e as Error).message;
   }
   assertEquals(message, "scene label 20 is not a class of world v1");
+});
+
+Deno.test("world v2's ambiguity: groups of v2 classes, a neighbour drawn 30% of the time, from the seed alone", () => {
+  const v2 = labelSpace("train", 2);
+  const grouped = NEIGHBOURS_V2.flat();
+  assertEquals(new Set(grouped).size, grouped.length, "no class is in two groups");
+  for (const name of grouped) assert(v2.includes(name), `${name} is a v2 class`);
+  let swapped = 0;
+  const n = 4000;
+  for (let seed = 0; seed < n; seed++) {
+    const name = grouped[seed % grouped.length];
+    const drawn = drawnAs(name, seed);
+    assertEquals(drawnAs(name, seed), drawn, "the same seed draws the same class");
+    if (drawn !== name) {
+      swapped++;
+      assert(
+        NEIGHBOURS_V2.some((g) => g.includes(name) && g.includes(drawn)),
+        `${name} as ${drawn}`,
+      );
+    }
+  }
+  // Binomial(4000, 0.3): the standard deviation is 29 images; six of them either way.
+  assert(Math.abs(swapped - AMBIGUITY_V2 * n) < 6 * 29, `${swapped} of ${n} drawn as a neighbour`);
+  assertEquals(drawnAs("not a grouped class", 1), "not a grouped class");
 });

@@ -36,6 +36,7 @@ import {
   yIn,
 } from "./scenes.ts";
 import type { MaterialName, SceneV2Extra } from "./vocabulary.ts";
+import { hash, Rng } from "./rng.ts";
 
 // ---- outdoor natural ----
 
@@ -551,6 +552,53 @@ export const SCENE_DRAWERS_V2: Record<SceneV2Extra, Draw> = {
   storage_room: storageRoom,
   church_facade: (ctx) => churchFacade(ctx, { treeP: 0.5, treeMax: 3, doorP: 0.8 }),
 };
+
+/**
+ * World v2's groups of near-neighbour classes. Places365's categories
+ * overlap (a hotel room is a bedroom; a marina is a harbor), so no classifier
+ * can tell every image's label from its content; v2 gives its classes that
+ * property: an image of a grouped class is drawn, with probability
+ * `AMBIGUITY_V2`, as another class of its group (its label unchanged). The
+ * best possible top-1 on v2 is then 1 - AMBIGUITY_V2.
+ */
+export const NEIGHBOURS_V2: readonly (readonly string[])[] = [
+  ["lake", "river"],
+  ["beach", "coast"],
+  ["harbor", "marina"],
+  ["park", "field"],
+  ["farm", "village"],
+  ["forest_path", "pine_forest"],
+  ["ski_resort", "snowfield", "mountain"],
+  ["street", "residential_street", "parking_lot"],
+  ["plaza", "alley"],
+  ["airfield", "runway"],
+  ["hangar", "garage", "storage_room"],
+  ["bedroom", "hotel_room", "dorm_room"],
+  ["kitchen", "kitchenette"],
+  ["dining_room", "restaurant"],
+  ["living_room", "waiting_room"],
+  ["lobby", "art_gallery"],
+  ["office", "conference_room"],
+  ["church_outdoor", "church_facade"],
+];
+
+/** How often an image of a grouped v2 class is drawn as another class of its group. */
+export const AMBIGUITY_V2 = 0.3;
+
+/**
+ * The class (by name) whose drawer renders a v2 scene image of class `name`
+ * with item seed `seed`: its own, or with probability AMBIGUITY_V2 another of
+ * its group, each alike. Drawn from the seed alone, so the image's own random
+ * stream (and so every image drawn as its own class) is as it would be without it.
+ */
+export function drawnAs(name: string, seed: number): string {
+  const group = NEIGHBOURS_V2.find((g) => g.includes(name));
+  if (!group) return name;
+  const rng = new Rng(hash(seed, 0xa3b1e));
+  if (!rng.chance(AMBIGUITY_V2)) return name;
+  const others = group.filter((n) => n !== name);
+  return others[rng.int(0, others.length - 1)];
+}
 
 /** Options of a facade-framed church scene. */
 export interface FacadeOpts {

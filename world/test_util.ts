@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 
-export { assertEquals } from "../tests/assert.ts";
+export { assert, assertEquals } from "../tests/assert.ts";
 
 export { fromRows, mask } from "../tests/label_maps.ts";
 
