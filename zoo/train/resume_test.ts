@@ -68,6 +68,24 @@ Deno.test({
       assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
       const card = await Deno.readTextFile(`${dir}/split/classifier.md`);
       assertEquals(card.includes("![training curves](classifier.curves.png)"), true);
+      // Fine-tuning starts from another run's best weights; other widths are refused by name.
+      const init = `${dir}/whole/classifier.work/checkpoint.pt`;
+      const tuned = await py([
+        ...common,
+        "--out",
+        `${dir}/tuned`,
+        "--init",
+        init,
+        "--stop-after",
+        "1",
+      ]);
+      assertEquals(tuned.includes(`weights from ${init} (its best epoch`), true, tuned);
+      const wrong = await runCommand(PY, [
+        ...common.map((a) => a === "4,4,8,8,8" ? "4,4,8,8,16" : a),
+        ...["--out", `${dir}/wrong`, "--init", init],
+      ]);
+      assertEquals(wrong.ok, false);
+      assertEquals(wrong.out.includes(init), true, wrong.out);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

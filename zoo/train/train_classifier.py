@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=5.0,
                     help="write OUT/NAME.work/checkpoint.pt at least this often (and after every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
+    ap.add_argument("--init", help="start from the best weights of another run's NAME.work/checkpoint.pt "
+                                   "(fine-tuning: same widths and classes; optimizer and schedule start anew)")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="checkpoint and exit after this many batches of this run (tests of --resume)")
     a = ap.parse_args()
@@ -154,13 +156,19 @@ def main():
     print(f"classifier: {params:,} parameters (with BN), {len(train_idx)} train / {len(val_view)} val images, "
           f"{len(labels)} classes", flush=True)
 
+    if a.init:
+        ck = torch.load(a.init, map_location="cpu")
+        common.load_strict(model, ck["best_state"], a.init, "classifier checkpoint")
+        print(f"classifier: weights from {a.init} (its best epoch, val acc {ck['best']:.4f})", flush=True)
+
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=a.wd, nesterov=True)
     steps_per_epoch = (len(train_idx) + a.batch - 1) // a.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch,
                                                 pct_start=0.15, anneal_strategy="cos")
     work = os.path.join(a.out, a.name + ".work")
     config = {"widths": widths, "fc": a.fc, "classes": len(labels), "size": list(size), "epochs": a.epochs,
-              "batch": a.batch, "lr": a.lr, "train": len(train_idx), "seed": a.seed}
+              "batch": a.batch, "lr": a.lr, "train": len(train_idx), "seed": a.seed,
+              **({"init": a.init} if a.init else {})}
     loop = common.EpochLoop(work, config, {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx,
                             a.batch, a.epochs, sums=("correct", "loss_sum"), ckpt_minutes=a.ckpt_minutes,
                             stop_after=a.stop_after)
