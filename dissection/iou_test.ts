@@ -285,3 +285,16 @@ Deno.test("unit results: every overlapped concept with its counts, and the best 
   }]);
   assertEquals(labels, [{ unit: 0, concept: 1, iou: 1 }, { unit: 1, concept: 0, iou: 0 }]);
 });
+
+Deno.test("a NaN at a row's start does not hide the row: masks as each block's own test makes them", () => {
+  const none: PixelConcepts = { tallySize: 1, tally() {}, addTallied() {} };
+  for (const border of BORDERS) {
+    const areas = [[NaN, 5, NaN, 5], [5, NaN, 5, NaN]].map((map) => {
+      const c = new IouCounter(1, 1, 2, 2, 4, 4, new Float64Array([0.5]), border);
+      c.addImage(new Float32Array(map), 0, none);
+      return c.unitArea[0];
+    });
+    assertEquals(areas[0], areas[1], `${border}: mirrored maps`);
+    assert(areas[0] > 0, `${border}: the column of 5s is above 0.5`);
+  }
+});

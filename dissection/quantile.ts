@@ -94,7 +94,7 @@ export class TopQuantile {
   readonly #maxKey: Uint32Array;
   /**
    * Over upsampled maps, a bucket below which no unit's threshold can lie,
-   * raised after every batch of pass 1: pass 1 skips blocks wholly below it.
+   * raised after every image of pass 1: pass 1 skips blocks wholly below it.
    */
   readonly #floor: Int32Array;
   /** Non-finite activations per unit (counted apart over upsampled maps). */
@@ -153,7 +153,8 @@ export class TopQuantile {
     this.#nonFinite = new Float64Array(units);
     this.#lowValue = new Float64Array(units).fill(-Infinity);
     this.#highValue = new Float64Array(units);
-    this.#target = images === undefined ? Infinity : q * images * this.perImage;
+    // As nextPass computes it (q times the integer count), to the last bit.
+    this.#target = images === undefined ? Infinity : q * (images * this.perImage);
   }
 
   /** One batch of activations laid out [images][units][positions]. */

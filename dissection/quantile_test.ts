@@ -422,3 +422,23 @@ Deno.test("a definition needs the same images", () => {
     "quantile: activations (5 images) and segmentation (4) must describe the same images",
   );
 });
+
+Deno.test("the floor's target is pass 1's to the last bit: q * N values where q * n * m rounds apart", () => {
+  // q * 6 * 25 is 51 and q * (6 * 25) is 51.00000000000001: with the first as the floor's target,
+  // a floor reached by exactly 51 values would lie above the threshold's bucket.
+  const q = 0.34, n = 6;
+  const data = new Float32Array([
+    ...[1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, -5, -5, -5],
+    ...new Array(12).fill(0.7),
+  ]);
+  const run = (images?: number) => {
+    const tq = new TopQuantile(1, 4, q, "x", new SourceGrid(2, 2, 5, 5, "border"), images);
+    tq.observe(data, n);
+    tq.nextPass();
+    tq.observe(data, n);
+    return tq.thresholds()[0];
+  };
+  const floored = run(n);
+  assertEquals(floored, run(undefined));
+  assertEquals(floored.fractionAbove, 51 / 150);
+});

@@ -197,8 +197,12 @@ export class RecomputingActivations implements Activations {
     end: number,
     into?: readonly (Float32Array | undefined)[],
   ): Promise<Float32Array[]> {
+    const g0 = Math.floor(start / this.#grid);
+    // Within one batch of the grid, computed layers are views of the batch, not copies.
+    const oneBatch = end <= (g0 + 1) * this.#grid;
     const out = layers.map((layer, k) => {
       if (this.#storedSet.has(layer)) return this.#stored.readLayer(layer, start, end, into?.[k]);
+      if (oneBatch) return new Float32Array(0); // set below
       const s = this.shape(layer);
       const length = (end - start) * s.units * s.height * s.width;
       const buffer = into?.[k];
@@ -209,9 +213,7 @@ export class RecomputingActivations implements Activations {
     const missing = layers.map((l, k) => ({ l, k })).filter(({ l }) => !this.#storedSet.has(l));
     if (!missing.length) return out;
     const order = this.meta.layers.map((l) => l.layer);
-    const g0 = Math.floor(start / this.#grid);
-    if (end <= (g0 + 1) * this.#grid) {
-      // Within one batch of the grid: views of what was computed, not copies.
+    if (oneBatch) {
       const computed = await this.#batch(g0);
       for (const { l, k } of missing) {
         const s = this.shape(l), per = s.units * s.height * s.width;

@@ -148,8 +148,8 @@ export class SourceGrid {
       this.base = offset;
       for (let y = 0; y < h; y++) {
         const from = offset + y * w;
-        let m = src[from];
-        for (let x = from + 1; x < from + w; x++) if (src[x] > m) m = src[x];
+        let m = -Infinity; // a NaN is never the largest, as in the blocks' own tests
+        for (let x = from; x < from + w; x++) if (src[x] > m) m = src[x];
         rowMax[y] = m;
       }
       return;

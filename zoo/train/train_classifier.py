@@ -158,6 +158,8 @@ def main():
 
     if a.init:
         ck = torch.load(a.init, map_location="cpu")
+        if ck.get("best_state") is None:
+            raise SystemExit(f"--init: {a.init} has no finished epoch, so no best weights yet")
         common.load_strict(model, ck["best_state"], a.init, "classifier checkpoint")
         print(f"classifier: weights from {a.init} (its best epoch, val acc {ck['best']:.4f})", flush=True)
 
