@@ -44,7 +44,7 @@ const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard|export-br
   --json               machine-readable output on stdout
   --store DIR          the artifact store (default: artifacts)
   --wait               wait for another run holding the store instead of refusing
-  --concurrency N      stages run at once (default: number of cores)
+  --concurrency N      stages run at once (default: 1 locally, the number of cores with Slurm)
   --pipeline FILE      module that builds the pipeline (default: pipeline.ts)
   --size N             layers: the input size for open dimensions (default 224)
   shard NODE I/N       run one shard of a sharded stage (what a Slurm job runs; needs --key,

@@ -102,7 +102,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         checked: new Set(),
         rehashInputs: !opts.verify, // --verify has rehashed everything already
       });
-      const concurrency = opts.concurrency ?? Math.max(1, availableParallelism());
+      const concurrency = opts.concurrency ?? defaultConcurrency(executor.kind);
       const results = await cancelOnSignal(executor, log, () =>
         execute(pipeline, planned, store, {
           selected,
@@ -393,4 +393,15 @@ export async function verify(
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Stages run at once when --concurrency is not given. Stages share this
+ * process's one JavaScript thread, and onnxruntime-node's runs hold it too,
+ * so locally a second stage only waits (and its manifest time counts the
+ * wait): one at a time. With Slurm, sharded stages wait on the cluster, so
+ * several arrays are in flight at once, one per core here.
+ */
+export function defaultConcurrency(executor: "local" | "slurm"): number {
+  return executor === "local" ? 1 : Math.max(1, availableParallelism());
 }
