@@ -144,7 +144,10 @@ export class IouCounter {
       if (!(rowMax[R.i0[r]] > t || rowMax[R.i1[r]] > t)) continue;
       const y0 = R.start[r], y1 = R.end[r];
       const rowA = base + R.i0[r] * w, rowB = base + R.i1[r] * w;
-      for (let c = 0; c < C.start.length; c++) {
+      // Only blocks with a corner above t can hold a pixel of the mask.
+      const hot = this.grid.hot, nHot = this.grid.hotColumns(r, t, true);
+      for (let k = 0; k < nHot; k++) {
+        const c = hot[k];
         const x0 = C.start[c], x1 = C.end[c];
         const a = acts[rowA + C.i0[c]], b = acts[rowA + C.i1[c]];
         const d = acts[rowB + C.i0[c]], e = acts[rowB + C.i1[c]];

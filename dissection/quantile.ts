@@ -281,10 +281,12 @@ export class TopQuantile {
       if (rowMax[R.i0[r]] < floorValue && rowMax[R.i1[r]] < floorValue) continue;
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
       const ny = R.end[r] - R.start[r];
-      for (let c = 0; c < C.start.length; c++) {
+      // Most blocks lie wholly below the floor: only those with a corner at or above it.
+      const hot = g.hot, nHot = g.hotColumns(r, floorValue, false);
+      for (let k = 0; k < nHot; k++) {
+        const c = hot[k];
         const a = data[rowA + C.i0[c]], b = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
-        // Most blocks lie wholly below the floor: compared as floats, no key needed.
         if (a < floorValue && b < floorValue && d < floorValue && e < floorValue) continue;
         const lo = keyOfValue(Math.min(a, b, d, e)), hi = keyOfValue(Math.max(a, b, d, e));
         if (hi >>> 20 < floor) continue;
@@ -344,7 +346,9 @@ export class TopQuantile {
       if (rowMax[R.i0[r]] < low && rowMax[R.i1[r]] < low) continue;
       const rowA = g.base + R.i0[r] * g.stride, rowB = g.base + R.i1[r] * g.stride;
       const ny = R.end[r] - R.start[r];
-      for (let c = 0; c < C.start.length; c++) {
+      const hot = g.hot, nHot = g.hotColumns(r, low, false);
+      for (let k = 0; k < nHot; k++) {
+        const c = hot[k];
         const a = data[rowA + C.i0[c]], bb = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
         const n = ny * (C.end[c] - C.start[c]);

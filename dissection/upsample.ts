@@ -121,6 +121,11 @@ export class SourceGrid {
    * skip it without reading its blocks.
    */
   readonly rowMax: Float32Array;
+  /** The column runs `hotColumns` found, in order. */
+  readonly hot: Int32Array;
+  /** Per input column as the indices address it: the column runs reading it, [first, end). */
+  readonly #runFirst: Int32Array;
+  readonly #runEnd: Int32Array;
   readonly #padded: Float32Array | null;
 
   constructor(
@@ -138,6 +143,41 @@ export class SourceGrid {
     this.#padded = border === "zeros" ? new Float32Array((h + 2) * (w + 2)) : null;
     this.stride = border === "zeros" ? w + 2 : w;
     this.rowMax = new Float32Array(border === "zeros" ? h + 2 : h);
+    // Runs go left to right and read columns i0 <= i1 <= i0 + 1, so those reading one column
+    // are consecutive; a column no run reads gets an empty range where its runs would be.
+    const C = this.colRuns, n = C.start.length;
+    this.hot = new Int32Array(n);
+    this.#runFirst = new Int32Array(this.stride);
+    this.#runEnd = new Int32Array(this.stride);
+    for (let j = 0, c = 0; j < this.stride; j++) {
+      while (c < n && C.i1[c] < j) c++;
+      let e = c;
+      while (e < n && C.i0[e] <= j) e++;
+      this.#runFirst[j] = c;
+      this.#runEnd[j] = e;
+    }
+  }
+
+  /**
+   * The column runs c whose block in row run r of the loaded map has a corner
+   * at or above `bound` (above it, when `strict`), left to right, into
+   * `hot`; returns how many. Every other block of the row lies wholly below
+   * (at or below) the bound, so counters need not read it.
+   */
+  hotColumns(r: number, bound: number, strict: boolean): number {
+    const R = this.rowRuns, s = this.stride, data = this.data, hot = this.hot;
+    const first = this.#runFirst, end = this.#runEnd;
+    const A = this.base + R.i0[r] * s, B = this.base + R.i1[r] * s;
+    let n = 0, next = 0; // next: the first run not listed yet
+    if (Number.isNaN(bound)) bound = -Infinity; // no bound: every block
+    for (let j = 0; j < s; j++) {
+      const a = data[A + j], b = data[B + j];
+      if (strict ? a > bound || b > bound : a >= bound || b >= bound) {
+        for (let c = first[j] > next ? first[j] : next; c < end[j]; c++) hot[n++] = c;
+        if (end[j] > next) next = end[j];
+      }
+    }
+    return n;
   }
 
   /** Places the map src[offset .. offset + h * w) for reading. */
