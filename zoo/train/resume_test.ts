@@ -169,6 +169,12 @@ Deno.test({
       await py([...common, "--out", `${dir}/whole`]);
       const first = await py([...common, "--out", `${dir}/split`, "--stop-after", "2"]);
       assertEquals(first.includes("stopped after 2 steps"), true, first);
+      // A snapshot of the run as it stands: exported elsewhere, the run itself untouched
+      // (the resumed run below still equals the uninterrupted one).
+      await py([...common, "--out", `${dir}/split`, "--resume", "--snapshot", `${dir}/snap`]);
+      const snap = await Deno.readTextFile(`${dir}/snap/gan_church.json`);
+      assertEquals(JSON.parse(snap).metrics.steps, 2);
+      assertEquals((await Deno.stat(`${dir}/snap/gan_church.onnx`)).isFile, true);
       const second = await py([...common, "--out", `${dir}/split`, "--resume"]);
       assertEquals(second.includes("resumed at step 2"), true, second);
       const diff = await maxDiff(

@@ -197,12 +197,16 @@ def main():
     ap.add_argument("--sample-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=500)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
+    ap.add_argument("--snapshot", help="with --resume: export the checkpoint's generator as it stands into "
+                                       "this folder (ONNX, card, samples), without training or touching the run")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="checkpoint and exit after this many steps of this run (tests of --resume)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
+    if a.snapshot and not a.resume:
+        raise SystemExit("--snapshot exports a run's checkpoint: give --resume too")
     common.seed_everything(a.seed, a.threads)
     dev = a.device
     data = common.Split(a.data)
@@ -264,7 +268,7 @@ def main():
     prog = common.Progress(max(1, a.steps - step), "step")
     acc = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
     n_acc = 0
-    while step < a.steps:
+    while step < a.steps and not a.snapshot:
         for _ in range(a.d_steps):
             real = real_batch(data, rng.integers(0, len(data), a.batch), dev, gen, size) * 2 - 1
             z = torch.randn(a.batch, a.latent, generator=gen).to(dev)
@@ -304,7 +308,9 @@ def main():
     s_per_step = run_seconds / run_steps if run_steps else None
 
     # ------------------------------------------------------------ export
-    base = os.path.join(a.out, a.name)
+    if a.snapshot:
+        os.makedirs(a.snapshot, exist_ok=True)
+    base = os.path.join(a.snapshot or a.out, a.name)
     G_ema = G_ema.cpu().eval()
     save_samples(base + ".samples.png")
     torch.save({"config": G_ema.config, "state_dict": G_ema.state_dict()}, base + ".pt")
