@@ -151,7 +151,6 @@ export class IouCounter {
         const x0 = C.start[c], x1 = C.end[c];
         const a = acts[rowA + C.i0[c]], b = acts[rowA + C.i1[c]];
         const d = acts[rowB + C.i0[c]], e = acts[rowB + C.i1[c]];
-        if (!(a > t || b > t || d > t || e > t)) continue;
         if (a > t && b > t && d > t && e > t) {
           for (let y = y0; y < y1; y++) this.#push(y * W + x0, y * W + x1);
           area += (y1 - y0) * (x1 - x0);

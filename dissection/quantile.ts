@@ -287,7 +287,6 @@ export class TopQuantile {
         const c = hot[k];
         const a = data[rowA + C.i0[c]], b = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
-        if (a < floorValue && b < floorValue && d < floorValue && e < floorValue) continue;
         const lo = keyOfValue(Math.min(a, b, d, e)), hi = keyOfValue(Math.max(a, b, d, e));
         if (hi >>> 20 < floor) continue;
         // Wholly inside one bucket, and no new maximum to find: counted at once.
@@ -352,8 +351,7 @@ export class TopQuantile {
         const a = data[rowA + C.i0[c]], bb = data[rowA + C.i1[c]];
         const d = data[rowB + C.i0[c]], e = data[rowB + C.i1[c]];
         const n = ny * (C.end[c] - C.start[c]);
-        // Wholly below or above the bucket, compared as floats.
-        if (a < low && bb < low && d < low && e < low) continue;
+        // Wholly above the bucket, compared as floats (hotColumns left out those wholly below).
         if (a > high && bb > high && d > high && e > high) {
           above += n;
           continue;

@@ -222,7 +222,7 @@ export class RecomputingActivations implements Activations {
       }
       return out;
     }
-    for (let g = Math.floor(start / this.#grid); g * this.#grid < end; g++) {
+    for (let g = g0; g * this.#grid < end; g++) {
       const computed = await this.#batch(g);
       const from = Math.max(start, g * this.#grid), to = Math.min(end, (g + 1) * this.#grid);
       for (const { l, k } of missing) {

@@ -125,15 +125,7 @@ Deno.test("a Places365-style file list and class-name file label a flat folder o
   };
   await Deno.writeTextFile(path, JSON.stringify({ ...smoke, name: "listed", data: { val } }));
   const store = join(dir, "store");
-  const r = await runCli([
-    "reproduce",
-    "--config",
-    path,
-    "--store",
-    store,
-    "--only",
-    "classify-val",
-  ]);
+  const r = await reproduceOnly(path, store, "classify-val");
   assertEquals(r.code, 0, r.stderr);
   const items = await catalogRows<{ path: string; label_name: string }>(
     store,
@@ -157,15 +149,7 @@ Deno.test("a Places365-style file list and class-name file label a flat folder o
     path,
     JSON.stringify({ ...smoke, name: "listed", data: { val: { ...val, perClass: 2 } } }),
   );
-  const few = await runCli([
-    "reproduce",
-    "--config",
-    path,
-    "--store",
-    store,
-    "--only",
-    "images-val",
-  ]);
+  const few = await reproduceOnly(path, store, "images-val");
   assertEquals(few.code, 0, few.stderr);
   const kept = await catalogRows<{ path: string }>(
     store,
@@ -255,3 +239,8 @@ Deno.test("an image folder replaces world-church: the generator is compared with
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** `reproduce` of a config on a store, only `node` and what it needs. */
+function reproduceOnly(config: string, store: string, node: string) {
+  return runCli(["reproduce", "--config", config, "--store", store, "--only", node]);
+}
