@@ -145,6 +145,34 @@ Deno.test({
         ]);
         assertEquals(out.includes("onnxruntime agrees with torch"), true, out);
       }
+      // Fine-tuning from an export: loaded, the net computes what the exported one did.
+      const exported = `${dir}/whole/segmenter.onnx`;
+      const same = await py([
+        "-c",
+        "import sys, torch\n" +
+        `sys.path.insert(0, ${JSON.stringify(HERE)})\n` +
+        "import train_segmenter as ts\n" +
+        "ck = torch.load(sys.argv[1]); c = ck['config']\n" +
+        "a = ts.UNet(c['widths'], c['classes']); a.load_state_dict(ck['state_dict']); a.eval()\n" +
+        "b = ts.UNet(c['widths'], c['classes']); ts.load_exported(b, sys.argv[2], 4); b.eval()\n" +
+        "x = torch.randn(2, 3, 32, 32)\n" +
+        "print('gap', max((p - q).abs().max().item() for p, q in zip(a(x), b(x))))",
+        `${dir}/whole/segmenter.pt`,
+        exported,
+      ]);
+      const gap = Number(same.match(/^gap (\S+)$/m)?.[1]);
+      assertEquals(gap < 1e-4, true, `loaded export differs by ${gap}`);
+      const tuned = await py([
+        ...common,
+        ...["--out", `${dir}/tuned`, "--init-onnx", exported, "--stop-after", "1"],
+      ]);
+      assertEquals(tuned.includes(`weights from ${exported}, BatchNorm statistics frozen`), true);
+      const wrong = await runCommand(PY, [
+        ...common.map((a) => a === "4,8,8" ? "4,8,16" : a),
+        ...["--out", `${dir}/wrong`, "--init-onnx", exported],
+      ]);
+      assertEquals(wrong.ok, false);
+      assertEquals(wrong.out.trim().split("\n").at(-1)?.includes(exported), true, wrong.out);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

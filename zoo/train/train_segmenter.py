@@ -69,6 +69,58 @@ class UNet(nn.Module):
         return tuple(self.heads[k](x) for k in self.heads)
 
 
+def load_exported(model, path, side):
+    """Loads an exported segmenter (this script's ONNX, BatchNorm folded into each conv) into
+    `model`: every conv takes the ONNX's Conv of the same place in the forward pass, and the
+    BatchNorm after it becomes the identity plus the folded bias, so the model in eval mode
+    computes what the ONNX computes. A graph of other convs or shapes is an InputError."""
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(path).graph
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    exported = [[values.get(name) for name in n.input[1:]] for n in graph.node if n.op_type == "Conv"]
+    order = []
+    hooks = [m.register_forward_hook(lambda m, *_: order.append(m))
+             for m in model.modules() if isinstance(m, nn.Conv2d)]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, side, side))
+    for h in hooks:
+        h.remove()
+    after = {}  # each block conv's BatchNorm
+    for seq in model.modules():
+        if isinstance(seq, nn.Sequential):
+            for a, b in zip(seq, list(seq)[1:]):
+                if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
+                    after[a] = b
+    if len(order) != len(exported):
+        raise common.InputError(f"{path} has {len(exported)} convs, this segmenter {len(order)}")
+    for k, (conv, wb) in enumerate(zip(order, exported)):
+        w = wb[0]
+        b = wb[1] if len(wb) > 1 and wb[1] is not None else np.zeros(w.shape[0], np.float32)
+        if w is None or tuple(w.shape) != tuple(conv.weight.shape):
+            got = "not a constant" if w is None else tuple(w.shape)
+            raise common.InputError(f"{path}: conv {k} is {got}, this segmenter's {tuple(conv.weight.shape)}")
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(w.copy()))
+            bn = after.get(conv)
+            if bn is None:
+                conv.bias.copy_(torch.from_numpy(b.copy()))
+            else:
+                bn.weight.fill_(1.0)
+                bn.bias.copy_(torch.from_numpy(b.copy()))
+                bn.running_mean.zero_()
+                bn.running_var.fill_(1.0 - bn.eps)
+
+
+def freeze_batchnorm(model):
+    """Keeps every BatchNorm's statistics as loaded (eval mode) while the rest trains: a model
+    loaded from an export has identity statistics that batch statistics would overturn."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+
+
 def batch_of(split, idx, device):
     x = common.to_input(split.take("images", idx), device)
     masks = torch.from_numpy(np.stack([split.take(h, idx) for h in HEADS], 1)).to(device)
@@ -123,6 +175,8 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0,
                     help="write OUT/NAME.work/checkpoint.pt at least this often (and after every epoch)")
+    ap.add_argument("--init-onnx", help="start from an exported segmenter of the same widths and heads "
+                    "(BatchNorm folded: it trains with statistics frozen)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/NAME.work/checkpoint.pt")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="checkpoint and exit after this many batches of this run (tests of --resume)")
@@ -160,6 +214,9 @@ def main():
     if any(v % multiple for v in ref_sizes):
         raise SystemExit(f"--ref-sizes must be multiples of {multiple}")
     model = UNet(widths, dict(zip(HEADS, sizes))).to(a.device)
+    if a.init_onnx:
+        load_exported(model, a.init_onnx, multiple)
+        print(f"segmenter: weights from {a.init_onnx}, BatchNorm statistics frozen", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"segmenter: {params:,} parameters, {len(train_idx)} train / {len(val)} val images "
           f"{train.height}x{train.width}, classes {dict(zip(HEADS, sizes))}", flush=True)
@@ -170,7 +227,7 @@ def main():
                                                 pct_start=0.1, anneal_strategy="cos")
     config = {"widths": widths, "classes": sizes, "size": [train.height, train.width], "epochs": a.epochs,
               "batch": a.batch, "chunk": a.chunk, "lr": a.lr, "wd": a.wd, "pad": a.pad, "train": len(train_idx),
-              "seed": a.seed}
+              "seed": a.seed, "init_onnx": a.init_onnx and common.sha256(a.init_onnx)}
     loop = common.EpochLoop(os.path.join(a.out, a.name + ".work"), config,
                             {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx, a.batch,
                             a.epochs, sums=("loss_sum",) + tuple(f"loss_{h}" for h in HEADS),
@@ -180,6 +237,8 @@ def main():
 
     while loop.epoch <= a.epochs:
         model.train()
+        if a.init_onnx:
+            freeze_batchnorm(model)
         sums = loop.sums
         for idx in loop.batches(lambda: f"loss {sums['loss_sum'] / sums['seen']:.3f}"):
             x, masks = batch_of(train, idx, a.device)
@@ -249,6 +308,8 @@ def main():
                          "widths": widths, "notes": "U-Net, conv+BN+ReLU (BN folded by the exporter)"},
         "training": {"epochs": a.epochs, "batch": a.batch, "optimizer": "AdamW", "lr": a.lr,
                      "chunk": a.chunk or a.batch, "schedule": "one-cycle cosine", "weight_decay": a.wd,
+                     **({"init": f"{a.init_onnx} (sha256 {common.sha256(a.init_onnx)[:12]}), "
+                                 "BatchNorm statistics frozen"} if a.init_onnx else {}),
                      "augment": f"hflip, reflect-pad {a.pad} + random crop (image and masks)"},
         "history": loop.history,
         "metrics": {"val_loss": sum(val_loss.values()), **{f"val_loss_{h}": val_loss[h] for h in HEADS},
