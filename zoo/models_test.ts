@@ -1,0 +1,63 @@
+/**
+ * What ships in zoo/models/: every ONNX beside its model card, all of them
+ * together at most 100 MB (issue 21), and the world-v2 classifier in the
+ * paper's setting: VGG-16's conv names, 512 units at conv5 on 7x7 maps at
+ * 112 px, one output per world-v2 scene class, in the world's order.
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../tests/assert.ts";
+import { listLayers } from "../onnx/layer_list.ts";
+import { scenesOf } from "../world/vocabulary.ts";
+import { inspectBytes } from "../onnx/model.ts";
+
+const MODELS = new URL("./models/", import.meta.url).pathname;
+
+/** Every .onnx under zoo/models, relative path and bytes. */
+async function shipped(dir = MODELS, prefix = ""): Promise<[string, number][]> {
+  const out: [string, number][] = [];
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    if (e.isDirectory) out.push(...await shipped(dir, rel));
+    else if (e.name.endsWith(".onnx")) out.push([rel, (await Deno.stat(join(dir, rel))).size]);
+  }
+  return out;
+}
+
+Deno.test("every shipped model has its card, and together they take at most 100 MB", async () => {
+  const models = await shipped();
+  assert(models.length >= 4, `only ${models.map(([p]) => p)}`);
+  for (const [path] of models) {
+    const card = await Deno.readTextFile(join(MODELS, path.replace(/\.onnx$/, ".md")));
+    assert(card.startsWith("# Model card"), `${path}: its card does not start as one`);
+  }
+  const total = models.reduce((n, [, size]) => n + size, 0);
+  assert(total <= 100e6, `the shipped models take ${total} bytes`);
+});
+
+Deno.test("the world-v2 classifier has VGG-16's conv layers, 512 units at conv5 on 7x7 maps", async () => {
+  const path = join(MODELS, "v2/classifier.onnx");
+  const bytes = await Deno.readFile(path);
+  const list = await listLayers(path, bytes, 112);
+  const dims = Object.fromEntries(list.layers.map((l) => [l.name, l.dims]));
+  const convs = [
+    "conv1_1",
+    "conv1_2",
+    "conv2_1",
+    "conv2_2",
+    "conv3_1",
+    "conv3_2",
+    "conv3_3",
+    "conv4_1",
+    "conv4_2",
+    "conv4_3",
+    "conv5_1",
+    "conv5_2",
+    "conv5_3",
+  ];
+  for (const c of convs) assert(dims[c], `no layer ${c}`);
+  for (const c of ["conv5_1", "conv5_2", "conv5_3"]) assertEquals(dims[c], [1, 512, 7, 7]);
+  assertEquals(dims["conv1_1"].slice(2), [112, 112]);
+  const info = inspectBytes(path, bytes);
+  assertEquals(JSON.parse(info.metadata.labels), [...scenesOf(2)]);
+  assertEquals(info.outputs.find((o) => o.name === "logits")?.dims.at(-1), scenesOf(2).length);
+});
