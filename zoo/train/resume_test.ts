@@ -202,6 +202,9 @@ Deno.test({
       await py([...common, "--out", `${dir}/split`, "--resume", "--snapshot", `${dir}/snap`]);
       const snap = await Deno.readTextFile(`${dir}/snap/gan_church.json`);
       assertEquals(JSON.parse(snap).metrics.steps, 2);
+      const snapCard = await Deno.readTextFile(`${dir}/snap/gan_church.md`);
+      assertEquals(snapCard.includes("step 2 of a run of"), true, snapCard);
+      assertEquals(snapCard.includes("s_per_step_last_run"), false, snapCard); // no steps ran
       assertEquals((await Deno.stat(`${dir}/snap/gan_church.onnx`)).isFile, true);
       const second = await py([...common, "--out", `${dir}/split`, "--resume"]);
       assertEquals(second.includes("resumed at step 2"), true, second);

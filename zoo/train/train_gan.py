@@ -344,7 +344,8 @@ def main():
                      "optimizer": "Adam betas (0, 0.99)", "lr": a.lr, "d_lr": a.d_lr, "d_steps": a.d_steps, "ema": a.ema, "augment": "hflip of real images",
                      "progressive": False},
         "history": history,
-        "metrics": {"steps": step, "s_per_step_last_run": s_per_step,
+        "metrics": {"steps": step, **({"s_per_step_last_run": s_per_step} if s_per_step else {}),
+                    **({"snapshot": f"step {step} of a run of {a.steps} steps"} if a.snapshot else {}),
                     "final_d_loss": history[-1]["d_loss"] if history else None,
                     "final_g_loss": history[-1]["g_loss"] if history else None,
                     "color_hist_l1_vs_real": float((fake_h - real_h).abs().sum())},
@@ -352,8 +353,8 @@ def main():
     }
     common.write_json(base + ".json", metrics)
     model_card.write(base + ".json")
-    print(f"wrote {base}.onnx / .json / .md / .pt / .samples.png; {step} steps, "
-          f"{s_per_step or float('nan'):.3f} s/step", flush=True)
+    pace = f", {s_per_step:.3f} s/step" if s_per_step else ""
+    print(f"wrote {base}.onnx / .json / .md / .pt / .samples.png; {step} steps{pace}", flush=True)
 
 
 if __name__ == "__main__":
