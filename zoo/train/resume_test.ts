@@ -173,6 +173,11 @@ Deno.test({
       ]);
       assertEquals(wrong.ok, false);
       assertEquals(wrong.out.trim().split("\n").at(-1)?.includes(exported), true, wrong.out);
+      const missing = await runCommand(PY, [
+        ...common,
+        ...["--out", `${dir}/missing`, "--init-onnx", `${dir}/none.onnx`],
+      ]);
+      assertEquals(missing.out.trim(), `error: ${dir}/none.onnx: no such file`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -76,7 +76,12 @@ def load_exported(model, path, side):
     computes what the ONNX computes. A graph of other convs or shapes is an InputError."""
     import onnx
     from onnx import numpy_helper
-    graph = onnx.load(path).graph
+    if not os.path.isfile(path):
+        raise common.InputError(f"{path}: no such file")
+    try:
+        graph = onnx.load(path).graph
+    except Exception as e:  # protobuf's DecodeError and kin
+        raise common.InputError(f"{path} is not an ONNX model ({type(e).__name__})")
     values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     exported = [[values.get(name) for name in n.input[1:]] for n in graph.node if n.op_type == "Conv"]
     order = []
@@ -84,7 +89,7 @@ def load_exported(model, path, side):
              for m in model.modules() if isinstance(m, nn.Conv2d)]
     model.eval()
     with torch.no_grad():
-        model(torch.zeros(1, 3, side, side))
+        model(torch.zeros(1, 3, side, side, device=next(model.parameters()).device))
     for h in hooks:
         h.remove()
     after = {}  # each block conv's BatchNorm
@@ -97,10 +102,10 @@ def load_exported(model, path, side):
         raise common.InputError(f"{path} has {len(exported)} convs, this segmenter {len(order)}")
     for k, (conv, wb) in enumerate(zip(order, exported)):
         w = wb[0]
-        b = wb[1] if len(wb) > 1 and wb[1] is not None else np.zeros(w.shape[0], np.float32)
         if w is None or tuple(w.shape) != tuple(conv.weight.shape):
             got = "not a constant" if w is None else tuple(w.shape)
             raise common.InputError(f"{path}: conv {k} is {got}, this segmenter's {tuple(conv.weight.shape)}")
+        b = wb[1] if len(wb) > 1 and wb[1] is not None else np.zeros(w.shape[0], np.float32)
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(w.copy()))
             bn = after.get(conv)
@@ -227,7 +232,7 @@ def main():
                                                 pct_start=0.1, anneal_strategy="cos")
     config = {"widths": widths, "classes": sizes, "size": [train.height, train.width], "epochs": a.epochs,
               "batch": a.batch, "chunk": a.chunk, "lr": a.lr, "wd": a.wd, "pad": a.pad, "train": len(train_idx),
-              "seed": a.seed, "init_onnx": a.init_onnx and common.sha256(a.init_onnx)}
+              "seed": a.seed, **({"init_onnx": common.sha256(a.init_onnx)} if a.init_onnx else {})}
     loop = common.EpochLoop(os.path.join(a.out, a.name + ".work"), config,
                             {"model": model, "opt": opt, "sched": sched}, gen, rng, train_idx, a.batch,
                             a.epochs, sums=("loss_sum",) + tuple(f"loss_{h}" for h in HEADS),
