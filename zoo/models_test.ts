@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../tests/assert.ts";
 import { listLayers } from "../onnx/layer_list.ts";
 import { scenesOf } from "../world/vocabulary.ts";
 import { inspectBytes } from "../onnx/model.ts";
+import { VGG16_CONV_LAYERS } from "../schemas/config.ts";
 
 const MODELS = new URL("./models/", import.meta.url).pathname;
 
@@ -39,22 +40,7 @@ Deno.test("the world-v2 classifier has VGG-16's conv layers, 512 units at conv5 
   const bytes = await Deno.readFile(path);
   const list = await listLayers(path, bytes, 112);
   const dims = Object.fromEntries(list.layers.map((l) => [l.name, l.dims]));
-  const convs = [
-    "conv1_1",
-    "conv1_2",
-    "conv2_1",
-    "conv2_2",
-    "conv3_1",
-    "conv3_2",
-    "conv3_3",
-    "conv4_1",
-    "conv4_2",
-    "conv4_3",
-    "conv5_1",
-    "conv5_2",
-    "conv5_3",
-  ];
-  for (const c of convs) assert(dims[c], `no layer ${c}`);
+  for (const c of VGG16_CONV_LAYERS) assert(dims[c], `no layer ${c}`);
   for (const c of ["conv5_1", "conv5_2", "conv5_3"]) assertEquals(dims[c], [1, 512, 7, 7]);
   assertEquals(dims["conv1_1"].slice(2), [112, 112]);
   const info = inspectBytes(path, bytes);
