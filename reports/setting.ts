@@ -34,6 +34,18 @@ export async function settingOfRun(
       "SELECT round(100 * avg(correct::INT), 1) || '%' AS value FROM classify_val__predictions",
     );
   }
+  if (has("classify_val__predictions", "classify_val__classes")) {
+    // A class's balanced accuracy: the mean of its recall and its specificity.
+    await add(
+      "scene classes at 95% balanced accuracy or more on val",
+      `WITH per_class AS (
+         SELECT c.label,
+           (avg(CASE WHEN p.label = c.label THEN (p.predicted = c.label)::INT END) +
+            avg(CASE WHEN p.label <> c.label THEN (p.predicted <> c.label)::INT END)) / 2 AS bacc
+         FROM classify_val__classes c CROSS JOIN classify_val__predictions p GROUP BY c.label)
+       SELECT count(*) FILTER (WHERE bacc >= 0.95) || ' of ' || count(*) AS value FROM per_class`,
+    );
+  }
   if (has("activations_val__layers")) {
     await add(
       "classifier units per dissected layer (map size)",
