@@ -44,7 +44,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // Every model runs on the providers the config names (the CPU by default).
   useExecutionProviders(config.executionProviders);
   const p = new Pipeline();
-  const { seed, size, counts, version } = config.world;
+  const { seed, size, counts, version, churchSize } = config.world;
   const { classifier, segmenter, generator } = config.models;
   // Bytes each activations node may store; layers over it are computed again where read.
   const budget = config.activations.budgetGiB * 2 ** 30;
@@ -64,7 +64,13 @@ export default function pipeline(config: RunConfig): Pipeline {
   // Network Dissection's), whose annotations are its ground truth.
   const world = (split: "train" | "val" | "objects" | "church") =>
     p.add(`world-${split}`, render, {
-      params: { split, count: counts[split], seed, size, version },
+      params: {
+        split,
+        count: counts[split],
+        seed,
+        size: split === "church" ? churchSize ?? size : size,
+        version,
+      },
     });
   const imported = (split: "train" | "val" | "church", folder: ImageFolder) =>
     p.add(`images-${split}`, importImages, {

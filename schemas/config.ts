@@ -15,6 +15,12 @@ export const WorldConfig = z.strictObject({
   seed: z.int().min(0).default(1),
   /** Image side in pixels. */
   size: z.int().min(16).max(512).default(64),
+  /**
+   * Side of the church split, the generator's real reference, when it is not
+   * `size`: the generator's output side, since its samples are compared with
+   * these images at one resolution (world v2's GAN makes 64 px images).
+   */
+  churchSize: z.int().min(16).max(512).optional(),
   /** Images per split. */
   counts: z.strictObject({
     train: z.int().min(1).default(2400),

@@ -197,6 +197,16 @@ Deno.test({
   },
 });
 
+Deno.test("the church split is rendered at world.churchSize, the other splits at world.size", () => {
+  const params = (world: unknown, node: string) =>
+    buildPipeline(RunConfig.parse({ world })).nodes.get(node)?.params;
+  assertEquals(params({ size: 112 }, "world-church")?.size, 112);
+  assertEquals(params({ size: 112, churchSize: 64 }, "world-church")?.size, 64);
+  for (const split of ["train", "val", "objects"]) {
+    assertEquals(params({ size: 112, churchSize: 64 }, `world-${split}`)?.size, 112, split);
+  }
+});
+
 Deno.test("the concept source picks the segmentation the classifier is dissected against", () => {
   const inputs = (config: unknown, node: string) =>
     buildPipeline(RunConfig.parse(config)).nodes.get(node)?.inputs;
