@@ -15,6 +15,7 @@
  * be written, disk full, catalog cannot be built).
  */
 import { parseArgs } from "node:util";
+import { listOptions } from "./engine/args.ts";
 import { formatBytes } from "./engine/bytes.ts";
 import { gc, reproduce, status, verify } from "./engine/commands.ts";
 import { runShard } from "./engine/distribute.ts";
@@ -37,8 +38,8 @@ const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard|export-br
                        --split DIR (a folder in the split format)
   --config FILE        run configuration (JSON); default: the built-in synthetic world
   --set STAGE.P=VALUE  override a stage parameter (repeatable; VALUE is JSON or a string)
-  --only STAGE         run only STAGE and what it needs (repeatable)
-  --force STAGE        rerun STAGE even if its artifact exists (repeatable)
+  --only STAGE ...     run only these stages and what they need (repeatable)
+  --force STAGE ...    rerun these stages even if their artifacts exist (repeatable)
   --dry-run            say what would run and why, run nothing
   --verify             rehash the artifacts a run would reuse (else only sizes are checked)
   --json               machine-readable output on stdout
@@ -50,10 +51,22 @@ const USAGE = `usage: dissect <reproduce|status|verify|gc|layers|shard|export-br
   shard NODE I/N       run one shard of a sharded stage (what a Slurm job runs; needs --key,
                        --job-dir and --store as the coordinator wrote them)`;
 
+/** How many positional arguments each command takes after its name. */
+const ARGUMENTS: Record<string, number> = {
+  reproduce: 0,
+  status: 0,
+  verify: 0,
+  gc: 0,
+  layers: 1,
+  shard: 2,
+  "export-broden": 0,
+};
+
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, tokens } = parseArgs({
     args,
     allowPositionals: true,
+    tokens: true,
     options: {
       config: { type: "string" },
       set: { type: "string", multiple: true },
@@ -75,7 +88,13 @@ async function main(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
+  // `--only A B` is `--only A --only B`, as the usage shows it.
+  const { lists, positionals } = listOptions(tokens, ["only", "force"]);
   const command = positionals[0];
+  const takes = ARGUMENTS[command];
+  if (takes !== undefined && positionals.length > takes + 1) {
+    throw usage(`unexpected argument "${positionals[takes + 1]}" after ${command}`);
+  }
   if (values.help || !command) {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
@@ -96,8 +115,8 @@ async function main(args: string[]): Promise<number> {
       const t0 = performance.now();
       const r = await reproduce({
         ...common,
-        only: values.only,
-        force: values.force,
+        only: lists.only.length ? lists.only : undefined,
+        force: lists.force.length ? lists.force : undefined,
         dryRun: values["dry-run"],
         verify: values.verify,
         wait: values.wait,

@@ -485,4 +485,15 @@ Deno.test("a dry run shows what this command would do: forced nodes stale, --onl
   assertMatch(forced.stdout, /1 of 4 stage\(s\) would run/);
   const only = await runCli(toy(store, "--dry-run", "--only", "numbers", "--force", "numbers"));
   assertMatch(only.stdout, /1 of 1 stage\(s\) would run/);
+  // Several stages after one --only, as after several.
+  for (const args of [["--only", "squares", "other"], ["--only", "squares", "--only", "other"]]) {
+    const both = await runCli(toy(store, "--dry-run", ...args));
+    assertMatch(both.stdout, /\bother\b/, args.join(" "));
+    assertMatch(both.stdout, /\bsquares\b/, args.join(" "));
+    assertEquals(/\btotal\b/.test(both.stdout), false, args.join(" "));
+  }
+  // A stray argument is refused, not ignored.
+  const stray = await runCli(toy(store, "--dry-run", "--store", store, "squares"));
+  assertEquals(stray.code, 2);
+  assertMatch(stray.stderr, /unexpected argument "squares" after reproduce/);
 });

@@ -6,6 +6,7 @@
  * file is present and verified, 1 when any is missing or failed its check, 2 for bad arguments.
  */
 import { parseArgs } from "node:util";
+import { listOptions } from "../../engine/args.ts";
 import { DissectError, isDissectError, storeError } from "../../engine/errors.ts";
 import { type ByteProgressOptions, fetchItems } from "./download.ts";
 import { PAPER_ITEMS, type PaperItem } from "./sources.ts";
@@ -33,7 +34,7 @@ export function parseFetchArgs(
   args: string[],
   items: readonly PaperItem[],
 ): { items: PaperItem[]; dir: string; help: boolean } {
-  const { tokens } = parseArgs({
+  const { values, tokens } = parseArgs({
     args,
     options: {
       only: { type: "string", multiple: true },
@@ -43,23 +44,13 @@ export function parseFetchArgs(
     allowPositionals: true,
     tokens: true,
   });
-  let only: string[] | null = null;
-  let dir = DEFAULT_DIR;
-  let help = false;
-  let afterOnly = false;
-  for (const token of tokens) {
-    if (token.kind === "option") {
-      afterOnly = token.name === "only";
-      if (token.name === "only") (only ??= []).push(...token.value!.split(","));
-      else if (token.name === "dir") dir = token.value!;
-      else if (token.name === "help") help = true;
-    } else if (token.kind === "positional") {
-      if (!afterOnly) {
-        throw Object.assign(new Error(`unexpected argument "${token.value}"`), { usage: true });
-      }
-      only!.push(token.value);
-    } else afterOnly = false; // "--": what follows is not an ID
+  const { lists, positionals } = listOptions(tokens, ["only"]);
+  if (positionals.length) {
+    throw Object.assign(new Error(`unexpected argument "${positionals[0]}"`), { usage: true });
   }
+  const only = values.only ? lists.only.flatMap((v) => v.split(",")) : null;
+  const dir = values.dir ?? DEFAULT_DIR;
+  const help = values.help ?? false;
   const known = items.map((i) => i.id);
   const wanted = only?.filter((id) => id !== "") ?? known;
   if (only && wanted.length === 0) {
