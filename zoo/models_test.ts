@@ -47,3 +47,13 @@ Deno.test("the world-v2 classifier has VGG-16's conv layers, 512 units at conv5 
   assertEquals(JSON.parse(info.metadata.labels), [...scenesOf(2)]);
   assertEquals(info.outputs.find((o) => o.name === "logits")?.dims.at(-1), scenesOf(2).length);
 });
+
+Deno.test("the world-v2 segmenter reads any multiple of 16 px in v1's concept space", async () => {
+  const v2 = inspectBytes("v2", await Deno.readFile(join(MODELS, "v2/segmenter.onnx")));
+  const v1 = inspectBytes("v1", await Deno.readFile(join(MODELS, "segmenter.onnx")));
+  for (const key of ["objects", "parts", "materials", "preprocess"]) {
+    assertEquals(JSON.parse(v2.metadata[key]), JSON.parse(v1.metadata[key]), key);
+  }
+  assertEquals(v2.inputs[0].dims.slice(2).every((d) => typeof d === "string"), true);
+  assertEquals(v2.metadata.size_multiple, "16");
+});
