@@ -89,15 +89,15 @@ async function main(args: string[]): Promise<number> {
     },
   });
   // `--only A B` is `--only A --only B`, as the usage shows it.
-  const { lists, positionals } = listOptions(tokens, ["only", "force"]);
+  const { lists, positionals } = listOptions(tokens, ["only", "force"], 1);
   const command = positionals[0];
-  const takes = ARGUMENTS[command];
-  if (takes !== undefined && positionals.length > takes + 1) {
-    throw usage(`unexpected argument "${positionals[takes + 1]}" after ${command}`);
-  }
   if (values.help || !command) {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  const takes = ARGUMENTS[command];
+  if (takes !== undefined && positionals.length > takes + 1) {
+    throw usage(`unexpected argument "${positionals[takes + 1]}" after ${command}`);
   }
   const common = {
     configPath: values.config,

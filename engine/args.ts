@@ -11,11 +11,13 @@ type Token = ReturnType<typeof parseArgs>["tokens"] extends (infer T)[] | undefi
 
 /**
  * Splits parsed tokens into the values of the `lists` options (each in the
- * order given) and the positionals that belong to no list.
+ * order given) and the positionals that belong to no list. The first
+ * `leading` positionals (a command's name) never join a list, wherever they stand.
  */
 export function listOptions(
   tokens: readonly Token[],
   lists: readonly string[],
+  leading = 0,
 ): { lists: Record<string, string[]>; positionals: string[] } {
   const values: Record<string, string[]> = Object.fromEntries(lists.map((l) => [l, []]));
   const positionals: string[] = [];
@@ -25,7 +27,7 @@ export function listOptions(
       open = lists.includes(token.name) ? token.name : null;
       if (open && token.value !== undefined) values[open].push(token.value);
     } else if (token.kind === "positional") {
-      if (open) values[open].push(token.value);
+      if (open && positionals.length >= leading) values[open].push(token.value);
       else positionals.push(token.value);
     } else open = null; // "--": what follows belongs to no option
   }

@@ -3,7 +3,7 @@ import { assertEquals } from "../tests/assert.ts";
 import { listOptions } from "./args.ts";
 
 /** listOptions over parseArgs' tokens of `args`, with --only and --force as lists. */
-function parse(args: string[]) {
+function parse(args: string[], leading = 0) {
   const { tokens } = parseArgs({
     args,
     allowPositionals: true,
@@ -15,7 +15,7 @@ function parse(args: string[]) {
       json: { type: "boolean" },
     },
   });
-  return listOptions(tokens, ["only", "force"]);
+  return listOptions(tokens, ["only", "force"], leading);
 }
 
 Deno.test("a list option takes the positionals after it, up to the next option", () => {
@@ -34,4 +34,10 @@ Deno.test("a list option takes the positionals after it, up to the next option",
     positionals: ["x", "b"],
   });
   assertEquals(parse(["x", "--only=a", "b"]).lists.only, ["a", "b"]);
+
+  // The command's name is never a list value, even after an option.
+  assertEquals(parse(["--only", "a", "reproduce", "b"], 1), {
+    lists: { only: ["a", "b"], force: [] },
+    positionals: ["reproduce"],
+  });
 });

@@ -35,7 +35,8 @@ export async function settingOfRun(
     );
   }
   if (has("classify_val__predictions", "classify_val__classes")) {
-    // A class's balanced accuracy: the mean of its recall and its specificity.
+    // A class's balanced accuracy: the mean of its recall and its specificity. Classes of
+    // the model that val does not hold have no recall, and are not counted.
     await add(
       "scene classes at 95% balanced accuracy or more on val",
       `WITH per_class AS (
@@ -43,7 +44,7 @@ export async function settingOfRun(
            (avg(CASE WHEN p.label = c.label THEN (p.predicted = c.label)::INT END) +
             avg(CASE WHEN p.label <> c.label THEN (p.predicted <> c.label)::INT END)) / 2 AS bacc
          FROM classify_val__classes c CROSS JOIN classify_val__predictions p GROUP BY c.label)
-       SELECT count(*) FILTER (WHERE bacc >= 0.95) || ' of ' || count(*) AS value FROM per_class`,
+       SELECT count(*) FILTER (WHERE bacc >= 0.95) || ' of ' || count(bacc) AS value FROM per_class`,
     );
   }
   if (has("activations_val__layers")) {
