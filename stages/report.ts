@@ -1,6 +1,7 @@
 /**
- * report: the HTML report, one page per claim of claims.md, plus two tables
- * that make every verdict and number queryable: `claims` and `claim_values`.
+ * report: the HTML report, one page per claim of claims.md, plus three tables
+ * that make every verdict and number queryable: `claims`, `claim_values`, and
+ * `preconditions` (what each test needs of the setting, and what the run has).
  * It takes every other node of the pipeline as an input.
  */
 import { z } from "zod";
@@ -41,6 +42,20 @@ export default defineStage({
       sql: "VARCHAR",
       tables: "VARCHAR",
     },
+    preconditions: {
+      claim: "VARCHAR",
+      /** The part of the claim it applies to; null for the whole claim. */
+      part: "VARCHAR",
+      need: "VARCHAR",
+      /** The bar, in words, and the run's value (its SQL is in claim_values, by label = need). */
+      bar: "VARCHAR",
+      value: "VARCHAR",
+      met: "BOOLEAN",
+      /** "setting" (needed whatever the numbers) or "data" (needed when the interval does not decide). */
+      kind: "VARCHAR",
+      /** Where the paper's own setting meets it. */
+      paper: "VARCHAR",
+    },
   },
   // Assets ship with the project; uPlot comes from the pinned npm package.
   files: () => ({
@@ -72,6 +87,7 @@ export default defineStage({
       await Deno.copyFile(ctx.files.report_css, join(assets, "report.css"));
       const claimsTable = await ctx.table("claims");
       const values = await ctx.table("claim_values");
+      const conditions = await ctx.table("preconditions");
       for (const o of outcomes) {
         claimsTable.append({
           claim: o.claim.id,
@@ -82,6 +98,26 @@ export default defineStage({
           rule_outcome: o.result?.verdict.rule ?? null,
         });
         if (o.failed) ctx.log(`claim ${o.claim.id}: ${o.missing}`);
+        const parts = o.result?.parts ?? [];
+        for (
+          const [part, pre] of [
+            [null, o.result?.preconditions ?? []] as const,
+            ...parts.map((p) => [p.name, p.preconditions ?? []] as const),
+          ]
+        ) {
+          for (const c of pre) {
+            conditions.append({
+              claim: o.claim.id,
+              part,
+              need: c.need,
+              bar: c.bar,
+              value: c.value.value === null ? null : String(c.value.value),
+              met: c.met,
+              kind: c.kind ?? "setting",
+              paper: c.paper,
+            });
+          }
+        }
         for (const v of o.result ? pageValues(o.result) : []) {
           values.append({
             claim: o.claim.id,
