@@ -222,6 +222,14 @@ Deno.test({
       const card = await Deno.readTextFile(`${dir}/split/gan_church.md`);
       assertEquals(card.includes("| layer4 | 32 x 8 x 8 |"), true, card);
       assertEquals(card.includes("| output (image) | 3 x 16 x 16 |"), true, card);
+      // The loss history (a row per 100 steps, and the last) is kept as CSV and drawn in the card.
+      const history = await Deno.readTextFile(`${dir}/split/gan_church.work/history.csv`);
+      assertEquals(history.split("\n")[0], "step,d_loss,g_loss,d_real,d_fake,seconds");
+      assertEquals(history.trim().split("\n").length, 2, history);
+      const png = await Deno.readFile(`${dir}/split/gan_church.curves.png`);
+      assertEquals([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
+      assertEquals(card.includes("![training curves](gan_church.curves.png)"), true, card);
+      assertEquals(card.includes("green: on real images"), true, card);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

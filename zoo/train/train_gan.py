@@ -24,11 +24,13 @@ steps per G step (1), horizontal flips of the real images. The exported generato
 exponential moving average (0.999) of the trained one.
 
 Every --sample-every steps a grid of 32 samples of fixed latents goes to OUT/NAME.work/samples/;
-every --ckpt-every steps (and at the end) OUT/NAME.work/checkpoint.pt is written; --resume
+every --ckpt-every steps (and at the end) OUT/NAME.work/checkpoint.pt is written, with the loss
+history (every 100 steps) in OUT/NAME.work/history.csv; --resume
 continues from it (same RNG streams, so an interrupted run equals an uninterrupted one;
 common.rng_states / save_checkpoint / load_checkpoint, shared with the other scripts).
 At the end: OUT/NAME.onnx (input "z" [batch, latent] standard normal; output "image" NCHW RGB
-in [0,1]; tensors layer1..layerN, also graph outputs), OUT/NAME.json, .md, .pt, .samples.png, .ref/
+in [0,1]; tensors layer1..layerN, also graph outputs), OUT/NAME.json, .md, .pt, .samples.png,
+.curves.png (the loss history, zoo/train/curves.py), .ref/
 """
 import argparse
 import copy
@@ -45,6 +47,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 import common
 import model_card
+import curves
 
 
 class PixelNorm(nn.Module):
@@ -255,6 +258,8 @@ def main():
             "config": G.config, "d_config": d_config, "G": G.state_dict(), "D": D.state_dict(),
             "G_ema": G_ema.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
             **common.rng_states(gen, rng), "step": step, "history": history, "seconds": seconds()})
+        if history:
+            common.write_history_csv(os.path.join(work, "history.csv"), history)
 
     def save_samples(path):
         with torch.no_grad():
@@ -313,6 +318,8 @@ def main():
     base = os.path.join(a.snapshot or a.out, a.name)
     G_ema = G_ema.cpu().eval()
     save_samples(base + ".samples.png")
+    if history:
+        common.write_png(base + ".curves.png", curves.draw(history))
     torch.save({"config": G_ema.config, "state_dict": G_ema.state_dict()}, base + ".pt")
     refs = torch.randn(3, a.latent, generator=torch.Generator().manual_seed(a.seed + 2000))
     example = refs[:2]  # export with one batch size, check with another
@@ -354,7 +361,7 @@ def main():
     common.write_json(base + ".json", metrics)
     model_card.write(base + ".json")
     pace = f", {s_per_step:.3f} s/step" if s_per_step else ""
-    print(f"wrote {base}.onnx / .json / .md / .pt / .samples.png; {step} steps{pace}", flush=True)
+    print(f"wrote {base}.onnx / .json / .md / .pt / .samples.png / .curves.png; {step} steps{pace}", flush=True)
 
 
 if __name__ == "__main__":
