@@ -50,7 +50,7 @@ export const dissection: Benchmark = {
         if (images === SIZES.at(-1)) kernels = await kernelSeconds(all.dirs);
       };
       const [all, alone] = await pipelineRuns(
-        { name: "bench", world: { counts: { val: images } } },
+        { name: "bench", world: { version: 1, counts: { val: images } } },
         [LAYER, [...LAYER, ...DISSECTION.flatMap((s) => ["--force", s])]],
         inspect,
       );

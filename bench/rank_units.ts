@@ -15,7 +15,7 @@ export const rankUnits: Benchmark = {
   description: `ablating each conv5_3 unit over ${IMAGES} images vs one forward pass over them`,
   async run() {
     const s = await stageSeconds(
-      { name: "bench", world: { counts: { train: IMAGES, val: IMAGES } } },
+      { name: "bench", world: { version: 1, counts: { train: IMAGES, val: IMAGES } } },
       ["--only", "rank-units", "--only", "classify-val"],
     );
     const forward = s["classify-val"], ablation = s["rank-units"];

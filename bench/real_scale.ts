@@ -68,7 +68,7 @@ async function dissect(dir: string, count: number, seg = SIZE) {
     config,
     JSON.stringify({
       name: "real-scale",
-      world: { size: SIZE, counts: { train: 1, val: count, objects: 1, church: 1 } },
+      world: { version: 1, size: SIZE, counts: { train: 1, val: count, objects: 1, church: 1 } },
       models: {
         classifier: {
           path: join(dir, "vgg16.onnx"),

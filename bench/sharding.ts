@@ -34,7 +34,11 @@ export const sharding: Benchmark = {
         const path = join(dir, `${name}.json`);
         await Deno.writeTextFile(
           path,
-          JSON.stringify({ name: "bench", world: { counts: { val: IMAGES } }, executor }),
+          JSON.stringify({
+            name: "bench",
+            world: { version: 1, counts: { val: IMAGES } },
+            executor,
+          }),
         );
         return path;
       };

@@ -8,26 +8,43 @@ import { EXECUTION_PROVIDERS } from "../onnx/providers.ts";
 import { PreprocessParam } from "../onnx/preprocess.ts";
 import { ExecutorConfig } from "../engine/executor.ts";
 
+/**
+ * Each world generation's image sides, when the config does not give them:
+ * the sides its zoo models were trained at. World v2's GAN makes 64-px
+ * images, so its real church reference is rendered at 64 px too.
+ */
+const WORLD_SIDES = { 1: { size: 64, church: 64 }, 2: { size: 112, church: 64 } } as const;
+
 /** Which synthetic world: generation, seed, image size, images per split. */
 export const WorldConfig = z.strictObject({
   /** The world's generation: 1 (14 classes) or 2 (40 classes, close-framed churches). */
-  version: z.union([z.literal(1), z.literal(2)]).default(1),
+  version: z.union([z.literal(1), z.literal(2)]).default(2),
   seed: z.int().min(0).default(1),
-  /** Image side in pixels. */
-  size: z.int().min(16).max(512).default(64),
+  /** Image side in pixels (default: 64 for world v1, 112 for v2). */
+  size: z.int().min(16).max(512).optional(),
   /**
-   * Side of the church split, the generator's real reference, when it is not
-   * `size`: the generator's output side, since its samples are compared with
-   * these images at one resolution (world v2's GAN makes 64 px images).
+   * Side of the church split, the generator's real reference: the
+   * generator's output side, since its samples are compared with these
+   * images at one resolution (default: `size` for world v1, 64 for v2).
    */
   churchSize: z.int().min(16).max(512).optional(),
-  /** Images per split. */
+  /**
+   * Images per split, sized for a cold default run under 15 minutes on two
+   * CPU cores. The paper's: Places365 train 1.8 M images (units are ranked on
+   * it) and val 36,500 (dissection); LSUN churches 126,000 (the GAN's real
+   * reference).
+   */
   counts: z.strictObject({
     train: z.int().min(1).default(2400),
     val: z.int().min(1).default(1200),
     objects: z.int().min(1).default(600),
     church: z.int().min(1).default(600),
   }).prefault({}),
+}).transform((w) => {
+  const sides = WORLD_SIDES[w.version];
+  const size = w.size ?? sides.size;
+  const churchSize = w.churchSize ?? (w.version === 1 ? size : sides.church);
+  return { ...w, size, churchSize };
 });
 
 /** A model file and the layers of it to dissect. */
@@ -45,6 +62,9 @@ export const ModelRef = z.strictObject({
   /** Its input preprocessing (mean, std, range), when its metadata has none. */
   preprocess: PreprocessParam.optional(),
 });
+
+/** A model reference, as the config states it. */
+export type ModelRef = z.infer<typeof ModelRef>;
 
 /** A folder of the user's images, labeled by subfolder or not. */
 export const ImageFolder = z.strictObject({
@@ -123,11 +143,18 @@ export const VGG16_CONV_LAYERS = [
   "conv5_3",
 ];
 
-/** The zoo's models (zoo/models/), trained on the synthetic world. */
+/** The zoo's models (zoo/models/) for each world generation, trained on that world. */
 const ZOO = {
-  classifier: { path: "zoo/models/classifier.onnx" },
-  segmenter: { path: "zoo/models/segmenter.onnx" },
-  generator: { path: "zoo/models/gan_church.onnx" },
+  1: {
+    classifier: { path: "zoo/models/classifier.onnx" },
+    segmenter: { path: "zoo/models/segmenter.onnx" },
+    generator: { path: "zoo/models/gan_church.onnx" },
+  },
+  2: {
+    classifier: { path: "zoo/models/v2/classifier.onnx" },
+    segmenter: { path: "zoo/models/v2/segmenter.onnx" },
+    generator: { path: "zoo/models/v2/gan_church.onnx" },
+  },
 } as const;
 
 /** Layers of the zoo's generator: layer4 is 8x8 and layer5 16x16, as in the paper. */
@@ -140,12 +167,13 @@ export const RunConfig = z.strictObject({
   world: WorldConfig.prefault({}),
   /**
    * The models to dissect. Each defaults to the zoo's model trained on the
-   * synthetic world; null leaves that model (and the stages needing it) out.
+   * world the config names (`world.version`); null leaves that model (and
+   * the stages needing it) out.
    */
   models: z.strictObject({
-    classifier: ModelRef.nullable().default(ZOO.classifier),
-    segmenter: ModelRef.nullable().default(ZOO.segmenter),
-    generator: ModelRef.nullable().default(ZOO.generator),
+    classifier: ModelRef.nullable().optional(),
+    segmenter: ModelRef.nullable().optional(),
+    generator: ModelRef.nullable().optional(),
   }).prefault({}),
   /** The user's own images, in place of a world split. */
   data: z.strictObject({
@@ -197,13 +225,13 @@ export const RunConfig = z.strictObject({
     seed: z.int().min(0).default(1),
   }).prefault({}),
   gan: z.strictObject({
-    /** Generated images to dissect and compare with the real family. */
+    /** Generated images to dissect, compare with the real family and remove trees from (the paper removes trees from 10,000). */
     samples: z.int().min(1).default(600),
     /** Classifier layer whose features compare generated and real images. */
     featureLayer: z.string().default("fc7"),
     /** The generator layer edited to remove trees and insert doors (8x8 in the paper's sense). */
     editLayer: z.string().default("layer4"),
-    /** Samples for door insertion: each is regenerated once per feature-map location. */
+    /** Samples for door insertion: each is regenerated once per feature-map location (the paper does not say how many). */
     doorSamples: z.int().min(1).default(40),
   }).prefault({}),
   /** node id -> parameter -> value; applied over the pipeline's own values. */
@@ -218,6 +246,19 @@ export const RunConfig = z.strictObject({
   message: 'concepts "truth" reads the world\'s val ground truth and "broden" supplies the val ' +
     "images: neither goes with data.val (a folder of images has no ground truth)",
   path: ["concepts", "source"],
+}).transform((c) => {
+  // A model the config does not name is the zoo's for its world; null stays out.
+  const zoo = ZOO[c.world.version];
+  const pick = <K extends keyof typeof zoo>(k: K): ModelRef | null =>
+    c.models[k] === undefined ? { ...zoo[k] } : c.models[k];
+  return {
+    ...c,
+    models: {
+      classifier: pick("classifier"),
+      segmenter: pick("segmenter"),
+      generator: pick("generator"),
+    },
+  };
 });
 /** A validated run configuration. */
 export type RunConfig = z.infer<typeof RunConfig>;

@@ -26,9 +26,14 @@ Deno.test("training images must be labeled; a classifier's facts are optional", 
   assertEquals(c.models.classifier?.preprocess?.layout, "NCHW");
 });
 
-Deno.test("configs/world-v1.json is the first world's run: today the default run, under its own name", async () => {
+Deno.test("configs/world-v1.json is the first world's run: world v1's defaults and the 200 attacks it ran", async () => {
   const v1 = RunConfig.parse(JSON.parse(await Deno.readTextFile("configs/world-v1.json")));
-  const byDefault = RunConfig.parse({});
+  const before = RunConfig.parse({
+    world: { version: 1 },
+    stages: { "cw-attack": { images: 200 } },
+  });
   assertEquals(v1.name, "world-v1");
-  assertEquals({ ...v1, name: "default" }, byDefault);
+  assertEquals({ ...v1, name: "default" }, before);
+  assertEquals([v1.world.size, v1.world.churchSize], [64, 64]);
+  assertEquals(v1.models.classifier?.path, "zoo/models/classifier.onnx");
 });

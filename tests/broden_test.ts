@@ -20,7 +20,7 @@ import { exportBroden } from "../data/broden_export.ts";
 function smallConfig(name: string, concepts: Record<string, unknown>) {
   return {
     name,
-    world: { counts: { train: 8, val: 24, objects: 8, church: 8 } },
+    world: { version: 1, counts: { train: 8, val: 24, objects: 8, church: 8 } },
     models: {
       classifier: { path: "zoo/models/classifier.onnx", layers: ["conv4_3", "conv5_3"] },
       segmenter: null,
@@ -200,11 +200,27 @@ Deno.test({
 Deno.test("the church split is rendered at world.churchSize, the other splits at world.size", () => {
   const params = (world: unknown, node: string) =>
     buildPipeline(RunConfig.parse({ world })).nodes.get(node)?.params;
-  assertEquals(params({ size: 112 }, "world-church")?.size, 112);
-  assertEquals(params({ size: 112, churchSize: 64 }, "world-church")?.size, 64);
+  // World v2 (the default): 112 px, churches at its GAN's 64 px.
+  assertEquals(params({}, "world-val")?.size, 112);
+  assertEquals(params({}, "world-church")?.size, 64);
+  // World v1: 64 px, and churches follow the size given.
+  assertEquals(params({ version: 1 }, "world-church")?.size, 64);
+  assertEquals(params({ version: 1, size: 112 }, "world-church")?.size, 112);
+  assertEquals(params({ size: 224, churchSize: 128 }, "world-church")?.size, 128);
   for (const split of ["train", "val", "objects"]) {
-    assertEquals(params({ size: 112, churchSize: 64 }, `world-${split}`)?.size, 112, split);
+    assertEquals(params({ size: 224, churchSize: 128 }, `world-${split}`)?.size, 224, split);
   }
+});
+
+Deno.test("the zoo's models follow the world's version; a model the config names or nulls stays so", () => {
+  const models = (config: unknown) => RunConfig.parse(config).models;
+  assertEquals(models({}).classifier?.path, "zoo/models/v2/classifier.onnx");
+  assertEquals(models({}).generator?.path, "zoo/models/v2/gan_church.onnx");
+  assertEquals(models({ world: { version: 1 } }).segmenter?.path, "zoo/models/segmenter.onnx");
+  const own = models({ models: { classifier: { path: "mine.onnx" }, generator: null } });
+  assertEquals(own.classifier?.path, "mine.onnx");
+  assertEquals(own.generator, null);
+  assertEquals(own.segmenter?.path, "zoo/models/v2/segmenter.onnx");
 });
 
 Deno.test("the concept source picks the segmentation the classifier is dissected against", () => {

@@ -10,7 +10,7 @@ import { catalogRows, runCli, type ScratchDir, scratchDir } from "./helpers.ts";
 import { TINY_PREPROCESS, tinyClassifier } from "./fixtures/models.ts";
 import { SCENES } from "../world/vocabulary.ts";
 
-const WORLD = { counts: { train: 24, val: 24, objects: 12, church: 12 } };
+const WORLD = { version: 1, counts: { train: 24, val: 24, objects: 12, church: 12 } };
 
 /** The tiny classifier with and without its metadata, `labels` and configs of it, in `tmp`. */
 async function setUp(tmp: ScratchDir, labels: readonly string[]) {

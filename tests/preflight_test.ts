@@ -10,7 +10,7 @@ import { cudaInstalled } from "../onnx/providers.ts";
 
 const SMOKE = {
   name: "typo",
-  world: { counts: { train: 24, val: 24, objects: 12, church: 12 } },
+  world: { version: 1, counts: { train: 24, val: 24, objects: 12, church: 12 } },
   gan: { samples: 12 },
 };
 

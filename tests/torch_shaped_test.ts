@@ -55,7 +55,7 @@ for (const m of MODELS) {
       config,
       JSON.stringify({
         name: "vgg-shaped",
-        world: { size: 224, counts: { train: 28, val: 14, objects: 6, church: 4 } },
+        world: { version: 1, size: 224, counts: { train: 28, val: 14, objects: 6, church: 4 } },
         models: {
           classifier: {
             path: join(dir, "model.onnx"),

@@ -6,6 +6,8 @@
  *
  *   deno run -A zoo/install.ts --from zoo/runs/classifier/classifier.onnx \
  *     --keep logits --name classifier [--extra samples.png]
+ *
+ * A name may have a folder inside zoo/models/ (`--name v2/gan_church`).
  */
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
@@ -46,5 +48,6 @@ const shipped = `
 - installed from \`${values.from}\` by \`zoo/install.ts\`
 `;
 await Deno.writeTextFile(join(out, `${values.name}.md`), card.trimEnd() + "\n" + shipped);
-for (const f of values.extra ?? []) await Deno.copyFile(f, join(out, basename(f)));
+// Beside the model, also when its name has a folder (v2/gan_church).
+for (const f of values.extra ?? []) await Deno.copyFile(f, join(dirname(target), basename(f)));
 console.log(`${target}: ${bytes.length} bytes, sha256 ${sha}`);
