@@ -5,7 +5,7 @@
  * (`needs` in reports/claims/). Node ids are what --set, --only and --force name.
  */
 import { Pipeline } from "./engine/dag.ts";
-import { checkDataClasses } from "./onnx/model_facts.ts";
+import { checkDataClasses, checkImageSize } from "./onnx/model_facts.ts";
 import { useExecutionProviders } from "./onnx/providers.ts";
 import { folderClassNames } from "./data/image_folder.ts";
 import { BrodenReader } from "./data/broden.ts";
@@ -329,6 +329,31 @@ export default function pipeline(config: RunConfig): Pipeline {
         data: images,
       },
     });
+  }
+
+  // A classifier of a fixed input size reads images of that size only (the
+  // KID features excepted: they are resized to it), checked before anything runs.
+  const rendered = "world.size";
+  const sides = [
+    { node: train, side: userTrain?.size ?? size, field: userTrain ? "data.train.size" : rendered },
+    { node: objects, side: size, field: rendered },
+  ];
+  // A Broden set's images keep their own size; its readers check them as they open.
+  if (!broden) {
+    sides.push({
+      node: val,
+      side: userVal?.size ?? size,
+      field: userVal ? "data.val.size" : rendered,
+    });
+  }
+  for (const { node, side, field } of net ? sides : []) {
+    const readers = p.ordered()
+      .filter((n) =>
+        n.params.model === net!.model && n.stage.name !== featureDistance.name &&
+        Object.values(n.inputs).includes(node)
+      )
+      .map((n) => n.id);
+    p.check(readers, () => checkImageSize(net!, side, node, field));
   }
 
   // Labeled images are scored by class name: every class of a user's folder

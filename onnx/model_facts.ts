@@ -109,6 +109,27 @@ export async function checkModel(
 }
 
 /**
+ * Checks that a classifier of a fixed input size takes the images of a data
+ * set (`what`, `side` px square, set by the config's `field`): before
+ * anything runs, rather than when the first stage feeds it a batch.
+ */
+export async function checkImageSize(
+  p: FactsParams,
+  side: number,
+  what: string,
+  field: string,
+): Promise<void> {
+  const info = inspectBytes(p.model, await readModelBytes(p.model));
+  const [h, w] = info.inputs[0]?.dims.slice(2) ?? [];
+  if ((typeof h === "number" && h !== side) || (typeof w === "number" && w !== side)) {
+    throw new DissectError(
+      "CONFIG",
+      `${what}: images are ${side}x${side} px, but ${p.model} takes ${h}x${w}; set ${field} to ${h}`,
+    );
+  }
+}
+
+/**
  * Checks that a classifier knows every class of a data set (`dataLabels`,
  * named `what`), by name, as the stages that score it will match them:
  * before anything runs, rather than when the first of them opens the model.

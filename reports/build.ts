@@ -342,9 +342,13 @@ ${provenance(pageValues(r), usedInputs(pageValues(r), inputs))}`,
   );
 }
 
-/** Every number a claim page shows: its values and its preconditions' values, once each. */
+/** Every number a claim page shows: its values and its (and its parts') preconditions' values, once each. */
 export function pageValues(r: ClaimResult): Measured[] {
-  const all = [...r.values, ...(r.preconditions ?? []).map((p) => p.value)];
+  const all = [
+    ...r.values,
+    ...[r.preconditions ?? [], ...(r.parts ?? []).map((p) => p.preconditions ?? [])].flat()
+      .map((p) => p.value),
+  ];
   return all.filter((v, i) => all.findIndex((w) => w.label === v.label && w.sql === v.sql) === i);
 }
 

@@ -42,12 +42,15 @@ export default defineStage({
       sql: "VARCHAR",
       tables: "VARCHAR",
     },
+    // A claim's preconditions as its measure returned them; a measure that stops for want of
+    // data (inconclusive: too few images of a kind) returns none.
     preconditions: {
       claim: "VARCHAR",
       /** The part of the claim it applies to; null for the whole claim. */
       part: "VARCHAR",
+      /** What the test needs; also the value's label in claim_values, beside its SQL. */
       need: "VARCHAR",
-      /** The bar, in words, and the run's value (its SQL is in claim_values, by label = need). */
+      /** The bar the value must meet, in words. */
       bar: "VARCHAR",
       value: "VARCHAR",
       met: "BOOLEAN",

@@ -79,3 +79,33 @@ Deno.test({
     assertMatch(unknown.stderr, /executionProviders/);
   },
 });
+
+Deno.test("images of another size than a fixed-size classifier takes are named before anything runs", async () => {
+  await using tmp = await scratchDir();
+  const dir = await tmp.subdir();
+  const store = join(dir, "store");
+  const cases = [
+    // World v2's classifier takes 112 px; a v2 world at 64 px cannot feed it.
+    [{ world: { size: 64, counts: SMOKE.world.counts } }, "world.size to 112"],
+    // World v1's classifier (64 px) named in a v2 world at its 112 px.
+    [
+      {
+        world: { counts: SMOKE.world.counts },
+        models: { classifier: { path: "zoo/models/classifier.onnx" } },
+      },
+      "world.size to 64",
+    ],
+  ] as const;
+  for (const [config, fix] of cases) {
+    const path = join(dir, "config.json");
+    await Deno.writeTextFile(path, JSON.stringify(config));
+    const r = await runCli(["reproduce", "--config", path, "--store", store]);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, /^error\[CONFIG\]: world-\w+: images are \d+x\d+ px, but zoo\/models\//m);
+    assertMatch(r.stderr, new RegExp(`set ${fix}$`, "m"));
+    const made = await Array.fromAsync(Deno.readDir(store)).catch(() => []).then((es) =>
+      es.map((e) => e.name)
+    );
+    assert(!made.includes("objects"), `nothing ran: ${made}`);
+  }
+});

@@ -32,6 +32,7 @@ if (!values.from || !values.keep?.length || !values.name) {
 const out = join(dirname(new URL(import.meta.url).pathname), "models");
 const bytes = selectOutputs(await Deno.readFile(values.from), values.keep, values.from);
 const target = join(out, `${values.name}.onnx`);
+await Deno.mkdir(dirname(target), { recursive: true });
 await Deno.writeFile(target, bytes);
 const sha = createHash("sha256").update(bytes).digest("hex");
 const info = inspectBytes(target, bytes);

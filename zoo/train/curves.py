@@ -63,7 +63,8 @@ def draw(rows, width=320, height=200, pad=12):
     for p, (kind, keys) in enumerate(chosen):
         x_off = p * width
         values = [float(r[k]) for r in rows for k in keys]
-        top = 1.0 if kind == "accuracy" else max(values) or 1.0
+        # Each axis spans 0 too, so the zero line is always inside it.
+        top = 1.0 if kind == "accuracy" else max(0.0, max(values)) or 1.0
         low = 0.0 if kind == "accuracy" else min(0.0, min(values))
         fx = lambda e: x_off + pad + (width - 2 * pad) * ((e - epochs[0]) / max(1, epochs[-1] - epochs[0]))
         fy = lambda v: height - pad - (height - 2 * pad) * ((v - low) / (top - low))

@@ -235,3 +235,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "curves draw a GAN history whose values lie all below zero, or all at zero, inside the picture",
+  ignore: !torch,
+  async fn() {
+    const out = await py([
+      "-c",
+      `import sys; sys.path.insert(0, ${JSON.stringify(HERE)}); import curves\n` +
+      "rows = lambda r, f: [{'step': 100 * i, 'd_loss': 1.5, 'g_loss': 0.5, 'd_real': r, 'd_fake': f} for i in (1, 2)]\n" +
+      "for r, f in ((-0.1, -0.15), (0.0, 0.0)):\n" +
+      "    img = curves.draw(rows(r, f))\n" +
+      "    print(img.shape, int((img[:, 320:] == 150).all(axis=2).sum() > 0))",
+    ]);
+    // Both pictures drawn; the first has its grey zero line (the second spans 0 to 1: no line).
+    assertEquals(out.trim().split("\n"), ["(200, 640, 3) 1", "(200, 640, 3) 0"]);
+  },
+});
