@@ -2,7 +2,8 @@
  * What ships in zoo/models/: every ONNX beside its model card, all of them
  * together at most 100 MB (issue 21), and the world-v2 classifier in the
  * paper's setting: VGG-16's conv names, 512 units at conv5 on 7x7 maps at
- * 112 px, one output per world-v2 scene class, in the world's order.
+ * 112 px, one output per world-v2 scene class, in the world's order; the world-v2
+ * segmenter in v1's concept space at any size; the world-v2 GAN in ProGAN's shape.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../tests/assert.ts";
@@ -56,4 +57,15 @@ Deno.test("the world-v2 segmenter reads any multiple of 16 px in v1's concept sp
   }
   assertEquals(v2.inputs[0].dims.slice(2).every((d) => typeof d === "string"), true);
   assertEquals(v2.metadata.size_multiple, "16");
+});
+
+Deno.test("the world-v2 GAN has ProGAN's layer names, 512 units at layer1 to layer4, layer4 at 8x8, 64-px images", async () => {
+  const path = join(MODELS, "v2/gan_church.onnx");
+  const list = await listLayers(path, await Deno.readFile(path), 64);
+  const dims = Object.fromEntries(list.layers.map((l) => [l.name, l.dims]));
+  for (const l of ["layer1", "layer2", "layer3", "layer4"]) assertEquals(dims[l]?.[1], 512, l);
+  assertEquals(dims["layer4"].slice(2), [8, 8]);
+  assertEquals(dims["layer5"].slice(2), [16, 16]);
+  const info = inspectBytes(path, await Deno.readFile(path));
+  assertEquals(info.outputs.find((o) => o.name === "image")?.dims.slice(1), [3, 64, 64]);
 });
