@@ -332,28 +332,29 @@ export default function pipeline(config: RunConfig): Pipeline {
   }
 
   // A classifier of a fixed input size reads images of that size only (the
-  // KID features excepted: they are resized to it), checked before anything runs.
-  const rendered = "world.size";
-  const sides = [
-    { node: train, side: userTrain?.size ?? size, field: userTrain ? "data.train.size" : rendered },
-    { node: objects, side: size, field: rendered },
-  ];
+  // KID features excepted: they are resized to it), checked before anything
+  // runs, on the sizes and models the run resolves (config and --set applied).
+  const sizeFields: Record<string, string> = {
+    [train]: userTrain ? "data.train.size" : "world.size",
+    [objects]: "world.size",
+    [val]: userVal ? "data.val.size" : "world.size",
+  };
   // A Broden set's images keep their own size; its readers check them as they open.
-  if (!broden) {
-    sides.push({
-      node: val,
-      side: userVal?.size ?? size,
-      field: userVal ? "data.val.size" : rendered,
-    });
-  }
-  for (const { node, side, field } of net ? sides : []) {
+  for (const [node, field] of net ? Object.entries(sizeFields) : []) {
+    if (node === broden) continue;
     const readers = p.ordered()
       .filter((n) =>
         n.params.model === net!.model && n.stage.name !== featureDistance.name &&
         Object.values(n.inputs).includes(node)
       )
       .map((n) => n.id);
-    p.check(readers, () => checkImageSize(net!, side, node, field));
+    p.check(readers, async (params) => {
+      const side = params(node).size as number;
+      const set = side === p.get(node).params.size ? field : `stages.${node}.size`;
+      for (const model of new Set(readers.map((r) => params(r).model as string))) {
+        await checkImageSize({ ...net!, model }, side, node, set);
+      }
+    });
   }
 
   // Labeled images are scored by class name: every class of a user's folder

@@ -241,8 +241,10 @@ async function preflight(
     runs.add(p.id);
     await session.pipeline.get(p.id).stage.preflight?.({ params: p.params, files: p.filePaths });
   }
+  const resolved = new Map(planned.map((p) => [p.id, p.params]));
+  const params = (id: string) => resolved.get(id) ?? session.pipeline.get(id).params;
   for (const check of session.pipeline.checks) {
-    if (check.nodes.some((id) => runs.has(id))) await check.run();
+    if (check.nodes.some((id) => runs.has(id))) await check.run(params);
   }
 }
 

@@ -34,7 +34,8 @@ export type AddOptions<P = Record<string, unknown>, I extends string = string> =
  */
 export interface PipelineCheck {
   nodes: readonly string[];
-  run: () => Promise<void>;
+  /** `params(id)`: a node's parameters as the run resolves them (config and --set overrides applied). */
+  run: (params: (id: string) => Record<string, unknown>) => Promise<void>;
 }
 
 /** The DAG of stage nodes, in the order they were added (inputs first). */
@@ -84,7 +85,7 @@ export class Pipeline {
   }
 
   /** Adds a check to run before any of `nodes` runs (none: the check is dropped). */
-  check(nodes: readonly string[], run: () => Promise<void>): void {
+  check(nodes: readonly string[], run: PipelineCheck["run"]): void {
     for (const id of nodes) this.get(id);
     if (nodes.length) this.checks.push({ nodes, run });
   }

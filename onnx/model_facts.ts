@@ -122,9 +122,14 @@ export async function checkImageSize(
   const info = inspectBytes(p.model, await readModelBytes(p.model));
   const [h, w] = info.inputs[0]?.dims.slice(2) ?? [];
   if ((typeof h === "number" && h !== side) || (typeof w === "number" && w !== side)) {
+    // The images here are square: a side to set exists only when the model's fixed sides agree.
+    const fixed = [h, w].filter((d) => typeof d === "number");
+    const fix = fixed.every((d) => d === fixed[0])
+      ? `set ${field} to ${fixed[0]}`
+      : "its input is not square, and the images are";
     throw new DissectError(
       "CONFIG",
-      `${what}: images are ${side}x${side} px, but ${p.model} takes ${h}x${w}; set ${field} to ${h}`,
+      `${what}: images are ${side}x${side} px, but ${p.model} takes ${h}x${w}; ${fix}`,
     );
   }
 }

@@ -31,8 +31,9 @@ export const WorldConfig = z.strictObject({
   /**
    * Images per split, sized for a cold default run under 15 minutes on two
    * CPU cores. The paper's: Places365 train 1.8 M images (units are ranked on
-   * it) and val 36,500 (dissection); LSUN churches 126,000 (the GAN's real
-   * reference).
+   * it) and val 36,500 (dissection); ImageNet, 1,000 airplane and 1,000 other
+   * images (the airplane unit's test, our objects split); LSUN churches
+   * 126,000 (the GAN's real reference).
    */
   counts: z.strictObject({
     train: z.int().min(1).default(2400),

@@ -95,6 +95,11 @@ Deno.test("images of another size than a fixed-size classifier takes are named b
       },
       "world.size to 64",
     ],
+    // A size set on the node itself is the size its readers get.
+    [
+      { world: { counts: SMOKE.world.counts }, stages: { "world-val": { size: 64 } } },
+      "stages.world-val.size to 112",
+    ],
   ] as const;
   for (const [config, fix] of cases) {
     const path = join(dir, "config.json");
@@ -108,4 +113,20 @@ Deno.test("images of another size than a fixed-size classifier takes are named b
     );
     assert(!made.includes("objects"), `nothing ran: ${made}`);
   }
+  // And a size raised back on every node the classifier reads is accepted.
+  const path = join(dir, "config.json");
+  await Deno.writeTextFile(path, JSON.stringify(cases[0][0]));
+  const sets = ["world-train", "world-val", "world-objects"].flatMap((
+    n,
+  ) => ["--set", `${n}.size=112`]);
+  const fixed = await runCli([
+    "reproduce",
+    "--config",
+    path,
+    "--store",
+    store,
+    "--dry-run",
+    ...sets,
+  ]);
+  assertEquals(fixed.code, 0, fixed.stderr);
 });
