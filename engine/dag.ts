@@ -34,7 +34,7 @@ export type AddOptions<P = Record<string, unknown>, I extends string = string> =
  */
 export interface PipelineCheck {
   nodes: readonly string[];
-  /** `params(id)`: a node's parameters as the run resolves them (config and --set overrides applied). */
+  /** `params(id)`: a node's parameters as the run resolves them (with config and --set overrides). */
   run: (params: (id: string) => Record<string, unknown>) => Promise<void>;
 }
 

@@ -342,7 +342,7 @@ ${provenance(pageValues(r), usedInputs(pageValues(r), inputs))}`,
   );
 }
 
-/** Every number a claim page shows: its values and its (and its parts') preconditions' values, once each. */
+/** Every number a claim page shows: its values and its and its parts' preconditions' values, once each. */
 export function pageValues(r: ClaimResult): Measured[] {
   const all = [
     ...r.values,

@@ -226,13 +226,19 @@ export const RunConfig = z.strictObject({
     seed: z.int().min(0).default(1),
   }).prefault({}),
   gan: z.strictObject({
-    /** Generated images to dissect, compare with the real family and remove trees from (the paper removes trees from 10,000). */
+    /**
+     * Generated images to dissect, compare with the real family and remove
+     * trees from (the paper removes trees from 10,000).
+     */
     samples: z.int().min(1).default(600),
     /** Classifier layer whose features compare generated and real images. */
     featureLayer: z.string().default("fc7"),
     /** The generator layer edited to remove trees and insert doors (8x8 in the paper's sense). */
     editLayer: z.string().default("layer4"),
-    /** Samples for door insertion: each is regenerated once per feature-map location (the paper does not say how many). */
+    /**
+     * Samples for door insertion: each is regenerated once per feature-map
+     * location (the paper does not say how many).
+     */
     doorSamples: z.int().min(1).default(40),
   }).prefault({}),
   /** node id -> parameter -> value; applied over the pipeline's own values. */

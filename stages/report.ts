@@ -54,7 +54,7 @@ export default defineStage({
       bar: "VARCHAR",
       value: "VARCHAR",
       met: "BOOLEAN",
-      /** "setting" (needed whatever the numbers) or "data" (needed when the interval does not decide). */
+      /** "setting" (needed whatever the numbers), or "data" (needed where the interval does not decide). */
       kind: "VARCHAR",
       /** Where the paper's own setting meets it. */
       paper: "VARCHAR",
