@@ -44,11 +44,15 @@ Deno.test({
     );
     assertEquals(Number(classes[0].n), 40, "world v2's classifier has 40 scene classes");
     // Real churches at 64 px beside the 64-px samples: gan-distance refuses mixed sizes.
-    const kid = await catalogRows<{ measure: string }>(
+    const kid = await catalogRows<{ measure: string; n_a: bigint; n_b: bigint }>(
       tmp.path,
-      "SELECT measure FROM gan_distance__distance ORDER BY measure",
+      "SELECT measure, n_a, n_b FROM gan_distance__distance ORDER BY measure",
     );
-    assert(kid.length > 0, "gan-distance wrote no measures");
+    assertEquals(kid.map((k) => k.measure), ["kid_a_b", "kid_b_halves"]);
+    assertEquals([Number(kid[0].n_a), Number(kid[0].n_b)], [
+      smoke.gan.samples,
+      smoke.world.counts.church,
+    ]);
 
     const claims = await catalogRows<{ claim: string; status: string }>(
       tmp.path,
