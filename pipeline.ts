@@ -4,7 +4,7 @@
  * Which claims read which nodes is declared once, by each claim's measure
  * (`needs` in reports/claims/). Node ids are what --set, --only and --force name.
  */
-import { Pipeline } from "./engine/dag.ts";
+import { type NodeSpec, Pipeline } from "./engine/dag.ts";
 import { checkDataClasses, checkImageSize } from "./onnx/model_facts.ts";
 import { useExecutionProviders } from "./onnx/providers.ts";
 import { folderClassNames } from "./data/image_folder.ts";
@@ -331,6 +331,10 @@ export default function pipeline(config: RunConfig): Pipeline {
     });
   }
 
+  // The nodes reading `data` that `keep` picks: those a check on it guards.
+  const readersOf = (data: string, keep: (n: NodeSpec) => boolean) =>
+    p.ordered().filter((n) => keep(n) && Object.values(n.inputs).includes(data)).map((n) => n.id);
+
   // A classifier of a fixed input size reads images of that size only (the
   // KID features excepted: they are resized to it), checked before anything
   // runs, on the sizes and models the run resolves (config and --set applied).
@@ -342,12 +346,10 @@ export default function pipeline(config: RunConfig): Pipeline {
   // A Broden set's images keep their own size; its readers check them as they open.
   for (const [node, field] of net ? Object.entries(sizeFields) : []) {
     if (node === broden) continue;
-    const readers = p.ordered()
-      .filter((n) =>
-        n.params.model === net!.model && n.stage.name !== featureDistance.name &&
-        Object.values(n.inputs).includes(node)
-      )
-      .map((n) => n.id);
+    const readers = readersOf(
+      node,
+      (n) => n.params.model === net!.model && n.stage.name !== featureDistance.name,
+    );
     p.check(readers, async (params) => {
       const side = params(node).size as number;
       const set = side === p.get(node).params.size ? field : `stages.${node}.size`;
@@ -362,9 +364,7 @@ export default function pipeline(config: RunConfig): Pipeline {
   // before any stage that scores them runs.
   const scorers = new Set([classify, rankUnits, ablateClass, cwAttack].map((s) => s.name));
   const checkClasses = (node: string, what: string, classes: () => Promise<string[]>) => {
-    const readers = p.ordered()
-      .filter((n) => scorers.has(n.stage.name) && Object.values(n.inputs).includes(node))
-      .map((n) => n.id);
+    const readers = readersOf(node, (n) => scorers.has(n.stage.name));
     p.check(readers, async () => await checkDataClasses(net!, await classes(), what));
   };
   for (const [node, folder] of [[train, userTrain], [val, userVal]] as const) {
